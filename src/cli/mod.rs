@@ -1,0 +1,42 @@
+//! Argument parsing and dispatch. Every command has --help with an example; errors are one
+//! clear line (plus context) and exit code 1.
+
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod info;
+
+#[derive(Parser)]
+#[command(
+    name = "sralign",
+    version,
+    about = "Blind super-resolution training on a hand-written wgpu engine, with the \
+             feature-alignment regulariser of 'Navigating Beyond Dropout' (CVPR 2024)",
+    after_help = "Environment: SRALIGN_ADAPTER=<substring> picks an adapter by name, \
+                  SRALIGN_BACKEND=vulkan|metal|dx12|gl a backend."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Info(info::Args),
+    Bench(bench::Args),
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Info(a) => info::run(a),
+        Command::Bench(a) => bench::run(a),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! The device layer: adapter choice, limits, pipeline cache, buffer pool, the recorder that
+//! batches dispatches into one command encoder, and the one readback path.
+//!
+//! Nothing here knows about tensors, ops or models; it moves bytes and launches kernels.
+//! `Gpu` is a cheap handle (`Rc`): the engine is single-threaded by design, data loading runs
+//! on CPU worker threads and hands plain `Vec<f32>` to the thread that owns the `Gpu`.
+
+mod pool;
+mod recorder;
+pub mod shaders;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use crate::error::{fmt_shapes, Error, Result};
+pub use pool::{PoolStats, PooledBuffer};
+pub use shaders::Shader;
+
+/// How to pick and configure the device.
+#[derive(Clone, Debug, Default)]
+pub struct GpuOptions {
+    /// Substring of the adapter name (case-insensitive); `SRALIGN_ADAPTER` when `None`.
+    pub adapter: Option<String>,
+    /// `vulkan|metal|dx12|gl`; `SRALIGN_BACKEND` when `None`.
+    pub backend: Option<String>,
+    /// Use a smaller storage-binding limit than the adapter's (for testing split launches).
+    pub max_storage_binding: Option<u64>,
+    /// Dispatches recorded before the recorder submits (default 128).
+    pub dispatches_per_submit: Option<usize>,
+}
+
+/// What `sralign info` prints about the adapter.
+#[derive(Clone, Debug)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+    pub features: Vec<String>,
+    pub limits: wgpu::Limits,
+    pub subgroup_size: (u32, u32),
+}
+
+/// A binding of one launch, in `@binding` order after the uniform block at binding 0.
+pub enum Bind<'a> {
+    /// A range of a storage buffer (read-only or read-write as the shader declares it).
+    Buffer {
+        buffer: &'a wgpu::Buffer,
+        offset: u64,
+        size: u64,
+    },
+    /// A texture view (sampled or storage, as the shader declares it).
+    Texture(&'a wgpu::TextureView),
+}
+
+/// One kernel launch.
+pub struct Launch<'a> {
+    /// Op name used in errors, e.g. `conv2d_forward`.
+    pub op: &'a str,
+    /// Shapes of the op's operands, for error messages.
+    pub shapes: &'a [&'a [usize]],
+    pub shader: &'static Shader,
+    pub entry: &'static str,
+    /// WGSL `override` constants: part of the pipeline cache key.
+    pub overrides: &'a [(&'static str, f64)],
+    /// The uniform block at `@binding(0)`: u32 words (f32 values as bits). At most 64 words.
+    pub params: &'a [u32],
+    pub binds: &'a [Bind<'a>],
+    pub workgroups: [u32; 3],
+}
+
+pub(crate) struct GpuInner {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub summary: AdapterSummary,
+    /// The limits launches are validated against (may be lower than the device's).
+    pub limits: wgpu::Limits,
+    pipelines: RefCell<HashMap<PipelineKey, wgpu::ComputePipeline>>,
+    modules: RefCell<HashMap<&'static str, wgpu::ShaderModule>>,
+    pool: Rc<RefCell<pool::BufferPool>>,
+    recorder: RefCell<recorder::Recorder>,
+    errors: Arc<Mutex<Vec<String>>>,
+    next_id: Cell<u64>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PipelineKey {
+    shader: &'static str,
+    entry: &'static str,
+    overrides: Vec<(&'static str, u64)>,
+}
+
+/// Handle to the device. Clone is cheap.
+#[derive(Clone)]
+pub struct Gpu(pub(crate) Rc<GpuInner>);
+
+fn backend_from_name(name: &str) -> Result<wgpu::Backends> {
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "vulkan" | "vk" => wgpu::Backends::VULKAN,
+        "metal" | "mtl" => wgpu::Backends::METAL,
+        "dx12" | "d3d12" => wgpu::Backends::DX12,
+        "gl" | "gles" | "opengl" => wgpu::Backends::GL,
+        other => {
+            return Err(Error::NoAdapter(format!(
+                "SRALIGN_BACKEND={other:?} is not one of vulkan, metal, dx12, gl"
+            )))
+        }
+    })
+}
+
+impl Gpu {
+    /// Open the adapter chosen by the environment (`SRALIGN_ADAPTER`, `SRALIGN_BACKEND`).
+    pub fn new() -> Result<Gpu> {
+        Gpu::with_options(GpuOptions::default())
+    }
+
+    pub fn with_options(opts: GpuOptions) -> Result<Gpu> {
+        // The Vulkan loader warns when XDG_RUNTIME_DIR is unset; harmless, but noisy.
+        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+            // SAFETY: set once before any other thread of ours touches the environment.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", "/tmp") };
+        }
+        let backend_name = opts
+            .backend
+            .clone()
+            .or_else(|| std::env::var("SRALIGN_BACKEND").ok());
+        let adapter_name = opts
+            .adapter
+            .clone()
+            .or_else(|| std::env::var("SRALIGN_ADAPTER").ok());
+        let backends = match &backend_name {
+            Some(b) if !b.is_empty() => backend_from_name(b)?,
+            _ => wgpu::Backends::all(),
+        };
+        let mut idesc = wgpu::InstanceDescriptor::new_without_display_handle();
+        idesc.backends = backends;
+        let instance = wgpu::Instance::new(idesc);
+        let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        if adapters.is_empty() {
+            return Err(Error::NoAdapter(
+                "wgpu found no adapter (run tools/setup.sh to install Mesa's software Vulkan driver)"
+                    .into(),
+            ));
+        }
+        let adapter = match &adapter_name {
+            Some(want) if !want.is_empty() => {
+                let w = want.to_ascii_lowercase();
+                let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+                adapters
+                    .into_iter()
+                    .find(|a| a.get_info().name.to_ascii_lowercase().contains(&w))
+                    .ok_or_else(|| {
+                        Error::NoAdapter(format!(
+                            "SRALIGN_ADAPTER={want:?} matches none of: {}",
+                            names.join("; ")
+                        ))
+                    })?
+            }
+            _ => {
+                // Prefer a discrete GPU, then integrated, then anything (CPU adapters included).
+                let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
+                    wgpu::DeviceType::DiscreteGpu => 0,
+                    wgpu::DeviceType::IntegratedGpu => 1,
+                    wgpu::DeviceType::VirtualGpu => 2,
+                    wgpu::DeviceType::Cpu => 3,
+                    wgpu::DeviceType::Other => 4,
+                };
+                let mut v = adapters;
+                v.sort_by_key(|a| rank(a));
+                v.into_iter().next().unwrap()
+            }
+        };
+        let info = adapter.get_info();
+        let adapter_limits = adapter.limits();
+        let wanted = wgpu::Features::SUBGROUP
+            | wgpu::Features::TIMESTAMP_QUERY
+            | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
+            | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES
+            | wgpu::Features::SHADER_F16;
+        let features = adapter.features() & wanted;
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("sralign"),
+            required_features: features,
+            required_limits: adapter_limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+            .map_err(|e| Error::NoAdapter(format!("{}: request_device failed: {e}", info.name)))?;
+        let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+        {
+            let errors = errors.clone();
+            device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+                errors.lock().unwrap().push(e.to_string());
+            }));
+        }
+        let mut limits = adapter_limits.clone();
+        if let Some(m) = opts.max_storage_binding {
+            limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(m);
+        }
+        let summary = AdapterSummary {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: info.driver.clone(),
+            driver_info: info.driver_info.clone(),
+            features: format!("{features:?}")
+                .split('|')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            limits: adapter_limits.clone(),
+            subgroup_size: (info.subgroup_min_size, info.subgroup_max_size),
+        };
+        let uniform_align = limits.min_uniform_buffer_offset_alignment.max(256) as u64;
+        let recorder = recorder::Recorder::new(
+            &device,
+            uniform_align,
+            opts.dispatches_per_submit.unwrap_or(128).max(1),
+        );
+        Ok(Gpu(Rc::new(GpuInner {
+            device,
+            queue,
+            summary,
+            limits,
+            pipelines: RefCell::default(),
+            modules: RefCell::default(),
+            pool: Rc::new(RefCell::new(pool::BufferPool::default())),
+            recorder: RefCell::new(recorder),
+            errors,
+            next_id: Cell::new(1),
+        })))
+    }
+
+    pub fn device(&self) -> &wgpu::Device {
+        &self.0.device
+    }
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.0.queue
+    }
+    pub fn summary(&self) -> &AdapterSummary {
+        &self.0.summary
+    }
+    /// The limits launches are validated against.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.0.limits
+    }
+    pub fn has_subgroups(&self) -> bool {
+        self.0.device.features().contains(wgpu::Features::SUBGROUP)
+    }
+    /// True on a CPU adapter (lavapipe, WARP, SwiftShader): kernels may pick variants by it.
+    pub fn is_cpu(&self) -> bool {
+        self.0.summary.device_type == "Cpu"
+    }
+    pub(crate) fn fresh_id(&self) -> u64 {
+        let id = self.0.next_id.get();
+        self.0.next_id.set(id + 1);
+        id
+    }
+
+    /// Allocate a storage buffer of at least `bytes` bytes from the pool.
+    pub fn alloc(&self, op: &str, bytes: u64) -> Result<PooledBuffer> {
+        if bytes > self.0.limits.max_buffer_size {
+            return Err(Error::Limit {
+                op: op.into(),
+                shapes: String::new(),
+                detail: format!(
+                    "buffer of {bytes} bytes exceeds max_buffer_size {}",
+                    self.0.limits.max_buffer_size
+                ),
+            });
+        }
+        Ok(pool::BufferPool::alloc(&self.0.pool, &self.0.device, bytes))
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        self.0.pool.borrow().stats()
+    }
+
+    /// A 1-D grid of `n` workgroups folded into 2-D when it exceeds the per-dimension limit.
+    /// Shaders recover the linear index as `wid.x + wid.y * nwg.x` and skip indices >= n.
+    pub fn grid_1d(&self, n: u32) -> [u32; 3] {
+        let max = self.0.limits.max_compute_workgroups_per_dimension.max(1);
+        if n <= max {
+            [n.max(1), 1, 1]
+        } else {
+            let y = n.div_ceil(max);
+            [n.div_ceil(y), y, 1]
+        }
+    }
+
+    fn pipeline(&self, l: &Launch) -> Result<wgpu::ComputePipeline> {
+        let key = PipelineKey {
+            shader: l.shader.name,
+            entry: l.entry,
+            overrides: l.overrides.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
+        };
+        if let Some(p) = self.0.pipelines.borrow().get(&key) {
+            return Ok(p.clone());
+        }
+        let module = {
+            let mut modules = self.0.modules.borrow_mut();
+            modules
+                .entry(l.shader.name)
+                .or_insert_with(|| {
+                    self.0
+                        .device
+                        .create_shader_module(wgpu::ShaderModuleDescriptor {
+                            label: Some(l.shader.name),
+                            source: wgpu::ShaderSource::Wgsl(l.shader.source.into()),
+                        })
+                })
+                .clone()
+        };
+        let pipeline = self
+            .0
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(l.entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(l.entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: l.overrides,
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            });
+        self.take_device_errors(l.op)?;
+        self.0.pipelines.borrow_mut().insert(key, pipeline.clone());
+        Ok(pipeline)
+    }
+
+    fn check_launch(&self, l: &Launch) -> Result<()> {
+        let lim = &self.0.limits;
+        let err = |detail: String| Error::Limit {
+            op: l.op.to_string(),
+            shapes: fmt_shapes(l.shapes),
+            detail,
+        };
+        for (i, w) in l.workgroups.iter().enumerate() {
+            if *w > lim.max_compute_workgroups_per_dimension {
+                return Err(err(format!(
+                    "{w} workgroups in dimension {i} exceed max_compute_workgroups_per_dimension {}",
+                    lim.max_compute_workgroups_per_dimension
+                )));
+            }
+        }
+        let nbuf = l
+            .binds
+            .iter()
+            .filter(|b| matches!(b, Bind::Buffer { .. }))
+            .count() as u32;
+        if nbuf > lim.max_storage_buffers_per_shader_stage {
+            return Err(err(format!(
+                "{nbuf} storage buffers exceed max_storage_buffers_per_shader_stage {}",
+                lim.max_storage_buffers_per_shader_stage
+            )));
+        }
+        for b in l.binds {
+            if let Bind::Buffer { size, offset, .. } = b {
+                if *size > lim.max_storage_buffer_binding_size as u64 {
+                    return Err(err(format!(
+                        "a binding of {size} bytes exceeds max_storage_buffer_binding_size {}",
+                        lim.max_storage_buffer_binding_size
+                    )));
+                }
+                if *size == 0 {
+                    return Err(err("a zero-sized binding".into()));
+                }
+                if offset % lim.min_storage_buffer_offset_alignment as u64 != 0 {
+                    return Err(err(format!(
+                        "binding offset {offset} is not a multiple of {}",
+                        lim.min_storage_buffer_offset_alignment
+                    )));
+                }
+            }
+        }
+        if l.params.len() > recorder::MAX_PARAM_WORDS {
+            return Err(err(format!("{} parameter words (max 64)", l.params.len())));
+        }
+        Ok(())
+    }
+
+    /// Validate and record one dispatch. Nothing runs until the recorder submits.
+    pub fn launch(&self, l: Launch) -> Result<()> {
+        self.check_launch(&l)?;
+        if l.workgroups.contains(&0) {
+            return Ok(());
+        }
+        let pipeline = self.pipeline(&l)?;
+        let mut rec = self.0.recorder.borrow_mut();
+        rec.dispatch(
+            &self.0.device,
+            &self.0.queue,
+            &pipeline,
+            l.params,
+            l.binds,
+            l.workgroups,
+        );
+        let full = rec.is_full();
+        drop(rec);
+        if full {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Record a buffer-to-buffer copy in stream order.
+    pub fn copy(&self, src: &wgpu::Buffer, src_off: u64, dst: &wgpu::Buffer, dst_off: u64, n: u64) {
+        if n > 0 {
+            self.0
+                .recorder
+                .borrow_mut()
+                .copy(&self.0.device, src, src_off, dst, dst_off, n);
+        }
+    }
+
+    /// Record zero-filling `n` bytes of a buffer in stream order.
+    pub fn clear(&self, buf: &wgpu::Buffer, offset: u64, n: u64) {
+        if n > 0 {
+            self.0
+                .recorder
+                .borrow_mut()
+                .clear(&self.0.device, buf, offset, n);
+        }
+    }
+
+    /// Submit everything recorded so far (does not wait).
+    pub fn flush(&self) -> Result<()> {
+        self.0
+            .recorder
+            .borrow_mut()
+            .submit(&self.0.device, &self.0.queue);
+        self.take_device_errors("submit")
+    }
+
+    /// Submit and wait until the device is idle.
+    pub fn sync(&self) -> Result<()> {
+        self.flush()?;
+        self.0
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device(e.to_string()))?;
+        self.take_device_errors("sync")
+    }
+
+    /// Dispatches recorded since the device was opened (for "dispatches per step" reports).
+    pub fn dispatch_count(&self) -> u64 {
+        self.0.recorder.borrow().total_dispatches
+    }
+    pub fn submit_count(&self) -> u64 {
+        self.0.recorder.borrow().total_submits
+    }
+
+    fn take_device_errors(&self, op: &str) -> Result<()> {
+        let mut errs = self.0.errors.lock().unwrap();
+        if errs.is_empty() {
+            return Ok(());
+        }
+        let msg = errs.join("; ");
+        errs.clear();
+        Err(Error::Device(format!("after {op}: {msg}")))
+    }
+
+    /// Write bytes into a buffer. Pending work is submitted first so that the write (which
+    /// the queue performs before the next submission) cannot overtake recorded commands that
+    /// still use a pooled buffer this upload reuses.
+    pub fn write(&self, buf: &wgpu::Buffer, offset: u64, bytes: &[u8]) -> Result<()> {
+        if self.0.recorder.borrow().pending() {
+            self.flush()?;
+        }
+        self.0.queue.write_buffer(buf, offset, bytes);
+        Ok(())
+    }
+
+    /// The one readback path: copy `bytes` bytes at `offset` into a staging buffer, submit,
+    /// wait, and return them.
+    pub fn read(&self, buf: &wgpu::Buffer, offset: u64, bytes: u64) -> Result<Vec<u8>> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = pool::BufferPool::alloc_staging(&self.0.pool, &self.0.device, bytes);
+        self.copy(buf, offset, staging.buffer(), 0, bytes);
+        self.flush()?;
+        let slice = staging.buffer().slice(0..bytes);
+        let status: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>> =
+            Arc::default();
+        {
+            let status = status.clone();
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                *status.lock().unwrap() = Some(r)
+            });
+        }
+        self.0
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device(e.to_string()))?;
+        self.take_device_errors("readback")?;
+        match status.lock().unwrap().take() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(Error::Readback(e.to_string())),
+            None => return Err(Error::Readback("map callback did not run".into())),
+        }
+        let out = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Readback(e.to_string()))?;
+            view.to_vec()
+        };
+        staging.buffer().unmap();
+        Ok(out)
+    }
+}

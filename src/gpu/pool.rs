@@ -1,0 +1,163 @@
+//! Buffer pool: storage buffers bucketed into size classes (powers of two with four steps
+//! each, so at most 25% waste) and reused when their owner drops them. A training step that
+//! allocates the same shapes every step therefore stops creating buffers after its first
+//! step; `PoolStats` lets a test check that.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+const MIN_CLASS: u64 = 256;
+
+/// Counters of the pool, for tests and `bench` reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Buffers ever created.
+    pub created: u64,
+    /// Bytes of all buffers ever created (none are destroyed while the device lives).
+    pub bytes: u64,
+    /// Buffers currently handed out.
+    pub live: u64,
+    /// Buffers waiting in free lists.
+    pub free: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct BufferPool {
+    free: HashMap<(u64, bool), Vec<wgpu::Buffer>>,
+    stats: PoolStats,
+}
+
+/// Round up to the pool's size class.
+pub(crate) fn size_class(bytes: u64) -> u64 {
+    let b = bytes.max(MIN_CLASS);
+    let p = b.next_power_of_two();
+    if p <= 1024 {
+        return p;
+    }
+    let step = p / 8; // four classes between p/2 and p
+    b.div_ceil(step) * step
+}
+
+impl BufferPool {
+    pub(crate) fn stats(&self) -> PoolStats {
+        self.stats
+    }
+
+    fn take(
+        pool: &Rc<RefCell<BufferPool>>,
+        device: &wgpu::Device,
+        bytes: u64,
+        staging: bool,
+    ) -> PooledBuffer {
+        let class = size_class(bytes);
+        let mut p = pool.borrow_mut();
+        let buf = match p.free.get_mut(&(class, staging)).and_then(|v| v.pop()) {
+            Some(b) => {
+                p.stats.free -= 1;
+                b
+            }
+            None => {
+                p.stats.created += 1;
+                p.stats.bytes += class;
+                let usage = if staging {
+                    wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST
+                } else {
+                    wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST
+                };
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(if staging { "staging" } else { "pooled" }),
+                    size: class,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            }
+        };
+        p.stats.live += 1;
+        PooledBuffer {
+            buf: Some(buf),
+            class,
+            staging,
+            pool: Rc::downgrade(pool),
+        }
+    }
+
+    pub(crate) fn alloc(
+        pool: &Rc<RefCell<BufferPool>>,
+        device: &wgpu::Device,
+        bytes: u64,
+    ) -> PooledBuffer {
+        Self::take(pool, device, bytes, false)
+    }
+
+    pub(crate) fn alloc_staging(
+        pool: &Rc<RefCell<BufferPool>>,
+        device: &wgpu::Device,
+        bytes: u64,
+    ) -> PooledBuffer {
+        Self::take(pool, device, bytes, true)
+    }
+}
+
+/// A buffer on loan from the pool; returned to its free list on drop.
+pub struct PooledBuffer {
+    buf: Option<wgpu::Buffer>,
+    class: u64,
+    staging: bool,
+    pool: Weak<RefCell<BufferPool>>,
+}
+
+impl PooledBuffer {
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        self.buf.as_ref().expect("buffer present until drop")
+    }
+    /// Bytes actually allocated (the size class).
+    pub fn capacity(&self) -> u64 {
+        self.class
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let (Some(buf), Some(pool)) = (self.buf.take(), self.pool.upgrade()) {
+            let mut p = pool.borrow_mut();
+            p.stats.live -= 1;
+            p.stats.free += 1;
+            p.free
+                .entry((self.class, self.staging))
+                .or_default()
+                .push(buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_class;
+
+    #[test]
+    fn size_classes_cover_and_waste_at_most_a_quarter() {
+        for b in [
+            1u64,
+            255,
+            256,
+            257,
+            1000,
+            1025,
+            4097,
+            1 << 20,
+            (1 << 20) + 1,
+            150_994_944,
+        ] {
+            let c = size_class(b);
+            assert!(c >= b, "{b} -> {c}");
+            assert!(
+                b <= 1024 || (c as f64) <= b as f64 * 1.25 + 1.0,
+                "{b} -> {c}"
+            );
+            assert_eq!(c % 4, 0);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The recorder: dispatches go into one command encoder and are submitted in batches, so a
+//! training step costs a handful of submits. Kernel parameters live in one uniform arena per
+//! batch (one 256-byte slot per dispatch), written with a single queue write right before
+//! the batch is submitted.
+
+use std::num::NonZeroU64;
+
+use super::Bind;
+
+pub(crate) const MAX_PARAM_WORDS: usize = 64;
+
+pub(crate) struct Recorder {
+    encoder: Option<wgpu::CommandEncoder>,
+    arena: wgpu::Buffer,
+    arena_data: Vec<u8>,
+    slot: u64,
+    slots: usize,
+    used: usize,
+    pub(crate) total_dispatches: u64,
+    pub(crate) total_submits: u64,
+}
+
+impl Recorder {
+    pub(crate) fn new(device: &wgpu::Device, slot: u64, slots: usize) -> Recorder {
+        let arena = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("param arena"),
+            size: slot * slots as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Recorder {
+            encoder: None,
+            arena,
+            arena_data: vec![0; slot as usize * slots],
+            slot,
+            slots,
+            used: 0,
+            total_dispatches: 0,
+            total_submits: 0,
+        }
+    }
+
+    fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("step"),
+            })
+        })
+    }
+
+    pub(crate) fn pending(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.used >= self.slots
+    }
+
+    pub(crate) fn dispatch(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        pipeline: &wgpu::ComputePipeline,
+        params: &[u32],
+        binds: &[Bind],
+        wg: [u32; 3],
+    ) {
+        if self.is_full() {
+            self.submit(device, queue);
+        }
+        let off = self.used as u64 * self.slot;
+        let bytes: &[u8] = bytemuck::cast_slice(params);
+        let o = off as usize;
+        self.arena_data[o..o + bytes.len()].copy_from_slice(bytes);
+        self.arena_data[o + bytes.len()..o + self.slot as usize].fill(0);
+        self.used += 1;
+
+        let mut entries = Vec::with_capacity(binds.len() + 1);
+        entries.push(wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &self.arena,
+                offset: off,
+                size: NonZeroU64::new(self.slot),
+            }),
+        });
+        for (i, b) in binds.iter().enumerate() {
+            let resource = match b {
+                Bind::Buffer {
+                    buffer,
+                    offset,
+                    size,
+                } => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer,
+                    offset: *offset,
+                    size: NonZeroU64::new(*size),
+                }),
+                Bind::Texture(view) => wgpu::BindingResource::TextureView(view),
+            };
+            entries.push(wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource,
+            });
+        }
+        let layout = pipeline.get_bind_group_layout(0);
+        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &layout,
+            entries: &entries,
+        });
+        let enc = self.encoder(device);
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &group, &[]);
+        pass.dispatch_workgroups(wg[0], wg[1], wg[2]);
+        drop(pass);
+        self.total_dispatches += 1;
+    }
+
+    pub(crate) fn copy(
+        &mut self,
+        device: &wgpu::Device,
+        src: &wgpu::Buffer,
+        so: u64,
+        dst: &wgpu::Buffer,
+        d_o: u64,
+        n: u64,
+    ) {
+        self.encoder(device)
+            .copy_buffer_to_buffer(src, so, dst, d_o, n);
+    }
+
+    pub(crate) fn clear(&mut self, device: &wgpu::Device, buf: &wgpu::Buffer, off: u64, n: u64) {
+        self.encoder(device).clear_buffer(buf, off, Some(n));
+    }
+
+    pub(crate) fn submit(&mut self, device: &wgpu::Device, queue: &wgpu::Queue) {
+        let _ = device;
+        if let Some(enc) = self.encoder.take() {
+            if self.used > 0 {
+                queue.write_buffer(
+                    &self.arena,
+                    0,
+                    &self.arena_data[..self.used * self.slot as usize],
+                );
+            }
+            queue.submit(Some(enc.finish()));
+            self.used = 0;
+            self.total_submits += 1;
+        }
+    }
+}

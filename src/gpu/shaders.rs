@@ -1,0 +1,31 @@
+//! The shader registry: every WGSL file of `shaders/`, embedded once with `include_str!`.
+//! Only workgroup sizes and tile constants vary, through WGSL `override` constants.
+//!
+//! Convention for every kernel: `@group(0) @binding(0) var<uniform> p: Params;` holds the
+//! launch parameters (and every entry point reads it); storage buffers and textures follow at
+//! bindings 1, 2, ... in the order of `Launch::binds`. Every binding of a file is used by
+//! every entry point of that file (pipelines use the layout derived from the shader).
+
+/// One WGSL source file.
+pub struct Shader {
+    pub name: &'static str,
+    pub source: &'static str,
+}
+
+macro_rules! shader {
+    ($ident:ident, $file:literal) => {
+        pub static $ident: Shader = Shader {
+            name: $file,
+            source: include_str!(concat!("../../shaders/", $file)),
+        };
+    };
+}
+
+// -- engine --
+shader!(FILL, "fill.wgsl");
+shader!(ACCUMULATE, "accumulate.wgsl");
+// -- elementwise, activations, losses, reductions, optimisers --
+shader!(BINARY, "binary.wgsl");
+// -- conv2d --
+// -- matmul, layernorm, windows, attention --
+// -- spatial statistics, RFF, dropout, resampling, concat --

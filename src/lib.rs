@@ -1,0 +1,17 @@
+//! sralign: blind super-resolution training on a hand-written wgpu compute engine, with the
+//! feature-alignment regulariser of "Navigating Beyond Dropout" (CVPR 2024).
+//!
+//! Layers, bottom up (a lower layer never names a higher one):
+//! `gpu` -> `tensor` -> `autograd` -> `ops` -> `nn` -> `models`; `data` is CPU-only and
+//! independent of the GPU; `bench` measures the engine; the CLI lives in `src/main.rs`.
+
+pub mod autograd;
+pub mod bench;
+pub mod error;
+pub mod gpu;
+pub mod ops;
+pub mod tensor;
+
+pub use error::{Error, Result};
+pub use gpu::Gpu;
+pub use tensor::Tensor;

@@ -1,0 +1,267 @@
+//! Shared test helpers: `check_op` checks an op's GPU forward and every GPU gradient against
+//! its f64 CPU reference (and the reference's central differences), then checks the GPU
+//! gradients against central differences through the GPU forward itself in f32.
+#![allow(dead_code)]
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sralign::{autograd, Gpu, Result, Tensor};
+
+/// Tolerances, named once. A value passes when |got - want| <= atol + rtol * |want|.
+#[derive(Clone, Copy, Debug)]
+pub struct Tol {
+    /// GPU forward (f32) vs the f64 reference.
+    pub fwd: (f64, f64),
+    /// GPU backward (f32) vs central differences of the f64 reference.
+    pub grad: (f64, f64),
+    /// Central differences through the GPU forward (f32) vs the GPU backward: the step and the
+    /// (atol, rtol) on top of the forward's own rounding error, which is added per check.
+    pub fd_step: f64,
+    pub fd: (f64, f64),
+}
+
+/// Exact ops (copies, adds, reorders): only f32 rounding of the inputs.
+pub const STRICT: Tol = Tol {
+    fwd: (1e-6, 1e-6),
+    grad: (1e-5, 1e-5),
+    fd_step: 1e-2,
+    fd: (1e-3, 1e-3),
+};
+/// Kernels that sum O(100) products in f32, in an order unlike the reference.
+pub const F32_KERNEL: Tol = Tol {
+    fwd: (1e-4, 1e-4),
+    grad: (1e-4, 1e-3),
+    fd_step: 1e-2,
+    fd: (2e-3, 2e-2),
+};
+/// Long reductions or transcendental functions (softmax, erf, cos, covariances).
+pub const F32_LOOSE: Tol = Tol {
+    fwd: (1e-4, 1e-3),
+    grad: (3e-4, 3e-3),
+    fd_step: 1e-2,
+    fd: (5e-3, 3e-2),
+};
+
+/// How an input is filled.
+#[derive(Clone, Debug)]
+pub enum Init {
+    Uniform(f32, f32),
+    /// Uniform magnitude in [lo, hi] with a random sign (keeps kinks such as ReLU's at 0 out of
+    /// reach of the finite-difference steps).
+    AwayFromZero(f32, f32),
+    Given(Vec<f32>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub shape: Vec<usize>,
+    pub grad: bool,
+    pub init: Init,
+}
+
+pub fn input(shape: &[usize]) -> Input {
+    Input {
+        shape: shape.to_vec(),
+        grad: true,
+        init: Init::Uniform(-1.0, 1.0),
+    }
+}
+pub fn input_init(shape: &[usize], init: Init) -> Input {
+    Input {
+        shape: shape.to_vec(),
+        grad: true,
+        init,
+    }
+}
+pub fn constant(shape: &[usize], init: Init) -> Input {
+    Input {
+        shape: shape.to_vec(),
+        grad: false,
+        init,
+    }
+}
+
+pub fn gpu() -> Gpu {
+    Gpu::new().expect("a wgpu adapter (run tools/setup.sh)")
+}
+
+pub fn seed_of(name: &str) -> u64 {
+    name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+pub fn random(rng: &mut ChaCha8Rng, n: usize, init: &Init) -> Vec<f32> {
+    match init {
+        Init::Uniform(lo, hi) => (0..n).map(|_| rng.random_range(*lo..*hi)).collect(),
+        Init::AwayFromZero(lo, hi) => (0..n)
+            .map(|_| {
+                let m = rng.random_range(*lo..*hi);
+                if rng.random::<bool>() {
+                    m
+                } else {
+                    -m
+                }
+            })
+            .collect(),
+        Init::Given(v) => {
+            assert_eq!(v.len(), n, "given input has the wrong length");
+            v.clone()
+        }
+    }
+}
+
+fn close(got: f64, want: f64, (atol, rtol): (f64, f64)) -> bool {
+    (got - want).abs() <= atol + rtol * want.abs()
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64], tol: (f64, f64)) {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: length {} vs reference {}",
+        got.len(),
+        want.len()
+    );
+    let mut worst = (0usize, 0.0f64);
+    let mut bad = 0;
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        if !close(*g, *w, tol) || !g.is_finite() {
+            bad += 1;
+            let e = (g - w).abs();
+            if e > worst.1 || !g.is_finite() {
+                worst = (i, e);
+            }
+        }
+    }
+    assert!(
+        bad == 0,
+        "{what}: {bad} of {} values off (atol {}, rtol {}); worst at {}: got {} want {}",
+        got.len(),
+        tol.0,
+        tol.1,
+        worst.0,
+        got[worst.0],
+        want[worst.0]
+    );
+}
+
+fn to64(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|x| *x as f64).collect()
+}
+
+/// Check an op: forward vs reference, every gradient vs the reference's central differences,
+/// and every gradient vs central differences through the GPU forward (up to `fd_points`
+/// elements per input).
+pub fn check_op(
+    name: &str,
+    inputs: &[Input],
+    tol: Tol,
+    gpu_fn: impl Fn(&[Tensor]) -> Result<Tensor>,
+    cpu_fn: impl Fn(&[Vec<f64>]) -> Vec<f64>,
+) {
+    let gpu = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_of(name));
+    let host: Vec<Vec<f32>> = inputs
+        .iter()
+        .map(|i| random(&mut rng, i.shape.iter().product(), &i.init))
+        .collect();
+    let make = |vals: &[Vec<f32>]| -> Vec<Tensor> {
+        inputs
+            .iter()
+            .zip(vals)
+            .map(|(i, v)| {
+                let t = Tensor::from_slice(&gpu, &i.shape, v).unwrap();
+                t.set_requires_grad(i.grad);
+                t
+            })
+            .collect()
+    };
+    let ts = make(&host);
+    let out = gpu_fn(&ts).unwrap_or_else(|e| panic!("{name}: forward failed: {e}"));
+    let got = to64(&out.to_vec().unwrap());
+    let x64: Vec<Vec<f64>> = host.iter().map(|v| to64(v)).collect();
+    let want = cpu_fn(&x64);
+    assert_close(&format!("{name} forward"), &got, &want, tol.fwd);
+
+    if !inputs.iter().any(|i| i.grad) {
+        autograd::clear_tape();
+        return;
+    }
+    let dout_h: Vec<f32> = (0..out.numel())
+        .map(|_| rng.random_range(-1.0f32..1.0))
+        .collect();
+    let dout = Tensor::from_slice(&gpu, out.shape(), &dout_h).unwrap();
+    let grads =
+        autograd::backward_with(&out, &dout).unwrap_or_else(|e| panic!("{name}: backward: {e}"));
+    assert_eq!(
+        autograd::tape_len(),
+        0,
+        "{name}: tape not freed after backward"
+    );
+    let d64 = to64(&dout_h);
+    let loss_ref =
+        |xs: &[Vec<f64>]| -> f64 { cpu_fn(xs).iter().zip(&d64).map(|(a, b)| a * b).sum() };
+
+    for (k, inp) in inputs.iter().enumerate() {
+        if !inp.grad {
+            continue;
+        }
+        let g = grads
+            .get(&ts[k])
+            .unwrap_or_else(|| panic!("{name}: no gradient for input {k}"))
+            .to_vec()
+            .unwrap();
+        let g64 = to64(&g);
+        // (a) vs central differences of the f64 reference.
+        let n = g.len();
+        let idx: Vec<usize> = if n <= 600 {
+            (0..n).collect()
+        } else {
+            (0..300).map(|_| rng.random_range(0..n)).collect()
+        };
+        let mut num = Vec::with_capacity(idx.len());
+        let mut got_g = Vec::with_capacity(idx.len());
+        for &j in &idx {
+            let h = 1e-6 * x64[k][j].abs().max(1.0);
+            let mut xp = x64.clone();
+            xp[k][j] += h;
+            let lp = loss_ref(&xp);
+            xp[k][j] -= 2.0 * h;
+            let lm = loss_ref(&xp);
+            num.push((lp - lm) / (2.0 * h));
+            got_g.push(g64[j]);
+        }
+        assert_close(
+            &format!("{name} d(input {k}) vs reference"),
+            &got_g,
+            &num,
+            tol.grad,
+        );
+
+        // (b) vs central differences through the GPU forward in f32.
+        let _ng = autograd::no_grad();
+        let fd_idx: Vec<usize> = (0..n.min(8)).map(|_| rng.random_range(0..n)).collect();
+        for &j in &fd_idx {
+            let h = tol.fd_step * (host[k][j].abs() as f64).max(1.0);
+            let eval = |delta: f64| -> (f64, f64) {
+                let mut hv = host.clone();
+                hv[k][j] = (hv[k][j] as f64 + delta) as f32;
+                let o = gpu_fn(&make(&hv)).unwrap().to_vec().unwrap();
+                let l: f64 = o.iter().zip(&d64).map(|(a, b)| *a as f64 * b).sum();
+                let s: f64 = o.iter().zip(&d64).map(|(a, b)| (*a as f64 * b).abs()).sum();
+                (l, s)
+            };
+            let (lp, sp) = eval(h);
+            let (lm, _) = eval(-h);
+            let fd = (lp - lm) / (2.0 * h);
+            // f32 rounding of the forward (a few ulps per term) divided by the step.
+            let rounding = 8.0 * f32::EPSILON as f64 * sp / (2.0 * h);
+            assert!(
+                close(fd, g64[j], (tol.fd.0 + rounding, tol.fd.1)),
+                "{name} d(input {k})[{j}]: GPU backward {} vs f32 finite difference {fd} (h {h})",
+                g64[j]
+            );
+        }
+    }
+}
