@@ -24,8 +24,20 @@ macro_rules! shader {
 // -- engine --
 shader!(FILL, "fill.wgsl");
 shader!(ACCUMULATE, "accumulate.wgsl");
+
 // -- elementwise, activations, losses, reductions, optimisers --
 shader!(BINARY, "binary.wgsl");
+
+// (section boundary: keep two lines between sections so parallel edits merge cleanly)
+
 // -- conv2d --
+
+// (section boundary)
+
 // -- matmul, layernorm, windows, attention --
+
+// (section boundary)
+
 // -- spatial statistics, RFF, dropout, resampling, concat --
+
+// (end of registry)
