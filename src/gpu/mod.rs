@@ -8,6 +8,7 @@
 mod pool;
 mod recorder;
 pub mod shaders;
+mod texture;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{fmt_shapes, Error, Result};
 pub use pool::{PoolStats, PooledBuffer};
 pub use shaders::Shader;
+pub use texture::PooledTexture;
 
 /// How to pick and configure the device.
 #[derive(Clone, Debug, Default)]
@@ -81,6 +83,7 @@ pub(crate) struct GpuInner {
     pipelines: RefCell<HashMap<PipelineKey, wgpu::ComputePipeline>>,
     modules: RefCell<HashMap<&'static str, wgpu::ShaderModule>>,
     pool: Rc<RefCell<pool::BufferPool>>,
+    textures: Rc<RefCell<texture::TexturePool>>,
     recorder: RefCell<recorder::Recorder>,
     errors: Arc<Mutex<Vec<String>>>,
     next_id: Cell<u64>,
@@ -230,6 +233,7 @@ impl Gpu {
             pipelines: RefCell::default(),
             modules: RefCell::default(),
             pool: Rc::new(RefCell::new(pool::BufferPool::default())),
+            textures: Rc::default(),
             recorder: RefCell::new(recorder),
             errors,
             next_id: Cell::new(1),
@@ -275,6 +279,49 @@ impl Gpu {
             });
         }
         Ok(pool::BufferPool::alloc(&self.0.pool, &self.0.device, bytes))
+    }
+
+    /// Allocate a 2-D texture (`layers` > 1: a 2-D array, viewed as `texture_2d_array`) from
+    /// the texture pool. Dimensions are checked against the adapter's limits.
+    pub fn alloc_texture(
+        &self,
+        op: &str,
+        width: u32,
+        height: u32,
+        layers: u32,
+        format: wgpu::TextureFormat,
+    ) -> Result<PooledTexture> {
+        let l = &self.0.limits;
+        if width == 0 || height == 0 || layers == 0 {
+            return Err(Error::Unsupported {
+                op: op.into(),
+                detail: "zero-sized texture".into(),
+            });
+        }
+        if width > l.max_texture_dimension_2d
+            || height > l.max_texture_dimension_2d
+            || layers > l.max_texture_array_layers
+        {
+            return Err(Error::Limit {
+                op: op.into(),
+                shapes: format!("texture {width}x{height}x{layers}"),
+                detail: format!(
+                    "max_texture_dimension_2d {} / max_texture_array_layers {}",
+                    l.max_texture_dimension_2d, l.max_texture_array_layers
+                ),
+            });
+        }
+        Ok(texture::alloc(
+            &self.0.textures,
+            &self.0.device,
+            (width, height, layers, format),
+            layers > 1,
+        ))
+    }
+
+    /// Textures ever created by the texture pool.
+    pub fn textures_created(&self) -> u64 {
+        self.0.textures.borrow().created
     }
 
     pub fn pool_stats(&self) -> PoolStats {
