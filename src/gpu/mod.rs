@@ -211,11 +211,19 @@ impl Gpu {
             device_type: format!("{:?}", info.device_type),
             driver: info.driver.clone(),
             driver_info: info.driver_info.clone(),
-            features: format!("{features:?}")
-                .split('|')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
+            features: [
+                (wgpu::Features::SUBGROUP, "subgroup"),
+                (wgpu::Features::SHADER_F16, "shader-f16"),
+                (wgpu::Features::TIMESTAMP_QUERY, "timestamp-query"),
+                (
+                    wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES,
+                    "timestamp-query-inside-passes",
+                ),
+            ]
+            .iter()
+            .filter(|(f, _)| features.contains(*f))
+            .map(|(_, n)| n.to_string())
+            .collect(),
             limits: adapter_limits.clone(),
             subgroup_size: (info.subgroup_min_size, info.subgroup_max_size),
         };

@@ -1,0 +1,151 @@
+//! Engine tests beyond single ops: uploads, limits, typed errors, pool reuse, grid folding.
+mod common;
+use common::gpu;
+use sralign::gpu::{shaders, GpuOptions, Launch};
+use sralign::{autograd, ops, Error, Gpu, Tensor};
+
+#[test]
+fn three_hundred_uploads_read_back_intact() {
+    let gpu = gpu();
+    let mut kept = Vec::new();
+    for i in 0..300usize {
+        let n = 1 + (i * 37) % 1000;
+        let v: Vec<f32> = (0..n).map(|j| (i * 1000 + j) as f32).collect();
+        let t = Tensor::from_slice(&gpu, &[n], &v).unwrap();
+        // Interleave recorded work so uploads and dispatches share batches.
+        let doubled = ops::binary::add(&t, &t).unwrap();
+        kept.push((v, t, doubled));
+    }
+    for (i, (v, t, d)) in kept.iter().enumerate() {
+        assert_eq!(&t.to_vec().unwrap(), v, "upload {i} corrupted");
+        let want: Vec<f32> = v.iter().map(|x| 2.0 * x).collect();
+        assert_eq!(d.to_vec().unwrap(), want, "kernel on upload {i}");
+    }
+}
+
+#[test]
+fn launch_over_workgroup_limit_is_a_typed_error() {
+    let gpu = gpu();
+    let t = Tensor::zeros(&gpu, &[16]).unwrap();
+    let too_many = gpu.limits().max_compute_workgroups_per_dimension + 1;
+    let e = gpu
+        .launch(Launch {
+            op: "fill_test",
+            shapes: &[t.shape()],
+            shader: &shaders::FILL,
+            entry: "fill",
+            overrides: &[],
+            params: &[16, 0],
+            binds: &[t.bind()],
+            workgroups: [too_many, 1, 1],
+        })
+        .unwrap_err();
+    assert!(matches!(e, Error::Limit { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("fill_test") && msg.contains("[16]") && msg.contains("max_compute_workgroups"),
+        "{msg}"
+    );
+    gpu.sync().unwrap();
+}
+
+#[test]
+fn binding_over_the_storage_limit_is_a_typed_error() {
+    let gpu = Gpu::with_options(GpuOptions {
+        max_storage_binding: Some(4096),
+        ..Default::default()
+    })
+    .unwrap();
+    let a = Tensor::zeros(&gpu, &[2, 1024]).unwrap();
+    let e = ops::binary::add(&a, &a).unwrap_err();
+    assert!(matches!(e, Error::Limit { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("add_forward") && e.to_string().contains("[2, 1024]"),
+        "{e}"
+    );
+    gpu.sync().unwrap();
+}
+
+#[test]
+fn zero_sized_tensors_are_rejected() {
+    let gpu = gpu();
+    let e = Tensor::zeros(&gpu, &[2, 0, 3]).unwrap_err();
+    assert!(
+        e.to_string().contains("zero-sized") && e.to_string().contains("[2, 0, 3]"),
+        "{e}"
+    );
+    let e = Tensor::from_slice(&gpu, &[2, 2], &[1.0; 3]).unwrap_err();
+    assert!(e.to_string().contains("3 values"), "{e}");
+}
+
+#[test]
+fn unknown_adapter_is_named_in_the_error() {
+    let e = Gpu::with_options(GpuOptions {
+        adapter: Some("no-such-adapter-xyz".into()),
+        ..Default::default()
+    })
+    .err()
+    .expect("no adapter should match");
+    assert!(
+        matches!(e, Error::NoAdapter(_)) && e.to_string().contains("no-such-adapter-xyz"),
+        "{e}"
+    );
+}
+
+#[test]
+fn large_one_dimensional_grids_fold_into_two_dimensions() {
+    let gpu = gpu();
+    // More than 65535 workgroups of 256 lanes.
+    let n = 65_535 * 256 + 1000;
+    let t = Tensor::full(&gpu, &[n], 3.5).unwrap();
+    let v = t.to_vec().unwrap();
+    assert!(v.iter().all(|x| *x == 3.5), "some elements not filled");
+}
+
+#[test]
+fn buffer_pool_stops_growing_after_the_first_steps() {
+    let gpu = gpu();
+    let w = Tensor::from_slice(&gpu, &[64], &vec![0.5; 64]).unwrap();
+    w.set_requires_grad(true);
+    let x = Tensor::from_slice(&gpu, &[64], &vec![2.0; 64]).unwrap();
+    let mut after_step2 = None;
+    for step in 1..=50 {
+        let y = ops::binary::mul(&w, &x).unwrap();
+        let z = ops::binary::add(&y, &y).unwrap();
+        let z = ops::binary::mul(&z, &y).unwrap();
+        let dz = Tensor::full(&gpu, &[64], 1.0).unwrap();
+        let g = autograd::backward_with(&z, &dz).unwrap();
+        assert!(g.get(&w).is_some());
+        drop(g);
+        gpu.flush().unwrap();
+        if step == 2 {
+            after_step2 = Some(gpu.pool_stats());
+        }
+    }
+    gpu.sync().unwrap();
+    let s2 = after_step2.unwrap();
+    let s50 = gpu.pool_stats();
+    assert_eq!(
+        (s2.created, s2.bytes),
+        (s50.created, s50.bytes),
+        "pool grew: {s2:?} -> {s50:?}"
+    );
+}
+
+#[test]
+fn tape_is_empty_after_backward_and_no_grad_records_nothing() {
+    let gpu = gpu();
+    let a = Tensor::full(&gpu, &[5], 2.0).unwrap();
+    a.set_requires_grad(true);
+    {
+        let _g = autograd::no_grad();
+        let _ = ops::binary::mul(&a, &a).unwrap();
+        assert_eq!(autograd::tape_len(), 0);
+    }
+    let y = ops::binary::mul(&a, &a).unwrap();
+    assert_eq!(autograd::tape_len(), 1);
+    let g = autograd::backward_with(&y, &Tensor::full(&gpu, &[5], 1.0).unwrap()).unwrap();
+    assert_eq!(autograd::tape_len(), 0);
+    // d(a*a)/da = 2a, accumulated from both operands.
+    assert_eq!(g.get(&a).unwrap().to_vec().unwrap(), vec![4.0; 5]);
+}
