@@ -149,3 +149,23 @@ fn tape_is_empty_after_backward_and_no_grad_records_nothing() {
     // d(a*a)/da = 2a, accumulated from both operands.
     assert_eq!(g.get(&a).unwrap().to_vec().unwrap(), vec![4.0; 5]);
 }
+
+#[test]
+fn profiling_attributes_gpu_time_to_ops() {
+    let gpu = gpu();
+    if gpu.set_profiling(true).is_err() {
+        eprintln!("adapter without timestamp queries: skipped");
+        return;
+    }
+    let a = Tensor::full(&gpu, &[100_000], 1.0).unwrap();
+    for _ in 0..3 {
+        let _ = ops::binary::add(&a, &a).unwrap();
+    }
+    let rows = gpu.take_profile().unwrap();
+    let add = rows
+        .iter()
+        .find(|r| r.0 == "add_forward")
+        .expect("add_forward profiled");
+    assert_eq!(add.2, 3);
+    assert!(add.1 > 0.0, "{rows:?}");
+}

@@ -450,6 +450,7 @@ impl Gpu {
         let pipeline = self.pipeline(&l)?;
         let mut rec = self.0.recorder.borrow_mut();
         rec.dispatch(
+            l.op,
             &self.0.device,
             &self.0.queue,
             &pipeline,
@@ -502,6 +503,49 @@ impl Gpu {
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Device(e.to_string()))?;
         self.take_device_errors("sync")
+    }
+
+    /// Time every dispatch with timestamp queries (each submit then waits for its batch).
+    /// Errors when the adapter has no timestamp queries inside passes.
+    pub fn set_profiling(&self, on: bool) -> Result<()> {
+        let f = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+        if on && !self.0.device.features().contains(f) {
+            return Err(Error::Unsupported {
+                op: "profile".into(),
+                detail: format!(
+                    "{} has no timestamp queries inside compute passes",
+                    self.0.summary.name
+                ),
+            });
+        }
+        self.flush()?;
+        let mut rec = self.0.recorder.borrow_mut();
+        rec.profiler = if on {
+            Some(recorder::Profiler::new(
+                &self.0.device,
+                &self.0.queue,
+                rec.slots(),
+            ))
+        } else {
+            None
+        };
+        Ok(())
+    }
+
+    /// Per-op GPU time since profiling was enabled: (op, total ms, dispatches), largest first.
+    pub fn take_profile(&self) -> Result<Vec<(String, f64, u64)>> {
+        self.flush()?;
+        let mut rec = self.0.recorder.borrow_mut();
+        let Some(p) = rec.profiler.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut rows: Vec<(String, f64, u64)> = p
+            .totals
+            .drain()
+            .map(|(k, (ns, n))| (k, ns / 1e6, n))
+            .collect();
+        rows.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
+        Ok(rows)
     }
 
     /// Dispatches recorded since the device was opened (for "dispatches per step" reports).

@@ -3,9 +3,49 @@
 //! batch (one 256-byte slot per dispatch), written with a single queue write right before
 //! the batch is submitted.
 
+use std::collections::HashMap;
 use std::num::NonZeroU64;
 
 use super::Bind;
+
+/// Per-op GPU time from timestamp queries written around every dispatch (when enabled).
+pub(crate) struct Profiler {
+    queries: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    names: Vec<String>,
+    period_ns: f64,
+    pub(crate) totals: HashMap<String, (f64, u64)>,
+}
+
+impl Profiler {
+    pub(crate) fn new(device: &wgpu::Device, queue: &wgpu::Queue, slots: usize) -> Profiler {
+        let n = 2 * slots as u32;
+        let bytes = n as u64 * 8;
+        Profiler {
+            queries: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("profiler"),
+                ty: wgpu::QueryType::Timestamp,
+                count: n,
+            }),
+            resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("profiler resolve"),
+                size: bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            staging: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("profiler staging"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            names: Vec::new(),
+            period_ns: queue.get_timestamp_period() as f64,
+            totals: HashMap::new(),
+        }
+    }
+}
 
 pub(crate) const MAX_PARAM_WORDS: usize = 64;
 
@@ -18,6 +58,7 @@ pub(crate) struct Recorder {
     used: usize,
     pub(crate) total_dispatches: u64,
     pub(crate) total_submits: u64,
+    pub(crate) profiler: Option<Profiler>,
 }
 
 impl Recorder {
@@ -37,6 +78,7 @@ impl Recorder {
             used: 0,
             total_dispatches: 0,
             total_submits: 0,
+            profiler: None,
         }
     }
 
@@ -46,6 +88,10 @@ impl Recorder {
                 label: Some("step"),
             })
         })
+    }
+
+    pub(crate) fn slots(&self) -> usize {
+        self.slots
     }
 
     pub(crate) fn pending(&self) -> bool {
@@ -58,6 +104,7 @@ impl Recorder {
 
     pub(crate) fn dispatch(
         &mut self,
+        op: &str,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         pipeline: &wgpu::ComputePipeline,
@@ -108,10 +155,26 @@ impl Recorder {
             layout: &layout,
             entries: &entries,
         });
-        let enc = self.encoder(device);
+        let slot = self.used as u32 - 1;
+        if let Some(p) = self.profiler.as_mut() {
+            p.names.push(op.to_string());
+        }
+        let enc = self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("step"),
+            })
+        });
+        let timestamp_writes = self
+            .profiler
+            .as_ref()
+            .map(|p| wgpu::ComputePassTimestampWrites {
+                query_set: &p.queries,
+                beginning_of_pass_write_index: Some(2 * slot),
+                end_of_pass_write_index: Some(2 * slot + 1),
+            });
         let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: None,
-            timestamp_writes: None,
+            timestamp_writes,
         });
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, &group, &[]);
@@ -138,8 +201,7 @@ impl Recorder {
     }
 
     pub(crate) fn submit(&mut self, device: &wgpu::Device, queue: &wgpu::Queue) {
-        let _ = device;
-        if let Some(enc) = self.encoder.take() {
+        if let Some(mut enc) = self.encoder.take() {
             if self.used > 0 {
                 queue.write_buffer(
                     &self.arena,
@@ -147,9 +209,40 @@ impl Recorder {
                     &self.arena_data[..self.used * self.slot as usize],
                 );
             }
+            let timed = self
+                .profiler
+                .as_ref()
+                .map(|p| p.names.len() as u32)
+                .unwrap_or(0);
+            if let (Some(p), true) = (self.profiler.as_ref(), timed > 0) {
+                enc.resolve_query_set(&p.queries, 0..2 * timed, &p.resolve, 0);
+                enc.copy_buffer_to_buffer(&p.resolve, 0, &p.staging, 0, 16 * timed as u64);
+            }
             queue.submit(Some(enc.finish()));
             self.used = 0;
             self.total_submits += 1;
+            if let (Some(p), true) = (self.profiler.as_mut(), timed > 0) {
+                read_profile(device, p, timed);
+            }
         }
     }
+}
+
+/// Wait for the batch, read its timestamps and add them to the per-op totals.
+fn read_profile(device: &wgpu::Device, p: &mut Profiler, timed: u32) {
+    let slice = p.staging.slice(0..16 * timed as u64);
+    slice.map_async(wgpu::MapMode::Read, |_| {});
+    if device.poll(wgpu::PollType::wait_indefinitely()).is_ok() {
+        if let Ok(view) = slice.get_mapped_range() {
+            let ts: &[u64] = bytemuck::cast_slice(&view);
+            for (i, name) in p.names.iter().enumerate() {
+                let ns = ts[2 * i + 1].saturating_sub(ts[2 * i]) as f64 * p.period_ns;
+                let e = p.totals.entry(name.clone()).or_insert((0.0, 0));
+                e.0 += ns;
+                e.1 += 1;
+            }
+        }
+        p.staging.unmap();
+    }
+    p.names.clear();
 }
