@@ -35,6 +35,10 @@ shader!(BINARY, "binary.wgsl");
 // (section boundary)
 
 // -- matmul, layernorm, windows, attention --
+shader!(MATMUL_PACK, "matmul_pack.wgsl");
+shader!(MATMUL_TEX, "matmul_tex.wgsl");
+shader!(MATMUL_BUF, "matmul_buf.wgsl");
+shader!(MATMUL_COLSUM, "matmul_colsum.wgsl");
 
 // (section boundary)
 
