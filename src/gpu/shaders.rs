@@ -39,6 +39,7 @@ shader!(MATMUL_PACK, "matmul_pack.wgsl");
 shader!(MATMUL_TEX, "matmul_tex.wgsl");
 shader!(MATMUL_BUF, "matmul_buf.wgsl");
 shader!(MATMUL_COLSUM, "matmul_colsum.wgsl");
+shader!(WINDOW, "window.wgsl");
 
 // (section boundary)
 
