@@ -40,6 +40,9 @@ shader!(MATMUL_TEX, "matmul_tex.wgsl");
 shader!(MATMUL_BUF, "matmul_buf.wgsl");
 shader!(MATMUL_COLSUM, "matmul_colsum.wgsl");
 shader!(WINDOW, "window.wgsl");
+shader!(LAYERNORM_FORWARD, "layernorm_forward.wgsl");
+shader!(LAYERNORM_BACKWARD_INPUT, "layernorm_backward_input.wgsl");
+shader!(LAYERNORM_BACKWARD_PARAMS, "layernorm_backward_params.wgsl");
 
 // (section boundary)
 

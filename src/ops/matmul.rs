@@ -228,8 +228,12 @@ fn gemm_buffer(
     })
 }
 
-/// Deterministic column sums of x viewed as [rows, cols] -> [cols]: chunks of rows summed in
-/// order, then the chunk partials summed in order (no atomics).
+/// Rows summed per chunk by the column-sum kernels (a fixed order: results do not depend on
+/// the adapter's scheduling).
+pub const COLSUM_CHUNK: usize = 64;
+
+/// Deterministic column sums of x viewed as [rows, cols] -> [cols]: chunks of
+/// `COLSUM_CHUNK` rows summed in order, then the chunk partials summed in order (no atomics).
 pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Result<Tensor> {
     let gpu = x.gpu();
     if rows * cols != x.numel() {
@@ -239,29 +243,36 @@ pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Re
             format!("cannot view as [{rows}, {cols}]"),
         ));
     }
-    let chunk = 64usize;
-    let nchunks = rows.div_ceil(chunk);
-    let shapes: &[&[usize]] = &[x.shape()];
+    let nchunks = rows.div_ceil(COLSUM_CHUNK);
     let partial = Tensor::empty(gpu, op, &[nchunks, cols])?;
-    let params = [rows as u32, cols as u32, chunk as u32, nchunks as u32];
     gpu.launch(Launch {
         op,
-        shapes,
+        shapes: &[x.shape()],
         shader: &shaders::MATMUL_COLSUM,
         entry: "colsum_partial",
         overrides: &[],
-        params: &params,
+        params: &[rows as u32, cols as u32, COLSUM_CHUNK as u32, nchunks as u32],
         binds: &[partial.bind(), x.bind()],
         workgroups: [cols.div_ceil(64) as u32, nchunks as u32, 1],
     })?;
+    sum_partials(op, &partial)
+}
+
+/// Sums partial [nchunks, cols] over its rows in order -> [cols].
+pub fn sum_partials(op: &'static str, partial: &Tensor) -> Result<Tensor> {
+    let gpu = partial.gpu();
+    let (nchunks, cols) = match partial.shape() {
+        [r, c] => (*r, *c),
+        s => return Err(shape_err(op, &[s], "partial sums must be [chunks, cols]")),
+    };
     let out = Tensor::empty(gpu, op, &[cols])?;
     gpu.launch(Launch {
         op,
-        shapes,
+        shapes: &[partial.shape()],
         shader: &shaders::MATMUL_COLSUM,
         entry: "colsum_final",
         overrides: &[],
-        params: &params,
+        params: &[nchunks as u32, cols as u32, 1, nchunks as u32],
         binds: &[out.bind(), partial.bind()],
         workgroups: [cols.div_ceil(64) as u32, 1, 1],
     })?;
