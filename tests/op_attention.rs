@@ -37,7 +37,10 @@ fn shift_mask_matches_swinir_regions() {
     // 8x8 map, window 4, shift 2: the last window (bottom right) mixes 4 regions.
     let m = reference::shift_mask(8, 8, 4, 2);
     let n = 16;
-    assert!(m[..n * n].iter().all(|v| *v == 0.0), "top-left window is unmasked");
+    assert!(
+        m[..n * n].iter().all(|v| *v == 0.0),
+        "top-left window is unmasked"
+    );
     let last = &m[3 * n * n..];
     assert_eq!(last[0], 0.0);
     assert_eq!(last[2], -100.0); // token (0,0) vs (0,2): regions 1 and 2 along x
@@ -49,15 +52,24 @@ fn backward_is_deterministic() {
     let gpu = gpu();
     let (heads, win, h, w) = (2, 4, 8, 8);
     let (windows, n, c) = (4, 16, 6);
-    let qv: Vec<f32> = (0..windows * n * 3 * c).map(|i| ((i * 37 % 29) as f32) / 14.0 - 1.0).collect();
-    let tv: Vec<f32> = (0..49 * heads).map(|i| ((i * 7 % 11) as f32) / 10.0).collect();
-    let dv: Vec<f32> = (0..windows * n * c).map(|i| ((i * 13 % 17) as f32) / 8.0 - 1.0).collect();
+    let qv: Vec<f32> = (0..windows * n * 3 * c)
+        .map(|i| ((i * 37 % 29) as f32) / 14.0 - 1.0)
+        .collect();
+    let tv: Vec<f32> = (0..49 * heads)
+        .map(|i| ((i * 7 % 11) as f32) / 10.0)
+        .collect();
+    let dv: Vec<f32> = (0..windows * n * c)
+        .map(|i| ((i * 13 % 17) as f32) / 8.0 - 1.0)
+        .collect();
     let qkv = Tensor::from_slice(&gpu, &[windows, n, 3 * c], &qv).unwrap();
     let table = Tensor::from_slice(&gpu, &[49, heads], &tv).unwrap();
     let dout = Tensor::from_slice(&gpu, &[windows, n, c], &dv).unwrap();
     let run = || {
-        let (_, probs) = attention::window_attention_forward(&qkv, &table, heads, win, 2, h, w).unwrap();
-        let (dq, dt) = attention::window_attention_backward(&dout, &qkv, &table, &probs, heads, win, 2, h, w).unwrap();
+        let (_, probs) =
+            attention::window_attention_forward(&qkv, &table, heads, win, 2, h, w).unwrap();
+        let (dq, dt) =
+            attention::window_attention_backward(&dout, &qkv, &table, &probs, heads, win, 2, h, w)
+                .unwrap();
         (dq.to_vec().unwrap(), dt.to_vec().unwrap())
     };
     assert_eq!(run(), run());
@@ -68,19 +80,40 @@ fn bad_shapes_are_typed_errors() {
     let gpu = gpu();
     let qkv = Tensor::zeros(&gpu, &[4, 16, 18]).unwrap();
     let table = Tensor::zeros(&gpu, &[49, 2]).unwrap();
-    let e = attention::window_attention(&qkv, &table, 4, 4, 0, 8, 8).unwrap_err().to_string();
-    assert!(e.contains("window_attention") && e.contains("[4, 16, 18]"), "{e}");
-    let e = attention::window_attention(&qkv, &table, 2, 4, 0, 8, 6).unwrap_err().to_string();
+    let e = attention::window_attention(&qkv, &table, 4, 4, 0, 8, 8)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("window_attention") && e.contains("[4, 16, 18]"),
+        "{e}"
+    );
+    let e = attention::window_attention(&qkv, &table, 2, 4, 0, 8, 6)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("window_attention") && e.contains("8x6"), "{e}");
-    let e = attention::window_attention(&qkv, &table, 2, 4, 4, 8, 8).unwrap_err().to_string();
+    let e = attention::window_attention(&qkv, &table, 2, 4, 4, 8, 8)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("shift"), "{e}");
     let bad_table = Tensor::zeros(&gpu, &[36, 2]).unwrap();
-    let e = attention::window_attention(&qkv, &bad_table, 2, 4, 0, 8, 8).unwrap_err().to_string();
-    assert!(e.contains("window_attention") && e.contains("[36, 2]"), "{e}");
-    let e = attention::window_attention(&qkv, &table, 2, 4, 0, 8, 12).unwrap_err().to_string();
+    let e = attention::window_attention(&qkv, &bad_table, 2, 4, 0, 8, 8)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("window_attention") && e.contains("[36, 2]"),
+        "{e}"
+    );
+    let e = attention::window_attention(&qkv, &table, 2, 4, 0, 8, 12)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("windows"), "{e}");
     let big = Tensor::zeros(&gpu, &[1, 144, 6]).unwrap();
     let t12 = Tensor::zeros(&gpu, &[529, 2]).unwrap();
-    let e = attention::window_attention(&big, &t12, 2, 12, 0, 12, 12).unwrap_err().to_string();
-    assert!(e.contains("window_attention") && e.contains("unsupported"), "{e}");
+    let e = attention::window_attention(&big, &t12, 2, 12, 0, 12, 12)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("window_attention") && e.contains("unsupported"),
+        "{e}"
+    );
 }

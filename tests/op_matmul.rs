@@ -83,8 +83,12 @@ fn linear_matches_reference_and_gradients() {
 fn kernels_agree_and_are_deterministic() {
     let gpu = gpu();
     let (m, k, n) = (67, 150, 41);
-    let av: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
-    let bv: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0).collect();
+    let av: Vec<f32> = (0..m * k)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+        .collect();
+    let bv: Vec<f32> = (0..k * n)
+        .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+        .collect();
     let a = Tensor::from_slice(&gpu, &[m, k], &av).unwrap();
     let b = Tensor::from_slice(&gpu, &[k, n], &bv).unwrap();
     let run = |kern| {
@@ -111,10 +115,16 @@ fn bad_shapes_are_typed_errors() {
     let a = Tensor::zeros(&gpu, &[4, 5]).unwrap();
     let b = Tensor::zeros(&gpu, &[6, 3]).unwrap();
     let e = matmul::matmul(&a, &b).unwrap_err().to_string();
-    assert!(e.contains("matmul_forward") && e.contains("[4, 5]") && e.contains("[6, 3]"), "{e}");
+    assert!(
+        e.contains("matmul_forward") && e.contains("[4, 5]") && e.contains("[6, 3]"),
+        "{e}"
+    );
     let c = Tensor::zeros(&gpu, &[2, 5, 3]).unwrap();
     let e = matmul::matmul(&a, &c).unwrap_err().to_string();
-    assert!(e.contains("matmul_forward") && e.contains("[2, 5, 3]"), "{e}");
+    assert!(
+        e.contains("matmul_forward") && e.contains("[2, 5, 3]"),
+        "{e}"
+    );
     let w = Tensor::zeros(&gpu, &[3, 4]).unwrap();
     let e = matmul::linear(&a, &w, None).unwrap_err().to_string();
     assert!(e.contains("linear_forward") && e.contains("[3, 4]"), "{e}");

@@ -60,17 +60,37 @@ fn partition_then_reverse_is_identity() {
 fn bad_shapes_are_typed_errors() {
     let gpu = gpu();
     let t = Tensor::zeros(&gpu, &[1, 60, 3]).unwrap();
-    let e = window::window_partition(&t, 6, 10, 4, 0).unwrap_err().to_string();
-    assert!(e.contains("window_partition") && e.contains("[1, 60, 3]"), "{e}");
-    let e = window::window_partition(&t, 6, 9, 3, 0).unwrap_err().to_string();
-    assert!(e.contains("window_partition") && e.contains("[6, 9]"), "{e}");
-    let e = window::window_partition(&t, 6, 10, 2, 2).unwrap_err().to_string();
+    let e = window::window_partition(&t, 6, 10, 4, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("window_partition") && e.contains("[1, 60, 3]"),
+        "{e}"
+    );
+    let e = window::window_partition(&t, 6, 9, 3, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("window_partition") && e.contains("[6, 9]"),
+        "{e}"
+    );
+    let e = window::window_partition(&t, 6, 10, 2, 2)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("shift"), "{e}");
     let x = Tensor::zeros(&gpu, &[5, 16, 3]).unwrap();
-    let e = window::window_reverse(&x, 8, 8, 4, 0).unwrap_err().to_string();
-    assert!(e.contains("window_reverse") && e.contains("[5, 16, 3]"), "{e}");
+    let e = window::window_reverse(&x, 8, 8, 4, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("window_reverse") && e.contains("[5, 16, 3]"),
+        "{e}"
+    );
     let e = window::tokens_to_nchw(&t, 7, 7).unwrap_err().to_string();
-    assert!(e.contains("tokens_to_nchw") && e.contains("[1, 60, 3]"), "{e}");
+    assert!(
+        e.contains("tokens_to_nchw") && e.contains("[1, 60, 3]"),
+        "{e}"
+    );
     let e = window::nchw_to_tokens(&t).unwrap_err().to_string();
     assert!(e.contains("nchw_to_tokens"), "{e}");
 }

@@ -5,6 +5,7 @@ use super::{time_ms, BenchOptions, Measurement};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::ops::matmul::{self, MatmulKernel};
+use crate::ops::{attention, layernorm, window};
 use crate::tensor::Tensor;
 
 fn random(gpu: &Gpu, shape: &[usize], seed: u32) -> Result<Tensor> {
@@ -58,7 +59,13 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
             matmul::matmul_backward_a(&a, &b)?;
             matmul::matmul_backward_b(&a, &b).map(drop)
         })?;
-        out.push(row(name, format!("{n}x{n}x{n} dA+dB"), ms, Some(2.0 * flops), None));
+        out.push(row(
+            name,
+            format!("{n}x{n}x{n} dA+dB"),
+            ms,
+            Some(2.0 * flops),
+            None,
+        ));
     }
     drop((a, b));
 
@@ -77,7 +84,13 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
         let ms = time_ms(gpu, it, || {
             matmul::linear_forward(&x, &w, Some(&bias)).map(drop)
         })?;
-        out.push(row("linear_forward", lshape.clone(), ms, Some(lflops), None));
+        out.push(row(
+            "linear_forward",
+            lshape.clone(),
+            ms,
+            Some(lflops),
+            None,
+        ));
     }
     if opts.wants("linear_backward") {
         let dy = random(gpu, &[m, fout], 6)?;
@@ -91,6 +104,103 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
             format!("{lshape} dx+dW+db"),
             ms,
             Some(2.0 * lflops),
+            None,
+        ));
+    }
+    drop((x, w, bias));
+
+    // layernorm over the tokens of the map.
+    let c = fin;
+    let x = random(gpu, &[m, c], 7)?;
+    let gamma = random(gpu, &[c], 8)?;
+    let beta = random(gpu, &[c], 9)?;
+    let nbytes = (m * c * 4) as f64;
+    if opts.wants("layernorm_forward") {
+        let ms = time_ms(gpu, it, || {
+            layernorm::layernorm_forward(&x, &gamma, &beta, 1e-5).map(drop)
+        })?;
+        // reads x (twice in the kernel, counted once) and writes y.
+        out.push(row(
+            "layernorm_forward",
+            format!("{m}x{c}"),
+            ms,
+            None,
+            Some(2.0 * nbytes),
+        ));
+    }
+    if opts.wants("layernorm_backward") {
+        let (_, stats) = layernorm::layernorm_forward(&x, &gamma, &beta, 1e-5)?;
+        let dy = random(gpu, &[m, c], 10)?;
+        let ms = time_ms(gpu, it, || {
+            layernorm::layernorm_backward_input(&dy, &x, &gamma, &stats)?;
+            layernorm::layernorm_backward_params(&dy, &x, &stats).map(drop)
+        })?;
+        out.push(row(
+            "layernorm_backward",
+            format!("{m}x{c} dx+dgamma+dbeta"),
+            ms,
+            None,
+            Some(5.0 * nbytes),
+        ));
+    }
+    drop(x);
+
+    // window partition / attention on N x C x H x W with window 8 (shift 4).
+    let (nb, hw, heads, win, shift) = if opts.quick {
+        (1, 16, 2, 8, 4)
+    } else {
+        (4, 48, 6, 8, 4)
+    };
+    let t = random(gpu, &[nb, hw * hw, c], 11)?;
+    let wshape = format!("{nb}x{c}x{hw}x{hw} win {win} shift {shift}");
+    if opts.wants("window_partition") {
+        let ms = time_ms(gpu, it, || {
+            window::window_partition_forward(&t, hw, hw, win, shift).map(drop)
+        })?;
+        out.push(row(
+            "window_partition",
+            wshape.clone(),
+            ms,
+            None,
+            Some(2.0 * (t.numel() * 4) as f64),
+        ));
+    }
+    let windows = nb * (hw / win) * (hw / win);
+    let n = win * win;
+    let qkv = random(gpu, &[windows, n, 3 * c], 12)?;
+    let span = 2 * win - 1;
+    let table = random(gpu, &[span * span, heads], 13)?;
+    // q k^T and P v: 2 products of n x n x head_dim per window and head.
+    let aflops = 2.0 * 2.0 * (windows * n * n * c) as f64;
+    let ashape = format!("{nb}x{c}x{hw}x{hw} {heads} heads win {win}");
+    if opts.wants("window_attention_forward") {
+        let ms = time_ms(gpu, it, || {
+            attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw).map(drop)
+        })?;
+        out.push(row(
+            "window_attention_forward",
+            ashape.clone(),
+            ms,
+            Some(aflops),
+            None,
+        ));
+    }
+    if opts.wants("window_attention_backward") {
+        let (_, probs) =
+            attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw)?;
+        let dout = random(gpu, &[windows, n, c], 14)?;
+        let ms = time_ms(gpu, it, || {
+            attention::window_attention_backward(
+                &dout, &qkv, &table, &probs, heads, win, shift, hw, hw,
+            )
+            .map(drop)
+        })?;
+        // dP, dq, dk, dv: four products of the forward's size.
+        out.push(row(
+            "window_attention_backward",
+            ashape,
+            ms,
+            Some(2.0 * aflops),
             None,
         ));
     }

@@ -43,7 +43,15 @@ impl Geom {
     }
 }
 
-fn geom(qkv: &Tensor, table: &Tensor, heads: usize, win: usize, shift: usize, h: usize, w: usize) -> Result<Geom> {
+fn geom(
+    qkv: &Tensor,
+    table: &Tensor,
+    heads: usize,
+    win: usize,
+    shift: usize,
+    h: usize,
+    w: usize,
+) -> Result<Geom> {
     let op = "window_attention";
     let shapes: &[&[usize]] = &[qkv.shape(), table.shape(), &[heads, win, shift, h, w]];
     let err = |d: String| shape_err(op, shapes, d);
@@ -52,10 +60,15 @@ fn geom(qkv: &Tensor, table: &Tensor, heads: usize, win: usize, shift: usize, h:
         _ => return Err(err("qkv must be [B*nW, win*win, 3C]".into())),
     };
     if win == 0 || n != win * win {
-        return Err(err(format!("qkv holds {n} tokens per window, window {win} needs {}", win * win)));
+        return Err(err(format!(
+            "qkv holds {n} tokens per window, window {win} needs {}",
+            win * win
+        )));
     }
     if heads == 0 || c3 % 3 != 0 || (c3 / 3) % heads != 0 || c3 == 0 {
-        return Err(err(format!("3C = {c3} is not 3 x heads ({heads}) x head_dim")));
+        return Err(err(format!(
+            "3C = {c3} is not 3 x heads ({heads}) x head_dim"
+        )));
     }
     if h % win != 0 || w % win != 0 || h == 0 || w == 0 || shift >= win {
         return Err(err(format!(
@@ -64,7 +77,9 @@ fn geom(qkv: &Tensor, table: &Tensor, heads: usize, win: usize, shift: usize, h:
     }
     let nw = (h / win) * (w / win);
     if windows % nw != 0 {
-        return Err(err(format!("{windows} windows is not a multiple of {nw} per image")));
+        return Err(err(format!(
+            "{windows} windows is not a multiple of {nw} per image"
+        )));
     }
     let span = 2 * win - 1;
     if table.shape() != [span * span, heads] {
@@ -78,7 +93,17 @@ fn geom(qkv: &Tensor, table: &Tensor, heads: usize, win: usize, shift: usize, h:
             format!("{n} tokens x head_dim {hd}: the kernels take <= {MAX_TOKENS} tokens and tokens x head_dim <= {MAX_STAGED}"),
         ));
     }
-    Ok(Geom { windows, n, c, heads, hd, win, shift, h, w })
+    Ok(Geom {
+        windows,
+        n,
+        c,
+        heads,
+        hd,
+        win,
+        shift,
+        h,
+        w,
+    })
 }
 
 /// Forward without recording: (out [B*nW, n, C], probabilities [B*nW, heads, n, n]).
@@ -142,7 +167,13 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
         entry: "attention_backward_q",
         overrides: &[],
         params: &params,
-        binds: &[dqkv.bind(), ds.bind(), qkv.bind(), probs.bind(), dout.bind()],
+        binds: &[
+            dqkv.bind(),
+            ds.bind(),
+            qkv.bind(),
+            probs.bind(),
+            dout.bind(),
+        ],
         workgroups: gpu.grid_1d(g.groups() as u32),
     })?;
     gpu.launch(Launch {
@@ -152,7 +183,13 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
         entry: "attention_backward_kv",
         overrides: &[],
         params: &params,
-        binds: &[dqkv.bind(), qkv.bind(), probs.bind(), dout.bind(), ds.bind()],
+        binds: &[
+            dqkv.bind(),
+            qkv.bind(),
+            probs.bind(),
+            dout.bind(),
+            ds.bind(),
+        ],
         workgroups: gpu.grid_1d(g.groups() as u32),
     })?;
     Ok((dqkv, ds))
@@ -218,15 +255,20 @@ pub fn window_attention(
     let (out, probs) = window_attention_forward(qkv, table, heads, win, shift, h, w)?;
     let g = geom(qkv, table, heads, win, shift, h, w)?;
     let sq = qkv.detach();
-    autograd::record("window_attention", &[qkv, table], &out, move |dout, needs| {
-        let (dqkv, ds) = backward_qkv(&g, dout, &sq, &probs)?;
-        let dtable = if needs[1] {
-            Some(backward_table(&g, &ds)?)
-        } else {
-            None
-        };
-        Ok(vec![needs[0].then_some(dqkv), dtable])
-    });
+    autograd::record(
+        "window_attention",
+        &[qkv, table],
+        &out,
+        move |dout, needs| {
+            let (dqkv, ds) = backward_qkv(&g, dout, &sq, &probs)?;
+            let dtable = if needs[1] {
+                Some(backward_table(&g, &ds)?)
+            } else {
+                None
+            };
+            Ok(vec![needs[0].then_some(dqkv), dtable])
+        },
+    );
     Ok(out)
 }
 
@@ -249,7 +291,13 @@ pub mod reference {
     /// SwinIR's calculate_mask: [nW, n, n] with 0 / -100.
     pub fn shift_mask(h: usize, w: usize, win: usize, shift: usize) -> Vec<f64> {
         let mut img = vec![0usize; h * w];
-        let slices = |size: usize| [(0, size - win), (size - win, size - shift), (size - shift, size)];
+        let slices = |size: usize| {
+            [
+                (0, size - win),
+                (size - win, size - shift),
+                (size - shift, size),
+            ]
+        };
         let mut cnt = 0;
         for (y0, y1) in slices(h) {
             for (x0, x1) in slices(w) {
@@ -301,7 +349,9 @@ pub mod reference {
         let mut out = vec![0.0; windows * n * c];
         for b in 0..windows {
             for hh in 0..heads {
-                let at = |t: usize, part: usize, d: usize| qkv[(b * n + t) * 3 * c + part * c + hh * hd + d];
+                let at = |t: usize, part: usize, d: usize| {
+                    qkv[(b * n + t) * 3 * c + part * c + hh * hd + d]
+                };
                 for i in 0..n {
                     let mut s = vec![0.0; n];
                     for (j, sj) in s.iter_mut().enumerate() {

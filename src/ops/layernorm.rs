@@ -24,10 +24,18 @@ fn dims(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<(usize, usize)> {
 
 /// y = (x - mean) / sqrt(var + eps) * gamma + beta per row, and the saved stats [M, 2]
 /// (mean, 1/std) for the backward.
-pub fn layernorm_forward(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) -> Result<(Tensor, Tensor)> {
+pub fn layernorm_forward(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f32,
+) -> Result<(Tensor, Tensor)> {
     let (m, c) = dims(x, gamma, beta)?;
     if !(eps > 0.0 && eps.is_finite()) {
-        return Err(unsupported("layernorm_forward", format!("eps {eps} must be > 0")));
+        return Err(unsupported(
+            "layernorm_forward",
+            format!("eps {eps} must be > 0"),
+        ));
     }
     let gpu = x.gpu();
     let y = Tensor::empty(gpu, "layernorm_forward", &[m, c])?;
@@ -46,7 +54,12 @@ pub fn layernorm_forward(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) ->
 }
 
 /// dx from dy, x, gamma and the saved stats.
-pub fn layernorm_backward_input(dy: &Tensor, x: &Tensor, gamma: &Tensor, stats: &Tensor) -> Result<Tensor> {
+pub fn layernorm_backward_input(
+    dy: &Tensor,
+    x: &Tensor,
+    gamma: &Tensor,
+    stats: &Tensor,
+) -> Result<Tensor> {
     let (m, c) = (x.shape()[0], x.shape()[1]);
     let gpu = x.gpu();
     let dx = Tensor::empty(gpu, "layernorm_backward_input", &[m, c])?;
@@ -64,7 +77,11 @@ pub fn layernorm_backward_input(dy: &Tensor, x: &Tensor, gamma: &Tensor, stats: 
 }
 
 /// (dgamma, dbeta), each [C], summed over rows in a fixed order.
-pub fn layernorm_backward_params(dy: &Tensor, x: &Tensor, stats: &Tensor) -> Result<(Tensor, Tensor)> {
+pub fn layernorm_backward_params(
+    dy: &Tensor,
+    x: &Tensor,
+    stats: &Tensor,
+) -> Result<(Tensor, Tensor)> {
     let op = "layernorm_backward_params";
     let (m, c) = (x.shape()[0], x.shape()[1]);
     let gpu = x.gpu();

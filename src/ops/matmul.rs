@@ -160,7 +160,11 @@ fn pack(
             layers as u32,
         ],
         binds: &[Bind::Texture(&view), src.bind()],
-        workgroups: [kt.div_ceil(8) as u32, height.div_ceil(8) as u32, layers as u32],
+        workgroups: [
+            kt.div_ceil(8) as u32,
+            height.div_ceil(8) as u32,
+            layers as u32,
+        ],
     })?;
     Ok((tex, view))
 }
@@ -251,7 +255,12 @@ pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Re
         shader: &shaders::MATMUL_COLSUM,
         entry: "colsum_partial",
         overrides: &[],
-        params: &[rows as u32, cols as u32, COLSUM_CHUNK as u32, nchunks as u32],
+        params: &[
+            rows as u32,
+            cols as u32,
+            COLSUM_CHUNK as u32,
+            nchunks as u32,
+        ],
         binds: &[partial.bind(), x.bind()],
         workgroups: [cols.div_ceil(64) as u32, nchunks as u32, 1],
     })?;
@@ -381,13 +390,7 @@ fn linear_dims(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<(usize, usi
     }
     let (m, fin, fout) = match (x.shape(), w.shape()) {
         ([m, i], [o, i2]) if i == i2 => (*m, *i, *o),
-        _ => {
-            return Err(shape_err(
-                op,
-                &shapes,
-                "expected x [M, in] and w [out, in]",
-            ))
-        }
+        _ => return Err(shape_err(op, &shapes, "expected x [M, in] and w [out, in]")),
     };
     if let Some(b) = b {
         if b.shape() != [fout] {

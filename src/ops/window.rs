@@ -27,7 +27,13 @@ struct Geom {
     shift: usize,
 }
 
-fn permute(op: &'static str, mode: Mode, x: &Tensor, g: Geom, out_shape: &[usize]) -> Result<Tensor> {
+fn permute(
+    op: &'static str,
+    mode: Mode,
+    x: &Tensor,
+    g: Geom,
+    out_shape: &[usize],
+) -> Result<Tensor> {
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
     let n = out.numel();
@@ -55,7 +61,13 @@ fn permute(op: &'static str, mode: Mode, x: &Tensor, g: Geom, out_shape: &[usize
 /// [N, C, H, W] -> [N, H*W, C] without recording.
 pub fn nchw_to_tokens_forward(x: &Tensor) -> Result<Tensor> {
     let [n, c, h, w] = x.dims4("nchw_to_tokens")?;
-    let g = Geom { c, h, w, win: 1, shift: 0 };
+    let g = Geom {
+        c,
+        h,
+        w,
+        win: 1,
+        shift: 0,
+    };
     permute("nchw_to_tokens", Mode::NchwToTokens, x, g, &[n, h * w, c])
 }
 
@@ -73,11 +85,24 @@ fn tokens_dims(op: &str, t: &Tensor, h: usize, w: usize) -> Result<(usize, usize
 /// [N, H*W, C] -> [N, C, H, W] without recording.
 pub fn tokens_to_nchw_forward(t: &Tensor, h: usize, w: usize) -> Result<Tensor> {
     let (n, c) = tokens_dims("tokens_to_nchw", t, h, w)?;
-    let g = Geom { c, h, w, win: 1, shift: 0 };
+    let g = Geom {
+        c,
+        h,
+        w,
+        win: 1,
+        shift: 0,
+    };
     permute("tokens_to_nchw", Mode::TokensToNchw, t, g, &[n, c, h, w])
 }
 
-fn check_window(op: &str, shape: &[usize], h: usize, w: usize, win: usize, shift: usize) -> Result<()> {
+fn check_window(
+    op: &str,
+    shape: &[usize],
+    h: usize,
+    w: usize,
+    win: usize,
+    shift: usize,
+) -> Result<()> {
     if win == 0 || h % win != 0 || w % win != 0 || shift >= win {
         return Err(shape_err(
             op,
@@ -89,17 +114,35 @@ fn check_window(op: &str, shape: &[usize], h: usize, w: usize, win: usize, shift
 }
 
 /// [N, H*W, C] -> [N*nW, win*win, C] (rolled by -shift) without recording.
-pub fn window_partition_forward(t: &Tensor, h: usize, w: usize, win: usize, shift: usize) -> Result<Tensor> {
+pub fn window_partition_forward(
+    t: &Tensor,
+    h: usize,
+    w: usize,
+    win: usize,
+    shift: usize,
+) -> Result<Tensor> {
     let op = "window_partition";
     let (n, c) = tokens_dims(op, t, h, w)?;
     check_window(op, t.shape(), h, w, win, shift)?;
     let nw = (h / win) * (w / win);
-    let g = Geom { c, h, w, win, shift };
+    let g = Geom {
+        c,
+        h,
+        w,
+        win,
+        shift,
+    };
     permute(op, Mode::Partition, t, g, &[n * nw, win * win, c])
 }
 
 /// [N*nW, win*win, C] -> [N, H*W, C] (rolled by +shift) without recording.
-pub fn window_reverse_forward(x: &Tensor, h: usize, w: usize, win: usize, shift: usize) -> Result<Tensor> {
+pub fn window_reverse_forward(
+    x: &Tensor,
+    h: usize,
+    w: usize,
+    win: usize,
+    shift: usize,
+) -> Result<Tensor> {
     let op = "window_reverse";
     check_window(op, x.shape(), h, w, win, shift)?;
     let nw = (h / win) * (w / win);
@@ -113,7 +156,13 @@ pub fn window_reverse_forward(x: &Tensor, h: usize, w: usize, win: usize, shift:
             ))
         }
     };
-    let g = Geom { c, h, w, win, shift };
+    let g = Geom {
+        c,
+        h,
+        w,
+        win,
+        shift,
+    };
     permute(op, Mode::Reverse, x, g, &[n, h * w, c])
 }
 
@@ -137,7 +186,13 @@ pub fn tokens_to_nchw(t: &Tensor, h: usize, w: usize) -> Result<Tensor> {
 }
 
 /// Differentiable window partition with cyclic shift: [N, H*W, C] -> [N*nW, win*win, C].
-pub fn window_partition(t: &Tensor, h: usize, w: usize, win: usize, shift: usize) -> Result<Tensor> {
+pub fn window_partition(
+    t: &Tensor,
+    h: usize,
+    w: usize,
+    win: usize,
+    shift: usize,
+) -> Result<Tensor> {
     let y = window_partition_forward(t, h, w, win, shift)?;
     autograd::record("window_partition", &[t], &y, move |dy, _| {
         Ok(vec![Some(window_reverse_forward(dy, h, w, win, shift)?)])
@@ -181,7 +236,15 @@ pub mod reference {
     }
 
     /// torch.roll(t.view(N, H, W, C), (dy, dx), dims=(1, 2)) for signed shifts.
-    pub fn roll(t: &[f64], n: usize, h: usize, w: usize, c: usize, dy: isize, dx: isize) -> Vec<f64> {
+    pub fn roll(
+        t: &[f64],
+        n: usize,
+        h: usize,
+        w: usize,
+        c: usize,
+        dy: isize,
+        dx: isize,
+    ) -> Vec<f64> {
         let mut y = vec![0.0; t.len()];
         for b in 0..n {
             for i in 0..h {
@@ -197,7 +260,15 @@ pub mod reference {
         y
     }
 
-    pub fn window_partition(t: &[f64], n: usize, h: usize, w: usize, c: usize, win: usize, shift: usize) -> Vec<f64> {
+    pub fn window_partition(
+        t: &[f64],
+        n: usize,
+        h: usize,
+        w: usize,
+        c: usize,
+        win: usize,
+        shift: usize,
+    ) -> Vec<f64> {
         let s = shift as isize;
         let r = roll(t, n, h, w, c, -s, -s);
         let mut y = Vec::with_capacity(t.len());
@@ -217,7 +288,15 @@ pub mod reference {
         y
     }
 
-    pub fn window_reverse(x: &[f64], n: usize, h: usize, w: usize, c: usize, win: usize, shift: usize) -> Vec<f64> {
+    pub fn window_reverse(
+        x: &[f64],
+        n: usize,
+        h: usize,
+        w: usize,
+        c: usize,
+        win: usize,
+        shift: usize,
+    ) -> Vec<f64> {
         let mut z = vec![0.0; x.len()];
         let mut k = 0;
         for b in 0..n {
