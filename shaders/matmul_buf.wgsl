@@ -1,9 +1,13 @@
-// C[layer] = op(A) op(B) (+ bias on columns) straight from storage buffers, for adapters
-// without subgroups. Operands are addressed by strides, so transposed operands need no copy:
-// A(m, k) = a[layer * M * K + m * sam + k * sak], B(k, n) = b[layer * K * N + k * sbk + n * sbn].
+// C[layer] = alpha A B (+ bias on columns) straight from storage buffers, for adapters
+// without subgroups. Every operand is a strided view (transposes and attention's head slices
+// need no copy); with (lo, li) = (layer / lh, layer % lh):
+// A(m, k) = a[aoff + lo * alo + li * ali + m * sam + k * sak], B likewise with (k, n),
+// C(m, n) = c[coff + lo * co + li * ci + m * cm + n].
 // A workgroup of 16 x 16 lanes computes a 64 x 64 tile; each lane a 4 x 4 block (rows
 // ty + 16 i, columns tx + 16 j) from 64 x 8 slices of A and B staged in workgroup memory.
-struct Params { m: u32, n: u32, k: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, has_bias: u32 }
+struct Params { m: u32, n: u32, k: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, has_bias: u32,
+                lh: u32, aoff: u32, alo: u32, ali: u32, boff: u32, blo: u32, bli: u32,
+                coff: u32, co: u32, ci: u32, cm: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<f32>;
@@ -20,14 +24,17 @@ fn matmul_buf(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     let n0 = wid.x * TILE;
     let m0 = wid.y * TILE;
     let layer = wid.z;
-    let abase = layer * p.m * p.k;
-    let bbase = layer * p.k * p.n;
-    let li = lid.y * 16u + lid.x;
+    let lo = layer / p.lh;
+    let li = layer % p.lh;
+    let abase = p.aoff + lo * p.alo + li * p.ali;
+    let bbase = p.boff + lo * p.blo + li * p.bli;
+    let cbase = p.coff + lo * p.co + li * p.ci;
+    let lin = lid.y * 16u + lid.x;
     var acc: array<vec4<f32>, 4>;
     for (var i = 0u; i < 4u; i++) { acc[i] = vec4<f32>(0.0); }
     for (var k0 = 0u; k0 < p.k; k0 += TK) {
         for (var e = 0u; e < 2u; e++) {
-            let s = li + e * 256u;
+            let s = lin + e * 256u;
             let kk = s / TILE;
             let mm = s % TILE;
             var va = 0.0;
@@ -57,9 +64,9 @@ fn matmul_buf(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
             for (var j = 0u; j < 4u; j++) {
                 let n = n0 + lid.x + 16u * j;
                 if (n < p.n) {
-                    var v = acc[i][j];
+                    var v = acc[i][j] * p.alpha;
                     if (p.has_bias != 0u) { v += bias[n]; }
-                    c[layer * p.m * p.n + m * p.n + n] = v;
+                    c[cbase + m * p.cm + n] = v;
                 }
             }
         }

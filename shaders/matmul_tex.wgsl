@@ -1,11 +1,14 @@
-// C[layer] = A[layer] B[layer] (+ bias on columns) from packed textures (see matmul_pack):
+// C[layer] = alpha A[layer] B[layer] (+ bias on columns) from packed textures (matmul_pack):
 // ta holds A [M, K] and tb holds B^T [N, K], 4 consecutive k per texel, zero-padded to tiles.
 // One workgroup = one subgroup of 8 lanes computes a 32 x 8 tile: each lane owns 4 rows
 // (m0 + lane + 8 r) and all 8 columns. Each lane fetches one texel of B^T (its column) per
 // k-step and subgroupBroadcast at constant lanes hands all 8 to every lane (register
 // shuffles on lavapipe), so one step is 5 texture fetches for 128 FMAs per lane.
 // Needs subgroups of at least 8 lanes; the workgroup of 8 fills one subgroup.
-struct Params { m: u32, n: u32, kt: u32, has_bias: u32 }
+// C is a strided view: C(l, m, n) = c[off + (l / lh) * co + (l % lh) * ci + m * cm + n] for
+// global layer l = l0 + layer (attention writes head slices of its outputs in place).
+struct Params { m: u32, n: u32, kt: u32, has_bias: u32, l0: u32, lh: u32, off: u32, co: u32,
+                ci: u32, cm: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var ta: texture_2d_array<f32>;
@@ -20,9 +23,9 @@ fn store_row(m: u32, n0: u32, lo: vec4<f32>, hi: vec4<f32>, blo: vec4<f32>, bhi:
     if (m >= p.m) {
         return;
     }
-    let row = base + m * p.n;
-    let vlo = lo + blo;
-    let vhi = hi + bhi;
+    let row = base + m * p.cm;
+    let vlo = fma(lo, vec4<f32>(p.alpha), blo);
+    let vhi = fma(hi, vec4<f32>(p.alpha), bhi);
     for (var j = 0u; j < 4u; j++) {
         if (n0 + j < p.n) { c[row + n0 + j] = vlo[j]; }
         if (n0 + 4u + j < p.n) { c[row + n0 + 4u + j] = vhi[j]; }
@@ -74,7 +77,8 @@ fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
             bhi[j] = bias[min(n0 + 4u + j, p.n - 1u)];
         }
     }
-    let base = layer * p.m * p.n;
+    let l = p.l0 + layer;
+    let base = p.off + (l / p.lh) * p.co + (l % p.lh) * p.ci;
     store_row(m0, n0, r0lo, r0hi, blo, bhi, base);
     store_row(m0 + 8u, n0, r1lo, r1hi, blo, bhi, base);
     store_row(m0 + 16u, n0, r2lo, r2hi, blo, bhi, base);

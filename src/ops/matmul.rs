@@ -45,19 +45,41 @@ pub fn kernel() -> MatmulKernel {
     KERNEL.with(|c| c.get())
 }
 
-/// One (batched) product C[batch] = op(A) op(B) (+ bias), C [batch, m, n].
-/// `ta`: A is stored [k, m] (else [m, k]); `tb`: B is stored [n, k] (else [k, n]).
-struct Gemm<'a> {
-    op: &'static str,
-    a: &'a Tensor,
-    ta: bool,
-    b: &'a Tensor,
-    tb: bool,
-    batch: usize,
-    m: usize,
-    n: usize,
-    k: usize,
-    bias: Option<&'a Tensor>,
+/// A strided matrix view of a tensor, per batch layer l: element (l, r, c) sits at
+/// `off + (l / lh) * outer + (l % lh) * inner + r * rs + c * cs` (lh from the `Gemm`).
+/// Covers plain, transposed and batched operands and attention's per-head slices of qkv.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub t: &'a Tensor,
+    pub off: usize,
+    pub outer: usize,
+    pub inner: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a> View<'a> {
+    /// Batched row-major [batch, rows, cols] (`trans`: stored [batch, cols, rows]).
+    pub fn dense(t: &'a Tensor, rows: usize, cols: usize, trans: bool) -> View<'a> {
+        let (rs, cs) = if trans { (1, rows) } else { (cols, 1) };
+        View { t, off: 0, outer: rows * cols, inner: 0, rs, cs }
+    }
+}
+
+/// One batched product C(l) = alpha A(l) B(l) (+ bias on columns) for l < batch, with A [m, k],
+/// B [k, n] and C [m, n] views (C's column stride is 1); layer l splits as (l / lh, l % lh).
+pub(crate) struct Gemm<'a> {
+    pub op: &'static str,
+    pub a: View<'a>,
+    pub b: View<'a>,
+    pub c: View<'a>,
+    pub batch: usize,
+    pub lh: usize,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub alpha: f32,
+    pub bias: Option<&'a Tensor>,
 }
 
 const TEX_TILE_M: usize = 32;
@@ -73,18 +95,20 @@ fn texture_fits(gpu: &Gpu, g: &Gemm) -> bool {
         && g.k.div_ceil(4) <= max
         && g.m.next_multiple_of(TEX_TILE_M) <= max
         && g.n.next_multiple_of(TEX_TILE_N) <= max
-        && g.batch <= l.max_texture_array_layers as usize
 }
 
-fn gemm(g: &Gemm) -> Result<Tensor> {
-    let gpu = g.a.gpu();
-    let shapes: &[&[usize]] = &[g.a.shape(), g.b.shape()];
-    let out_shape: Vec<usize> = if g.batch > 1 || g.a.shape().len() == 3 {
-        vec![g.batch, g.m, g.n]
-    } else {
-        vec![g.m, g.n]
-    };
-    let out = Tensor::empty(gpu, g.op, &out_shape)?;
+/// C = A B into a new contiguous tensor of shape `out_shape` ([batch, m, n] elements).
+fn gemm(g: Gemm, out_shape: &[usize]) -> Result<Tensor> {
+    let out = Tensor::empty(g.a.t.gpu(), g.op, out_shape)?;
+    let c = View::dense(&out, g.m, g.n, false);
+    gemm_into(&Gemm { c, ..g })?;
+    Ok(out)
+}
+
+/// Run one product into the view `g.c` (which must not alias A or B).
+pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
+    let gpu = g.a.t.gpu();
+    let shapes: &[&[usize]] = &[g.a.t.shape(), g.b.t.shape()];
     // Bindings must exist even without a bias; a one-element dummy stands in.
     let dummy;
     let bias = match g.bias {
@@ -104,8 +128,8 @@ fn gemm(g: &Gemm) -> Result<Tensor> {
                     format!(
                         "the texture kernel needs subgroups of >= 8 lanes and operands within \
                          the texture limits (shapes {:?} x {:?})",
-                        g.a.shape(),
-                        g.b.shape()
+                        g.a.t.shape(),
+                        g.b.t.shape()
                     ),
                 ));
             }
@@ -113,28 +137,29 @@ fn gemm(g: &Gemm) -> Result<Tensor> {
         }
     };
     if use_tex {
-        gemm_texture(gpu, g, shapes, &out, bias)?;
+        gemm_texture(gpu, g, shapes, bias)
     } else {
-        gemm_buffer(gpu, g, shapes, &out, bias)?;
+        gemm_buffer(gpu, g, shapes, bias)
     }
-    Ok(out)
 }
 
-/// Pack P [rows, k] per layer (stored transposed when `trans`) into a padded texture array.
+/// Pack P [rows, k] (P(l, r, kk) = v(l, r, kk), or v(l, kk, r) when `swap`) of layers
+/// l0 .. l0 + layers into a padded texture array.
+#[allow(clippy::too_many_arguments)]
 fn pack(
     gpu: &Gpu,
-    op: &str,
+    g: &Gemm,
     shapes: &[&[usize]],
-    src: &Tensor,
-    layers: usize,
+    v: &View,
+    swap: bool,
     rows: usize,
-    k: usize,
     height: usize,
-    trans: bool,
+    l0: usize,
+    layers: usize,
 ) -> Result<(crate::gpu::PooledTexture, wgpu::TextureView)> {
-    let kt = k.div_ceil(4);
+    let kt = g.k.div_ceil(4);
     let tex = gpu.alloc_texture(
-        op,
+        g.op,
         kt as u32,
         height as u32,
         layers as u32,
@@ -145,21 +170,28 @@ fn pack(
         dimension: Some(wgpu::TextureViewDimension::D2Array),
         ..Default::default()
     });
+    let (sr, sk) = if swap { (v.cs, v.rs) } else { (v.rs, v.cs) };
     gpu.launch(Launch {
-        op,
+        op: g.op,
         shapes,
         shader: &shaders::MATMUL_PACK,
         entry: "matmul_pack",
         overrides: &[],
         params: &[
             rows as u32,
-            k as u32,
+            g.k as u32,
             kt as u32,
             height as u32,
-            trans as u32,
             layers as u32,
+            l0 as u32,
+            g.lh as u32,
+            v.off as u32,
+            v.outer as u32,
+            v.inner as u32,
+            sr as u32,
+            sk as u32,
         ],
-        binds: &[Bind::Texture(&view), src.bind()],
+        binds: &[Bind::Texture(&view), v.t.bind()],
         workgroups: [
             kt.div_ceil(8) as u32,
             height.div_ceil(8) as u32,
@@ -169,61 +201,85 @@ fn pack(
     Ok((tex, view))
 }
 
-fn gemm_texture(
-    gpu: &Gpu,
-    g: &Gemm,
-    shapes: &[&[usize]],
-    out: &Tensor,
-    bias: &Tensor,
-) -> Result<()> {
+fn gemm_texture(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Result<()> {
     let mp = g.m.next_multiple_of(TEX_TILE_M);
     let np = g.n.next_multiple_of(TEX_TILE_N);
-    let (_ta, va) = pack(gpu, g.op, shapes, g.a, g.batch, g.m, g.k, mp, g.ta)?;
-    let (_tb, vb) = pack(gpu, g.op, shapes, g.b, g.batch, g.n, g.k, np, !g.tb)?;
-    gpu.launch(Launch {
-        op: g.op,
-        shapes,
-        shader: &shaders::MATMUL_TEX,
-        entry: "matmul_tex",
-        overrides: &[],
-        params: &[
-            g.m as u32,
-            g.n as u32,
-            g.k.div_ceil(4) as u32,
-            g.bias.is_some() as u32,
-        ],
-        binds: &[
-            out.bind(),
-            Bind::Texture(&va),
-            Bind::Texture(&vb),
-            bias.bind(),
-        ],
-        workgroups: [
-            (np / TEX_TILE_N) as u32,
-            (mp / TEX_TILE_M) as u32,
-            g.batch as u32,
-        ],
-    })
+    let max_layers = (gpu.limits().max_texture_array_layers as usize)
+        .min(gpu.limits().max_compute_workgroups_per_dimension as usize)
+        .max(1);
+    let mut l0 = 0;
+    while l0 < g.batch {
+        let layers = (g.batch - l0).min(max_layers);
+        // A as [m, k] rows; B^T as [n, k] rows (B(kk, nn) read with rows and columns swapped).
+        let (_ta, va) = pack(gpu, g, shapes, &g.a, false, g.m, mp, l0, layers)?;
+        let (_tb, vb) = pack(gpu, g, shapes, &g.b, true, g.n, np, l0, layers)?;
+        gpu.launch(Launch {
+            op: g.op,
+            shapes,
+            shader: &shaders::MATMUL_TEX,
+            entry: "matmul_tex",
+            overrides: &[],
+            params: &[
+                g.m as u32,
+                g.n as u32,
+                g.k.div_ceil(4) as u32,
+                g.bias.is_some() as u32,
+                l0 as u32,
+                g.lh as u32,
+                g.c.off as u32,
+                g.c.outer as u32,
+                g.c.inner as u32,
+                g.c.rs as u32,
+                g.alpha.to_bits(),
+            ],
+            binds: &[
+                g.c.t.bind(),
+                Bind::Texture(&va),
+                Bind::Texture(&vb),
+                bias.bind(),
+            ],
+            workgroups: [
+                (np / TEX_TILE_N) as u32,
+                (mp / TEX_TILE_M) as u32,
+                layers as u32,
+            ],
+        })?;
+        l0 += layers;
+    }
+    Ok(())
 }
 
-fn gemm_buffer(
-    gpu: &Gpu,
-    g: &Gemm,
-    shapes: &[&[usize]],
-    out: &Tensor,
-    bias: &Tensor,
-) -> Result<()> {
-    let (m, n, k) = (g.m as u32, g.n as u32, g.k as u32);
-    let (sam, sak) = if g.ta { (1, m) } else { (k, 1) };
-    let (sbk, sbn) = if g.tb { (1, k) } else { (n, 1) };
+fn gemm_buffer(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Result<()> {
+    let u = |v: usize| v as u32;
     gpu.launch(Launch {
         op: g.op,
         shapes,
         shader: &shaders::MATMUL_BUF,
         entry: "matmul_buf",
         overrides: &[],
-        params: &[m, n, k, sam, sak, sbk, sbn, g.bias.is_some() as u32],
-        binds: &[out.bind(), g.a.bind(), g.b.bind(), bias.bind()],
+        params: &[
+            u(g.m),
+            u(g.n),
+            u(g.k),
+            u(g.a.rs),
+            u(g.a.cs),
+            u(g.b.rs),
+            u(g.b.cs),
+            g.bias.is_some() as u32,
+            u(g.lh),
+            u(g.a.off),
+            u(g.a.outer),
+            u(g.a.inner),
+            u(g.b.off),
+            u(g.b.outer),
+            u(g.b.inner),
+            u(g.c.off),
+            u(g.c.outer),
+            u(g.c.inner),
+            u(g.c.rs),
+            g.alpha.to_bits(),
+        ],
+        binds: &[g.c.t.bind(), g.a.t.bind(), g.b.t.bind(), bias.bind()],
         workgroups: [
             g.n.div_ceil(BUF_TILE) as u32,
             g.m.div_ceil(BUF_TILE) as u32,
@@ -288,6 +344,15 @@ pub fn sum_partials(op: &'static str, partial: &Tensor) -> Result<Tensor> {
     Ok(out)
 }
 
+/// The output shape of a product: [batch, m, n] when the operand `like` is batched.
+fn out_shape(like: &Tensor, batch: usize, m: usize, n: usize) -> Vec<usize> {
+    if like.shape().len() == 3 {
+        vec![batch, m, n]
+    } else {
+        vec![m, n]
+    }
+}
+
 /// (batch, m, k, n) of a product, or a shape error naming `op`.
 fn matmul_dims(op: &str, a: &Tensor, b: &Tensor) -> Result<(usize, usize, usize, usize)> {
     let bad = |d: &str| shape_err(op, &[a.shape(), b.shape()], d.to_string());
@@ -304,18 +369,23 @@ fn matmul_dims(op: &str, a: &Tensor, b: &Tensor) -> Result<(usize, usize, usize,
 /// C = A B without recording: [M,K]x[K,N] -> [M,N] or [B,M,K]x[B,K,N] -> [B,M,N].
 pub fn matmul_forward(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let (batch, m, k, n) = matmul_dims("matmul_forward", a, b)?;
-    gemm(&Gemm {
-        op: "matmul_forward",
-        a,
-        ta: false,
-        b,
-        tb: false,
-        batch,
-        m,
-        n,
-        k,
-        bias: None,
-    })
+    let shape = out_shape(a, batch, m, n);
+    gemm(
+        Gemm {
+            op: "matmul_forward",
+            a: View::dense(a, m, k, false),
+            b: View::dense(b, k, n, false),
+            c: View::dense(a, 0, 0, false),
+            batch,
+            lh: 1,
+            m,
+            n,
+            k,
+            alpha: 1.0,
+            bias: None,
+        },
+        &shape,
+    )
 }
 
 /// dA = dC B^T.
@@ -326,18 +396,23 @@ pub fn matmul_backward_a(dc: &Tensor, b: &Tensor) -> Result<Tensor> {
         s => return Err(shape_err("matmul_backward_a", &[dc.shape(), s], "bad B")),
     };
     let m = dc.numel() / (batch * n).max(1);
-    gemm(&Gemm {
-        op: "matmul_backward_a",
-        a: dc,
-        ta: false,
-        b,
-        tb: true,
-        batch,
-        m,
-        n: k,
-        k: n,
-        bias: None,
-    })
+    let shape = out_shape(b, batch, m, k);
+    gemm(
+        Gemm {
+            op: "matmul_backward_a",
+            a: View::dense(dc, m, n, false),
+            b: View::dense(b, n, k, true),
+            c: View::dense(dc, 0, 0, false),
+            batch,
+            lh: 1,
+            m,
+            n: k,
+            k: n,
+            alpha: 1.0,
+            bias: None,
+        },
+        &shape,
+    )
 }
 
 /// dB = A^T dC.
@@ -348,18 +423,23 @@ pub fn matmul_backward_b(a: &Tensor, dc: &Tensor) -> Result<Tensor> {
         s => return Err(shape_err("matmul_backward_b", &[s, dc.shape()], "bad A")),
     };
     let n = dc.numel() / (batch * m).max(1);
-    gemm(&Gemm {
-        op: "matmul_backward_b",
-        a,
-        ta: true,
-        b: dc,
-        tb: false,
-        batch,
-        m: k,
-        n,
-        k: m,
-        bias: None,
-    })
+    let shape = out_shape(a, batch, k, n);
+    gemm(
+        Gemm {
+            op: "matmul_backward_b",
+            a: View::dense(a, k, m, true),
+            b: View::dense(dc, m, n, false),
+            c: View::dense(a, 0, 0, false),
+            batch,
+            lh: 1,
+            m: k,
+            n,
+            k: m,
+            alpha: 1.0,
+            bias: None,
+        },
+        &shape,
+    )
 }
 
 /// Differentiable C = A B ([M,K]x[K,N] or batched [B,M,K]x[B,K,N]).
@@ -403,52 +483,66 @@ fn linear_dims(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<(usize, usi
 /// y = x W^T (+ b) without recording: x [M, in], w [out, in], b [out] -> [M, out].
 pub fn linear_forward(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     let (m, fin, fout) = linear_dims(x, w, b)?;
-    gemm(&Gemm {
-        op: "linear_forward",
-        a: x,
-        ta: false,
-        b: w,
-        tb: true,
-        batch: 1,
-        m,
-        n: fout,
-        k: fin,
-        bias: b,
-    })
+    gemm(
+        Gemm {
+            op: "linear_forward",
+            a: View::dense(x, m, fin, false),
+            b: View::dense(w, fin, fout, true),
+            c: View::dense(x, 0, 0, false),
+            batch: 1,
+            lh: 1,
+            m,
+            n: fout,
+            k: fin,
+            alpha: 1.0,
+            bias: b,
+        },
+        &[m, fout],
+    )
 }
 
 /// dx = dy W: dy [M, out], w [out, in] -> [M, in].
 pub fn linear_backward_input(dy: &Tensor, w: &Tensor) -> Result<Tensor> {
     let (fout, fin) = (w.shape()[0], w.shape()[1]);
-    gemm(&Gemm {
-        op: "linear_backward_input",
-        a: dy,
-        ta: false,
-        b: w,
-        tb: false,
-        batch: 1,
-        m: dy.numel() / fout,
-        n: fin,
-        k: fout,
-        bias: None,
-    })
+    let m = dy.numel() / fout;
+    gemm(
+        Gemm {
+            op: "linear_backward_input",
+            a: View::dense(dy, m, fout, false),
+            b: View::dense(w, fout, fin, false),
+            c: View::dense(dy, 0, 0, false),
+            batch: 1,
+            lh: 1,
+            m,
+            n: fin,
+            k: fout,
+            alpha: 1.0,
+            bias: None,
+        },
+        &[m, fin],
+    )
 }
 
 /// dW = dy^T x: dy [M, out], x [M, in] -> [out, in].
 pub fn linear_backward_weight(dy: &Tensor, x: &Tensor) -> Result<Tensor> {
     let (m, fin) = (x.shape()[0], x.shape()[1]);
-    gemm(&Gemm {
-        op: "linear_backward_weight",
-        a: dy,
-        ta: true,
-        b: x,
-        tb: false,
-        batch: 1,
-        m: dy.numel() / m,
-        n: fin,
-        k: m,
-        bias: None,
-    })
+    let fout = dy.numel() / m;
+    gemm(
+        Gemm {
+            op: "linear_backward_weight",
+            a: View::dense(dy, fout, m, true),
+            b: View::dense(x, m, fin, false),
+            c: View::dense(dy, 0, 0, false),
+            batch: 1,
+            lh: 1,
+            m: fout,
+            n: fin,
+            k: m,
+            alpha: 1.0,
+            bias: None,
+        },
+        &[fout, fin],
+    )
 }
 
 /// db = column sums of dy [M, out].
