@@ -43,9 +43,11 @@ shader!(WINDOW, "window.wgsl");
 shader!(LAYERNORM_FORWARD, "layernorm_forward.wgsl");
 shader!(LAYERNORM_BACKWARD_INPUT, "layernorm_backward_input.wgsl");
 shader!(LAYERNORM_BACKWARD_PARAMS, "layernorm_backward_params.wgsl");
-shader!(ATTENTION_FORWARD, "attention_forward.wgsl");
-shader!(ATTENTION_BACKWARD_Q, "attention_backward_q.wgsl");
-shader!(ATTENTION_BACKWARD_KV, "attention_backward_kv.wgsl");
+shader!(ATTENTION_SOFTMAX, "attention_softmax.wgsl");
+shader!(
+    ATTENTION_SOFTMAX_BACKWARD,
+    "attention_softmax_backward.wgsl"
+);
 shader!(ATTENTION_BACKWARD_TABLE, "attention_backward_table.wgsl");
 
 // (section boundary)

@@ -5,20 +5,17 @@
 //! SwinIR's shift mask (-100 between the 3x3 regions of the shifted map) when shift > 0.
 //! The relative position index and the mask are computed in the kernels from (win, shift, h, w).
 //!
-//! Kernels: shaders/attention_forward.wgsl (saves the probabilities P),
-//! attention_backward_q.wgsl (dS and dq), attention_backward_kv.wgsl (dk, dv),
-//! attention_backward_table.wgsl (bias-table gradient from dS summed over windows by matmul's
-//! deterministic column sums). Windows hold at most 64 tokens (win <= 8) and
-//! tokens * head_dim <= 2048 (SwinIR: 64 x 30).
+//! The products (q k^T, P v and the four of the backward) run on matmul's kernels through
+//! strided views of qkv (no copies of head slices); shaders/attention_softmax.wgsl adds the
+//! scale, bias and mask and normalises in place (saving P), attention_softmax_backward.wgsl
+//! gives dS, and attention_backward_table.wgsl sums dS (over windows by matmul's
+//! deterministic column sums) into the bias-table gradient.
 
 use crate::autograd;
-use crate::error::{shape_err, unsupported, Result};
+use crate::error::{shape_err, Result};
 use crate::gpu::{shaders, Launch};
-use crate::ops::matmul::column_sums;
-use crate::tensor::Tensor;
-
-const MAX_TOKENS: usize = 64;
-const MAX_STAGED: usize = 2048;
+use crate::ops::matmul::{column_sums, gemm_into, Gemm, View};
+use crate::tensor::{grid_for, Tensor};
 
 /// The geometry of one call.
 #[derive(Clone, Copy, Debug)]
@@ -87,12 +84,6 @@ fn geom(
     }
     let c = c3 / 3;
     let hd = c / heads;
-    if n > MAX_TOKENS || n * hd > MAX_STAGED {
-        return Err(unsupported(
-            op,
-            format!("{n} tokens x head_dim {hd}: the kernels take <= {MAX_TOKENS} tokens and tokens x head_dim <= {MAX_STAGED}"),
-        ));
-    }
     Ok(Geom {
         windows,
         n,
@@ -103,6 +94,71 @@ fn geom(
         shift,
         h,
         w,
+    })
+}
+
+/// q, k or v (part 0, 1, 2) of qkv [windows, n, 3C] as per-(window, head) views [n, hd];
+/// `trans` views it as [hd, n].
+fn qkv_view<'a>(qkv: &'a Tensor, g: &Geom, part: usize, trans: bool) -> View<'a> {
+    let (rs, cs) = if trans { (1, 3 * g.c) } else { (3 * g.c, 1) };
+    View {
+        t: qkv,
+        off: part * g.c,
+        outer: g.n * 3 * g.c,
+        inner: g.hd,
+        rs,
+        cs,
+    }
+}
+
+/// out or dout [windows, n, C] as per-(window, head) views [n, hd].
+fn out_view<'a>(t: &'a Tensor, g: &Geom) -> View<'a> {
+    View {
+        t,
+        off: 0,
+        outer: g.n * g.c,
+        inner: g.hd,
+        rs: g.c,
+        cs: 1,
+    }
+}
+
+/// scores, probabilities or their gradients [windows * heads, n, n] (`trans`: each [n, n]
+/// transposed).
+fn square_view<'a>(t: &'a Tensor, g: &Geom, trans: bool) -> View<'a> {
+    let nn = g.n * g.n;
+    View {
+        outer: g.heads * nn,
+        inner: nn,
+        ..View::dense(t, g.n, g.n, trans)
+    }
+}
+
+/// One per-(window, head) product C = alpha A B, A [m, k], B [k, n], into the view c.
+#[allow(clippy::too_many_arguments)]
+fn product(
+    op: &'static str,
+    g: &Geom,
+    a: View,
+    b: View,
+    c: View,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+) -> Result<()> {
+    gemm_into(&Gemm {
+        op,
+        a,
+        b,
+        c,
+        batch: g.groups(),
+        lh: g.heads,
+        m,
+        n,
+        k,
+        alpha,
+        bias: None,
     })
 }
 
@@ -119,29 +175,53 @@ pub fn window_attention_forward(
     let g = geom(qkv, table, heads, win, shift, h, w)?;
     let gpu = qkv.gpu();
     let op = "window_attention_forward";
-    let out = Tensor::empty(gpu, op, &[g.windows, g.n, g.c])?;
     let probs = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n, g.n])?;
+    // S = q k^T (unscaled; the softmax kernel scales).
+    let (q, kt) = (qkv_view(qkv, &g, 0, false), qkv_view(qkv, &g, 1, true));
+    product(
+        op,
+        &g,
+        q,
+        kt,
+        square_view(&probs, &g, false),
+        g.n,
+        g.n,
+        g.hd,
+        1.0,
+    )?;
+    let rows = g.groups() * g.n;
     gpu.launch(Launch {
         op,
         shapes: &[qkv.shape(), table.shape()],
-        shader: &shaders::ATTENTION_FORWARD,
-        entry: "attention_forward",
+        shader: &shaders::ATTENTION_SOFTMAX,
+        entry: "attention_softmax",
         overrides: &[],
         params: &[
             g.n as u32,
-            g.c as u32,
             g.heads as u32,
-            g.hd as u32,
             g.win as u32,
             g.shift as u32,
             g.h as u32,
             g.w as u32,
-            g.groups() as u32,
+            rows as u32,
             g.scale().to_bits(),
         ],
-        binds: &[out.bind(), probs.bind(), qkv.bind(), table.bind()],
-        workgroups: gpu.grid_1d(g.groups() as u32),
+        binds: &[probs.bind(), table.bind()],
+        workgroups: grid_for(gpu, rows, 64),
     })?;
+    let out = Tensor::empty(gpu, op, &[g.windows, g.n, g.c])?;
+    let v = qkv_view(qkv, &g, 2, false);
+    product(
+        op,
+        &g,
+        square_view(&probs, &g, false),
+        v,
+        out_view(&out, &g),
+        g.n,
+        g.hd,
+        g.n,
+        1.0,
+    )?;
     Ok((out, probs))
 }
 
@@ -149,49 +229,71 @@ pub fn window_attention_forward(
 fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result<(Tensor, Tensor)> {
     let gpu = qkv.gpu();
     let op = "window_attention_backward_qkv";
-    let dqkv = Tensor::empty(gpu, op, qkv.shape())?;
+    let (n, hd) = (g.n, g.hd);
+    // dP = dout v^T, then dS = P (dP - rowsum(P dP)) in place.
     let ds = Tensor::empty(gpu, op, probs.shape())?;
-    let params = [
-        g.n as u32,
-        g.c as u32,
-        g.heads as u32,
-        g.hd as u32,
-        g.groups() as u32,
-        g.scale().to_bits(),
-    ];
-    let shapes: &[&[usize]] = &[dout.shape(), qkv.shape()];
+    let vt = qkv_view(qkv, g, 2, true);
+    product(
+        op,
+        g,
+        out_view(dout, g),
+        vt,
+        square_view(&ds, g, false),
+        n,
+        n,
+        hd,
+        1.0,
+    )?;
+    let rows = g.groups() * n;
     gpu.launch(Launch {
         op,
-        shapes,
-        shader: &shaders::ATTENTION_BACKWARD_Q,
-        entry: "attention_backward_q",
+        shapes: &[dout.shape(), qkv.shape()],
+        shader: &shaders::ATTENTION_SOFTMAX_BACKWARD,
+        entry: "attention_softmax_backward",
         overrides: &[],
-        params: &params,
-        binds: &[
-            dqkv.bind(),
-            ds.bind(),
-            qkv.bind(),
-            probs.bind(),
-            dout.bind(),
-        ],
-        workgroups: gpu.grid_1d(g.groups() as u32),
+        params: &[n as u32, rows as u32],
+        binds: &[ds.bind(), probs.bind()],
+        workgroups: grid_for(gpu, rows, 64),
     })?;
-    gpu.launch(Launch {
+    let dqkv = Tensor::empty(gpu, op, qkv.shape())?;
+    let s = g.scale();
+    // dq = scale dS k, dk = scale dS^T q, dv = P^T dout.
+    let k = qkv_view(qkv, g, 1, false);
+    product(
         op,
-        shapes,
-        shader: &shaders::ATTENTION_BACKWARD_KV,
-        entry: "attention_backward_kv",
-        overrides: &[],
-        params: &params,
-        binds: &[
-            dqkv.bind(),
-            qkv.bind(),
-            probs.bind(),
-            dout.bind(),
-            ds.bind(),
-        ],
-        workgroups: gpu.grid_1d(g.groups() as u32),
-    })?;
+        g,
+        square_view(&ds, g, false),
+        k,
+        qkv_view(&dqkv, g, 0, false),
+        n,
+        hd,
+        n,
+        s,
+    )?;
+    let q = qkv_view(qkv, g, 0, false);
+    product(
+        op,
+        g,
+        square_view(&ds, g, true),
+        q,
+        qkv_view(&dqkv, g, 1, false),
+        n,
+        hd,
+        n,
+        s,
+    )?;
+    let pt = square_view(probs, g, true);
+    product(
+        op,
+        g,
+        pt,
+        out_view(dout, g),
+        qkv_view(&dqkv, g, 2, false),
+        n,
+        hd,
+        n,
+        1.0,
+    )?;
     Ok((dqkv, ds))
 }
 

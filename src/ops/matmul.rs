@@ -62,7 +62,14 @@ impl<'a> View<'a> {
     /// Batched row-major [batch, rows, cols] (`trans`: stored [batch, cols, rows]).
     pub fn dense(t: &'a Tensor, rows: usize, cols: usize, trans: bool) -> View<'a> {
         let (rs, cs) = if trans { (1, rows) } else { (cols, 1) };
-        View { t, off: 0, outer: rows * cols, inner: 0, rs, cs }
+        View {
+            t,
+            off: 0,
+            outer: rows * cols,
+            inner: 0,
+            rs,
+            cs,
+        }
     }
 }
 
