@@ -35,6 +35,20 @@ shader!(BINARY, "binary.wgsl");
 // (section boundary)
 
 // -- matmul, layernorm, windows, attention --
+shader!(MATMUL_PACK, "matmul_pack.wgsl");
+shader!(MATMUL_TEX, "matmul_tex.wgsl");
+shader!(MATMUL_BUF, "matmul_buf.wgsl");
+shader!(MATMUL_COLSUM, "matmul_colsum.wgsl");
+shader!(WINDOW, "window.wgsl");
+shader!(LAYERNORM_FORWARD, "layernorm_forward.wgsl");
+shader!(LAYERNORM_BACKWARD_INPUT, "layernorm_backward_input.wgsl");
+shader!(LAYERNORM_BACKWARD_PARAMS, "layernorm_backward_params.wgsl");
+shader!(ATTENTION_SOFTMAX, "attention_softmax.wgsl");
+shader!(
+    ATTENTION_SOFTMAX_BACKWARD,
+    "attention_softmax_backward.wgsl"
+);
+shader!(ATTENTION_BACKWARD_TABLE, "attention_backward_table.wgsl");
 
 // (section boundary)
 

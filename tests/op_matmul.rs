@@ -1,0 +1,135 @@
+mod common;
+use common::*;
+use sralign::ops::matmul::{self, reference, MatmulKernel};
+use sralign::Tensor;
+
+const KERNELS: [MatmulKernel; 2] = [MatmulKernel::Texture, MatmulKernel::Buffer];
+
+fn with_kernel(k: MatmulKernel, f: impl FnOnce()) {
+    let prev = matmul::set_kernel(k);
+    f();
+    matmul::set_kernel(prev);
+}
+
+#[test]
+fn matmul_2d_matches_reference_and_gradients() {
+    for k in KERNELS {
+        with_kernel(k, || {
+            check_op(
+                &format!("matmul 7x13x5 {k:?}"),
+                &[input(&[7, 13]), input(&[13, 5])],
+                F32_KERNEL,
+                |t| matmul::matmul(&t[0], &t[1]),
+                |x| reference::matmul(&x[0], &x[1], 1, 7, 13, 5),
+            )
+        });
+    }
+}
+
+#[test]
+fn matmul_batched_matches_reference_and_gradients() {
+    for k in KERNELS {
+        with_kernel(k, || {
+            check_op(
+                &format!("matmul 3x5x9x6 {k:?}"),
+                &[input(&[3, 5, 9]), input(&[3, 9, 6])],
+                F32_KERNEL,
+                |t| matmul::matmul(&t[0], &t[1]),
+                |x| reference::matmul(&x[0], &x[1], 3, 5, 9, 6),
+            )
+        });
+    }
+}
+
+#[test]
+fn matmul_larger_than_one_tile() {
+    // 70 x 37 x 45: several tiles of both kernels, ragged edges everywhere.
+    for k in KERNELS {
+        with_kernel(k, || {
+            check_op(
+                &format!("matmul 70x37x45 {k:?}"),
+                &[input(&[70, 37]), input(&[37, 45])],
+                F32_KERNEL,
+                |t| matmul::matmul(&t[0], &t[1]),
+                |x| reference::matmul(&x[0], &x[1], 1, 70, 37, 45),
+            )
+        });
+    }
+}
+
+#[test]
+fn linear_matches_reference_and_gradients() {
+    for k in KERNELS {
+        with_kernel(k, || {
+            check_op(
+                &format!("linear 11x6->9 {k:?}"),
+                &[input(&[11, 6]), input(&[9, 6]), input(&[9])],
+                F32_KERNEL,
+                |t| matmul::linear(&t[0], &t[1], Some(&t[2])),
+                |x| reference::linear(&x[0], &x[1], Some(&x[2]), 11, 6),
+            );
+            check_op(
+                &format!("linear no bias 5x7->3 {k:?}"),
+                &[input(&[5, 7]), input(&[3, 7])],
+                F32_KERNEL,
+                |t| matmul::linear(&t[0], &t[1], None),
+                |x| reference::linear(&x[0], &x[1], None, 5, 7),
+            );
+        });
+    }
+}
+
+#[test]
+fn kernels_agree_and_are_deterministic() {
+    let gpu = gpu();
+    let (m, k, n) = (67, 150, 41);
+    let av: Vec<f32> = (0..m * k)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+        .collect();
+    let bv: Vec<f32> = (0..k * n)
+        .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+        .collect();
+    let a = Tensor::from_slice(&gpu, &[m, k], &av).unwrap();
+    let b = Tensor::from_slice(&gpu, &[k, n], &bv).unwrap();
+    let run = |kern| {
+        let prev = matmul::set_kernel(kern);
+        let c = matmul::matmul_forward(&a, &b).unwrap().to_vec().unwrap();
+        let bias = matmul::linear_backward_bias(&a).unwrap().to_vec().unwrap();
+        matmul::set_kernel(prev);
+        (c, bias)
+    };
+    let t1 = run(MatmulKernel::Texture);
+    let t2 = run(MatmulKernel::Texture);
+    let b1 = run(MatmulKernel::Buffer);
+    let b2 = run(MatmulKernel::Buffer);
+    assert_eq!(t1, t2, "texture kernel not deterministic");
+    assert_eq!(b1, b2, "buffer kernel not deterministic");
+    for (x, y) in t1.0.iter().zip(&b1.0) {
+        assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
+    }
+}
+
+#[test]
+fn bad_shapes_are_typed_errors() {
+    let gpu = gpu();
+    let a = Tensor::zeros(&gpu, &[4, 5]).unwrap();
+    let b = Tensor::zeros(&gpu, &[6, 3]).unwrap();
+    let e = matmul::matmul(&a, &b).unwrap_err().to_string();
+    assert!(
+        e.contains("matmul_forward") && e.contains("[4, 5]") && e.contains("[6, 3]"),
+        "{e}"
+    );
+    let c = Tensor::zeros(&gpu, &[2, 5, 3]).unwrap();
+    let e = matmul::matmul(&a, &c).unwrap_err().to_string();
+    assert!(
+        e.contains("matmul_forward") && e.contains("[2, 5, 3]"),
+        "{e}"
+    );
+    let w = Tensor::zeros(&gpu, &[3, 4]).unwrap();
+    let e = matmul::linear(&a, &w, None).unwrap_err().to_string();
+    assert!(e.contains("linear_forward") && e.contains("[3, 4]"), "{e}");
+    let w = Tensor::zeros(&gpu, &[3, 5]).unwrap();
+    let bias = Tensor::zeros(&gpu, &[4]).unwrap();
+    let e = matmul::linear(&a, &w, Some(&bias)).unwrap_err().to_string();
+    assert!(e.contains("linear_forward") && e.contains("[4]"), "{e}");
+}
