@@ -24,6 +24,14 @@ mesa_version() {
   dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true
 }
 
+if ! command -v cargo >/dev/null 2>&1; then
+  log "cargo not found: install a Rust toolchain >= 1.87 (https://rustup.rs) and run again"; exit 1
+fi
+rv=$(rustc --version | awk '{print $2}')
+if ! printf '1.87.0\n%s\n' "$rv" | sort -V -C; then
+  log "rustc $rv is older than 1.87 (wgpu 30 needs it): update with 'rustup update'"; exit 1
+fi
+
 SUDO=$(need_root)
 if ! command -v apt-get >/dev/null 2>&1; then
   if have_icd; then log "Vulkan driver present (non-apt system)"; exit 0; fi
