@@ -112,14 +112,9 @@ impl Cache {
         }
         Ok(d)
     }
-    /// Decode every file (in parallel); one error listing every file that failed.
-    fn preload(&self, files: &[PathBuf]) -> Result<()> {
-        let errs: Vec<String> = files
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, p)| self.get(i, p).err().map(|e| format!("{e:#}")))
-            .collect();
-        bad_files(errs)
+    /// Decode every file (in parallel); the errors of the files that failed.
+    fn preload(&self, files: &[PathBuf]) -> Vec<String> {
+        files.par_iter().enumerate().filter_map(|(i, p)| self.get(i, p).err().map(|e| format!("{e:#}"))).collect()
     }
 }
 
@@ -253,6 +248,11 @@ impl HrFolder {
                 Err(e) => errs.push(format!("{e:#}")),
             }
         }
+        let files: Vec<PathBuf> = infos.iter().map(|(p, _)| p.clone()).collect();
+        let cache = Cache::new(files.len(), opts.cache);
+        if opts.cache {
+            errs.extend(cache.preload(&files));
+        }
         bad_files(errs).with_context(|| format!("HR dataset {}", dir.display()))?;
         let mut notes = Vec::new();
         note_files(&mut notes, &infos, &ignored);
@@ -268,12 +268,7 @@ impl HrFolder {
                 }
             }
         }
-        let cache = Cache::new(files.len(), opts.cache);
-        let ds = HrFolder { files, regions, opts, cache, notes };
-        if ds.opts.cache {
-            ds.cache.preload(&ds.files).with_context(|| format!("HR dataset {}", dir.display()))?;
-        }
-        Ok(ds)
+        Ok(HrFolder { files, regions, opts, cache, notes })
     }
     /// Files in the dataset, sorted.
     pub fn files(&self) -> &[PathBuf] {
@@ -393,18 +388,19 @@ impl PairedFolder {
                 }
             }
         }
+        // only pairs that passed the header checks, in order
+        let (lr, hr): (Vec<PathBuf>, Vec<PathBuf>) = infos.chunks(2).map(|c| (c[0].0.clone(), c[1].0.clone())).unzip();
+        let n = lr.len();
+        let (lr_cache, hr_cache) = (Cache::new(n, opts.cache), Cache::new(n, opts.cache));
+        if opts.cache {
+            errs.extend(lr_cache.preload(&lr));
+            errs.extend(hr_cache.preload(&hr));
+        }
         bad_files(errs).with_context(|| format!("paired dataset {} / {}", lr_dir.display(), hr_dir.display()))?;
         let mut notes = Vec::new();
         let ignored: Vec<PathBuf> = lr_ign.into_iter().chain(hr_ign).collect();
         note_files(&mut notes, &infos, &ignored);
-        let (lr, hr): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
-        let n = lr.len();
-        let ds = PairedFolder { lr, hr, sizes, lr_cache: Cache::new(n, opts.cache), hr_cache: Cache::new(n, opts.cache), opts, notes };
-        if ds.opts.cache {
-            let r = ds.lr_cache.preload(&ds.lr).and(ds.hr_cache.preload(&ds.hr));
-            r.with_context(|| format!("paired dataset {} / {}", lr_dir.display(), hr_dir.display()))?;
-        }
-        Ok(ds)
+        Ok(PairedFolder { lr, hr, sizes, lr_cache, hr_cache, opts, notes })
     }
     pub fn notes(&self) -> &[String] {
         &self.notes

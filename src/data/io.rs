@@ -58,6 +58,13 @@ fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
     if meta.len() == 0 {
         bail!("{}: empty file (0 bytes)", path.display());
     }
+    // Sniff the content (not the extension): a text file named .png is not an image.
+    let mut head = [0u8; 64];
+    let n = std::io::Read::read(&mut std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?, &mut head)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    if image::guess_format(&head[..n]).is_err() {
+        bail!("{}: not a recognised image (PNG, JPEG, BMP or TIFF expected)", path.display());
+    }
     let r = ImageReader::open(path)
         .with_context(|| format!("{}: cannot open", path.display()))?
         .with_guessed_format()
@@ -104,9 +111,14 @@ pub fn load_image(path: impl AsRef<Path>) -> Result<Image> {
 /// Load an image and say what the file held.
 pub fn load_image_info(path: impl AsRef<Path>) -> Result<(Image, ImageInfo)> {
     let (img, info) = decode(path)?;
-    let rgb = img.into_rgb32f();
-    let (w, h) = rgb.dimensions();
-    Ok((Image { h: h as usize, w: w as usize, c: 3, data: rgb.into_raw() }, info))
+    let (h, w) = (info.h, info.w);
+    // Divide exactly (v / 255, v / 65535) so that 8-bit values round-trip through `to_u8`.
+    let data: Vec<f32> = match info.bits {
+        8 => img.into_rgb8().into_raw().into_iter().map(|v| v as f32 / 255.0).collect(),
+        16 => img.into_rgb16().into_raw().into_iter().map(|v| v as f32 / 65535.0).collect(),
+        _ => img.into_rgb32f().into_raw(),
+    };
+    Ok((Image { h, w, c: 3, data }, info))
 }
 
 /// Save an image, rounded to 8-bit; the format follows the extension (PNG recommended;
