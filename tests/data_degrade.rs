@@ -1,7 +1,10 @@
 //! Degradations: JPEG, noise statistics, USM, pipeline shapes and sampling, the test
 //! settings, and bit-reproducibility across runs and thread counts.
 
-use sralign::data::degrade::{apply, degrade, degrade_pair, sample_params, test_degrade, Params, Pipeline, TestDegradation, TestSetting};
+use sralign::data::degrade::{
+    apply, degrade, degrade_pair, sample_params, test_degrade, Params, Pipeline, TestDegradation,
+    TestSetting,
+};
 use sralign::data::filter::usm_default;
 use sralign::data::noise::{add_gaussian_noise, add_poisson_noise};
 use sralign::data::resize::{imresize, ResizeMode};
@@ -19,11 +22,21 @@ fn test_crop(h: usize, w: usize) -> Image {
 }
 
 fn flat(h: usize, w: usize, v: f32) -> Image {
-    Image { h, w, c: 3, data: vec![v; h * w * 3] }
+    Image {
+        h,
+        w,
+        c: 3,
+        data: vec![v; h * w * 3],
+    }
 }
 
 fn std_of(img: &Image, mean: f32) -> f64 {
-    (img.data.iter().map(|&x| ((x - mean) as f64).powi(2)).sum::<f64>() / img.data.len() as f64).sqrt()
+    (img.data
+        .iter()
+        .map(|&x| ((x - mean) as f64).powi(2))
+        .sum::<f64>()
+        / img.data.len() as f64)
+        .sqrt()
 }
 
 #[test]
@@ -34,7 +47,10 @@ fn jpeg_quality_100_is_near_lossless_and_10_is_not() {
     let p100 = metrics::psnr(&img, &q100, 0).unwrap();
     let p10 = metrics::psnr(&img, &q10, 0).unwrap();
     assert!(p100 > 38.0, "q100 PSNR {p100}");
-    assert!(p10 < 32.0 && p10 < p100 - 8.0, "q10 PSNR {p10} vs q100 {p100}");
+    assert!(
+        p10 < 32.0 && p10 < p100 - 8.0,
+        "q10 PSNR {p10} vs q100 {p100}"
+    );
     assert!(jpeg(&img, 0).is_err() && jpeg(&img, 101).is_err());
 }
 
@@ -58,7 +74,10 @@ fn poisson_noise_has_the_expected_std() {
         add_poisson_noise(&mut img, 0.1, gray, &mut rng(2));
         let s = std_of(&img, 0.5);
         let want = 0.1 * 0.5f64.sqrt();
-        assert!((s / want - 1.0).abs() < STD_REL_TOL, "gray {gray}: std {s} vs {want}");
+        assert!(
+            (s / want - 1.0).abs() < STD_REL_TOL,
+            "gray {gray}: std {s} vs {want}"
+        );
     }
 }
 
@@ -75,7 +94,10 @@ fn usm_keeps_flat_and_sharpens_edges() {
         }
     }
     let s = usm_default(&step);
-    assert!(s.at(20, 20, 0) > 0.7 + 0.01 && s.at(20, 19, 0) < 0.3 - 0.01, "overshoot at the edge");
+    assert!(
+        s.at(20, 20, 0) > 0.7 + 0.01 && s.at(20, 19, 0) < 0.3 - 0.01,
+        "overshoot at the edge"
+    );
     assert!(s.data.iter().all(|&v| (0.0..=1.0).contains(&v)));
 }
 
@@ -86,21 +108,34 @@ fn pipelines_give_lr_shapes_on_the_8bit_grid() {
         for seed in 0..6 {
             let lr = degrade(&gt, 4, p, seed).unwrap();
             assert_eq!((lr.h, lr.w, lr.c), (16, 16, 3));
-            assert!(lr.data.iter().all(|&v| (v * 255.0 - (v * 255.0).round()).abs() < 1e-4));
+            assert!(lr
+                .data
+                .iter()
+                .all(|&v| (v * 255.0 - (v * 255.0).round()).abs() < 1e-4));
         }
     }
     let mut want = imresize(&gt, 0.25);
     want.quantize();
     assert_eq!(degrade(&gt, 4, Pipeline::Bicubic, 9).unwrap(), want);
-    assert!(degrade(&test_crop(62, 64), 4, Pipeline::RealEsrgan, 0).is_err(), "size not a multiple of the scale");
+    assert!(
+        degrade(&test_crop(62, 64), 4, Pipeline::RealEsrgan, 0).is_err(),
+        "size not a multiple of the scale"
+    );
 }
 
 #[test]
 fn degradation_is_bit_reproducible_across_runs_and_thread_counts() {
     let gt = test_crop(64, 64);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| (0..4u64).map(|s| degrade_pair(&gt, 4, Pipeline::RealEsrgan, s).unwrap()).collect::<Vec<_>>())
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            (0..4u64)
+                .map(|s| degrade_pair(&gt, 4, Pipeline::RealEsrgan, s).unwrap())
+                .collect::<Vec<_>>()
+        })
     };
     let a = run(1);
     let b = run(3);
@@ -122,12 +157,27 @@ fn degradation_is_bit_reproducible_across_runs_and_thread_counts() {
 #[test]
 fn realesrgan_parameter_frequencies() {
     let mut r = rng(7);
-    let (mut blur2, mut first, mut sinc, mut up1, mut down1, mut gauss1, mut gray1, mut up2, mut down2) = (0, 0, 0, 0, 0, 0, 0, 0, 0);
+    let (
+        mut blur2,
+        mut first,
+        mut sinc,
+        mut up1,
+        mut down1,
+        mut gauss1,
+        mut gray1,
+        mut up2,
+        mut down2,
+    ) = (0, 0, 0, 0, 0, 0, 0, 0, 0);
     for _ in 0..N_PARAMS {
-        let Params::RealEsrgan(p) = sample_params(Pipeline::RealEsrgan, &mut r) else { panic!() };
+        let Params::RealEsrgan(p) = sample_params(Pipeline::RealEsrgan, &mut r) else {
+            panic!()
+        };
         blur2 += p.stage2.blur.is_some() as usize;
         first += p.resize_first as usize;
-        sinc += matches!(p.final_sinc, sralign::data::kernels::KernelSpec::Sinc { .. }) as usize;
+        sinc += matches!(
+            p.final_sinc,
+            sralign::data::kernels::KernelSpec::Sinc { .. }
+        ) as usize;
         let f1 = p.stage1.resize_factor;
         assert!((0.15..1.5).contains(&f1));
         up1 += (f1 > 1.0) as usize;
@@ -136,7 +186,11 @@ fn realesrgan_parameter_frequencies() {
         assert!((0.3..1.2).contains(&f2));
         up2 += (f2 > 1.0) as usize;
         down2 += (f2 < 1.0) as usize;
-        for q in [p.stage1.jpeg_quality, p.stage2.jpeg_quality, p.final_jpeg_quality] {
+        for q in [
+            p.stage1.jpeg_quality,
+            p.stage2.jpeg_quality,
+            p.final_jpeg_quality,
+        ] {
             assert!((30..=95).contains(&q));
         }
         for (noise, smax, pmax) in [(&p.stage1.noise, 30.0, 3.0), (&p.stage2.noise, 25.0, 2.5)] {
@@ -156,7 +210,10 @@ fn realesrgan_parameter_frequencies() {
                 }
             }
         }
-        assert!(matches!(p.final_resize_mode, ResizeMode::Area | ResizeMode::Bilinear | ResizeMode::Bicubic));
+        assert!(matches!(
+            p.final_resize_mode,
+            ResizeMode::Area | ResizeMode::Bilinear | ResizeMode::Bicubic
+        ));
     }
     let f = |n: usize| n as f64 / N_PARAMS as f64;
     for (name, got, want) in [
@@ -178,25 +235,48 @@ fn realesrgan_parameter_frequencies() {
 fn test_settings_follow_blur_down_noise_jpeg() {
     let hr = test_crop(64, 48);
     let cfg = TestDegradation::default();
-    let outs: Vec<Image> = TestSetting::ALL.iter().map(|&s| test_degrade(&hr, 4, s, &cfg, 5).unwrap()).collect();
+    let outs: Vec<Image> = TestSetting::ALL
+        .iter()
+        .map(|&s| test_degrade(&hr, 4, s, &cfg, 5).unwrap())
+        .collect();
     for o in &outs {
         assert_eq!((o.h, o.w), (16, 12));
     }
     for i in 0..8 {
         for j in 0..i {
-            assert_ne!(outs[i], outs[j], "{} vs {}", TestSetting::ALL[i].name(), TestSetting::ALL[j].name());
+            assert_ne!(
+                outs[i],
+                outs[j],
+                "{} vs {}",
+                TestSetting::ALL[i].name(),
+                TestSetting::ALL[j].name()
+            );
         }
     }
     let mut clean = imresize(&hr, 0.25);
     clean.quantize();
     assert_eq!(outs[0], clean);
     // noise: sigma 20/255 after downsampling (clipping aside)
-    let d: Vec<f64> = outs[2].data.iter().zip(&clean.data).map(|(a, b)| (a - b) as f64 * 255.0).collect();
+    let d: Vec<f64> = outs[2]
+        .data
+        .iter()
+        .zip(&clean.data)
+        .map(|(a, b)| (a - b) as f64 * 255.0)
+        .collect();
     let s = (d.iter().map(|v| v * v).sum::<f64>() / d.len() as f64).sqrt();
     assert!((s - 20.0).abs() < 4.0, "noise std {s}");
     // same seed, same output; PIL resizing is another path
-    assert_eq!(test_degrade(&hr, 4, TestSetting::BlurNoiseJpeg, &cfg, 5).unwrap(), outs[7]);
-    let pil = TestDegradation { resize: ResizeMode::Pil, ..cfg.clone() };
-    assert_ne!(test_degrade(&hr, 4, TestSetting::Clean, &pil, 5).unwrap(), outs[0]);
+    assert_eq!(
+        test_degrade(&hr, 4, TestSetting::BlurNoiseJpeg, &cfg, 5).unwrap(),
+        outs[7]
+    );
+    let pil = TestDegradation {
+        resize: ResizeMode::Pil,
+        ..cfg.clone()
+    };
+    assert_ne!(
+        test_degrade(&hr, 4, TestSetting::Clean, &pil, 5).unwrap(),
+        outs[0]
+    );
     assert!(test_degrade(&test_crop(63, 48), 4, TestSetting::Clean, &cfg, 5).is_err());
 }

@@ -13,7 +13,14 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn pattern(h: usize, w: usize) -> Image {
-    Image::from_u8(h, w, 3, &(0..h * w * 3).map(|i| (i * 37 % 251) as u8).collect::<Vec<_>>())
+    Image::from_u8(
+        h,
+        w,
+        3,
+        &(0..h * w * 3)
+            .map(|i| (i * 37 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[test]
@@ -30,39 +37,81 @@ fn formats_depths_and_layouts() {
     let (w, h) = (9u32, 7u32);
     let n = (w * h) as usize;
     let g8: Vec<u8> = (0..n).map(|i| (i * 3) as u8).collect();
-    ImageBuffer::<Luma<u8>, _>::from_raw(w, h, g8.clone()).unwrap().save(d.join("g8.png")).unwrap();
+    ImageBuffer::<Luma<u8>, _>::from_raw(w, h, g8.clone())
+        .unwrap()
+        .save(d.join("g8.png"))
+        .unwrap();
     let g16: Vec<u16> = (0..n).map(|i| (i * 1000) as u16).collect();
-    ImageBuffer::<Luma<u16>, _>::from_raw(w, h, g16.clone()).unwrap().save(d.join("g16.tif")).unwrap();
+    ImageBuffer::<Luma<u16>, _>::from_raw(w, h, g16.clone())
+        .unwrap()
+        .save(d.join("g16.tif"))
+        .unwrap();
     let rgb16: Vec<u16> = (0..3 * n).map(|i| (i * 300) as u16).collect();
-    ImageBuffer::<Rgb<u16>, _>::from_raw(w, h, rgb16.clone()).unwrap().save(d.join("rgb16.png")).unwrap();
+    ImageBuffer::<Rgb<u16>, _>::from_raw(w, h, rgb16.clone())
+        .unwrap()
+        .save(d.join("rgb16.png"))
+        .unwrap();
     let rgba: Vec<u8> = (0..4 * n).map(|i| (i * 5) as u8).collect();
-    ImageBuffer::<Rgba<u8>, _>::from_raw(w, h, rgba.clone()).unwrap().save(d.join("rgba.png")).unwrap();
+    ImageBuffer::<Rgba<u8>, _>::from_raw(w, h, rgba.clone())
+        .unwrap()
+        .save(d.join("rgba.png"))
+        .unwrap();
     let ga: Vec<u8> = (0..2 * n).map(|i| i as u8).collect();
-    ImageBuffer::<LumaA<u8>, _>::from_raw(w, h, ga.clone()).unwrap().save(d.join("ga.png")).unwrap();
+    ImageBuffer::<LumaA<u8>, _>::from_raw(w, h, ga.clone())
+        .unwrap()
+        .save(d.join("ga.png"))
+        .unwrap();
     let rgb: Vec<u8> = (0..3 * n).map(|i| (i * 7) as u8).collect();
-    ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, rgb.clone()).unwrap().save(d.join("rgb.bmp")).unwrap();
-    ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, rgb.clone()).unwrap().save(d.join("rgb.tiff")).unwrap();
-    save_image(d.join("rgb.jpg"), &Image::from_u8(h as usize, w as usize, 3, &rgb)).unwrap();
+    ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, rgb.clone())
+        .unwrap()
+        .save(d.join("rgb.bmp"))
+        .unwrap();
+    ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, rgb.clone())
+        .unwrap()
+        .save(d.join("rgb.tiff"))
+        .unwrap();
+    save_image(
+        d.join("rgb.jpg"),
+        &Image::from_u8(h as usize, w as usize, 3, &rgb),
+    )
+    .unwrap();
 
     let (a, i) = load_image_info(d.join("g8.png")).unwrap();
-    assert_eq!((a.c, i.channels, i.bits, i.note().unwrap().contains("gray")), (3, 1, 8, true));
+    assert_eq!(
+        (a.c, i.channels, i.bits, i.note().unwrap().contains("gray")),
+        (3, 1, 8, true)
+    );
     for p in 0..n {
         assert_eq!(a.data[3 * p], g8[p] as f32 / 255.0);
-        assert!(a.data[3 * p] == a.data[3 * p + 1] && a.data[3 * p + 1] == a.data[3 * p + 2], "gray expanded to RGB");
+        assert!(
+            a.data[3 * p] == a.data[3 * p + 1] && a.data[3 * p + 1] == a.data[3 * p + 2],
+            "gray expanded to RGB"
+        );
     }
     let (a, i) = load_image_info(d.join("g16.tif")).unwrap();
     assert_eq!((i.channels, i.bits), (1, 16));
     for p in 0..n {
-        assert!((a.data[3 * p] - g16[p] as f32 / 65535.0).abs() < 1e-6, "16-bit precision kept");
+        assert!(
+            (a.data[3 * p] - g16[p] as f32 / 65535.0).abs() < 1e-6,
+            "16-bit precision kept"
+        );
     }
     let (a, i) = load_image_info(d.join("rgb16.png")).unwrap();
     assert_eq!((i.channels, i.bits, i.note()), (3, 16, None));
-    assert!(a.data.iter().zip(&rgb16).all(|(x, y)| (x - *y as f32 / 65535.0).abs() < 1e-6));
+    assert!(a
+        .data
+        .iter()
+        .zip(&rgb16)
+        .all(|(x, y)| (x - *y as f32 / 65535.0).abs() < 1e-6));
     let (a, i) = load_image_info(d.join("rgba.png")).unwrap();
     assert!(i.has_alpha() && i.note().unwrap().contains("alpha dropped"));
     for p in 0..n {
         for ch in 0..3 {
-            assert_eq!(a.data[3 * p + ch], rgba[4 * p + ch] as f32 / 255.0, "alpha dropped, colour kept");
+            assert_eq!(
+                a.data[3 * p + ch],
+                rgba[4 * p + ch] as f32 / 255.0,
+                "alpha dropped, colour kept"
+            );
         }
     }
     let (a, i) = load_image_info(d.join("ga.png")).unwrap();
@@ -87,9 +136,21 @@ fn bad_files_give_errors_naming_the_file() {
     let bytes = std::fs::read(&good).unwrap();
     let cases = [
         ("empty.png", vec![], "empty"),
-        ("text.png", b"this is not an image, just some text\n".repeat(4), "not a recognised image"),
-        ("corrupt.png", [&bytes[..8], &[0x5a; 200][..]].concat(), "corrupt"),
-        ("truncated.png", bytes[..bytes.len() / 2].to_vec(), "corrupt or truncated"),
+        (
+            "text.png",
+            b"this is not an image, just some text\n".repeat(4),
+            "not a recognised image",
+        ),
+        (
+            "corrupt.png",
+            [&bytes[..8], &[0x5a; 200][..]].concat(),
+            "corrupt",
+        ),
+        (
+            "truncated.png",
+            bytes[..bytes.len() / 2].to_vec(),
+            "corrupt or truncated",
+        ),
         ("tiny.jpg", vec![0xff, 0xd8, 0xff], "corrupt"),
     ];
     for (name, content, reason) in cases {
@@ -112,11 +173,17 @@ fn folder_listing() {
     let e = format!("{:#}", list_images(&d).unwrap_err());
     assert!(e.contains("no images"), "{e}");
     std::fs::write(d.join("notes.txt"), "x").unwrap();
-    assert!(list_images(&d).is_err(), "a folder of non-images has no images");
+    assert!(
+        list_images(&d).is_err(),
+        "a folder of non-images has no images"
+    );
     save_image(d.join("b.PNG"), &pattern(4, 4)).unwrap();
     save_image(d.join("a.png"), &pattern(4, 4)).unwrap();
     let (imgs, other) = list_images(&d).unwrap();
-    let names: Vec<_> = imgs.iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_string()).collect();
+    let names: Vec<_> = imgs
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
     assert_eq!(names, ["a.png", "b.PNG"]);
     assert_eq!(other.len(), 1);
     assert!(list_images(d.join("nope")).is_err());

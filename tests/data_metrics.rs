@@ -11,7 +11,12 @@ fn flat(h: usize, w: usize, v: u8) -> Image {
 
 #[test]
 fn identical_images_have_infinite_psnr_and_unit_ssim() {
-    let a = Image::from_u8(20, 20, 3, &(0..1200).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>());
+    let a = Image::from_u8(
+        20,
+        20,
+        3,
+        &(0..1200).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>(),
+    );
     assert_eq!(metrics::psnr(&a, &a, 0).unwrap(), f64::INFINITY);
     assert_eq!(metrics::psnr_y(&a, &a, 4).unwrap(), f64::INFINITY);
     assert!((metrics::ssim(&a, &a, 0).unwrap() - 1.0).abs() < TOL);
@@ -71,5 +76,8 @@ fn bad_shapes_are_errors() {
     let e = metrics::psnr(&flat(10, 10, 0), &flat(10, 11, 0), 0).unwrap_err();
     assert!(format!("{e}").contains("10x10x3 vs 10x11x3"));
     assert!(metrics::psnr(&flat(8, 8, 0), &flat(8, 8, 0), 4).is_err());
-    assert!(metrics::ssim(&flat(10, 10, 0), &flat(10, 10, 0), 0).is_err(), "smaller than the 11x11 window");
+    assert!(
+        metrics::ssim(&flat(10, 10, 0), &flat(10, 10, 0), 0).is_err(),
+        "smaller than the 11x11 window"
+    );
 }

@@ -5,10 +5,21 @@ use sralign::data::Image;
 
 /// f32 storage of f64 sums of a handful of taps.
 const F32_TOL: f32 = 2e-6;
-const MODES: [ResizeMode; 5] = [ResizeMode::Area, ResizeMode::Bilinear, ResizeMode::Bicubic, ResizeMode::Matlab, ResizeMode::Pil];
+const MODES: [ResizeMode; 5] = [
+    ResizeMode::Area,
+    ResizeMode::Bilinear,
+    ResizeMode::Bicubic,
+    ResizeMode::Matlab,
+    ResizeMode::Pil,
+];
 
 fn constant(h: usize, w: usize, v: [f32; 3]) -> Image {
-    Image { h, w, c: 3, data: (0..h * w).flat_map(|_| v).collect() }
+    Image {
+        h,
+        w,
+        c: 3,
+        data: (0..h * w).flat_map(|_| v).collect(),
+    }
 }
 
 #[test]
@@ -21,7 +32,12 @@ fn constant_stays_constant() {
             assert_eq!((out.h, out.w), (oh, ow));
             for px in out.data.chunks(3) {
                 for ch in 0..3 {
-                    assert!((px[ch] - v[ch]).abs() < F32_TOL, "{mode:?} {oh}x{ow}: {} vs {}", px[ch], v[ch]);
+                    assert!(
+                        (px[ch] - v[ch]).abs() < F32_TOL,
+                        "{mode:?} {oh}x{ow}: {} vs {}",
+                        px[ch],
+                        v[ch]
+                    );
                 }
             }
         }
@@ -30,7 +46,14 @@ fn constant_stays_constant() {
 
 /// A horizontal ramp f(x) = a + b x (pixel centres at integers).
 fn ramp(h: usize, w: usize, a: f32, b: f32) -> Image {
-    Image { h, w, c: 3, data: (0..h * w).flat_map(|i| [a + b * (i % w) as f32; 3]).collect() }
+    Image {
+        h,
+        w,
+        c: 3,
+        data: (0..h * w)
+            .flat_map(|i| [a + b * (i % w) as f32; 3])
+            .collect(),
+    }
 }
 
 #[test]
@@ -55,8 +78,14 @@ fn ramp_stays_ramp_in_the_interior() {
             for x in margin..ow - margin {
                 let want = a + b * ((x as f32 + 0.5) * ratio - 0.5);
                 let got = out.at(4, x, 1);
-                assert!((got - want).abs() < tol, "{mode:?} {w}->{ow} x={x}: {got} vs {want}");
-                assert!(got > out.at(4, x - 1, 1) || mode == ResizeMode::Pil, "{mode:?}: not increasing at {x}");
+                assert!(
+                    (got - want).abs() < tol,
+                    "{mode:?} {w}->{ow} x={x}: {got} vs {want}"
+                );
+                assert!(
+                    got > out.at(4, x - 1, 1) || mode == ResizeMode::Pil,
+                    "{mode:?}: not increasing at {x}"
+                );
             }
         }
     }
@@ -75,9 +104,19 @@ fn output_sizes() {
 #[test]
 fn identity_resize_is_exact_for_interpolating_modes() {
     let img = ramp(6, 10, 0.2, 0.05);
-    for mode in [ResizeMode::Area, ResizeMode::Bilinear, ResizeMode::Bicubic, ResizeMode::Matlab] {
+    for mode in [
+        ResizeMode::Area,
+        ResizeMode::Bilinear,
+        ResizeMode::Bicubic,
+        ResizeMode::Matlab,
+    ] {
         let out = resize(&img, 6, 10, mode);
-        let d = out.data.iter().zip(&img.data).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        let d = out
+            .data
+            .iter()
+            .zip(&img.data)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
         assert!(d < F32_TOL, "{mode:?}: {d}");
     }
 }

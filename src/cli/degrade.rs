@@ -16,8 +16,10 @@ use std::path::PathBuf;
 /// (sigma 20/255) -> JPEG (quality 50), each step present or not (OUT/<setting>/NAME.png).
 /// OUT/manifest.json records the parameters, the seeds and every file.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  sralign degrade --input ../shared/data/test --output out/test_x4 --scale 4\n  \
-                  sralign degrade --input HR --output out/pil --scale 4 --resize pil --seed 7")]
+#[command(
+    after_help = "Examples:\n  sralign degrade --input ../shared/data/test --output out/test_x4 --scale 4\n  \
+                  sralign degrade --input HR --output out/pil --scale 4 --resize pil --seed 7"
+)]
 pub struct Args {
     /// Folder of HR images (PNG, JPEG, BMP, TIFF).
     #[arg(long)]
@@ -44,13 +46,18 @@ pub fn run(a: Args) -> Result<()> {
         "pil" => ResizeMode::Pil,
         r => bail!("--resize {r}: expected matlab or pil"),
     };
-    let cfg = TestDegradation { resize, ..TestDegradation::default() };
+    let cfg = TestDegradation {
+        resize,
+        ..TestDegradation::default()
+    };
     let (files, ignored) = io::list_images(&a.input)?;
     for p in &ignored {
         eprintln!("note: {}: not an image extension, ignored", p.display());
     }
     let pb = ProgressBar::new((files.len() * (TestSetting::ALL.len() + 1)) as u64);
-    pb.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} images {elapsed} eta {eta}")?);
+    pb.set_style(ProgressStyle::with_template(
+        "{msg} [{bar:30}] {pos}/{len} images {elapsed} eta {eta}",
+    )?);
     pb.set_message("degrade");
     let results: Vec<Result<serde_json::Value>> = files
         .par_iter()
@@ -82,12 +89,22 @@ pub fn run(a: Args) -> Result<()> {
     let mut errs = Vec::new();
     for r in results {
         match r {
-            Ok(v) => images.push(v),
+            Ok(v) => {
+                if let Some(n) = v["note"].as_str() {
+                    eprintln!("note: {}: {n}", v["source"].as_str().unwrap_or_default());
+                }
+                images.push(v)
+            }
             Err(e) => errs.push(format!("{e:#}")),
         }
     }
     if !errs.is_empty() {
-        bail!("{} of {} images failed:\n  {}", errs.len(), files.len(), errs.join("\n  "));
+        bail!(
+            "{} of {} images failed:\n  {}",
+            errs.len(),
+            files.len(),
+            errs.join("\n  ")
+        );
     }
     let manifest = json!({
         "tool": format!("sralign {}", env!("CARGO_PKG_VERSION")),
@@ -103,8 +120,17 @@ pub fn run(a: Args) -> Result<()> {
         "images": images,
     });
     let mpath = a.output.join("manifest.json");
-    std::fs::write(&mpath, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("writing {}", mpath.display()))?;
-    println!("{} images x {} settings (+ HR) written to {} (x{}, {} resize, seed {})", files.len(), TestSetting::ALL.len(), a.output.display(), a.scale, resize.name(), a.seed);
+    std::fs::write(&mpath, serde_json::to_string_pretty(&manifest)?)
+        .with_context(|| format!("writing {}", mpath.display()))?;
+    println!(
+        "{} images x {} settings (+ HR) written to {} (x{}, {} resize, seed {})",
+        files.len(),
+        TestSetting::ALL.len(),
+        a.output.display(),
+        a.scale,
+        resize.name(),
+        a.seed
+    );
     println!("manifest: {}", mpath.display());
     Ok(())
 }

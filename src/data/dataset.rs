@@ -75,7 +75,11 @@ struct Decoded {
 impl Decoded {
     fn from_dynamic(img: DynamicImage, info: &ImageInfo) -> Decoded {
         let (h, w) = (info.h, info.w);
-        let px = if info.bits <= 8 { Pixels::U8(img.into_rgb8().into_raw()) } else { Pixels::U16(img.into_rgb16().into_raw()) };
+        let px = if info.bits <= 8 {
+            Pixels::U8(img.into_rgb8().into_raw())
+        } else {
+            Pixels::U16(img.into_rgb16().into_raw())
+        };
         Decoded { h, w, px }
     }
     fn crop(&self, y: usize, x: usize, h: usize, w: usize) -> Image {
@@ -99,7 +103,10 @@ struct Cache {
 
 impl Cache {
     fn new(n: usize, enabled: bool) -> Cache {
-        Cache { enabled, slots: (0..n).map(|_| Mutex::new(None)).collect() }
+        Cache {
+            enabled,
+            slots: (0..n).map(|_| Mutex::new(None)).collect(),
+        }
     }
     fn get(&self, i: usize, path: &Path) -> Result<Arc<Decoded>> {
         if let Some(d) = self.slots[i].lock().unwrap().as_ref() {
@@ -114,7 +121,11 @@ impl Cache {
     }
     /// Decode every file (in parallel); the errors of the files that failed.
     fn preload(&self, files: &[PathBuf]) -> Vec<String> {
-        files.par_iter().enumerate().filter_map(|(i, p)| self.get(i, p).err().map(|e| format!("{e:#}"))).collect()
+        files
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, p)| self.get(i, p).err().map(|e| format!("{e:#}")))
+            .collect()
     }
 }
 
@@ -138,7 +149,11 @@ fn note_files(notes: &mut Vec<String>, infos: &[(PathBuf, ImageInfo)], ignored: 
 
 /// Draw the augmentation (hflip, vflip, transpose) in a fixed order and apply it.
 fn augment(imgs: &mut [&mut Image], hflip: bool, rot: bool, rng: &mut Rng) {
-    let (h, v, t) = (rng.random::<f64>() < 0.5, rng.random::<f64>() < 0.5, rng.random::<f64>() < 0.5);
+    let (h, v, t) = (
+        rng.random::<f64>() < 0.5,
+        rng.random::<f64>() < 0.5,
+        rng.random::<f64>() < 0.5,
+    );
     for img in imgs.iter_mut() {
         if hflip && h {
             **img = img.flip_h();
@@ -225,7 +240,12 @@ impl HrFolder {
         let dir = dir.as_ref();
         let o = &opts;
         if o.scale == 0 || o.gt_size == 0 || o.gt_size % o.scale != 0 {
-            bail!("HR dataset {}: gt_size {} must be a positive multiple of scale {}", dir.display(), o.gt_size, o.scale);
+            bail!(
+                "HR dataset {}: gt_size {} must be a positive multiple of scale {}",
+                dir.display(),
+                o.gt_size,
+                o.scale
+            );
         }
         if let Some((s, step)) = o.sub_image {
             if s < o.gt_size || step == 0 {
@@ -259,16 +279,33 @@ impl HrFolder {
         let mut regions = Vec::new();
         for (k, (_, i)) in infos.iter().enumerate() {
             let (sy, sx, sh, sw) = match o.sub_image {
-                Some((s, step)) => (starts(i.h, s, step), starts(i.w, s, step), s.min(i.h), s.min(i.w)),
+                Some((s, step)) => (
+                    starts(i.h, s, step),
+                    starts(i.w, s, step),
+                    s.min(i.h),
+                    s.min(i.w),
+                ),
                 None => (vec![0], vec![0], i.h, i.w),
             };
             for &y in &sy {
                 for &x in &sx {
-                    regions.push(Region { img: k, y, x, h: sh, w: sw });
+                    regions.push(Region {
+                        img: k,
+                        y,
+                        x,
+                        h: sh,
+                        w: sw,
+                    });
                 }
             }
         }
-        Ok(HrFolder { files, regions, opts, cache, notes })
+        Ok(HrFolder {
+            files,
+            regions,
+            opts,
+            cache,
+            notes,
+        })
     }
     /// Files in the dataset, sorted.
     pub fn files(&self) -> &[PathBuf] {
@@ -308,7 +345,10 @@ impl Dataset for HrFolder {
             let (a, b) = degrade_pair(&gt, o.scale, o.pipeline, dseed).with_context(name)?;
             (a, Some(b))
         } else {
-            (degrade(&gt, o.scale, o.pipeline, dseed).with_context(name)?, None)
+            (
+                degrade(&gt, o.scale, o.pipeline, dseed).with_context(name)?,
+                None,
+            )
         };
         Ok(Sample { gt, lq, lq2 })
     }
@@ -337,15 +377,24 @@ pub struct PairedFolder {
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 impl PairedFolder {
-    pub fn open(lr_dir: impl AsRef<Path>, hr_dir: impl AsRef<Path>, opts: PairedFolderOpts) -> Result<PairedFolder> {
+    pub fn open(
+        lr_dir: impl AsRef<Path>,
+        hr_dir: impl AsRef<Path>,
+        opts: PairedFolderOpts,
+    ) -> Result<PairedFolder> {
         let (lr_dir, hr_dir) = (lr_dir.as_ref(), hr_dir.as_ref());
         let s = opts.scale;
         if s == 0 || opts.gt_size.is_some_and(|g| g == 0 || g % s != 0) {
-            bail!("paired dataset: gt_size {:?} must be a positive multiple of scale {s}", opts.gt_size);
+            bail!(
+                "paired dataset: gt_size {:?} must be a positive multiple of scale {s}",
+                opts.gt_size
+            );
         }
         let (lrs, lr_ign) = io::list_images(lr_dir)?;
         let (hrs, hr_ign) = io::list_images(hr_dir)?;
@@ -354,12 +403,22 @@ impl PairedFolder {
         for h in &hrs {
             match lrs.iter().find(|l| stem(l) == stem(h)) {
                 Some(l) => pairs.push((l.clone(), h.clone())),
-                None => errs.push(format!("{}: no LR image named {}.* in {}", h.display(), stem(h), lr_dir.display())),
+                None => errs.push(format!(
+                    "{}: no LR image named {}.* in {}",
+                    h.display(),
+                    stem(h),
+                    lr_dir.display()
+                )),
             }
         }
         for l in &lrs {
             if !hrs.iter().any(|h| stem(h) == stem(l)) {
-                errs.push(format!("{}: no HR image named {}.* in {}", l.display(), stem(l), hr_dir.display()));
+                errs.push(format!(
+                    "{}: no HR image named {}.* in {}",
+                    l.display(),
+                    stem(l),
+                    hr_dir.display()
+                ));
             }
         }
         let mut infos = Vec::new();
@@ -379,7 +438,13 @@ impl PairedFolder {
                             h.display()
                         ));
                     } else if opts.gt_size.is_some_and(|g| hi.h < g || hi.w < g) {
-                        errs.push(format!("{}: {}x{} is smaller than the GT patch {}", h.display(), hi.w, hi.h, opts.gt_size.unwrap()));
+                        errs.push(format!(
+                            "{}: {}x{} is smaller than the GT patch {}",
+                            h.display(),
+                            hi.w,
+                            hi.h,
+                            opts.gt_size.unwrap()
+                        ));
                     } else {
                         sizes.push((hi.h, hi.w));
                         infos.push((l.clone(), li));
@@ -389,18 +454,31 @@ impl PairedFolder {
             }
         }
         // only pairs that passed the header checks, in order
-        let (lr, hr): (Vec<PathBuf>, Vec<PathBuf>) = infos.chunks(2).map(|c| (c[0].0.clone(), c[1].0.clone())).unzip();
+        let (lr, hr): (Vec<PathBuf>, Vec<PathBuf>) = infos
+            .chunks(2)
+            .map(|c| (c[0].0.clone(), c[1].0.clone()))
+            .unzip();
         let n = lr.len();
         let (lr_cache, hr_cache) = (Cache::new(n, opts.cache), Cache::new(n, opts.cache));
         if opts.cache {
             errs.extend(lr_cache.preload(&lr));
             errs.extend(hr_cache.preload(&hr));
         }
-        bad_files(errs).with_context(|| format!("paired dataset {} / {}", lr_dir.display(), hr_dir.display()))?;
+        bad_files(errs).with_context(|| {
+            format!("paired dataset {} / {}", lr_dir.display(), hr_dir.display())
+        })?;
         let mut notes = Vec::new();
         let ignored: Vec<PathBuf> = lr_ign.into_iter().chain(hr_ign).collect();
         note_files(&mut notes, &infos, &ignored);
-        Ok(PairedFolder { lr, hr, sizes, lr_cache, hr_cache, opts, notes })
+        Ok(PairedFolder {
+            lr,
+            hr,
+            sizes,
+            lr_cache,
+            hr_cache,
+            opts,
+            notes,
+        })
     }
     pub fn notes(&self) -> &[String] {
         &self.notes
@@ -423,7 +501,10 @@ impl Dataset for PairedFolder {
         let lr = self.lr_cache.get(index, &self.lr[index])?;
         let hr = self.hr_cache.get(index, &self.hr[index])?;
         if (hr.h, hr.w) != self.sizes[index] || (lr.h * s, lr.w * s) != (hr.h, hr.w) {
-            bail!("{}: size changed since the dataset was opened", self.hr[index].display());
+            bail!(
+                "{}: size changed since the dataset was opened",
+                self.hr[index].display()
+            );
         }
         let mut rng = rng(seed);
         let (mut gt, mut lq) = match self.opts.gt_size {
@@ -435,7 +516,12 @@ impl Dataset for PairedFolder {
             }
             None => (hr.crop(0, 0, hr.h, hr.w), lr.crop(0, 0, lr.h, lr.w)),
         };
-        augment(&mut [&mut gt, &mut lq], self.opts.use_hflip, self.opts.use_rot, &mut rng);
+        augment(
+            &mut [&mut gt, &mut lq],
+            self.opts.use_hflip,
+            self.opts.use_rot,
+            &mut rng,
+        );
         Ok(Sample { gt, lq, lq2: None })
     }
 }
@@ -454,7 +540,13 @@ pub struct LoaderOpts {
 
 impl Default for LoaderOpts {
     fn default() -> Self {
-        LoaderOpts { batch_size: 16, workers: 2, prefetch: 2, shuffle: true, seed: 0 }
+        LoaderOpts {
+            batch_size: 16,
+            workers: 2,
+            prefetch: 2,
+            shuffle: true,
+            seed: 0,
+        }
     }
 }
 
@@ -499,7 +591,16 @@ pub fn collate(samples: &[Sample], scale: usize) -> Result<Batch> {
             img.write_chw(&mut out[i * ll..(i + 1) * ll]);
         }
     }
-    Ok(Batch { gt, lq, lq2, n, c, h, w, scale })
+    Ok(Batch {
+        gt,
+        lq,
+        lq2,
+        n,
+        c,
+        h,
+        w,
+        scale,
+    })
 }
 
 /// Endless iterator of batches (epoch after epoch), produced ahead on worker threads.
@@ -518,7 +619,11 @@ impl Loader {
             bail!("loader: batch size and workers must be positive");
         }
         if ds.len() < opts.batch_size {
-            bail!("loader: the dataset has {} samples, fewer than the batch size {}", ds.len(), opts.batch_size);
+            bail!(
+                "loader: the dataset has {} samples, fewer than the batch size {}",
+                ds.len(),
+                opts.batch_size
+            );
         }
         let wn = opts.workers as u64;
         let mut rxs = Vec::new();
@@ -539,7 +644,12 @@ impl Loader {
             handles.push(h);
         }
         let per_epoch = ds.len() / opts.batch_size;
-        Ok(Loader { rxs, next: 0, handles, per_epoch })
+        Ok(Loader {
+            rxs,
+            next: 0,
+            handles,
+            per_epoch,
+        })
     }
     pub fn batches_per_epoch(&self) -> usize {
         self.per_epoch
@@ -551,7 +661,11 @@ impl Iterator for Loader {
     fn next(&mut self) -> Option<Result<Batch>> {
         let i = (self.next % self.rxs.len() as u64) as usize;
         self.next += 1;
-        Some(self.rxs[i].recv().unwrap_or_else(|_| Err(anyhow::anyhow!("loader: worker thread stopped (panicked)"))))
+        Some(
+            self.rxs[i].recv().unwrap_or_else(|_| {
+                Err(anyhow::anyhow!("loader: worker thread stopped (panicked)"))
+            }),
+        )
     }
 }
 

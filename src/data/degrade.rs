@@ -43,15 +43,27 @@ impl Pipeline {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NoiseSpec {
     /// sigma on the [0, 1] scale.
-    Gaussian { sigma: f32, gray: bool, seed: u64 },
-    Poisson { scale: f32, gray: bool, seed: u64 },
+    Gaussian {
+        sigma: f32,
+        gray: bool,
+        seed: u64,
+    },
+    Poisson {
+        scale: f32,
+        gray: bool,
+        seed: u64,
+    },
 }
 
 impl NoiseSpec {
     pub fn apply(&self, img: &mut Image) {
         match *self {
-            NoiseSpec::Gaussian { sigma, gray, seed } => add_gaussian_noise(img, sigma, gray, &mut rng(seed)),
-            NoiseSpec::Poisson { scale, gray, seed } => add_poisson_noise(img, scale, gray, &mut rng(seed)),
+            NoiseSpec::Gaussian { sigma, gray, seed } => {
+                add_gaussian_noise(img, sigma, gray, &mut rng(seed))
+            }
+            NoiseSpec::Poisson { scale, gray, seed } => {
+                add_poisson_noise(img, scale, gray, &mut rng(seed))
+            }
         }
     }
 }
@@ -68,20 +80,38 @@ pub struct NoiseStage {
 
 impl NoiseStage {
     pub fn stage1() -> NoiseStage {
-        NoiseStage { gaussian_prob: 0.5, sigma: (1.0, 30.0), poisson_scale: (0.05, 3.0), gray_prob: 0.4 }
+        NoiseStage {
+            gaussian_prob: 0.5,
+            sigma: (1.0, 30.0),
+            poisson_scale: (0.05, 3.0),
+            gray_prob: 0.4,
+        }
     }
     pub fn stage2() -> NoiseStage {
-        NoiseStage { gaussian_prob: 0.5, sigma: (1.0, 25.0), poisson_scale: (0.05, 2.5), gray_prob: 0.4 }
+        NoiseStage {
+            gaussian_prob: 0.5,
+            sigma: (1.0, 25.0),
+            poisson_scale: (0.05, 2.5),
+            gray_prob: 0.4,
+        }
     }
     pub fn sample(&self, rng: &mut Rng) -> NoiseSpec {
         let gaussian = rng.random::<f64>() < self.gaussian_prob;
         let gray = rng.random::<f64>() < self.gray_prob;
         let seed = rng.random::<u64>();
         if gaussian {
-            NoiseSpec::Gaussian { sigma: (rng.random_range(self.sigma.0..self.sigma.1) / 255.0) as f32, gray, seed }
+            NoiseSpec::Gaussian {
+                sigma: (rng.random_range(self.sigma.0..self.sigma.1) / 255.0) as f32,
+                gray,
+                seed,
+            }
         } else {
             let s = rng.random_range(self.poisson_scale.0..self.poisson_scale.1);
-            NoiseSpec::Poisson { scale: s as f32, gray, seed }
+            NoiseSpec::Poisson {
+                scale: s as f32,
+                gray,
+                seed,
+            }
         }
     }
 }
@@ -96,10 +126,16 @@ pub struct ResizeStage {
 
 impl ResizeStage {
     pub fn stage1() -> ResizeStage {
-        ResizeStage { probs: [0.2, 0.7, 0.1], range: (0.15, 1.5) }
+        ResizeStage {
+            probs: [0.2, 0.7, 0.1],
+            range: (0.15, 1.5),
+        }
     }
     pub fn stage2() -> ResizeStage {
-        ResizeStage { probs: [0.3, 0.4, 0.3], range: (0.3, 1.2) }
+        ResizeStage {
+            probs: [0.3, 0.4, 0.3],
+            range: (0.3, 1.2),
+        }
     }
     pub fn sample(&self, rng: &mut Rng) -> (ResizeMode, f64) {
         let u = rng.random::<f64>();
@@ -189,7 +225,13 @@ pub fn sample_params(pipeline: Pipeline, rng: &mut Rng) -> Params {
             let final_resize_mode = random_mode(rng);
             let final_jpeg_quality = sample_quality(rng);
             Params::RealEsrgan(RealEsrganParams {
-                stage1: StageParams { blur: Some(k1), resize_mode: m1, resize_factor: f1, noise: n1, jpeg_quality: q1 },
+                stage1: StageParams {
+                    blur: Some(k1),
+                    resize_mode: m1,
+                    resize_factor: f1,
+                    noise: n1,
+                    jpeg_quality: q1,
+                },
                 stage2: StageParams {
                     blur: blur2.then_some(k2),
                     resize_mode: m2,
@@ -208,7 +250,11 @@ pub fn sample_params(pipeline: Pipeline, rng: &mut Rng) -> Params {
 
 fn check_scale(gt: &Image, scale: usize) -> Result<()> {
     if scale == 0 || gt.h % scale != 0 || gt.w % scale != 0 || gt.h < scale || gt.w < scale {
-        bail!("degrade: GT {}x{} is not a positive multiple of the scale {scale}", gt.h, gt.w);
+        bail!(
+            "degrade: GT {}x{} is not a positive multiple of the scale {scale}",
+            gt.h,
+            gt.w
+        );
     }
     Ok(())
 }
@@ -267,7 +313,12 @@ pub fn degrade(gt: &Image, scale: usize, pipeline: Pipeline, seed: u64) -> Resul
 
 /// Two independent degradations of the same GT (seeds derived from `seed` with indices 0
 /// and 1): the same-content pair of the alignment regulariser.
-pub fn degrade_pair(gt: &Image, scale: usize, pipeline: Pipeline, seed: u64) -> Result<(Image, Image)> {
+pub fn degrade_pair(
+    gt: &Image,
+    scale: usize,
+    pipeline: Pipeline,
+    seed: u64,
+) -> Result<(Image, Image)> {
     let a = degrade(gt, scale, pipeline, derive_seed(seed, 0, 0))?;
     let b = degrade(gt, scale, pipeline, derive_seed(seed, 1, 0))?;
     Ok((a, b))
@@ -304,7 +355,9 @@ impl TestSetting {
     ];
     /// Folder name: clean, blur, noise, jpeg, b+n, b+j, n+j, b+n+j.
     pub fn name(self) -> &'static str {
-        ["clean", "blur", "noise", "jpeg", "b+n", "b+j", "n+j", "b+n+j"][self as usize]
+        [
+            "clean", "blur", "noise", "jpeg", "b+n", "b+j", "n+j", "b+n+j",
+        ][self as usize]
     }
     fn has(self) -> (bool, bool, bool) {
         use TestSetting::*;
@@ -330,7 +383,13 @@ pub struct TestDegradation {
 
 impl Default for TestDegradation {
     fn default() -> Self {
-        TestDegradation { blur_size: 21, blur_sigma: 2.0, noise_sigma: 20.0, jpeg_quality: 50, resize: ResizeMode::Matlab }
+        TestDegradation {
+            blur_size: 21,
+            blur_sigma: 2.0,
+            noise_sigma: 20.0,
+            jpeg_quality: 50,
+            resize: ResizeMode::Matlab,
+        }
     }
 }
 
@@ -338,7 +397,13 @@ impl Default for TestDegradation {
 /// -> noise -> JPEG, each step present or not, every intermediate rounded to 8-bit (as images
 /// stored between steps; the blur is OpenCV's bit-exact 8-bit GaussianBlur). The noise field comes from `noise_seed` (use the same seed for all
 /// settings of one image so that they share it).
-pub fn test_degrade(hr: &Image, scale: usize, setting: TestSetting, cfg: &TestDegradation, noise_seed: u64) -> Result<Image> {
+pub fn test_degrade(
+    hr: &Image,
+    scale: usize,
+    setting: TestSetting,
+    cfg: &TestDegradation,
+    noise_seed: u64,
+) -> Result<Image> {
     check_scale(hr, scale)?;
     let (b, n, j) = setting.has();
     let mut x = hr.clone();
@@ -350,11 +415,19 @@ pub fn test_degrade(hr: &Image, scale: usize, setting: TestSetting, cfg: &TestDe
     x = match cfg.resize {
         ResizeMode::Pil => resize(&x, hr.h / scale, hr.w / scale, ResizeMode::Pil),
         ResizeMode::Matlab => imresize(&x, 1.0 / scale as f64),
-        m => bail!("test degradations use matlab or pil resizing, not {}", m.name()),
+        m => bail!(
+            "test degradations use matlab or pil resizing, not {}",
+            m.name()
+        ),
     };
     x.quantize();
     if n {
-        add_gaussian_noise(&mut x, (cfg.noise_sigma / 255.0) as f32, false, &mut rng(noise_seed));
+        add_gaussian_noise(
+            &mut x,
+            (cfg.noise_sigma / 255.0) as f32,
+            false,
+            &mut rng(noise_seed),
+        );
         x.quantize();
     }
     if j {

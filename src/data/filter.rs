@@ -17,7 +17,9 @@ pub fn reflect101(i: isize, n: usize) -> usize {
 }
 
 fn indices(n: usize, r: usize) -> Vec<usize> {
-    (0..n + 2 * r).map(|i| reflect101(i as isize - r as isize, n)).collect()
+    (0..n + 2 * r)
+        .map(|i| reflect101(i as isize - r as isize, n))
+        .collect()
 }
 
 /// Filter with a square kernel (odd size), output the same size as the input.
@@ -28,22 +30,28 @@ pub fn filter2d(img: &Image, k: &Kernel) -> Image {
     let cols = indices(w, r);
     let kf: Vec<f32> = k.data.iter().map(|&v| v as f32).collect();
     // Skip all-zero kernel rows/columns (padded kernels are mostly zeros).
-    let live: Vec<(usize, usize)> = (0..ks * ks).filter(|&i| kf[i] != 0.0).map(|i| (i / ks, i % ks)).collect();
+    let live: Vec<(usize, usize)> = (0..ks * ks)
+        .filter(|&i| kf[i] != 0.0)
+        .map(|i| (i / ks, i % ks))
+        .collect();
     let mut out = Image::zeros(h, w, c);
-    out.data.par_chunks_mut(w * c).enumerate().for_each(|(y, orow)| {
-        let mut acc = vec![0f32; c];
-        for x in 0..w {
-            acc.iter_mut().for_each(|a| *a = 0.0);
-            for &(ky, kx) in &live {
-                let kv = kf[ky * ks + kx];
-                let s = (rows[y + ky] * w + cols[x + kx]) * c;
-                for ch in 0..c {
-                    acc[ch] += kv * img.data[s + ch];
+    out.data
+        .par_chunks_mut(w * c)
+        .enumerate()
+        .for_each(|(y, orow)| {
+            let mut acc = vec![0f32; c];
+            for x in 0..w {
+                acc.iter_mut().for_each(|a| *a = 0.0);
+                for &(ky, kx) in &live {
+                    let kv = kf[ky * ks + kx];
+                    let s = (rows[y + ky] * w + cols[x + kx]) * c;
+                    for ch in 0..c {
+                        acc[ch] += kv * img.data[s + ch];
+                    }
                 }
+                orow[x * c..x * c + c].copy_from_slice(&acc);
             }
-            orow[x * c..x * c + c].copy_from_slice(&acc);
-        }
-    });
+        });
     out
 }
 
@@ -55,37 +63,49 @@ pub fn filter_separable(img: &Image, kx: &[f64], ky: &[f64]) -> Image {
     let cols = indices(w, rx);
     let rows = indices(h, ry);
     let mut tmp = Image::zeros(h, w, c);
-    tmp.data.par_chunks_mut(w * c).enumerate().for_each(|(y, orow)| {
-        let irow = &img.data[y * w * c..(y + 1) * w * c];
-        for x in 0..w {
-            for ch in 0..c {
-                let mut a = 0f64;
-                for (j, &kv) in kx.iter().enumerate() {
-                    a += kv * irow[cols[x + j] * c + ch] as f64;
+    tmp.data
+        .par_chunks_mut(w * c)
+        .enumerate()
+        .for_each(|(y, orow)| {
+            let irow = &img.data[y * w * c..(y + 1) * w * c];
+            for x in 0..w {
+                for ch in 0..c {
+                    let mut a = 0f64;
+                    for (j, &kv) in kx.iter().enumerate() {
+                        a += kv * irow[cols[x + j] * c + ch] as f64;
+                    }
+                    orow[x * c + ch] = a as f32;
                 }
-                orow[x * c + ch] = a as f32;
             }
-        }
-    });
+        });
     let mut out = Image::zeros(h, w, c);
-    out.data.par_chunks_mut(w * c).enumerate().for_each(|(y, orow)| {
-        for (i, o) in orow.iter_mut().enumerate() {
-            let mut a = 0f64;
-            for (j, &kv) in ky.iter().enumerate() {
-                a += kv * tmp.data[rows[y + j] * w * c + i] as f64;
+    out.data
+        .par_chunks_mut(w * c)
+        .enumerate()
+        .for_each(|(y, orow)| {
+            for (i, o) in orow.iter_mut().enumerate() {
+                let mut a = 0f64;
+                for (j, &kv) in ky.iter().enumerate() {
+                    a += kv * tmp.data[rows[y + j] * w * c + i] as f64;
+                }
+                *o = a as f32;
             }
-            *o = a as f32;
-        }
-    });
+        });
     out
 }
 
 /// OpenCV `getGaussianKernel(size, sigma)`: sampled Gaussian normalised to sum 1; sigma <= 0
 /// means `0.3 * ((size - 1) / 2 - 1) + 0.8`.
 pub fn gaussian_1d(size: usize, sigma: f64) -> Vec<f64> {
-    let sigma = if sigma > 0.0 { sigma } else { 0.3 * ((size as f64 - 1.0) * 0.5 - 1.0) + 0.8 };
+    let sigma = if sigma > 0.0 {
+        sigma
+    } else {
+        0.3 * ((size as f64 - 1.0) * 0.5 - 1.0) + 0.8
+    };
     let r = (size as f64 - 1.0) / 2.0;
-    let k: Vec<f64> = (0..size).map(|i| (-((i as f64 - r).powi(2)) / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f64> = (0..size)
+        .map(|i| (-((i as f64 - r).powi(2)) / (2.0 * sigma * sigma)).exp())
+        .collect();
     let s: f64 = k.iter().sum();
     k.into_iter().map(|v| v / s).collect()
 }
@@ -106,7 +126,11 @@ pub fn usm_sharpen(img: &Image, radius: usize, weight: f32, threshold: f32) -> I
     let blur = filter_separable(img, &k, &k);
     let mut mask = img.clone();
     for (m, (&a, &b)) in mask.data.iter_mut().zip(img.data.iter().zip(&blur.data)) {
-        *m = if ((a - b) * 255.0).abs() > threshold { 1.0 } else { 0.0 };
+        *m = if ((a - b) * 255.0).abs() > threshold {
+            1.0
+        } else {
+            0.0
+        };
     }
     let soft = filter_separable(&mask, &k, &k);
     let mut out = img.clone();
@@ -144,7 +168,14 @@ fn cv2_fixed_taps(size: usize, sigma: f64) -> Vec<u32> {
 /// OpenCV's bit-exact GaussianBlur of 8-bit data (HWC), reflect-101 borders, odd sizes: taps
 /// in 8 fractional bits, a row pass kept at 8 fractional bits, a column pass at 16, rounded.
 /// This is what `cv2.GaussianBlur` does to uint8 images (the test sets' blur).
-pub fn gaussian_blur_u8_cv2(src: &[u8], h: usize, w: usize, c: usize, size: usize, sigma: f64) -> Vec<u8> {
+pub fn gaussian_blur_u8_cv2(
+    src: &[u8],
+    h: usize,
+    w: usize,
+    c: usize,
+    size: usize,
+    sigma: f64,
+) -> Vec<u8> {
     let k = cv2_fixed_taps(size, sigma);
     let r = size / 2;
     let cols = indices(w, r);

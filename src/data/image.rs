@@ -12,13 +12,27 @@ pub struct Image {
 
 impl Image {
     pub fn zeros(h: usize, w: usize, c: usize) -> Image {
-        Image { h, w, c, data: vec![0.0; h * w * c] }
+        Image {
+            h,
+            w,
+            c,
+            data: vec![0.0; h * w * c],
+        }
     }
 
     /// From 8-bit values (HWC), scaled by 1/255.
     pub fn from_u8(h: usize, w: usize, c: usize, v: &[u8]) -> Image {
-        assert_eq!(v.len(), h * w * c, "Image::from_u8: length does not match {h}x{w}x{c}");
-        Image { h, w, c, data: v.iter().map(|&x| x as f32 / 255.0).collect() }
+        assert_eq!(
+            v.len(),
+            h * w * c,
+            "Image::from_u8: length does not match {h}x{w}x{c}"
+        );
+        Image {
+            h,
+            w,
+            c,
+            data: v.iter().map(|&x| x as f32 / 255.0).collect(),
+        }
     }
 
     /// Rounded and clamped to 8-bit (round half away from zero, as numpy/torch `round` on

@@ -51,7 +51,8 @@ fn info_of(ct: ColorType, w: u32, h: u32) -> ImageInfo {
 }
 
 fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
     if meta.is_dir() {
         bail!("{}: is a directory, not an image", path.display());
     }
@@ -60,17 +61,27 @@ fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
     }
     // Sniff the content (not the extension): a text file named .png is not an image.
     let mut head = [0u8; 64];
-    let n = std::io::Read::read(&mut std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?, &mut head)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let n = std::io::Read::read(
+        &mut std::fs::File::open(path)
+            .with_context(|| format!("{}: cannot open", path.display()))?,
+        &mut head,
+    )
+    .with_context(|| format!("{}: cannot read", path.display()))?;
     if image::guess_format(&head[..n]).is_err() {
-        bail!("{}: not a recognised image (PNG, JPEG, BMP or TIFF expected)", path.display());
+        bail!(
+            "{}: not a recognised image (PNG, JPEG, BMP or TIFF expected)",
+            path.display()
+        );
     }
     let r = ImageReader::open(path)
         .with_context(|| format!("{}: cannot open", path.display()))?
         .with_guessed_format()
         .with_context(|| format!("{}: cannot read", path.display()))?;
     if r.format().is_none() {
-        bail!("{}: not a recognised image (PNG, JPEG, BMP or TIFF expected)", path.display());
+        bail!(
+            "{}: not a recognised image (PNG, JPEG, BMP or TIFF expected)",
+            path.display()
+        );
     }
     Ok(r)
 }
@@ -84,7 +95,12 @@ pub fn probe(path: impl AsRef<Path>) -> Result<ImageInfo> {
     let (w, h) = dec.dimensions();
     let info = info_of(dec.color_type(), w, h);
     if info.h == 0 || info.w == 0 {
-        bail!("{}: image has zero size ({}x{})", path.display(), info.w, info.h);
+        bail!(
+            "{}: image has zero size ({}x{})",
+            path.display(),
+            info.w,
+            info.h
+        );
     }
     Ok(info)
 }
@@ -98,7 +114,12 @@ pub fn decode(path: impl AsRef<Path>) -> Result<(DynamicImage, ImageInfo)> {
         .with_context(|| format!("{}: corrupt or truncated image data", path.display()))?;
     let info = info_of(img.color(), img.width(), img.height());
     if info.h == 0 || info.w == 0 {
-        bail!("{}: image has zero size ({}x{})", path.display(), info.w, info.h);
+        bail!(
+            "{}: image has zero size ({}x{})",
+            path.display(),
+            info.w,
+            info.h
+        );
     }
     Ok((img, info))
 }
@@ -114,8 +135,18 @@ pub fn load_image_info(path: impl AsRef<Path>) -> Result<(Image, ImageInfo)> {
     let (h, w) = (info.h, info.w);
     // Divide exactly (v / 255, v / 65535) so that 8-bit values round-trip through `to_u8`.
     let data: Vec<f32> = match info.bits {
-        8 => img.into_rgb8().into_raw().into_iter().map(|v| v as f32 / 255.0).collect(),
-        16 => img.into_rgb16().into_raw().into_iter().map(|v| v as f32 / 65535.0).collect(),
+        8 => img
+            .into_rgb8()
+            .into_raw()
+            .into_iter()
+            .map(|v| v as f32 / 255.0)
+            .collect(),
+        16 => img
+            .into_rgb16()
+            .into_raw()
+            .into_iter()
+            .map(|v| v as f32 / 65535.0)
+            .collect(),
         _ => img.into_rgb32f().into_raw(),
     };
     Ok((Image { h, w, c: 3, data }, info))
@@ -135,14 +166,22 @@ pub fn save_image(path: impl AsRef<Path>, img: &Image) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if ext == "jpg" || ext == "jpeg" {
-        let f = std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(f), 95);
-        enc.encode(&bytes, w, h, ct).with_context(|| format!("{}: writing JPEG", path.display()))?;
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("{}: cannot create", path.display()))?;
+        let mut enc =
+            image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(f), 95);
+        enc.encode(&bytes, w, h, ct)
+            .with_context(|| format!("{}: writing JPEG", path.display()))?;
         return Ok(());
     }
-    image::save_buffer(path, &bytes, w, h, ct).with_context(|| format!("{}: writing image", path.display()))
+    image::save_buffer(path, &bytes, w, h, ct)
+        .with_context(|| format!("{}: writing image", path.display()))
 }
 
 /// Image files in a folder (by extension), sorted by name. Errors if the folder is missing or
@@ -150,15 +189,22 @@ pub fn save_image(path: impl AsRef<Path>, img: &Image) -> Result<()> {
 /// what they ignored.
 pub fn list_images(dir: impl AsRef<Path>) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let dir = dir.as_ref();
-    let rd = std::fs::read_dir(dir).with_context(|| format!("{}: cannot read folder", dir.display()))?;
+    let rd =
+        std::fs::read_dir(dir).with_context(|| format!("{}: cannot read folder", dir.display()))?;
     let mut images = Vec::new();
     let mut others = Vec::new();
     for e in rd {
-        let p = e.with_context(|| format!("{}: listing", dir.display()))?.path();
+        let p = e
+            .with_context(|| format!("{}: listing", dir.display()))?
+            .path();
         if p.is_dir() {
             continue;
         }
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if IMAGE_EXTENSIONS.contains(&ext.as_str()) {
             images.push(p);
         } else {

@@ -18,7 +18,12 @@ pub fn jpeg(img: &Image, quality: u8) -> Result<Image> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, quality)
         .encode(&img.to_u8(), img.w as u32, img.h as u32, ct)
         .context("jpeg: encoding")?;
-    let dec = image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg).context("jpeg: decoding")?;
-    let data = if img.c == 1 { dec.into_luma8().into_raw() } else { dec.into_rgb8().into_raw() };
+    let dec = image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg)
+        .context("jpeg: decoding")?;
+    let data = if img.c == 1 {
+        dec.into_luma8().into_raw()
+    } else {
+        dec.into_rgb8().into_raw()
+    };
     Ok(Image::from_u8(img.h, img.w, img.c, &data))
 }

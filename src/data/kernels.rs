@@ -54,26 +54,63 @@ impl Kernel {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum KernelSpec {
-    Gaussian { size: usize, sigma_x: f64, sigma_y: f64, theta: f64 },
-    Generalized { size: usize, sigma_x: f64, sigma_y: f64, theta: f64, beta: f64 },
-    Plateau { size: usize, sigma_x: f64, sigma_y: f64, theta: f64, beta: f64 },
-    Sinc { size: usize, cutoff: f64 },
-    Pulse { size: usize },
+    Gaussian {
+        size: usize,
+        sigma_x: f64,
+        sigma_y: f64,
+        theta: f64,
+    },
+    Generalized {
+        size: usize,
+        sigma_x: f64,
+        sigma_y: f64,
+        theta: f64,
+        beta: f64,
+    },
+    Plateau {
+        size: usize,
+        sigma_x: f64,
+        sigma_y: f64,
+        theta: f64,
+        beta: f64,
+    },
+    Sinc {
+        size: usize,
+        cutoff: f64,
+    },
+    Pulse {
+        size: usize,
+    },
 }
 
 impl KernelSpec {
     /// The kernel at its own size (not padded).
     pub fn build(&self) -> Kernel {
         match *self {
-            KernelSpec::Gaussian { size, sigma_x, sigma_y, theta } => {
-                quadratic_kernel(size, sigma_x, sigma_y, theta, |q| (-0.5 * q).exp())
-            }
-            KernelSpec::Generalized { size, sigma_x, sigma_y, theta, beta } => {
-                quadratic_kernel(size, sigma_x, sigma_y, theta, |q| (-0.5 * q.powf(beta)).exp())
-            }
-            KernelSpec::Plateau { size, sigma_x, sigma_y, theta, beta } => {
-                quadratic_kernel(size, sigma_x, sigma_y, theta, |q| 1.0 / (q.powf(beta) + 1.0))
-            }
+            KernelSpec::Gaussian {
+                size,
+                sigma_x,
+                sigma_y,
+                theta,
+            } => quadratic_kernel(size, sigma_x, sigma_y, theta, |q| (-0.5 * q).exp()),
+            KernelSpec::Generalized {
+                size,
+                sigma_x,
+                sigma_y,
+                theta,
+                beta,
+            } => quadratic_kernel(size, sigma_x, sigma_y, theta, |q| {
+                (-0.5 * q.powf(beta)).exp()
+            }),
+            KernelSpec::Plateau {
+                size,
+                sigma_x,
+                sigma_y,
+                theta,
+                beta,
+            } => quadratic_kernel(size, sigma_x, sigma_y, theta, |q| {
+                1.0 / (q.powf(beta) + 1.0)
+            }),
             KernelSpec::Sinc { size, cutoff } => sinc(size, cutoff),
             KernelSpec::Pulse { size } => Kernel::pulse(size),
         }
@@ -136,8 +173,14 @@ pub fn sinc(size: usize, cutoff: f64) -> Kernel {
 }
 
 /// Gaussian kernel family names, in the order of `KernelStage::family_probs`.
-pub const FAMILIES: [&str; 6] =
-    ["iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso"];
+pub const FAMILIES: [&str; 6] = [
+    "iso",
+    "aniso",
+    "generalized_iso",
+    "generalized_aniso",
+    "plateau_iso",
+    "plateau_aniso",
+];
 
 /// Ranges and probabilities of one Real-ESRGAN blur stage (BasicSR realesrgan x4 options).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -163,7 +206,10 @@ impl KernelStage {
         }
     }
     pub fn stage2() -> KernelStage {
-        KernelStage { sigma: (0.2, 1.5), ..KernelStage::stage1() }
+        KernelStage {
+            sigma: (0.2, 1.5),
+            ..KernelStage::stage1()
+        }
     }
 }
 
@@ -196,7 +242,10 @@ pub fn sample_kernel(stage: &KernelStage, rng: &mut Rng) -> KernelSpec {
     let size = sample_size(stage.size_range, rng);
     if rng.random::<f64>() < stage.sinc_prob {
         let lo = if size < 13 { PI / 3.0 } else { PI / 5.0 };
-        return KernelSpec::Sinc { size, cutoff: rng.random_range(lo..PI) };
+        return KernelSpec::Sinc {
+            size,
+            cutoff: rng.random_range(lo..PI),
+        };
     }
     let u = rng.random::<f64>() * stage.family_probs.iter().sum::<f64>();
     let mut acc = 0.0;
@@ -210,12 +259,32 @@ pub fn sample_kernel(stage: &KernelStage, rng: &mut Rng) -> KernelSpec {
     }
     let iso = family % 2 == 0;
     let sigma_x = uniform(rng, stage.sigma);
-    let (sigma_y, theta) =
-        if iso { (sigma_x, 0.0) } else { (uniform(rng, stage.sigma), rng.random_range(-PI..PI)) };
+    let (sigma_y, theta) = if iso {
+        (sigma_x, 0.0)
+    } else {
+        (uniform(rng, stage.sigma), rng.random_range(-PI..PI))
+    };
     match family / 2 {
-        0 => KernelSpec::Gaussian { size, sigma_x, sigma_y, theta },
-        1 => KernelSpec::Generalized { size, sigma_x, sigma_y, theta, beta: sample_beta(rng, stage.betag) },
-        _ => KernelSpec::Plateau { size, sigma_x, sigma_y, theta, beta: sample_beta(rng, stage.betap) },
+        0 => KernelSpec::Gaussian {
+            size,
+            sigma_x,
+            sigma_y,
+            theta,
+        },
+        1 => KernelSpec::Generalized {
+            size,
+            sigma_x,
+            sigma_y,
+            theta,
+            beta: sample_beta(rng, stage.betag),
+        },
+        _ => KernelSpec::Plateau {
+            size,
+            sigma_x,
+            sigma_y,
+            theta,
+            beta: sample_beta(rng, stage.betap),
+        },
     }
 }
 
@@ -224,7 +293,10 @@ pub fn sample_kernel(stage: &KernelStage, rng: &mut Rng) -> KernelSpec {
 pub fn sample_final_sinc(prob: f64, rng: &mut Rng) -> KernelSpec {
     if rng.random::<f64>() < prob {
         let size = sample_size((7, 21), rng);
-        KernelSpec::Sinc { size, cutoff: rng.random_range(PI / 3.0..PI) }
+        KernelSpec::Sinc {
+            size,
+            cutoff: rng.random_range(PI / 3.0..PI),
+        }
     } else {
         KernelSpec::Pulse { size: PAD_SIZE }
     }

@@ -11,7 +11,11 @@ use anyhow::{bail, Result};
 /// Planes (one per channel) of the cropped image on the 0..255 scale.
 fn planes(img: &Image, crop: usize, y_only: bool) -> Result<(usize, usize, Vec<Vec<f64>>)> {
     if img.h <= 2 * crop || img.w <= 2 * crop {
-        bail!("metrics: image {}x{} too small for crop_border {crop}", img.h, img.w);
+        bail!(
+            "metrics: image {}x{} too small for crop_border {crop}",
+            img.h,
+            img.w
+        );
     }
     let (h, w) = (img.h - 2 * crop, img.w - 2 * crop);
     let u = img.to_u8();
@@ -24,18 +28,36 @@ fn planes(img: &Image, crop: usize, y_only: bool) -> Result<(usize, usize, Vec<V
         let mut p = Vec::with_capacity(h * w);
         for y in 0..h {
             for x in 0..w {
-                p.push(16.0 + (65.481 * px(y, x, 0) + 128.553 * px(y, x, 1) + 24.966 * px(y, x, 2)) / 255.0);
+                p.push(
+                    16.0 + (65.481 * px(y, x, 0) + 128.553 * px(y, x, 1) + 24.966 * px(y, x, 2))
+                        / 255.0,
+                );
             }
         }
         return Ok((h, w, vec![p]));
     }
-    let ps = (0..c).map(|ch| (0..h).flat_map(|y| (0..w).map(move |x| (y, x))).map(|(y, x)| px(y, x, ch)).collect()).collect();
+    let ps = (0..c)
+        .map(|ch| {
+            (0..h)
+                .flat_map(|y| (0..w).map(move |x| (y, x)))
+                .map(|(y, x)| px(y, x, ch))
+                .collect()
+        })
+        .collect();
     Ok((h, w, ps))
 }
 
 fn same_shape(a: &Image, b: &Image) -> Result<()> {
     if (a.h, a.w, a.c) != (b.h, b.w, b.c) {
-        bail!("metrics: image shapes differ: {}x{}x{} vs {}x{}x{}", a.h, a.w, a.c, b.h, b.w, b.c);
+        bail!(
+            "metrics: image shapes differ: {}x{}x{} vs {}x{}x{}",
+            a.h,
+            a.w,
+            a.c,
+            b.h,
+            b.w,
+            b.c
+        );
     }
     Ok(())
 }
@@ -52,7 +74,11 @@ fn psnr_impl(a: &Image, b: &Image, crop: usize, y: bool) -> Result<f64> {
         n += qa.len();
     }
     let mse = se / n as f64;
-    Ok(if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() })
+    Ok(if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    })
 }
 
 /// 2-D Gaussian filtering (separable, same taps as cv2's 11x11 sigma 1.5 outer product) on
@@ -78,7 +104,12 @@ fn filter_valid(p: &[f64], h: usize, w: usize, k: &[f64]) -> Vec<f64> {
 fn ssim_plane(a: &[f64], b: &[f64], h: usize, w: usize) -> f64 {
     let k = gaussian_1d(11, 1.5);
     let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
-    let prod = |f: &dyn Fn(f64, f64) -> f64| a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect::<Vec<f64>>();
+    let prod = |f: &dyn Fn(f64, f64) -> f64| {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| f(x, y))
+            .collect::<Vec<f64>>()
+    };
     let mu1 = filter_valid(a, h, w, &k);
     let mu2 = filter_valid(b, h, w, &k);
     let s11 = filter_valid(&prod(&|x, _| x * x), h, w, &k);
@@ -88,7 +119,8 @@ fn ssim_plane(a: &[f64], b: &[f64], h: usize, w: usize) -> f64 {
     for i in 0..mu1.len() {
         let (m1, m2) = (mu1[i], mu2[i]);
         let (v1, v2, cv) = (s11[i] - m1 * m1, s22[i] - m2 * m2, s12[i] - m1 * m2);
-        sum += ((2.0 * m1 * m2 + c1) * (2.0 * cv + c2)) / ((m1 * m1 + m2 * m2 + c1) * (v1 + v2 + c2));
+        sum +=
+            ((2.0 * m1 * m2 + c1) * (2.0 * cv + c2)) / ((m1 * m1 + m2 * m2 + c1) * (v1 + v2 + c2));
     }
     sum / mu1.len() as f64
 }
@@ -100,7 +132,12 @@ fn ssim_impl(a: &Image, b: &Image, crop: usize, y: bool) -> Result<f64> {
     if h < 11 || w < 11 {
         bail!("ssim: {h}x{w} after cropping is smaller than the 11x11 window");
     }
-    Ok(pa.iter().zip(&pb).map(|(x, z)| ssim_plane(x, z, h, w)).sum::<f64>() / pa.len() as f64)
+    Ok(pa
+        .iter()
+        .zip(&pb)
+        .map(|(x, z)| ssim_plane(x, z, h, w))
+        .sum::<f64>()
+        / pa.len() as f64)
 }
 
 /// PSNR in dB over all channels (infinite for identical images).

@@ -42,8 +42,9 @@ pub fn add_poisson_noise(img: &mut Image, scale: f32, gray: bool, rng: &mut Rng)
     let distinct = seen.iter().filter(|&&s| s).count().max(1);
     let vals = 2f64.powi((distinct as f64).log2().ceil() as i32);
     // 256 possible means; build each Poisson once.
-    let dists: Vec<Option<Poisson<f64>>> =
-        (0..256).map(|l| Poisson::new(l as f64 / 255.0 * vals).ok()).collect();
+    let dists: Vec<Option<Poisson<f64>>> = (0..256)
+        .map(|l| Poisson::new(l as f64 / 255.0 * vals).ok())
+        .collect();
     let noise = |l: u8, rng: &mut Rng| -> f32 {
         let k = dists[l as usize].as_ref().map_or(0.0, |d| d.sample(rng));
         ((k / vals - l as f64 / 255.0) * scale as f64) as f32

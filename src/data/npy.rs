@@ -57,7 +57,10 @@ fn parse(b: &[u8]) -> Result<Npy> {
         d => bail!("unsupported dtype {d}"),
     };
     if body.len() < n * size {
-        bail!("truncated data: {} bytes for {n} elements of {size}", body.len());
+        bail!(
+            "truncated data: {} bytes for {n} elements of {size}",
+            body.len()
+        );
     }
     let data = body[..n * size].chunks_exact(size).map(conv).collect();
     Ok(Npy { shape, data })
@@ -66,7 +69,10 @@ fn parse(b: &[u8]) -> Result<Npy> {
 /// The text of `'key': value` in the header dict (value up to the next top-level comma).
 fn field<'a>(header: &'a str, key: &str) -> Result<&'a str> {
     let pat = format!("'{key}':");
-    let i = header.find(&pat).with_context(|| format!("no '{key}' in header"))? + pat.len();
+    let i = header
+        .find(&pat)
+        .with_context(|| format!("no '{key}' in header"))?
+        + pat.len();
     let rest = &header[i..];
     let mut depth = 0;
     for (j, ch) in rest.char_indices() {

@@ -86,7 +86,9 @@ fn table(mode: ResizeMode, n_in: usize, n_out: usize, ratio: f64) -> Table {
                 let x = (i as f64 + 0.5) * ratio - 0.5;
                 let x0 = x.floor();
                 let t = x - x0;
-                (-1..=2).map(|d| (clamp(x0 as isize + d), cubic_torch(t - d as f64))).collect()
+                (-1..=2)
+                    .map(|d| (clamp(x0 as isize + d), cubic_torch(t - d as f64)))
+                    .collect()
             }
             ResizeMode::Matlab => matlab_taps(i, n_in, 1.0 / ratio),
             ResizeMode::Pil => pil_taps(i, n_in, ratio),
@@ -107,7 +109,14 @@ fn matlab_taps(i: usize, n_in: usize, scale: f64) -> Vec<(usize, f64)> {
         .map(|j| {
             let idx = left + j as f64;
             let d = u - idx;
-            (idx as isize, if aa { scale * cubic_half(d * scale) } else { cubic_half(d) })
+            (
+                idx as isize,
+                if aa {
+                    scale * cubic_half(d * scale)
+                } else {
+                    cubic_half(d)
+                },
+            )
         })
         .collect();
     let s: f64 = taps.iter().map(|t| t.1).sum();
@@ -140,8 +149,9 @@ fn pil_taps(i: usize, n_in: usize, scale: f64) -> Vec<(usize, f64)> {
     let ss = 1.0 / fscale;
     let xmin = ((center - support + 0.5) as i64).max(0) as usize;
     let xmax = ((center + support + 0.5) as i64).min(n_in as i64) as usize;
-    let mut taps: Vec<(usize, f64)> =
-        (xmin..xmax).map(|x| (x, cubic_half((x as f64 - center + 0.5) * ss))).collect();
+    let mut taps: Vec<(usize, f64)> = (xmin..xmax)
+        .map(|x| (x, cubic_half((x as f64 - center + 0.5) * ss)))
+        .collect();
     let ww: f64 = taps.iter().map(|t| t.1).sum();
     if ww != 0.0 {
         taps.iter_mut().for_each(|t| t.1 /= ww);
@@ -152,15 +162,18 @@ fn pil_taps(i: usize, n_in: usize, scale: f64) -> Vec<(usize, f64)> {
 fn apply_rows(img: &Image, t: &Table) -> Image {
     let (w, c) = (img.w, img.c);
     let mut out = Image::zeros(t.len(), w, c);
-    out.data.par_chunks_mut(w * c).enumerate().for_each(|(y, orow)| {
-        for (i, o) in orow.iter_mut().enumerate() {
-            let mut a = 0f64;
-            for &(j, wt) in &t[y] {
-                a += wt * img.data[j * w * c + i] as f64;
+    out.data
+        .par_chunks_mut(w * c)
+        .enumerate()
+        .for_each(|(y, orow)| {
+            for (i, o) in orow.iter_mut().enumerate() {
+                let mut a = 0f64;
+                for &(j, wt) in &t[y] {
+                    a += wt * img.data[j * w * c + i] as f64;
+                }
+                *o = a as f32;
             }
-            *o = a as f32;
-        }
-    });
+        });
     out
 }
 
@@ -168,18 +181,21 @@ fn apply_cols(img: &Image, t: &Table) -> Image {
     let (w, c) = (img.w, img.c);
     let ow = t.len();
     let mut out = Image::zeros(img.h, ow, c);
-    out.data.par_chunks_mut(ow * c).enumerate().for_each(|(y, orow)| {
-        let irow = &img.data[y * w * c..(y + 1) * w * c];
-        for x in 0..ow {
-            for ch in 0..c {
-                let mut a = 0f64;
-                for &(j, wt) in &t[x] {
-                    a += wt * irow[j * c + ch] as f64;
+    out.data
+        .par_chunks_mut(ow * c)
+        .enumerate()
+        .for_each(|(y, orow)| {
+            let irow = &img.data[y * w * c..(y + 1) * w * c];
+            for x in 0..ow {
+                for ch in 0..c {
+                    let mut a = 0f64;
+                    for &(j, wt) in &t[x] {
+                        a += wt * irow[j * c + ch] as f64;
+                    }
+                    orow[x * c + ch] = a as f32;
                 }
-                orow[x * c + ch] = a as f32;
             }
-        }
-    });
+        });
     out
 }
 
@@ -200,7 +216,14 @@ fn resize_ratio(img: &Image, oh: usize, ow: usize, mode: ResizeMode, ry: f64, rx
 
 /// Resize to `oh` x `ow` (coordinate scale = input size / output size).
 pub fn resize(img: &Image, oh: usize, ow: usize, mode: ResizeMode) -> Image {
-    resize_ratio(img, oh, ow, mode, img.h as f64 / oh as f64, img.w as f64 / ow as f64)
+    resize_ratio(
+        img,
+        oh,
+        ow,
+        mode,
+        img.h as f64 / oh as f64,
+        img.w as f64 / ow as f64,
+    )
 }
 
 /// Resize by a factor: output floor(size * factor) (at least 1) and coordinates mapped with
@@ -209,7 +232,12 @@ pub fn resize(img: &Image, oh: usize, ow: usize, mode: ResizeMode) -> Image {
 pub fn resize_by(img: &Image, factor: f64, mode: ResizeMode) -> Image {
     let size = |n: usize| {
         let v = n as f64 * factor;
-        (if mode == ResizeMode::Matlab { (v - 1e-9).ceil() } else { (v + 1e-9).floor() } as usize).max(1)
+        (if mode == ResizeMode::Matlab {
+            (v - 1e-9).ceil()
+        } else {
+            (v + 1e-9).floor()
+        } as usize)
+            .max(1)
     };
     let (oh, ow) = (size(img.h), size(img.w));
     if mode == ResizeMode::Pil {
@@ -230,7 +258,16 @@ fn pil_fixed(t: &Table) -> Vec<Vec<(usize, i64)>> {
     t.iter()
         .map(|taps| {
             taps.iter()
-                .map(|&(j, w)| (j, if w < 0.0 { (-0.5 + w * one) as i64 } else { (0.5 + w * one) as i64 }))
+                .map(|&(j, w)| {
+                    (
+                        j,
+                        if w < 0.0 {
+                            (-0.5 + w * one) as i64
+                        } else {
+                            (0.5 + w * one) as i64
+                        },
+                    )
+                })
                 .collect()
         })
         .collect()
