@@ -4,7 +4,9 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod degrade;
 mod info;
+mod metrics;
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +26,8 @@ struct Cli {
 enum Command {
     Info(info::Args),
     Bench(bench::Args),
+    Degrade(degrade::Args),
+    Metrics(metrics::Args),
 }
 
 pub fn main() -> i32 {
@@ -31,6 +35,8 @@ pub fn main() -> i32 {
     let r = match cli.command {
         Command::Info(a) => info::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Degrade(a) => degrade::run(a),
+        Command::Metrics(a) => metrics::run(a),
     };
     match r {
         Ok(()) => 0,
