@@ -1,0 +1,13 @@
+// out[i] = x[i] + b[ch] with ch = ((offset + i) / inner) % c: x viewed as [outer, c, inner]
+// (4-D NCHW: inner = H*W; 2-D/3-D: c = last dim, inner = 1). 1-D grid folded into 2-D.
+struct Params { n: u32, offset: u32, c: u32, inner: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+
+@compute @workgroup_size(256)
+fn bias_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    if (i < p.n) { out[i] = x[i] + b[((p.offset + i) / p.inner) % p.c]; }
+}
