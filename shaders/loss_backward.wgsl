@@ -7,14 +7,14 @@ struct Params { n: u32, offset: u32, s: f32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> pred: array<f32>;
-@group(0) @binding(3) var<storage, read> target: array<f32>;
+@group(0) @binding(3) var<storage, read> tgt: array<f32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 
 @compute @workgroup_size(256)
 fn loss_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
     if (i < p.n) {
-        let d = pred[i] - target[i];
+        let d = pred[i] - tgt[i];
         var f = 0.0;
         switch MODE {
             case 4u: { f = 2.0 * d; }
