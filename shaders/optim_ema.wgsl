@@ -1,8 +1,8 @@
 // EMA of weights in place (BasicSR model_ema): ema = ema * decay + (1 - decay) * w.
 struct Params { n: u32, offset: u32, decay: f32, w1: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> ema: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read_write> ema: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
 fn ema_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

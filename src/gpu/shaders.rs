@@ -35,6 +35,7 @@ shader!(PRELU_FORWARD, "prelu_forward.wgsl");
 shader!(PRELU_BACKWARD, "prelu_backward.wgsl");
 shader!(LOSS_BACKWARD, "loss_backward.wgsl");
 shader!(REDUCE, "reduce.wgsl");
+shader!(REDUCE_VEC4, "reduce_vec4.wgsl");
 shader!(REDUCE_BROADCAST, "reduce_broadcast.wgsl");
 shader!(OPTIM_SGD, "optim_sgd.wgsl");
 shader!(OPTIM_ADAM, "optim_adam.wgsl");

@@ -10,11 +10,13 @@
 use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::{shaders, Launch};
-use crate::ops::binary::{launch_map, Map};
+use crate::ops::binary::{bind_vec4, launch_map, Map};
 use crate::tensor::Tensor;
 
-/// Elements one workgroup sums (256 lanes x 16).
+/// Elements one workgroup of the scalar kernel sums (256 lanes x 16).
 const CHUNK: usize = 4096;
+/// vec4s one workgroup of the vec4 kernel sums (64 lanes x 16).
+const CHUNK4: usize = 1024;
 
 /// What each element contributes (the `MODE` override of reduce.wgsl).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,8 +62,46 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
     if outer * inner > u32::MAX as usize / 2 {
         return Err(shape_err(r.op, shapes, "too many elements per channel"));
     }
-    let (mut term, mut a, mut b) = (r.term, r.a.clone(), r.b.unwrap_or(r.a).clone());
-    let (mut outer, mut inner) = (outer, inner);
+    // First pass four elements per load where rows are whole vec4s or there is one row.
+    let vec4 = inner % 4 == 0 || (outer == 1 && c == 1);
+    let (mut a, mut b, mut inner) = if vec4 {
+        let inner4 = inner.div_ceil(4);
+        let nchunks = (outer * inner4).div_ceil(CHUNK4);
+        let out = Tensor::empty(gpu, r.op, &[c * nchunks])?;
+        let last = nchunks == 1;
+        gpu.launch(Launch {
+            op: r.op,
+            shapes,
+            shader: &shaders::REDUCE_VEC4,
+            entry: "reduce_partial",
+            overrides: &[("MODE", r.term as u32 as f64)],
+            params: &[
+                outer as u32,
+                c as u32,
+                inner4 as u32,
+                inner as u32,
+                CHUNK4 as u32,
+                nchunks as u32,
+                (if last { r.scale } else { 1.0 }).to_bits(),
+                r.eps.to_bits(),
+                (last && r.root) as u32,
+            ],
+            binds: &[
+                out.bind(),
+                bind_vec4(r.op, r.a, 0, r.a.numel())?,
+                bind_vec4(r.op, r.b.unwrap_or(r.a), 0, r.a.numel())?,
+            ],
+            workgroups: gpu.grid_1d((c * nchunks) as u32),
+        })?;
+        if last {
+            return Ok(out);
+        }
+        (out.clone(), out, nchunks)
+    } else {
+        (r.a.clone(), r.b.unwrap_or(r.a).clone(), inner)
+    };
+    let mut term = if vec4 { Term::Value } else { r.term };
+    let mut outer = if vec4 { 1 } else { outer };
     loop {
         let len = outer * inner;
         let nchunks = len.div_ceil(CHUNK);
