@@ -1,23 +1,19 @@
-// First pass of the deterministic reduction (see reduce.wgsl), four elements per load: the
+// First pass of the deterministic reduction of reduce.wgsl, four elements per load: the
 // tensor is viewed as [outer, c, inner4] vec4s, used when rows are whole vec4s (inner % 4 == 0)
-// or when there is one row (outer = c = 1: components past `inner` are masked off; the
-// binding is padded to 16 bytes). Workgroup g = ch * nchunks + k sums vec4s
-// [k * chunk4, (k + 1) * chunk4) of channel ch's outer * inner4 vec4s, each lane a fixed
-// stride, then a fixed tree; out[g] = sum * scale (sqrt'ed when root != 0).
+// or when there is one row (outer = c = 1). Components at or past `inner` elements of a row
+// are masked off (the binding is padded to 16 bytes). Lane r = ch * nruns + k sums run vec4s
+// of channel ch in order, then their four components in a fixed order.
 // MODE (override): the term, as in reduce.wgsl.
 override MODE: u32 = 0u;
-const WG: u32 = 64u;
 
 struct Params {
-    outer: u32, c: u32, inner4: u32, inner: u32, chunk4: u32, nchunks: u32, scale: f32, eps: f32,
+    outer: u32, c: u32, inner4: u32, inner: u32, run: u32, nruns: u32, scale: f32, eps: f32,
     root: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> b: array<vec4<f32>>;
-
-var<workgroup> acc: array<f32, WG>;
 
 fn term(i: u32) -> vec4<f32> {
     switch MODE {
@@ -30,40 +26,24 @@ fn term(i: u32) -> vec4<f32> {
     }
 }
 
-@compute @workgroup_size(64)
-fn reduce_partial(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
-                  @builtin(num_workgroups) nwg: vec3<u32>) {
-    let g = wid.x + wid.y * nwg.x;
-    if (g >= p.c * p.nchunks) { return; }
-    let ch = g / p.nchunks;
-    let k = g - ch * p.nchunks;
-    let len = p.outer * p.inner4;
-    let start = k * p.chunk4;
-    let end = min(start + p.chunk4, len);
+@compute @workgroup_size(256)
+fn reduce_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let r = gid.x + gid.y * nwg.x * 256u;
+    if (r >= p.c * p.nruns) { return; }
+    let ch = r / p.nruns;
+    let k = r - ch * p.nruns;
+    let start = k * p.run;
+    let end = min(start + p.run, p.outer * p.inner4);
+    var o = start / p.inner4;
+    var j = start - o * p.inner4;
     var s = vec4<f32>(0.0);
-    if (p.outer == 1u) {
-        let base = ch * p.inner4;
-        for (var m = start + li; m < end; m += WG) {
-            // Mask the components past the end of the (single) row.
-            let keep = vec4<u32>(4u * m) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.inner);
-            s += select(vec4<f32>(0.0), term(base + m), keep);
-        }
-    } else {
-        for (var m = start + li; m < end; m += WG) {
-            let o = m / p.inner4;
-            let j = m - o * p.inner4;
-            s += term((o * p.c + ch) * p.inner4 + j);
-        }
+    for (var m = start; m < end; m++) {
+        let keep = vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.inner);
+        s += select(vec4<f32>(0.0), term((o * p.c + ch) * p.inner4 + j), keep);
+        j++;
+        if (j == p.inner4) { j = 0u; o++; }
     }
-    acc[li] = (s.x + s.y) + (s.z + s.w);
-    workgroupBarrier();
-    for (var w = WG / 2u; w > 0u; w = w / 2u) {
-        if (li < w) { acc[li] = acc[li] + acc[li + w]; }
-        workgroupBarrier();
-    }
-    if (li == 0u) {
-        var r = acc[0] * p.scale;
-        if (p.root != 0u) { r = sqrt(r); }
-        out[g] = r;
-    }
+    var v = ((s.x + s.y) + (s.z + s.w)) * p.scale;
+    if (p.root != 0u) { v = sqrt(v); }
+    out[r] = v;
 }

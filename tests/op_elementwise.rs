@@ -50,7 +50,8 @@ fn bias_3d_and_2d_on_last_dim() {
 
 #[test]
 fn bias_gradient_sums_many_partials() {
-    // 2 x 3 x 70 x 70: 9800 elements per channel, three chunks of the reduction's first pass.
+    // 2 x 3 x 70 x 70: 9800 elements per channel (rows of 4900 = 1225 vec4s), so the
+    // reduction's runs cross rows and take three passes.
     check_op(
         "bias large",
         &[constant(&[2, 3, 70, 70], Init::Uniform(-1.0, 1.0)), input(&[3])],

@@ -2,21 +2,23 @@
 //! logging (not differentiated). Also the per-channel reduction that bias, PReLU and the losses
 //! use for their gradients and values.
 //!
-//! Deterministic: shaders/reduce.wgsl sums fixed chunks per workgroup in a fixed order (lane
-//! strides, then a tree), writing one partial per (channel, chunk); the partials are reduced by
-//! the same kernel until one value per channel is left. No atomics: same inputs, same bits.
+//! Deterministic: shaders/reduce_vec4.wgsl (rows of whole vec4s, or one row) or
+//! shaders/reduce.wgsl sums a fixed run of elements per lane in order, writing one partial per
+//! (channel, run); the partials are reduced by reduce.wgsl, 32 per lane, until one value per
+//! channel is left. No atomics: same inputs, same bits.
 //! Backward of sum / mean: shaders/reduce_broadcast.wgsl.
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::{shaders, Launch};
 use crate::ops::binary::{bind_vec4, launch_map, Map};
-use crate::tensor::Tensor;
+use crate::tensor::{grid_for, Tensor};
 
-/// Elements one workgroup of the scalar kernel sums (256 lanes x 16).
-const CHUNK: usize = 4096;
-/// vec4s one workgroup of the vec4 kernel sums (64 lanes x 16).
-const CHUNK4: usize = 1024;
+/// Elements one lane of the scalar kernel sums.
+const RUN: usize = 32;
+/// vec4s one lane of the vec4 kernel sums.
+const RUN4: usize = 8;
+const WG: u32 = 256;
 
 /// What each element contributes (the `MODE` override of reduce.wgsl).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,9 +68,9 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
     let vec4 = inner % 4 == 0 || (outer == 1 && c == 1);
     let (mut a, mut b, mut inner) = if vec4 {
         let inner4 = inner.div_ceil(4);
-        let nchunks = (outer * inner4).div_ceil(CHUNK4);
-        let out = Tensor::empty(gpu, r.op, &[c * nchunks])?;
-        let last = nchunks == 1;
+        let nruns = (outer * inner4).div_ceil(RUN4);
+        let out = Tensor::empty(gpu, r.op, &[c * nruns])?;
+        let last = nruns == 1;
         gpu.launch(Launch {
             op: r.op,
             shapes,
@@ -80,8 +82,8 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
                 c as u32,
                 inner4 as u32,
                 inner as u32,
-                CHUNK4 as u32,
-                nchunks as u32,
+                RUN4 as u32,
+                nruns as u32,
                 (if last { r.scale } else { 1.0 }).to_bits(),
                 r.eps.to_bits(),
                 (last && r.root) as u32,
@@ -91,12 +93,12 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
                 bind_vec4(r.op, r.a, 0, r.a.numel())?,
                 bind_vec4(r.op, r.b.unwrap_or(r.a), 0, r.a.numel())?,
             ],
-            workgroups: gpu.grid_1d((c * nchunks) as u32),
+            workgroups: grid_for(gpu, c * nruns, WG),
         })?;
         if last {
             return Ok(out);
         }
-        (out.clone(), out, nchunks)
+        (out.clone(), out, nruns)
     } else {
         (r.a.clone(), r.b.unwrap_or(r.a).clone(), inner)
     };
@@ -104,9 +106,9 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
     let mut outer = if vec4 { 1 } else { outer };
     loop {
         let len = outer * inner;
-        let nchunks = len.div_ceil(CHUNK);
-        let last = nchunks == 1;
-        let out = Tensor::empty(gpu, r.op, &[c * nchunks])?;
+        let nruns = len.div_ceil(RUN);
+        let last = nruns == 1;
+        let out = Tensor::empty(gpu, r.op, &[c * nruns])?;
         let scale = if last { r.scale } else { 1.0 };
         let root = (last && r.root) as u32;
         gpu.launch(Launch {
@@ -119,14 +121,14 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
                 outer as u32,
                 c as u32,
                 inner as u32,
-                CHUNK as u32,
-                nchunks as u32,
+                RUN as u32,
+                nruns as u32,
                 scale.to_bits(),
                 r.eps.to_bits(),
                 root,
             ],
             binds: &[out.bind(), a.bind(), b.bind()],
-            workgroups: gpu.grid_1d((c * nchunks) as u32),
+            workgroups: grid_for(gpu, c * nruns, WG),
         })?;
         if last {
             return Ok(out);
@@ -135,7 +137,7 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
         a = out.clone();
         b = out;
         outer = 1;
-        inner = nchunks;
+        inner = nruns;
     }
 }
 
