@@ -12,7 +12,14 @@
 // Modes that read only `a` bind the same buffer as `b`.
 override MODE: u32 = 0u;
 
-struct Params { outer: u32, c: u32, inner: u32, run: u32, nruns: u32, scale: f32, eps: f32, root: u32 }
+// Same uniform block as reduce_vec4.wgsl (units = inner here; nothing is padded, so no mask):
+// a tensor larger than one binding comes in launches over consecutive rows, each bound from
+// an aligned start `skew` elements before its first row, lane r writing
+// out[ch * stride + run_base + k].
+struct Params {
+    outer: u32, c: u32, inner: u32, inner_elems: u32, run: u32, nruns: u32, scale: f32, eps: f32,
+    root: u32, remaining: u32, stride: u32, run_base: u32, skew: u32,
+}
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<f32>;
@@ -37,15 +44,18 @@ fn reduce_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let k = r - ch * p.nruns;
     let start = k * p.run;
     let end = min(start + p.run, p.outer * p.inner);
+    // Rows of a one-channel view may end early (the last row of a split flat tensor).
+    let stop = p.remaining;
     var o = start / p.inner;
     var j = start - o * p.inner;
     var s = 0.0;
     for (var m = start; m < end; m++) {
-        s += term((o * p.c + ch) * p.inner + j);
+        let e = (o * p.c + ch) * p.inner + j;
+        if (e < stop) { s += term(p.skew + e); }
         j++;
         if (j == p.inner) { j = 0u; o++; }
     }
     var v = s * p.scale;
     if (p.root != 0u) { v = sqrt(v); }
-    out[r] = v;
+    out[ch * p.stride + p.run_base + k] = v;
 }

@@ -2,7 +2,7 @@
 mod common;
 use common::*;
 use sralign::ops::{activation, bias, prelu, scale};
-use sralign::Tensor;
+use sralign::{Gpu, Tensor};
 
 const S: [usize; 4] = [2, 3, 7, 5];
 /// Inputs kept 0.05 away from the kinks at 0 (the f32 finite-difference step is 0.01).
@@ -170,4 +170,73 @@ fn bad_shapes_are_typed_errors_naming_the_op() {
     // Zero-sized tensors cannot be built, so no op can receive one.
     let e = Tensor::zeros(&gpu, &[2, 0, 3]).unwrap_err().to_string();
     assert!(e.contains("zero-sized"), "{e}");
+}
+
+/// With a 4 KiB storage-binding limit every op here splits its launches (1024 elements per
+/// binding): elementwise results are bit-identical to one launch; reductions match the f64
+/// sums.
+#[test]
+fn launches_split_at_the_binding_limit() {
+    use sralign::gpu::GpuOptions;
+    use sralign::ops::{binary, loss, reduce};
+    let small = Gpu::with_options(GpuOptions {
+        max_storage_binding: Some(4096),
+        ..Default::default()
+    })
+    .unwrap();
+    let big = gpu();
+    let s = [2, 3, 37, 41];
+    let n: usize = s.iter().product();
+    let xs: Vec<f32> = (0..n).map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0).collect();
+    let ys: Vec<f32> = (0..n).map(|i| ((i * 104729) % 1999) as f32 / 1000.0 - 1.0).collect();
+    let bs = [0.5f32, -0.25, 0.125];
+    let run = |g: &Gpu| -> Vec<Vec<f32>> {
+        let x = Tensor::from_slice(g, &s, &xs).unwrap();
+        let y = Tensor::from_slice(g, &s, &ys).unwrap();
+        let b = Tensor::from_slice(g, &[3], &bs).unwrap();
+        let t2 = Tensor::from_slice(g, &[n / 3, 3], &xs).unwrap();
+        let t35 = Tensor::from_slice(g, &[40, 3, 5, 7], &xs[..4200]).unwrap();
+        let t20 = Tensor::from_slice(g, &[40, 3, 4, 5], &xs[..2400]).unwrap();
+        vec![
+            binary::add_forward(&x, &y).unwrap(),
+            activation::leaky_relu_backward_input(&x, &y, 0.1).unwrap(),
+            activation::gelu_forward(&x).unwrap(),
+            bias::bias_forward(&x, &b).unwrap(),
+            prelu::prelu_backward_input(&x, &b, &y).unwrap(),
+            loss::loss_backward_pred(loss::Loss::L1, &x, &y, &b.reshaped(&[3]).unwrap()).unwrap(),
+        ]
+        .into_iter()
+        .map(|t| t.to_vec().unwrap())
+        .chain([
+            reduce::sum_forward(&x).unwrap().to_vec().unwrap(),
+            bias::bias_backward_bias(&t35, &b).unwrap().to_vec().unwrap(),
+            bias::bias_backward_bias(&t20, &b).unwrap().to_vec().unwrap(),
+            bias::bias_backward_bias(&t2, &b).unwrap().to_vec().unwrap(),
+            reduce::sum_squares(&x).unwrap().to_vec().unwrap(),
+        ])
+        .collect()
+    };
+    let (a, b) = (run(&small), run(&big));
+    for k in 0..6 {
+        let same = a[k].iter().zip(&b[k]).all(|(p, q)| p.to_bits() == q.to_bits());
+        assert!(same, "elementwise result {k} differs when split");
+    }
+    let x64: Vec<f64> = xs.iter().map(|v| *v as f64).collect();
+    let want_sum = x64.iter().sum::<f64>();
+    let cs = sralign::ops::reduce::reference::channel_sum;
+    let want_ss = x64.iter().map(|v| v * v).sum::<f64>();
+    let wants = [
+        vec![want_sum],
+        cs(&x64[..4200], 40, 3, 35),
+        cs(&x64[..2400], 40, 3, 20),
+        cs(&x64, n / 3, 3, 1),
+        vec![want_ss],
+    ];
+    for (k, want) in wants.iter().enumerate() {
+        for r in [&a[6 + k], &b[6 + k]] {
+            for (g, w) in r.iter().zip(want) {
+                assert!((*g as f64 - w).abs() < 1e-3, "reduction {k}: {g} vs {w}");
+            }
+        }
+    }
 }

@@ -9,9 +9,9 @@
 //! Backward of sum / mean: shaders/reduce_broadcast.wgsl.
 
 use crate::autograd;
-use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
-use crate::ops::binary::{bind_vec4, launch_map, Map};
+use crate::error::{shape_err, Error, Result};
+use crate::gpu::{shaders, Bind, Launch};
+use crate::ops::binary::{bind_vec4, launch_map, map_chunk, Map};
 use crate::tensor::{grid_for, Tensor};
 
 /// Elements one lane of the scalar kernel sums.
@@ -52,7 +52,6 @@ pub(crate) struct Reduce<'a> {
 }
 
 pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
-    let gpu = r.a.gpu();
     let [outer, c, inner] = r.dims;
     let shapes: &[&[usize]] = match r.b {
         Some(b) => &[r.a.shape(), b.shape()],
@@ -64,81 +63,121 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
     if outer * inner > u32::MAX as usize / 2 {
         return Err(shape_err(r.op, shapes, "too many elements per channel"));
     }
-    // First pass four elements per load where rows are whole vec4s or there is one row.
-    let vec4 = inner % 4 == 0 || (outer == 1 && c == 1);
-    let (mut a, mut b, mut inner) = if vec4 {
-        let inner4 = inner.div_ceil(4);
-        let nruns = (outer * inner4).div_ceil(RUN4);
-        let out = Tensor::empty(gpu, r.op, &[c * nruns])?;
-        let last = nruns == 1;
+    // One channel: the whole tensor, contiguous.
+    let (outer, inner) = if c == 1 { (1, outer * inner) } else { (outer, inner) };
+    let r = Reduce {
+        dims: [outer, c, inner],
+        ..r
+    };
+    // First pass four elements per load where rows are whole vec4s or there is one row; then
+    // 32 partials per lane until one value per channel is left.
+    let vec4 = inner % 4 == 0 || outer == 1;
+    let mut out = pass(&r, shapes, vec4)?;
+    while out.numel() > c {
+        let next = Reduce {
+            op: r.op,
+            term: Term::Value,
+            a: &out,
+            b: None,
+            dims: [1, c, out.numel() / c],
+            scale: r.scale,
+            eps: 0.0,
+            root: r.root,
+        };
+        out = pass(&next, shapes, false)?;
+    }
+    Ok(out)
+}
+
+/// One pass -> partials [c, runs]; the last pass (one run per channel) applies scale and root.
+/// A tensor larger than one storage binding is split into launches over consecutive rows (a
+/// one-channel tensor is first viewed as rows of `map_chunk` elements less one alignment), each writing its runs
+/// into the shared partials.
+fn pass(r: &Reduce, shapes: &[&[usize]], vec4: bool) -> Result<Tensor> {
+    let gpu = r.a.gpu();
+    let total = r.a.numel();
+    let max_elems = map_chunk(gpu);
+    let [mut outer, c, mut inner] = r.dims;
+    let align = (gpu.limits().min_storage_buffer_offset_alignment as usize / 4).max(4);
+    if total > max_elems && c == 1 {
+        inner = (max_elems - align).max(align);
+        outer = total.div_ceil(inner);
+    }
+    let (units, run, shader) = if vec4 {
+        (inner.div_ceil(4), RUN4, &shaders::REDUCE_VEC4)
+    } else {
+        (inner, RUN, &shaders::REDUCE)
+    };
+    let row = c * inner;
+    // Rows per launch. A launch binds from its first row rounded down to the storage offset
+    // alignment and skips the `skew` elements before it (a multiple of 4 where rows are
+    // whole vec4s).
+    let rows = if total <= max_elems {
+        outer
+    } else {
+        (max_elems.saturating_sub(align) / row).min(outer)
+    };
+    if rows == 0 {
+        return Err(Error::Limit {
+            op: r.op.into(),
+            shapes: crate::error::fmt_shapes(shapes),
+            detail: format!("one [{c}, {inner}] slab exceeds a storage binding"),
+        });
+    }
+    let launches: Vec<(usize, usize)> = (0..outer)
+        .step_by(rows)
+        .map(|o0| (o0, rows.min(outer - o0)))
+        .collect();
+    let runs_of = |nrows: usize| (nrows * units).div_ceil(run);
+    let total_runs: usize = launches.iter().map(|(_, n)| runs_of(*n)).sum();
+    let out = Tensor::empty(gpu, r.op, &[c * total_runs])?;
+    let last = total_runs == 1;
+    let mut run_base = 0;
+    for (o0, nrows) in launches {
+        let nruns = runs_of(nrows);
+        let start = o0 * row;
+        let skew = start % align;
+        let len = (nrows * row).min(total - start) + skew;
+        fn bind<'t>(op: &str, t: &'t Tensor, vec4: bool, start: usize, len: usize) -> Result<Bind<'t>> {
+            if vec4 {
+                bind_vec4(op, t, start, len)
+            } else {
+                Ok(t.bind_range(start, len))
+            }
+        }
+        let a = r.a;
+        let b = r.b.unwrap_or(r.a);
         gpu.launch(Launch {
             op: r.op,
             shapes,
-            shader: &shaders::REDUCE_VEC4,
+            shader,
             entry: "reduce_partial",
             overrides: &[("MODE", r.term as u32 as f64)],
             params: &[
-                outer as u32,
+                nrows as u32,
                 c as u32,
-                inner4 as u32,
+                units as u32,
                 inner as u32,
-                RUN4 as u32,
+                run as u32,
                 nruns as u32,
                 (if last { r.scale } else { 1.0 }).to_bits(),
                 r.eps.to_bits(),
                 (last && r.root) as u32,
+                (total - start) as u32,
+                total_runs as u32,
+                run_base as u32,
+                (if vec4 { skew / 4 } else { skew }) as u32,
             ],
             binds: &[
                 out.bind(),
-                bind_vec4(r.op, r.a, 0, r.a.numel())?,
-                bind_vec4(r.op, r.b.unwrap_or(r.a), 0, r.a.numel())?,
+                bind(r.op, a, vec4, start - skew, len)?,
+                bind(r.op, b, vec4, start - skew, len)?,
             ],
             workgroups: grid_for(gpu, c * nruns, WG),
         })?;
-        if last {
-            return Ok(out);
-        }
-        (out.clone(), out, nruns)
-    } else {
-        (r.a.clone(), r.b.unwrap_or(r.a).clone(), inner)
-    };
-    let mut term = if vec4 { Term::Value } else { r.term };
-    let mut outer = if vec4 { 1 } else { outer };
-    loop {
-        let len = outer * inner;
-        let nruns = len.div_ceil(RUN);
-        let last = nruns == 1;
-        let out = Tensor::empty(gpu, r.op, &[c * nruns])?;
-        let scale = if last { r.scale } else { 1.0 };
-        let root = (last && r.root) as u32;
-        gpu.launch(Launch {
-            op: r.op,
-            shapes,
-            shader: &shaders::REDUCE,
-            entry: "reduce_partial",
-            overrides: &[("MODE", term as u32 as f64)],
-            params: &[
-                outer as u32,
-                c as u32,
-                inner as u32,
-                RUN as u32,
-                nruns as u32,
-                scale.to_bits(),
-                r.eps.to_bits(),
-                root,
-            ],
-            binds: &[out.bind(), a.bind(), b.bind()],
-            workgroups: grid_for(gpu, c * nruns, WG),
-        })?;
-        if last {
-            return Ok(out);
-        }
-        term = Term::Value;
-        a = out.clone();
-        b = out;
-        outer = 1;
-        inner = nruns;
+        run_base += nruns;
     }
+    Ok(out)
 }
 
 /// Sum of all elements -> [1], times `scale`.
