@@ -54,7 +54,10 @@ fn bias_gradient_sums_many_partials() {
     // reduction's runs cross rows and take three passes.
     check_op(
         "bias large",
-        &[constant(&[2, 3, 70, 70], Init::Uniform(-1.0, 1.0)), input(&[3])],
+        &[
+            constant(&[2, 3, 70, 70], Init::Uniform(-1.0, 1.0)),
+            input(&[3]),
+        ],
         F32_KERNEL,
         |t| bias::bias(&t[0], &t[1]),
         |x| bias::reference::bias(&x[0], &x[1], 4900),
@@ -92,6 +95,7 @@ fn gelu_matches_reference_and_gradients() {
 
 /// The f64 erf against values from mpmath (40 digits).
 #[test]
+#[allow(clippy::excessive_precision)]
 fn reference_erf_is_accurate() {
     let known = [
         (0.1, 0.1124629160182848984),
@@ -113,7 +117,9 @@ fn reference_erf_is_accurate() {
 #[test]
 fn wgsl_erf_is_accurate() {
     let gpu = gpu();
-    let xs: Vec<f32> = (0..40001).map(|i| -6.0 + 12.0 * i as f32 / 40000.0).collect();
+    let xs: Vec<f32> = (0..40001)
+        .map(|i| -6.0 + 12.0 * i as f32 / 40000.0)
+        .collect();
     let t = Tensor::from_slice(&gpu, &[xs.len()], &xs).unwrap();
     let y = activation::gelu_forward(&t).unwrap().to_vec().unwrap();
     let mut worst = (0.0f64, 0.0f32);
@@ -127,21 +133,32 @@ fn wgsl_erf_is_accurate() {
             worst = (e, *x);
         }
     }
-    assert!(worst.0 < 3e-7, "erf error {} at x/sqrt2 = {}", worst.0, worst.1 / 2f32.sqrt());
+    assert!(
+        worst.0 < 3e-7,
+        "erf error {} at x/sqrt2 = {}",
+        worst.0,
+        worst.1 / 2f32.sqrt()
+    );
 }
 
 #[test]
 fn prelu_per_channel_and_shared() {
     check_op(
         "prelu [C]",
-        &[input_init(&S, AWAY), input_init(&[3], Init::Uniform(0.05, 0.5))],
+        &[
+            input_init(&S, AWAY),
+            input_init(&[3], Init::Uniform(0.05, 0.5)),
+        ],
         F32_KERNEL,
         |t| prelu::prelu(&t[0], &t[1]),
         |x| prelu::reference::prelu(&x[0], &x[1], 35),
     );
     check_op(
         "prelu [1]",
-        &[input_init(&S, AWAY), input_init(&[1], Init::Uniform(0.05, 0.5))],
+        &[
+            input_init(&S, AWAY),
+            input_init(&[1], Init::Uniform(0.05, 0.5)),
+        ],
         F32_KERNEL,
         |t| prelu::prelu(&t[0], &t[1]),
         |x| prelu::reference::prelu(&x[0], &x[1], 1),
@@ -156,7 +173,10 @@ fn bad_shapes_are_typed_errors_naming_the_op() {
     let e = bias::bias(&x, &b4).unwrap_err();
     assert!(matches!(e, sralign::Error::Shape { .. }), "{e}");
     let e = e.to_string();
-    assert!(e.contains("bias_forward") && e.contains("[2, 3, 7, 5]") && e.contains("[4]"), "{e}");
+    assert!(
+        e.contains("bias_forward") && e.contains("[2, 3, 7, 5]") && e.contains("[4]"),
+        "{e}"
+    );
     let x1 = Tensor::zeros(&gpu, &[5]).unwrap();
     let b5 = Tensor::zeros(&gpu, &[5]).unwrap();
     let e = bias::bias(&x1, &b5).unwrap_err().to_string();
@@ -187,8 +207,12 @@ fn launches_split_at_the_binding_limit() {
     let big = gpu();
     let s = [2, 3, 37, 41];
     let n: usize = s.iter().product();
-    let xs: Vec<f32> = (0..n).map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0).collect();
-    let ys: Vec<f32> = (0..n).map(|i| ((i * 104729) % 1999) as f32 / 1000.0 - 1.0).collect();
+    let xs: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
+        .collect();
+    let ys: Vec<f32> = (0..n)
+        .map(|i| ((i * 104729) % 1999) as f32 / 1000.0 - 1.0)
+        .collect();
     let bs = [0.5f32, -0.25, 0.125];
     let run = |g: &Gpu| -> Vec<Vec<f32>> {
         let x = Tensor::from_slice(g, &s, &xs).unwrap();
@@ -209,8 +233,14 @@ fn launches_split_at_the_binding_limit() {
         .map(|t| t.to_vec().unwrap())
         .chain([
             reduce::sum_forward(&x).unwrap().to_vec().unwrap(),
-            bias::bias_backward_bias(&t35, &b).unwrap().to_vec().unwrap(),
-            bias::bias_backward_bias(&t20, &b).unwrap().to_vec().unwrap(),
+            bias::bias_backward_bias(&t35, &b)
+                .unwrap()
+                .to_vec()
+                .unwrap(),
+            bias::bias_backward_bias(&t20, &b)
+                .unwrap()
+                .to_vec()
+                .unwrap(),
             bias::bias_backward_bias(&t2, &b).unwrap().to_vec().unwrap(),
             reduce::sum_squares(&x).unwrap().to_vec().unwrap(),
         ])
@@ -218,7 +248,10 @@ fn launches_split_at_the_binding_limit() {
     };
     let (a, b) = (run(&small), run(&big));
     for k in 0..6 {
-        let same = a[k].iter().zip(&b[k]).all(|(p, q)| p.to_bits() == q.to_bits());
+        let same = a[k]
+            .iter()
+            .zip(&b[k])
+            .all(|(p, q)| p.to_bits() == q.to_bits());
         assert!(same, "elementwise result {k} differs when split");
     }
     let x64: Vec<f64> = xs.iter().map(|v| *v as f64).collect();

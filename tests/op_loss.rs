@@ -25,7 +25,10 @@ fn pair(name: &str) -> [Input; 2] {
             }
         })
         .collect();
-    [input_init(&S, Init::Given(p)), input_init(&S, Init::Given(t))]
+    [
+        input_init(&S, Init::Given(p)),
+        input_init(&S, Init::Given(t)),
+    ]
 }
 
 #[test]

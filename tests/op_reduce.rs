@@ -80,7 +80,11 @@ fn sum_squares_and_grad_norm() {
     let norm = reduce::grad_norm(&ts).unwrap();
     assert_eq!(norm.shape(), &[1]);
     let got = norm.to_vec().unwrap()[0] as f64;
-    assert!((got - total.sqrt()).abs() <= 1e-5 * total.sqrt(), "{got} vs {}", total.sqrt());
+    assert!(
+        (got - total.sqrt()).abs() <= 1e-5 * total.sqrt(),
+        "{got} vs {}",
+        total.sqrt()
+    );
     let e = reduce::grad_norm(&[]).unwrap_err().to_string();
     assert!(e.contains("grad_norm"), "{e}");
 }

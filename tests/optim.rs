@@ -23,7 +23,11 @@ struct Case {
 
 fn case(seed: u64) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut vals = |n: usize| (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>();
+    let mut vals = |n: usize| {
+        (0..n)
+            .map(|_| rng.random_range(-1.0f32..1.0))
+            .collect::<Vec<_>>()
+    };
     let init = SHAPES.iter().map(|s| vals(s.iter().product())).collect();
     let grads = (0..STEPS)
         .map(|_| SHAPES.iter().map(|s| vals(s.iter().product())).collect())
@@ -109,11 +113,26 @@ fn sgd_matches_reference() {
             let mut buf = vec![0.0; w.len()];
             for t in 0..STEPS {
                 let lr = (lr_at(t) * 10.0) as f64;
-                reference::sgd(&mut w, &to64(&c.grads[t][k]), &mut buf, lr, momentum as f64, wd as f64);
+                reference::sgd(
+                    &mut w,
+                    &to64(&c.grads[t][k]),
+                    &mut buf,
+                    lr,
+                    momentum as f64,
+                    wd as f64,
+                );
             }
-            assert_close(&format!("sgd m={momentum} param {k}"), &p.to_vec().unwrap(), &w);
+            assert_close(
+                &format!("sgd m={momentum} param {k}"),
+                &p.to_vec().unwrap(),
+                &w,
+            );
         }
-        assert_eq!(ps[3].to_vec().unwrap(), vec![1.0, 2.0, 3.0], "no grad, no update");
+        assert_eq!(
+            ps[3].to_vec().unwrap(),
+            vec![1.0, 2.0, 3.0],
+            "no grad, no update"
+        );
     }
 }
 
@@ -135,12 +154,34 @@ fn adam_and_adamw_match_reference() {
             let mut w = to64(&c.init[k]);
             let (mut m, mut v) = (vec![0.0; w.len()], vec![0.0; w.len()]);
             for t in 0..STEPS {
-                let hp = (lr_at(t) as f64, 0.9f32 as f64, 0.99f32 as f64, 1e-8f32 as f64, 0.05f32 as f64);
-                reference::adam(&mut w, &to64(&c.grads[t][k]), &mut m, &mut v, t as u64 + 1, hp, decoupled);
+                let hp = (
+                    lr_at(t) as f64,
+                    0.9f32 as f64,
+                    0.99f32 as f64,
+                    1e-8f32 as f64,
+                    0.05f32 as f64,
+                );
+                reference::adam(
+                    &mut w,
+                    &to64(&c.grads[t][k]),
+                    &mut m,
+                    &mut v,
+                    t as u64 + 1,
+                    hp,
+                    decoupled,
+                );
             }
-            assert_close(&format!("adam decoupled={decoupled} param {k}"), &p.to_vec().unwrap(), &w);
+            assert_close(
+                &format!("adam decoupled={decoupled} param {k}"),
+                &p.to_vec().unwrap(),
+                &w,
+            );
         }
-        assert_eq!(ps[3].to_vec().unwrap(), vec![1.0, 2.0, 3.0], "no grad, no update");
+        assert_eq!(
+            ps[3].to_vec().unwrap(),
+            vec![1.0, 2.0, 3.0],
+            "no grad, no update"
+        );
     }
 }
 
@@ -162,7 +203,11 @@ fn ema_matches_reference() {
         }
     }
     for (k, w) in want.iter().enumerate() {
-        assert_close(&format!("ema param {k}"), &ema.get(&ps[k]).unwrap().to_vec().unwrap(), w);
+        assert_close(
+            &format!("ema param {k}"),
+            &ema.get(&ps[k]).unwrap().to_vec().unwrap(),
+            w,
+        );
     }
 }
 
@@ -212,7 +257,9 @@ fn repeat_runs_and_resume_are_bit_identical() {
     let gpu = gpu();
     let c = case(4);
     let bits = |v: &[Vec<f32>]| -> Vec<Vec<u32>> {
-        v.iter().map(|x| x.iter().map(|f| f.to_bits()).collect()).collect()
+        v.iter()
+            .map(|x| x.iter().map(|f| f.to_bits()).collect())
+            .collect()
     };
     let (a, sa) = adam_run(&gpu, &c, None);
     let (b, sb) = adam_run(&gpu, &c, None);
@@ -234,9 +281,15 @@ fn bad_state_and_grad_shapes_are_typed_errors() {
     let mut opt = Adam::new(1e-3, 0.9, 0.999);
     let st = OptimState {
         step: 1,
-        tensors: vec![("0.exp_avg".into(), vec![0.0; 3]), ("0.exp_avg_sq".into(), vec![0.0; 3])],
+        tensors: vec![
+            ("0.exp_avg".into(), vec![0.0; 3]),
+            ("0.exp_avg_sq".into(), vec![0.0; 3]),
+        ],
     };
-    let e = opt.import_state(&[p.clone()], &st).unwrap_err().to_string();
+    let e = opt
+        .import_state(std::slice::from_ref(&p), &st)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("adam_import_state") && e.contains("[4]"), "{e}");
     let st = OptimState {
         step: 1,

@@ -32,47 +32,48 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     let mut out = Vec::new();
     let a = random(gpu, shape, 1)?;
     let b = random(gpu, shape, 2)?;
-    let mut case = |name: &str, bytes_per_elem: f64, f: &mut dyn FnMut() -> Result<()>| {
-        if !opts.wants(name) {
-            return Ok::<(), crate::Error>(());
-        }
-        let ms = time_ms(gpu, opts.iters, f)?;
-        out.push(Measurement {
-            name: name.into(),
-            shape: sname.clone(),
-            ms,
-            flops: None,
-            bytes: Some(bytes_per_elem * 4.0 * n),
-        });
-        Ok(())
-    };
-    case("elem/add_forward", 3.0, &mut || {
-        binary::add_forward(&a, &b).map(drop)
-    })?;
-    case("elem/leaky_relu_forward", 2.0, &mut || {
-        activation::leaky_relu_forward(&a, 0.1).map(drop)
-    })?;
-    case("elem/leaky_relu_backward_input", 3.0, &mut || {
-        activation::leaky_relu_backward_input(&a, &b, 0.1).map(drop)
-    })?;
-    case("elem/gelu_forward", 2.0, &mut || {
-        activation::gelu_forward(&a).map(drop)
-    })?;
-    case("elem/gelu_backward_input", 3.0, &mut || {
-        activation::gelu_backward_input(&a, &b).map(drop)
-    })?;
-    case("elem/l1_forward", 2.0, &mut || {
-        loss::loss_forward(loss::Loss::L1, &a, &b).map(drop)
-    })?;
-    // forward (reads 2) + backward for pred (reads 2, writes 1)
-    case("elem/l1_forward+backward_pred", 5.0, &mut || {
-        let l = loss::loss_forward(loss::Loss::L1, &a, &b)?;
-        loss::loss_backward_pred(loss::Loss::L1, &a, &b, &l).map(drop)
-    })?;
-    case("elem/sum_forward", 1.0, &mut || {
-        reduce::sum_forward(&a).map(drop)
-    })?;
-    drop(case);
+    {
+        let mut case = |name: &str, bytes_per_elem: f64, f: &mut dyn FnMut() -> Result<()>| {
+            if !opts.wants(name) {
+                return Ok::<(), crate::Error>(());
+            }
+            let ms = time_ms(gpu, opts.iters, f)?;
+            out.push(Measurement {
+                name: name.into(),
+                shape: sname.clone(),
+                ms,
+                flops: None,
+                bytes: Some(bytes_per_elem * 4.0 * n),
+            });
+            Ok(())
+        };
+        case("elem/add_forward", 3.0, &mut || {
+            binary::add_forward(&a, &b).map(drop)
+        })?;
+        case("elem/leaky_relu_forward", 2.0, &mut || {
+            activation::leaky_relu_forward(&a, 0.1).map(drop)
+        })?;
+        case("elem/leaky_relu_backward_input", 3.0, &mut || {
+            activation::leaky_relu_backward_input(&a, &b, 0.1).map(drop)
+        })?;
+        case("elem/gelu_forward", 2.0, &mut || {
+            activation::gelu_forward(&a).map(drop)
+        })?;
+        case("elem/gelu_backward_input", 3.0, &mut || {
+            activation::gelu_backward_input(&a, &b).map(drop)
+        })?;
+        case("elem/l1_forward", 2.0, &mut || {
+            loss::loss_forward(loss::Loss::L1, &a, &b).map(drop)
+        })?;
+        // forward (reads 2) + backward for pred (reads 2, writes 1)
+        case("elem/l1_forward+backward_pred", 5.0, &mut || {
+            let l = loss::loss_forward(loss::Loss::L1, &a, &b)?;
+            loss::loss_backward_pred(loss::Loss::L1, &a, &b, &l).map(drop)
+        })?;
+        case("elem/sum_forward", 1.0, &mut || {
+            reduce::sum_forward(&a).map(drop)
+        })?;
+    }
 
     // Adam over 1.5M parameters in 16 tensors (MSRResNet-sized): reads w, g, m, v; writes w, m, v.
     let name = "elem/adam_step";

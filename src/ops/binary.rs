@@ -43,7 +43,7 @@ pub(crate) struct Map<'a> {
 pub(crate) fn map_chunk(gpu: &Gpu) -> usize {
     let lim = gpu.limits();
     let align = (lim.min_storage_buffer_offset_alignment as u64).max(16);
-    let max = lim.max_storage_buffer_binding_size as u64;
+    let max = lim.max_storage_buffer_binding_size;
     ((max / align) * align / 4).max(align / 4) as usize
 }
 

@@ -91,7 +91,12 @@ fn loss_backward(
 }
 
 /// dpred = dy * f'(pred - target) / n
-pub fn loss_backward_pred(loss: Loss, pred: &Tensor, target: &Tensor, dy: &Tensor) -> Result<Tensor> {
+pub fn loss_backward_pred(
+    loss: Loss,
+    pred: &Tensor,
+    target: &Tensor,
+    dy: &Tensor,
+) -> Result<Tensor> {
     loss_backward(loss, &op_name(loss, "backward_pred"), pred, target, dy, 1.0)
 }
 
@@ -102,7 +107,14 @@ pub fn loss_backward_target(
     target: &Tensor,
     dy: &Tensor,
 ) -> Result<Tensor> {
-    loss_backward(loss, &op_name(loss, "backward_target"), pred, target, dy, -1.0)
+    loss_backward(
+        loss,
+        &op_name(loss, "backward_target"),
+        pred,
+        target,
+        dy,
+        -1.0,
+    )
 }
 
 /// Differentiable mean loss -> [1].

@@ -7,6 +7,7 @@
 //!
 //! Parameters are updated in the order given; nothing is read back during a step.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use crate::autograd::Grads;
@@ -125,8 +126,8 @@ impl Sgd {
             };
             let placeholder;
             let buf = if use_m {
-                if !self.state.contains_key(&p.id()) {
-                    self.state.insert(p.id(), vec![Tensor::zeros(p.gpu(), p.shape())?]);
+                if let Entry::Vacant(e) = self.state.entry(p.id()) {
+                    e.insert(vec![Tensor::zeros(p.gpu(), p.shape())?]);
                 }
                 &self.state[&p.id()][0]
             } else {
@@ -243,10 +244,10 @@ impl Adam {
             let Some(g) = grad_for(op, p, grads)? else {
                 continue;
             };
-            if !self.state.contains_key(&p.id()) {
+            if let Entry::Vacant(e) = self.state.entry(p.id()) {
                 let m = Tensor::zeros(p.gpu(), p.shape())?;
                 let v = Tensor::zeros(p.gpu(), p.shape())?;
-                self.state.insert(p.id(), vec![m, v]);
+                e.insert(vec![m, v]);
             }
             let s = &self.state[&p.id()];
             launch_map(Map {

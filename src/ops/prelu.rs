@@ -107,7 +107,13 @@ pub mod reference {
         let c = alpha.len();
         x.iter()
             .enumerate()
-            .map(|(i, v)| if *v > 0.0 { *v } else { alpha[(i / inner) % c] * v })
+            .map(|(i, v)| {
+                if *v > 0.0 {
+                    *v
+                } else {
+                    alpha[(i / inner) % c] * v
+                }
+            })
             .collect()
     }
 }

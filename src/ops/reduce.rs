@@ -58,13 +58,21 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
         None => &[r.a.shape()],
     };
     if outer * c * inner != r.a.numel() || r.b.is_some_and(|b| b.numel() != r.a.numel()) {
-        return Err(shape_err(r.op, shapes, "reduction view does not match the tensor"));
+        return Err(shape_err(
+            r.op,
+            shapes,
+            "reduction view does not match the tensor",
+        ));
     }
     if outer * inner > u32::MAX as usize / 2 {
         return Err(shape_err(r.op, shapes, "too many elements per channel"));
     }
     // One channel: the whole tensor, contiguous.
-    let (outer, inner) = if c == 1 { (1, outer * inner) } else { (outer, inner) };
+    let (outer, inner) = if c == 1 {
+        (1, outer * inner)
+    } else {
+        (outer, inner)
+    };
     let r = Reduce {
         dims: [outer, c, inner],
         ..r
@@ -138,7 +146,13 @@ fn pass(r: &Reduce, shapes: &[&[usize]], vec4: bool) -> Result<Tensor> {
         let start = o0 * row;
         let skew = start % align;
         let len = (nrows * row).min(total - start) + skew;
-        fn bind<'t>(op: &str, t: &'t Tensor, vec4: bool, start: usize, len: usize) -> Result<Bind<'t>> {
+        fn bind<'t>(
+            op: &str,
+            t: &'t Tensor,
+            vec4: bool,
+            start: usize,
+            len: usize,
+        ) -> Result<Bind<'t>> {
             if vec4 {
                 bind_vec4(op, t, start, len)
             } else {
