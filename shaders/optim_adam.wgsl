@@ -4,6 +4,7 @@
 //   v = v * beta2 + (1 - beta2) * g * g
 //   w = w - step_size * m / (sqrt(v) / sqrt(bc2) + eps),  step_size = lr / bc1
 // with bias corrections bc1 = 1 - beta1^t, bc2 = 1 - beta2^t computed on the host in f64.
+// Four elements per lane (ops::binary::Map).
 struct Params {
     n: u32, offset: u32, w1: f32, beta2: f32, w2: f32, step_size: f32, bc2_sqrt: f32, eps: f32,
     wd: f32, decay: f32, decoupled: u32,

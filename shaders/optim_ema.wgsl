@@ -1,4 +1,5 @@
 // EMA of weights in place (BasicSR model_ema): ema = ema * decay + (1 - decay) * w.
+// Four elements per lane (ops::binary::Map).
 struct Params { n: u32, offset: u32, decay: f32, w1: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> ema: array<vec4<f32>>;

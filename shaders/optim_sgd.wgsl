@@ -1,7 +1,7 @@
 // SGD step in place (torch.optim.SGD, dampening 0, no Nesterov):
 //   d = g + wd * w;  with momentum: buf = momentum * buf + d, d = buf;  w = w - lr * d.
-// A zeroed buf gives torch's first step (buf = d) exactly. Without momentum `buf` is a
-// one-element placeholder that is never touched.
+// A zeroed buf gives torch's first step (buf = d) exactly. Without momentum `buf` is a small
+// placeholder that is never touched. Four elements per lane (ops::binary::Map).
 struct Params { n: u32, offset: u32, lr: f32, momentum: f32, wd: f32, use_momentum: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> w: array<vec4<f32>>;

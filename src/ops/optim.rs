@@ -98,6 +98,8 @@ pub struct Sgd {
     pub weight_decay: f32,
     step: u64,
     state: HashMap<u64, Vec<Tensor>>,
+    /// Bound in place of a momentum buffer when momentum is 0 (never touched by the kernel).
+    placeholder: Option<Tensor>,
 }
 
 impl Sgd {
@@ -108,6 +110,7 @@ impl Sgd {
             weight_decay,
             step: 0,
             state: HashMap::new(),
+            placeholder: None,
         }
     }
 
@@ -124,15 +127,16 @@ impl Sgd {
             let Some(g) = grad_for(op, p, grads)? else {
                 continue;
             };
-            let placeholder;
             let buf = if use_m {
                 if let Entry::Vacant(e) = self.state.entry(p.id()) {
                     e.insert(vec![Tensor::zeros(p.gpu(), p.shape())?]);
                 }
                 &self.state[&p.id()][0]
             } else {
-                placeholder = Tensor::zeros(p.gpu(), &[1])?;
-                &placeholder
+                if self.placeholder.is_none() {
+                    self.placeholder = Some(Tensor::zeros(p.gpu(), &[4])?);
+                }
+                self.placeholder.as_ref().unwrap()
             };
             let params = [
                 self.lr.to_bits(),
