@@ -273,3 +273,31 @@ fn launches_split_at_the_binding_limit() {
         }
     }
 }
+
+/// Channel reductions (bias and PReLU slope gradients) give the same bits run to run.
+#[test]
+fn channel_reductions_are_bit_identical() {
+    let gpu = gpu();
+    let s = [4, 64, 23, 24];
+    let n: usize = s.iter().product();
+    let xs: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 2003) as f32 / 1001.0 - 1.0)
+        .collect();
+    let ys: Vec<f32> = (0..n)
+        .map(|i| ((i * 6007) % 1999) as f32 / 999.0 - 1.0)
+        .collect();
+    let x = Tensor::from_slice(&gpu, &s, &xs).unwrap();
+    let y = Tensor::from_slice(&gpu, &s, &ys).unwrap();
+    let c = Tensor::zeros(&gpu, &[64]).unwrap();
+    let run = || {
+        let mut v = bias::bias_backward_bias(&x, &c).unwrap().to_vec().unwrap();
+        v.extend(
+            prelu::prelu_backward_alpha(&x, &c, &y)
+                .unwrap()
+                .to_vec()
+                .unwrap(),
+        );
+        v.into_iter().map(f32::to_bits).collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
