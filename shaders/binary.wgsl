@@ -1,9 +1,10 @@
-// Elementwise binary ops on equal-length arrays; 1-D grid folded into 2-D.
-struct Params { n: u32 }
+// Elementwise binary ops on equal-length arrays, four elements per lane (see ops::binary::Map):
+// n = vec4s in this launch. 1-D grid folded into 2-D.
+struct Params { n: u32, offset: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> b: array<vec4<f32>>;
 
 fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 256u;

@@ -27,6 +27,19 @@ shader!(ACCUMULATE, "accumulate.wgsl");
 
 // -- elementwise, activations, losses, reductions, optimisers --
 shader!(BINARY, "binary.wgsl");
+shader!(SCALE, "scale.wgsl");
+shader!(BIAS, "bias.wgsl");
+shader!(ACTIVATION_FORWARD, "activation_forward.wgsl");
+shader!(ACTIVATION_BACKWARD, "activation_backward.wgsl");
+shader!(PRELU_FORWARD, "prelu_forward.wgsl");
+shader!(PRELU_BACKWARD, "prelu_backward.wgsl");
+shader!(LOSS_BACKWARD, "loss_backward.wgsl");
+shader!(REDUCE, "reduce.wgsl");
+shader!(REDUCE_VEC4, "reduce_vec4.wgsl");
+shader!(REDUCE_BROADCAST, "reduce_broadcast.wgsl");
+shader!(OPTIM_SGD, "optim_sgd.wgsl");
+shader!(OPTIM_ADAM, "optim_adam.wgsl");
+shader!(OPTIM_EMA, "optim_ema.wgsl");
 
 // (section boundary: keep two lines between sections so parallel edits merge cleanly)
 
