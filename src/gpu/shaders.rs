@@ -39,5 +39,16 @@ shader!(BINARY, "binary.wgsl");
 // (section boundary)
 
 // -- spatial statistics, RFF, dropout, resampling, concat --
+shader!(SPATIAL_MEAN, "spatial_mean.wgsl");
+shader!(COVARIANCE_PARTIAL, "covariance_partial.wgsl");
+shader!(COVARIANCE_REDUCE, "covariance_reduce.wgsl");
+shader!(COVARIANCE_BACKWARD, "covariance_backward.wgsl");
+shader!(RFF_FORWARD, "rff_forward.wgsl");
+shader!(DROPOUT, "dropout.wgsl");
+shader!(PIXEL_SHUFFLE, "pixel_shuffle.wgsl");
+shader!(UPSAMPLE_NEAREST, "upsample_nearest.wgsl");
+shader!(UPSAMPLE_BILINEAR, "upsample_bilinear.wgsl");
+shader!(CONCAT, "concat.wgsl");
+shader!(PAD, "pad.wgsl");
 
 // (end of registry)

@@ -1,1 +1,126 @@
-//! (being written)
+//! Random Fourier features at every position: x [N, C, H, W], w [D, C], b [D] ->
+//! [N, D, H, W] = sqrt(2/D) cos(W f + b) (the RFF branch of the alignment regulariser; W and
+//! b are redrawn every step by the caller).
+//!
+//! Forward: shaders/rff_forward.wgsl, register-blocked (4 features x 4 positions per lane),
+//! also writing -sqrt(2/D) sin(z) for the backward. Backward: dz = dout * that (binary mul);
+//! dx = W^T dz (covariance::matrix_at_positions with W read transposed through strides);
+//! dW = sum over samples and positions of dz x^T (covariance::outer_sum, chunked partials + a
+//! fixed-order second pass); db = row sums of dz over samples and positions (spatial_mean::row_sum).
+
+use crate::autograd;
+use crate::error::{shape_err, Result};
+use crate::gpu::{shaders, Launch};
+use crate::ops::binary::mul_forward;
+use crate::ops::covariance::{matrix_at_positions, outer_sum};
+use crate::ops::spatial_mean::row_sum;
+use crate::tensor::Tensor;
+
+fn check(op: &str, x: &Tensor, w: &Tensor, b: &Tensor) -> Result<[usize; 4]> {
+    let [n, c, h, wd] = x.dims4(op)?;
+    match (w.shape(), b.shape()) {
+        ([d, wc], [bd]) if *wc == c && *bd == *d => Ok([n, c, h * wd, *d]),
+        _ => Err(shape_err(
+            op,
+            &[x.shape(), w.shape(), b.shape()],
+            "expected x [N, C, H, W], w [D, C], b [D]",
+        )),
+    }
+}
+
+/// Forward: returns (out, -sqrt(2/D) sin(z)) with z = W x + b.
+pub fn rff_forward(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<(Tensor, Tensor)> {
+    let op = "rff_forward";
+    let [n, c, len, d] = check(op, x, w, b)?;
+    let shape = [n, d, x.shape()[2], x.shape()[3]];
+    let gpu = x.gpu();
+    let out = Tensor::empty(gpu, op, &shape)?;
+    let nsin = Tensor::empty(gpu, op, &shape)?;
+    let s = (2.0 / d as f64).sqrt() as f32;
+    gpu.launch(Launch {
+        op,
+        shapes: &[x.shape(), w.shape(), b.shape()],
+        shader: &shaders::RFF_FORWARD,
+        entry: "rff_forward",
+        overrides: &[],
+        params: &[d as u32, c as u32, len as u32, s.to_bits()],
+        binds: &[out.bind(), nsin.bind(), x.bind(), w.bind(), b.bind()],
+        workgroups: [len.div_ceil(4 * 64) as u32, d.div_ceil(4) as u32, n as u32],
+    })?;
+    Ok((out, nsin))
+}
+
+/// dz = dout * (-sqrt(2/D) sin z): the gradient of the pre-activation.
+pub fn rff_backward_z(dout: &Tensor, nsin: &Tensor) -> Result<Tensor> {
+    mul_forward(dout, nsin)
+}
+
+/// dx[n, c, q] = sum_d w[d, c] dz[n, d, q].
+pub fn rff_backward_x(dz: &Tensor, w: &Tensor, x_shape: &[usize]) -> Result<Tensor> {
+    let op = "rff_backward_x";
+    let ([n, d, h, wd], [_, c]) = (dz.dims4(op)?, w.shape().try_into().map_err(|_| {
+        shape_err(op, &[dz.shape(), w.shape()], "w must be [D, C]")
+    })?);
+    matrix_at_positions(op, w, (0, 1, c), dz, None, (n, c, d, h * wd), x_shape)
+}
+
+/// dw[d, c] = sum_{n, q} dz[n, d, q] x[n, c, q] (fixed-order reduction).
+pub fn rff_backward_w(dz: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let op = "rff_backward_w";
+    let ([n, d, h, w], [_, c, _, _]) = (dz.dims4(op)?, x.dims4(op)?);
+    outer_sum(op, dz, x, None, (n, d, c, h * w), false, true, 1.0)
+}
+
+/// db[d] = sum_{n, q} dz[n, d, q] (fixed-order reduction).
+pub fn rff_backward_b(dz: &Tensor) -> Result<Tensor> {
+    let [n, d, h, w] = dz.dims4("rff_backward_b")?;
+    row_sum("rff_backward_b", dz, d, n, h * w, 1.0, &[d])
+}
+
+/// Differentiable RFF projection: x [N, C, H, W], w [D, C], b [D] -> [N, D, H, W].
+pub fn rff(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (out, nsin) = rff_forward(x, w, b)?;
+    let (sx, sw) = (x.detach(), w.detach());
+    autograd::record("rff", &[x, w, b], &out, move |dout, needs| {
+        let dz = rff_backward_z(dout, &nsin)?;
+        let dx = if needs[0] {
+            Some(rff_backward_x(&dz, &sw, sx.shape())?)
+        } else {
+            None
+        };
+        let dw = if needs[1] {
+            Some(rff_backward_w(&dz, &sx)?)
+        } else {
+            None
+        };
+        let db = if needs[2] {
+            Some(rff_backward_b(&dz)?)
+        } else {
+            None
+        };
+        Ok(vec![dx, dw, db])
+    });
+    Ok(out)
+}
+
+/// f64 CPU references.
+pub mod reference {
+    /// x [N, C, HW], w [D, C], b [D] flattened -> [N, D, HW].
+    pub fn rff(x: &[f64], w: &[f64], b: &[f64], n: usize, c: usize, hw: usize) -> Vec<f64> {
+        let d = b.len();
+        let s = (2.0 / d as f64).sqrt();
+        let mut out = vec![0.0; n * d * hw];
+        for bn in 0..n {
+            for k in 0..d {
+                for q in 0..hw {
+                    let z: f64 = (0..c)
+                        .map(|ci| w[k * c + ci] * x[(bn * c + ci) * hw + q])
+                        .sum::<f64>()
+                        + b[k];
+                    out[(bn * d + k) * hw + q] = s * z.cos();
+                }
+            }
+        }
+        out
+    }
+}
