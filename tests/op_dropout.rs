@@ -7,7 +7,10 @@ use sralign::{autograd, Tensor};
 
 #[test]
 fn dropout_matches_reference_and_gradients() {
-    for (s, p, seed) in [([2, 3, 7, 5], 0.5, 1u64), ([2, 5, 9, 6], 0.7, 0xdead_beef_0042)] {
+    for (s, p, seed) in [
+        ([2, 3, 7, 5], 0.5, 1u64),
+        ([2, 5, 9, 6], 0.7, 0xdead_beef_0042),
+    ] {
         let (c, hw) = (s[1], s[2] * s[3]);
         check_op(
             "channel_dropout",
@@ -25,7 +28,10 @@ fn dropout_mask_statistics_and_scale() {
     let (n, c, hw) = (8, 600, 3);
     for p in [0.3f32, 0.7] {
         let x = Tensor::full(&gpu, &[n, c, 1, hw], 1.0).unwrap();
-        let y = channel_dropout(&x, p, 12345, true).unwrap().to_vec().unwrap();
+        let y = channel_dropout(&x, p, 12345, true)
+            .unwrap()
+            .to_vec()
+            .unwrap();
         let scale = 1.0 / (1.0 - p);
         let mut dropped = 0;
         for ch in y.chunks(hw) {
@@ -34,12 +40,18 @@ fn dropout_mask_statistics_and_scale() {
                 dropped += 1;
                 assert!(ch.iter().all(|v| *v == 0.0));
             } else {
-                assert!(ch.iter().all(|v| (*v - scale).abs() <= 1e-6 * scale), "{ch:?}");
+                assert!(
+                    ch.iter().all(|v| (*v - scale).abs() <= 1e-6 * scale),
+                    "{ch:?}"
+                );
             }
         }
         let frac = dropped as f64 / (n * c) as f64;
         // 4800 Bernoulli draws: standard deviation below 0.0075.
-        assert!((frac - p as f64).abs() < 0.03, "p {p}: dropped fraction {frac}");
+        assert!(
+            (frac - p as f64).abs() < 0.03,
+            "p {p}: dropped fraction {frac}"
+        );
     }
 }
 
@@ -74,7 +86,11 @@ fn dropout_is_reproducible_and_backward_uses_the_mask() {
     assert_eq!(g1, g2);
     assert_ne!(y1, y3, "different seeds gave the same mask");
     for (y, g) in y1.iter().zip(&g1) {
-        assert_eq!(*y == 0.0, *g == 0.0, "backward mask differs from the forward's");
+        assert_eq!(
+            *y == 0.0,
+            *g == 0.0,
+            "backward mask differs from the forward's"
+        );
         if *g != 0.0 {
             assert_eq!(*g, 2.0);
         }
@@ -87,7 +103,10 @@ fn dropout_rejects_bad_input() {
     let x = Tensor::zeros(&gpu, &[2, 3, 4, 4]).unwrap();
     for p in [1.0f32, -0.1, f32::NAN] {
         let e = channel_dropout(&x, p, 0, true).unwrap_err().to_string();
-        assert!(e.contains("channel_dropout") && e.contains("[2, 3, 4, 4]"), "{e}");
+        assert!(
+            e.contains("channel_dropout") && e.contains("[2, 3, 4, 4]"),
+            "{e}"
+        );
     }
     let x2 = Tensor::zeros(&gpu, &[2, 3]).unwrap();
     let e = channel_dropout(&x2, 0.5, 0, true).unwrap_err().to_string();

@@ -65,7 +65,11 @@ fn concat_matches_reference_and_gradients() {
     let chans = [3, 1, 4];
     check_op(
         "concat",
-        &[input(&[2, 3, 7, 5]), input(&[2, 1, 7, 5]), input(&[2, 4, 7, 5])],
+        &[
+            input(&[2, 3, 7, 5]),
+            input(&[2, 1, 7, 5]),
+            input(&[2, 4, 7, 5]),
+        ],
         STRICT,
         |t| concat::concat(&[&t[0], &t[1], &t[2]]),
         |x| concat::reference::concat(&[&x[0], &x[1], &x[2]], &chans, 2, 35),
@@ -164,12 +168,26 @@ fn resampling_rejects_bad_input() {
     let e = pixel_shuffle::pixel_shuffle(&x, 0).unwrap_err().to_string();
     has(e, "pixel_shuffle_forward", "[2, 3, 7, 5]");
     let x2 = Tensor::zeros(&gpu, &[6, 5]).unwrap();
-    has(upsample::nearest2x(&x2).unwrap_err().to_string(), "nearest2x_forward", "[6, 5]");
-    has(upsample::bilinear4x(&x2).unwrap_err().to_string(), "bilinear4x_forward", "[6, 5]");
+    has(
+        upsample::nearest2x(&x2).unwrap_err().to_string(),
+        "nearest2x_forward",
+        "[6, 5]",
+    );
+    has(
+        upsample::bilinear4x(&x2).unwrap_err().to_string(),
+        "bilinear4x_forward",
+        "[6, 5]",
+    );
     let y = Tensor::zeros(&gpu, &[2, 3, 6, 5]).unwrap();
     let e = concat::concat(&[&x, &y]).unwrap_err().to_string();
-    assert!(e.contains("concat") && e.contains("[2, 3, 7, 5]") && e.contains("[2, 3, 6, 5]"), "{e}");
-    assert!(concat::concat(&[]).unwrap_err().to_string().contains("concat"));
+    assert!(
+        e.contains("concat") && e.contains("[2, 3, 7, 5]") && e.contains("[2, 3, 6, 5]"),
+        "{e}"
+    );
+    assert!(concat::concat(&[])
+        .unwrap_err()
+        .to_string()
+        .contains("concat"));
     let e = concat::split(&x, &[2, 2]).unwrap_err().to_string();
     has(e, "split", "[2, 3, 7, 5]");
     let e = concat::split(&x, &[3, 0]).unwrap_err().to_string();

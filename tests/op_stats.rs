@@ -106,9 +106,15 @@ fn stats_reject_bad_input() {
     let gpu = gpu();
     let x2 = Tensor::zeros(&gpu, &[4, 6]).unwrap();
     let e = spatial_mean::spatial_mean(&x2).unwrap_err().to_string();
-    assert!(e.contains("spatial_mean_forward") && e.contains("[4, 6]"), "{e}");
+    assert!(
+        e.contains("spatial_mean_forward") && e.contains("[4, 6]"),
+        "{e}"
+    );
     let e = covariance::covariance(&x2).unwrap_err().to_string();
-    assert!(e.contains("covariance_forward") && e.contains("[4, 6]"), "{e}");
+    assert!(
+        e.contains("covariance_forward") && e.contains("[4, 6]"),
+        "{e}"
+    );
     let x = Tensor::zeros(&gpu, &[2, 3, 4, 4]).unwrap();
     let w = Tensor::zeros(&gpu, &[8, 4]).unwrap();
     let b = Tensor::zeros(&gpu, &[8]).unwrap();

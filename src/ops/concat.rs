@@ -80,7 +80,13 @@ pub fn concat_forward(xs: &[&Tensor]) -> Result<Tensor> {
     let [n, ct, h, w] = shape;
     let out = Tensor::empty(xs[0].gpu(), op, &shape)?;
     for (x, off) in xs.iter().zip(&offs) {
-        slice_copy(op, "concat_insert", &out, x, [n, x.shape()[1], ct, *off, h * w])?;
+        slice_copy(
+            op,
+            "concat_insert",
+            &out,
+            x,
+            [n, x.shape()[1], ct, *off, h * w],
+        )?;
     }
     Ok(out)
 }
@@ -155,7 +161,11 @@ pub mod reference {
     /// x [N, C, HW] flattened -> channels off..off+cs.
     pub fn slice(x: &[f64], (n, c, hw): (usize, usize, usize), off: usize, cs: usize) -> Vec<f64> {
         (0..n)
-            .flat_map(|b| x[(b * c + off) * hw..(b * c + off + cs) * hw].iter().copied())
+            .flat_map(|b| {
+                x[(b * c + off) * hw..(b * c + off + cs) * hw]
+                    .iter()
+                    .copied()
+            })
             .collect()
     }
 }

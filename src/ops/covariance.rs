@@ -139,7 +139,11 @@ pub fn matrix_at_positions(
             mu.is_some() as u32,
         ],
         binds: &[out.bind(), m.bind(), x.bind(), mu.unwrap_or(m).bind()],
-        workgroups: [len.div_ceil(4 * 64) as u32, rows.div_ceil(4) as u32, n as u32],
+        workgroups: [
+            len.div_ceil(4 * 64) as u32,
+            rows.div_ceil(4) as u32,
+            n as u32,
+        ],
     })?;
     Ok(out)
 }
@@ -183,7 +187,14 @@ pub fn covariance_backward_x(dcov: &Tensor, x: &Tensor, mean: &Tensor) -> Result
         shader: &shaders::COVARIANCE_REDUCE,
         entry: "covariance_symmetrize",
         overrides: &[],
-        params: &[n as u32, 1, c as u32, c as u32, (1.0 / len as f32).to_bits(), 0],
+        params: &[
+            n as u32,
+            1,
+            c as u32,
+            c as u32,
+            (1.0 / len as f32).to_bits(),
+            0,
+        ],
         binds: &[msym.bind(), dcov.bind()],
         workgroups: grid_for(gpu, msym.numel(), 256),
     })?;

@@ -51,10 +51,22 @@ pub fn reflect_pad_backward_x(dout: &Tensor, x_shape: &[usize]) -> Result<Tensor
     let op = "reflect_pad_backward_x";
     let [n, c, ho, wo] = dout.dims4(op)?;
     match x_shape {
-        [xn, xc, h, w] if (*xn, *xc) == (n, c) && *h <= ho && *w <= wo && ho - h < *h && wo - w < *w => {
-            launch(op, "reflect_pad_backward", dout, x_shape, [n * c, *h, *w, ho, wo])
+        [xn, xc, h, w]
+            if (*xn, *xc) == (n, c) && *h <= ho && *w <= wo && ho - h < *h && wo - w < *w =>
+        {
+            launch(
+                op,
+                "reflect_pad_backward",
+                dout,
+                x_shape,
+                [n * c, *h, *w, ho, wo],
+            )
         }
-        _ => Err(shape_err(op, &[dout.shape(), x_shape], "not a reflect padding of x")),
+        _ => Err(shape_err(
+            op,
+            &[dout.shape(), x_shape],
+            "not a reflect padding of x",
+        )),
     }
 }
 
@@ -105,7 +117,12 @@ pub fn crop(x: &Tensor, h: usize, w: usize) -> Result<Tensor> {
 
 /// f64 CPU references.
 pub mod reference {
-    pub fn reflect_pad(x: &[f64], [n, c, h, w]: [usize; 4], bottom: usize, right: usize) -> Vec<f64> {
+    pub fn reflect_pad(
+        x: &[f64],
+        [n, c, h, w]: [usize; 4],
+        bottom: usize,
+        right: usize,
+    ) -> Vec<f64> {
         let (ho, wo) = (h + bottom, w + right);
         // numpy.pad / torch 'reflect': mirror about the last row/column, edge not repeated.
         let refl = |i: usize, s: usize| if i < s { i } else { 2 * (s - 1) - i };

@@ -33,7 +33,10 @@ pub fn pixel_shuffle_forward(x: &Tensor, r: usize) -> Result<Tensor> {
     let op = "pixel_shuffle_forward";
     let [n, cin, h, w] = x.dims4(op)?;
     if r == 0 {
-        return Err(unsupported(op, format!("factor r = 0 for x {:?}", x.shape())));
+        return Err(unsupported(
+            op,
+            format!("factor r = 0 for x {:?}", x.shape()),
+        ));
     }
     if cin % (r * r) != 0 {
         return Err(shape_err(
@@ -43,7 +46,13 @@ pub fn pixel_shuffle_forward(x: &Tensor, r: usize) -> Result<Tensor> {
         ));
     }
     let c = cin / (r * r);
-    launch(op, "pixel_shuffle_forward", x, &[n, c, h * r, w * r], [n, c, h, w, r])
+    launch(
+        op,
+        "pixel_shuffle_forward",
+        x,
+        &[n, c, h * r, w * r],
+        [n, c, h, w, r],
+    )
 }
 
 /// dx = pixel_unshuffle(dout): [N, C, H*r, W*r] -> [N, C*r*r, H, W].
@@ -58,7 +67,13 @@ pub fn pixel_shuffle_backward_x(dout: &Tensor, r: usize) -> Result<Tensor> {
         ));
     }
     let (h, w) = (ho / r, wo / r);
-    launch(op, "pixel_shuffle_backward", dout, &[n, c * r * r, h, w], [n, c, h, w, r])
+    launch(
+        op,
+        "pixel_shuffle_backward",
+        dout,
+        &[n, c * r * r, h, w],
+        [n, c, h, w, r],
+    )
 }
 
 /// Differentiable pixel shuffle by `r`.

@@ -58,9 +58,12 @@ pub fn rff_backward_z(dout: &Tensor, nsin: &Tensor) -> Result<Tensor> {
 /// dx[n, c, q] = sum_d w[d, c] dz[n, d, q].
 pub fn rff_backward_x(dz: &Tensor, w: &Tensor, x_shape: &[usize]) -> Result<Tensor> {
     let op = "rff_backward_x";
-    let ([n, d, h, wd], [_, c]) = (dz.dims4(op)?, w.shape().try_into().map_err(|_| {
-        shape_err(op, &[dz.shape(), w.shape()], "w must be [D, C]")
-    })?);
+    let ([n, d, h, wd], [_, c]) = (
+        dz.dims4(op)?,
+        w.shape()
+            .try_into()
+            .map_err(|_| shape_err(op, &[dz.shape(), w.shape()], "w must be [D, C]"))?,
+    );
     matrix_at_positions(op, w, (0, 1, c), dz, None, (n, c, d, h * wd), x_shape)
 }
 

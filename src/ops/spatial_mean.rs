@@ -63,7 +63,11 @@ pub fn spatial_mean_backward_x(dmean: &Tensor, x_shape: &[usize]) -> Result<Tens
         s => return Err(shape_err(op, &[s], "expected a 4-D NCHW shape")),
     };
     if dmean.shape() != [n, c] {
-        return Err(shape_err(op, &[dmean.shape(), x_shape], "dmean must be [N, C]"));
+        return Err(shape_err(
+            op,
+            &[dmean.shape(), x_shape],
+            "dmean must be [N, C]",
+        ));
     }
     let gpu = dmean.gpu();
     let dx = Tensor::empty(gpu, op, x_shape)?;

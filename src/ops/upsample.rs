@@ -48,7 +48,14 @@ pub fn nearest2x_forward(x: &Tensor) -> Result<Tensor> {
     let op = "nearest2x_forward";
     let [n, c, h, w] = x.dims4(op)?;
     let sh = &shaders::UPSAMPLE_NEAREST;
-    launch(op, sh, "nearest2x_forward", x, &[n, c, 2 * h, 2 * w], [n * c, h, w])
+    launch(
+        op,
+        sh,
+        "nearest2x_forward",
+        x,
+        &[n, c, 2 * h, 2 * w],
+        [n * c, h, w],
+    )
 }
 
 /// dx[y, x] = sum of the 2x2 block of dout above it.
@@ -56,14 +63,28 @@ pub fn nearest2x_backward_x(dout: &Tensor) -> Result<Tensor> {
     let op = "nearest2x_backward_x";
     let [n, c, h, w] = small_of(op, dout, 2)?;
     let sh = &shaders::UPSAMPLE_NEAREST;
-    launch(op, sh, "nearest2x_backward", dout, &[n, c, h, w], [n * c, h, w])
+    launch(
+        op,
+        sh,
+        "nearest2x_backward",
+        dout,
+        &[n, c, h, w],
+        [n * c, h, w],
+    )
 }
 
 pub fn bilinear4x_forward(x: &Tensor) -> Result<Tensor> {
     let op = "bilinear4x_forward";
     let [n, c, h, w] = x.dims4(op)?;
     let sh = &shaders::UPSAMPLE_BILINEAR;
-    launch(op, sh, "bilinear4x_forward", x, &[n, c, 4 * h, 4 * w], [n * c, h, w])
+    launch(
+        op,
+        sh,
+        "bilinear4x_forward",
+        x,
+        &[n, c, 4 * h, 4 * w],
+        [n * c, h, w],
+    )
 }
 
 /// dx[i] = sum over outputs o of weight(o, i) dout[o] (a gather over 8 x 8 outputs).
@@ -71,7 +92,14 @@ pub fn bilinear4x_backward_x(dout: &Tensor) -> Result<Tensor> {
     let op = "bilinear4x_backward_x";
     let [n, c, h, w] = small_of(op, dout, 4)?;
     let sh = &shaders::UPSAMPLE_BILINEAR;
-    launch(op, sh, "bilinear4x_backward", dout, &[n, c, h, w], [n * c, h, w])
+    launch(
+        op,
+        sh,
+        "bilinear4x_backward",
+        dout,
+        &[n, c, h, w],
+        [n * c, h, w],
+    )
 }
 
 /// Differentiable nearest-neighbour upsampling x2.
