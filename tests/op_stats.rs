@@ -9,6 +9,8 @@ use sralign::Tensor;
 const SHAPES: [[usize; 4]; 2] = [[2, 3, 7, 5], [2, 5, 9, 6]];
 /// More than one 32-channel tile (mirrored lower tiles) and more than one 1024-position chunk.
 const TILED: [usize; 4] = [1, 35, 33, 32];
+/// The vec4 kernels (HW and C multiples of 4), small and tiled.
+const VEC4: [[usize; 4]; 2] = [[2, 8, 6, 6], [1, 36, 33, 32]];
 
 fn dims(s: &[usize; 4]) -> (usize, usize, usize) {
     (s[0], s[1], s[2] * s[3])
@@ -16,7 +18,7 @@ fn dims(s: &[usize; 4]) -> (usize, usize, usize) {
 
 #[test]
 fn spatial_mean_matches_reference_and_gradients() {
-    for s in SHAPES.iter().chain([&TILED]) {
+    for s in SHAPES.iter().chain([&TILED]).chain(&VEC4) {
         let (n, c, hw) = dims(s);
         check_op(
             "spatial_mean",
@@ -30,7 +32,7 @@ fn spatial_mean_matches_reference_and_gradients() {
 
 #[test]
 fn covariance_matches_reference_and_gradients() {
-    for s in SHAPES.iter().chain([&TILED]) {
+    for s in SHAPES.iter().chain([&TILED]).chain(&VEC4) {
         let (n, c, hw) = dims(s);
         check_op(
             "covariance",
@@ -81,6 +83,8 @@ fn rff_matches_reference_and_gradients() {
     rff_case("rff_small", SHAPES[0], 7);
     rff_case("rff_odd", SHAPES[1], 10);
     rff_case("rff_tiled", [2, 5, 33, 32], 37);
+    rff_case("rff_vec4", [2, 8, 5, 4], 10);
+    rff_case("rff_vec4_tiled", [2, 12, 33, 32], 40);
 }
 
 #[test]

@@ -51,11 +51,21 @@ pub fn outer_sum(
     let part = Tensor::empty(gpu, op, &[n * chunks, ra, rb])?;
     let (ti, tj) = (ra.div_ceil(TILE), rb.div_ceil(TILE));
     let (ma, mb) = means.unwrap_or((a, b));
+    // Whole vec4s of positions (chunk is then a multiple of 4 too).
+    let vec4 = len % 4 == 0;
     gpu.launch(Launch {
         op,
         shapes: &[a.shape(), b.shape()],
-        shader: &shaders::COVARIANCE_PARTIAL,
-        entry: "covariance_partial",
+        shader: if vec4 {
+            &shaders::COVARIANCE_PARTIAL_VEC4
+        } else {
+            &shaders::COVARIANCE_PARTIAL
+        },
+        entry: if vec4 {
+            "covariance_partial_vec4"
+        } else {
+            "covariance_partial"
+        },
         overrides: &[],
         params: &[
             ra as u32,
@@ -121,13 +131,28 @@ pub fn matrix_at_positions(
             "operands do not match the product's dimensions",
         ));
     }
+    // The vec4 kernel loads M(n, i0..i0+4, k) as one vec4: column blocks must be contiguous
+    // and aligned.
+    let vec4 = len % 4 == 0
+        && rows % 4 == 0
+        && strides.0 % 4 == 0
+        && strides.1 == 1
+        && strides.2 % 4 == 0;
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
     gpu.launch(Launch {
         op,
         shapes: &[m.shape(), x.shape()],
-        shader: &shaders::COVARIANCE_BACKWARD,
-        entry: "covariance_backward",
+        shader: if vec4 {
+            &shaders::COVARIANCE_BACKWARD_VEC4
+        } else {
+            &shaders::COVARIANCE_BACKWARD
+        },
+        entry: if vec4 {
+            "covariance_backward_vec4"
+        } else {
+            "covariance_backward"
+        },
         overrides: &[],
         params: &[
             rows as u32,
@@ -198,10 +223,11 @@ pub fn covariance_backward_x(dcov: &Tensor, x: &Tensor, mean: &Tensor) -> Result
         binds: &[msym.bind(), dcov.bind()],
         workgroups: grid_for(gpu, msym.numel(), 256),
     })?;
+    // msym is symmetric: read it by columns (contiguous blocks of 4 rows), the vec4 layout.
     matrix_at_positions(
         op,
         &msym,
-        (c * c, c, 1),
+        (c * c, 1, c),
         x,
         Some(mean),
         (n, c, c, len),

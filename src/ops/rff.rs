@@ -37,11 +37,16 @@ pub fn rff_forward(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<(Tensor, Tensor
     let out = Tensor::empty(gpu, op, &shape)?;
     let nsin = Tensor::empty(gpu, op, &shape)?;
     let s = (2.0 / d as f64).sqrt() as f32;
+    let vec4 = c % 4 == 0 && len % 4 == 0;
     gpu.launch(Launch {
         op,
         shapes: &[x.shape(), w.shape(), b.shape()],
-        shader: &shaders::RFF_FORWARD,
-        entry: "rff_forward",
+        shader: if vec4 {
+            &shaders::RFF_FORWARD_VEC4
+        } else {
+            &shaders::RFF_FORWARD
+        },
+        entry: if vec4 { "rff_forward_vec4" } else { "rff_forward" },
         overrides: &[],
         params: &[d as u32, c as u32, len as u32, s.to_bits()],
         binds: &[out.bind(), nsin.bind(), x.bind(), w.bind(), b.bind()],
