@@ -1,5 +1,6 @@
 //! Pixel shuffle (PyTorch semantics): [N, C*r*r, H, W] -> [N, C, H*r, W*r], and its backward
-//! (pixel unshuffle of the gradient). Both are gathers: shaders/pixel_shuffle.wgsl.
+//! (pixel unshuffle of the gradient). shaders/pixel_shuffle.wgsl: one lane per small-grid
+//! position moves its r*r values, in either direction (no atomics, no overlap).
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
@@ -23,7 +24,7 @@ fn launch(
         overrides: &[],
         params: &[n as u32, c as u32, h as u32, w as u32, r as u32],
         binds: &[out.bind(), src.bind()],
-        workgroups: grid_for(gpu, out.numel(), 256),
+        workgroups: grid_for(gpu, n * c * h * w, 256),
     })?;
     Ok(out)
 }
