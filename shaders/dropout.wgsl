@@ -13,18 +13,21 @@ fn pcg(v: u32) -> u32 {
     return (word >> 22u) ^ word;
 }
 
-@compute @workgroup_size(256)
+// Grid: x = positions / 64, y (+ z folded) = blocks of 4 rows (n, c): the hash is per workgroup row.
+@compute @workgroup_size(64, 4)
 fn dropout_apply(@builtin(global_invocation_id) gid: vec3<u32>,
+                 @builtin(workgroup_id) wid: vec3<u32>,
+                 @builtin(local_invocation_id) lid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= p.n * p.c * p.len) {
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
+    if (row >= p.n * p.c || gid.x >= p.len) {
         return;
     }
-    let nc = i / p.len;
-    let h = pcg(pcg(pcg(pcg(p.seed_lo) ^ p.seed_hi) ^ (nc / p.c)) ^ (nc % p.c));
+    let h = pcg(pcg(pcg(pcg(p.seed_lo) ^ p.seed_hi) ^ (row / p.c)) ^ (row % p.c));
     var f = 0.0;
     if (h >= p.threshold) {
         f = p.scale;
     }
+    let i = row * p.len + gid.x;
     out[i] = src[i] * f;
 }

@@ -10,25 +10,25 @@ struct Params { n: u32, c: u32, h: u32, w: u32, r: u32 }
 
 struct Pos { small: u32, big: u32, hw: u32, wo: u32 }
 
+// Grid: x = columns / 64, y (+ z folded) = blocks of 4 rows (n, c, y) of the small grid.
 // Index of (n, c*r*r, y, x) in the small tensor and of (n, c, y*r, x*r) in the big one.
-fn pos(gid: vec3<u32>, nwg: vec3<u32>) -> Pos {
-    let idx = gid.x + gid.y * nwg.x * 256u;
-    let x = idx % p.w;
-    let y = (idx / p.w) % p.h;
-    let nc = idx / (p.w * p.h);
+fn pos(row: u32, x: u32) -> Pos {
     let hw = p.h * p.w;
     let wo = p.w * p.r;
-    return Pos((nc * p.r * p.r * p.h + y) * p.w + x, (nc * p.h * p.r + y * p.r) * wo + x * p.r, hw, wo);
+    let small = ((row / p.h) * p.r * p.r * p.h + row % p.h) * p.w + x;
+    return Pos(small, row * p.r * wo + x * p.r, hw, wo);
 }
-
 // out is the shuffled [N, C, H*r, W*r]; src is [N, C*r*r, H, W].
-@compute @workgroup_size(256)
+@compute @workgroup_size(64, 4)
 fn pixel_shuffle_forward(@builtin(global_invocation_id) gid: vec3<u32>,
+                         @builtin(workgroup_id) wid: vec3<u32>,
+                         @builtin(local_invocation_id) lid: vec3<u32>,
                          @builtin(num_workgroups) nwg: vec3<u32>) {
-    if (gid.x + gid.y * nwg.x * 256u >= p.n * p.c * p.h * p.w) {
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
+    if (row >= p.n * p.c * p.h || gid.x >= p.w) {
         return;
     }
-    let q = pos(gid, nwg);
+    let q = pos(row, gid.x);
     var s = q.small;
     for (var i = 0u; i < p.r; i++) {
         let row = q.big + i * q.wo;
@@ -40,13 +40,16 @@ fn pixel_shuffle_forward(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 
 // out is [N, C*r*r, H, W] (the gradient of the input); src is the gradient of the output.
-@compute @workgroup_size(256)
+@compute @workgroup_size(64, 4)
 fn pixel_shuffle_backward(@builtin(global_invocation_id) gid: vec3<u32>,
-                          @builtin(num_workgroups) nwg: vec3<u32>) {
-    if (gid.x + gid.y * nwg.x * 256u >= p.n * p.c * p.h * p.w) {
+                          @builtin(workgroup_id) wid: vec3<u32>,
+                          @builtin(local_invocation_id) lid: vec3<u32>,
+                         @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
+    if (row >= p.n * p.c * p.h || gid.x >= p.w) {
         return;
     }
-    let q = pos(gid, nwg);
+    let q = pos(row, gid.x);
     var s = q.small;
     for (var i = 0u; i < p.r; i++) {
         let row = q.big + i * q.wo;

@@ -2,7 +2,7 @@
 // spatial_mean_forward: out[r] = scale * sum_{g < groups} sum_{q < len} src[(g * rows + r) * len + q],
 //   one workgroup per output row, 64 lanes summing strided positions, then a fixed-order tree
 //   (deterministic; no atomics). groups > 1 sums a row over the batch (RFF bias gradient).
-// spatial_mean_backward: out[i] = scale * src[i / len] for i < rows * len (groups must be 1).
+// spatial_mean_backward: out[r * len + q] = scale * src[r] (groups must be 1).
 struct Params { rows: u32, groups: u32, len: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -37,11 +37,14 @@ fn spatial_mean_forward(@builtin(local_invocation_index) l: u32,
     }
 }
 
-@compute @workgroup_size(256)
+// Grid: x = positions / 64, y (+ z folded) = blocks of 4 rows.
+@compute @workgroup_size(64, 4)
 fn spatial_mean_backward(@builtin(global_invocation_id) gid: vec3<u32>,
+                         @builtin(workgroup_id) wid: vec3<u32>,
+                         @builtin(local_invocation_id) lid: vec3<u32>,
                          @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    if (i < p.rows * p.len) {
-        out[i] = src[i / p.len] * p.scale;
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
+    if (row < p.rows && gid.x < p.len) {
+        out[row * p.len + gid.x] = src[row] * p.scale;
     }
 }

@@ -2,6 +2,7 @@
 // the source coordinate of output o is max((o + 0.5) / 4 - 0.5, 0); i0 = floor, i1 =
 // min(i0 + 1, size - 1), weights (1 - l, l). The backward is a gather: input i receives from
 // outputs 4i-2 .. 4i+5 only (8 per axis), each with the weight it had in the forward.
+// Grid: x = columns / 64, y (+ z folded) = blocks of 4 destination rows over N * C * height.
 // p.nc = N * C, p.h / p.w = the small (input) spatial size.
 struct Params { nc: u32, h: u32, w: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -25,35 +26,39 @@ fn weight(o: u32, i: u32, size: u32) -> f32 {
     return w;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64, 4)
 fn bilinear4x_forward(@builtin(global_invocation_id) gid: vec3<u32>,
+                      @builtin(workgroup_id) wid: vec3<u32>,
+                      @builtin(local_invocation_id) lid: vec3<u32>,
                       @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
     let wo = p.w * 4u;
     let ho = p.h * 4u;
-    if (idx >= p.nc * ho * wo) {
+    if (row >= p.nc * ho || gid.x >= wo) {
         return;
     }
-    let tx = tap(idx % wo, p.w);
-    let ty = tap((idx / wo) % ho, p.h);
-    let base = idx / (wo * ho) * p.h * p.w;
+    let tx = tap(gid.x, p.w);
+    let ty = tap(row % ho, p.h);
+    let base = row / ho * p.h * p.w;
     let r0 = base + ty.i0 * p.w;
     let r1 = base + ty.i1 * p.w;
     let top = (1.0 - tx.l) * src[r0 + tx.i0] + tx.l * src[r0 + tx.i1];
     let bot = (1.0 - tx.l) * src[r1 + tx.i0] + tx.l * src[r1 + tx.i1];
-    out[idx] = (1.0 - ty.l) * top + ty.l * bot;
+    out[row * wo + gid.x] = (1.0 - ty.l) * top + ty.l * bot;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64, 4)
 fn bilinear4x_backward(@builtin(global_invocation_id) gid: vec3<u32>,
+                       @builtin(workgroup_id) wid: vec3<u32>,
+                       @builtin(local_invocation_id) lid: vec3<u32>,
                        @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
-    if (idx >= p.nc * p.h * p.w) {
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
+    let x = gid.x;
+    if (row >= p.nc * p.h || x >= p.w) {
         return;
     }
-    let x = idx % p.w;
-    let y = (idx / p.w) % p.h;
-    let nc = idx / (p.w * p.h);
+    let y = row % p.h;
+    let nc = row / p.h;
     let wo = p.w * 4u;
     let ho = p.h * 4u;
     let oy0 = max(i32(y * 4u) - 2, 0);
@@ -66,12 +71,12 @@ fn bilinear4x_backward(@builtin(global_invocation_id) gid: vec3<u32>,
         if (wy == 0.0) {
             continue;
         }
-        var row = 0.0;
+        var acc = 0.0;
         let rb = (nc * ho + oy) * wo;
         for (var ox = u32(ox0); ox < ox1; ox++) {
-            row += weight(ox, x, p.w) * src[rb + ox];
+            acc += weight(ox, x, p.w) * src[rb + ox];
         }
-        s += wy * row;
+        s += wy * acc;
     }
-    out[idx] = s;
+    out[row * p.w + x] = s;
 }

@@ -201,3 +201,24 @@ fn resampling_rejects_bad_input() {
     let e = pad::crop(&x, 0, 5).unwrap_err().to_string();
     has(e, "crop_forward", "[2, 3, 7, 5]");
 }
+
+#[test]
+fn row_kernels_fold_grids_past_the_workgroup_limit() {
+    // More than 65535 blocks of 4 rows: the grid folds them into z.
+    let gpu = gpu();
+    let (ca, cb) = (270_000, 20_000);
+    let a: Vec<f32> = (0..ca * 2).map(|i| i as f32).collect();
+    let b: Vec<f32> = (0..cb * 2).map(|i| -(i as f32)).collect();
+    let ta = Tensor::from_slice(&gpu, &[1, ca, 1, 2], &a).unwrap();
+    let tb = Tensor::from_slice(&gpu, &[1, cb, 1, 2], &b).unwrap();
+    let cat = concat::concat(&[&ta, &tb]).unwrap();
+    let got = cat.to_vec().unwrap();
+    assert_eq!(&got[..ca * 2], &a[..]);
+    assert_eq!(&got[ca * 2..], &b[..]);
+    let parts = concat::split(&cat, &[ca, cb]).unwrap();
+    assert_eq!(parts[1].to_vec().unwrap(), b);
+    let up = upsample::nearest2x(&cat).unwrap().to_vec().unwrap();
+    let last = ca + cb - 1;
+    assert_eq!(up[8 * last + 1], got[2 * last]);
+    assert_eq!(up[8 * last + 7], got[2 * last + 1]);
+}

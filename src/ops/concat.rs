@@ -7,8 +7,24 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
-use crate::tensor::{grid_for, Tensor};
+use crate::gpu::{shaders, Gpu, Launch};
+use crate::tensor::Tensor;
+
+/// Grid of the row-wise kernels of this module and of dropout, pad, upsample, pixel_shuffle
+/// and spatial_mean (workgroups of 64 columns x 4 rows): x = `cols` / 64, y (folded into z past
+/// the per-dimension limit) = `rows` / 4; shaders recover the row as
+/// `(wid.y + wid.z * nwg.y) * 4 + lid.y`. A lane then needs no integer division (CPU adapters
+/// scalarise it per lane), and narrow images still fill the workgroups.
+pub fn row_grid(gpu: &Gpu, rows: usize, cols: usize) -> [u32; 3] {
+    let max = gpu.limits().max_compute_workgroups_per_dimension.max(1) as usize;
+    let blocks = rows.div_ceil(4);
+    let y = blocks.clamp(1, max);
+    [
+        cols.div_ceil(64).min(u32::MAX as usize) as u32,
+        y as u32,
+        blocks.div_ceil(y).min(u32::MAX as usize) as u32,
+    ]
+}
 
 /// Copy `small` [N, Cs, H, W] into channels off..off+Cs of `big` [N, Cb, H, W] (insert), or the
 /// other way round (extract); `dst` is written, `src` read.
@@ -28,7 +44,7 @@ fn slice_copy(
         overrides: &[],
         params: &[n as u32, cs as u32, cb as u32, off as u32, len as u32],
         binds: &[dst.bind(), src.bind()],
-        workgroups: grid_for(gpu, n * cs * len, 256),
+        workgroups: row_grid(gpu, n * cs, len),
     })
 }
 

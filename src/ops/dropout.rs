@@ -7,7 +7,8 @@
 use crate::autograd;
 use crate::error::{unsupported, Result};
 use crate::gpu::{shaders, Launch};
-use crate::tensor::{grid_for, Tensor};
+use crate::ops::concat::row_grid;
+use crate::tensor::Tensor;
 
 /// Launch parameters of a mask: (threshold, scale). A channel is kept when its hash >= threshold.
 fn mask_params(p: f32) -> (u32, f32) {
@@ -44,7 +45,7 @@ pub fn channel_dropout_forward(x: &Tensor, p: f32, seed: u64) -> Result<Tensor> 
             scale.to_bits(),
         ],
         binds: &[out.bind(), x.bind()],
-        workgroups: grid_for(gpu, x.numel(), 256),
+        workgroups: row_grid(gpu, n * c, h * w),
     })?;
     Ok(out)
 }

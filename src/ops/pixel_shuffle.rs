@@ -5,7 +5,8 @@
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
 use crate::gpu::{shaders, Launch};
-use crate::tensor::{grid_for, Tensor};
+use crate::ops::concat::row_grid;
+use crate::tensor::Tensor;
 
 fn launch(
     op: &'static str,
@@ -24,7 +25,7 @@ fn launch(
         overrides: &[],
         params: &[n as u32, c as u32, h as u32, w as u32, r as u32],
         binds: &[out.bind(), src.bind()],
-        workgroups: grid_for(gpu, n * c * h * w, 256),
+        workgroups: row_grid(gpu, n * c * h, w),
     })?;
     Ok(out)
 }

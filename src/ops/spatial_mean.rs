@@ -6,7 +6,8 @@
 use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::{shaders, Launch};
-use crate::tensor::{grid_for, Tensor};
+use crate::ops::concat::row_grid;
+use crate::tensor::Tensor;
 
 /// out[r] = scale * sum_{g < groups} sum_{q < len} x[(g * rows + r) * len + q], shaped `out_shape`.
 pub fn row_sum(
@@ -79,7 +80,7 @@ pub fn spatial_mean_backward_x(dmean: &Tensor, x_shape: &[usize]) -> Result<Tens
         overrides: &[],
         params: &[(n * c) as u32, 1, len as u32, (1.0 / len as f32).to_bits()],
         binds: &[dx.bind(), dmean.bind()],
-        workgroups: grid_for(gpu, dx.numel(), 256),
+        workgroups: row_grid(gpu, n * c, len),
     })?;
     Ok(dx)
 }

@@ -6,7 +6,8 @@
 use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::{shaders, Launch, Shader};
-use crate::tensor::{grid_for, Tensor};
+use crate::ops::concat::row_grid;
+use crate::tensor::Tensor;
 
 fn launch(
     op: &'static str,
@@ -26,7 +27,8 @@ fn launch(
         overrides: &[],
         params: &[nc as u32, h as u32, w as u32],
         binds: &[out.bind(), src.bind()],
-        workgroups: grid_for(gpu, out.numel(), 256),
+        // Destination rows over N * C * height, one lane per column.
+        workgroups: row_grid(gpu, out_shape[..3].iter().product(), out_shape[3]),
     })?;
     Ok(out)
 }
