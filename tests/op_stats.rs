@@ -9,7 +9,7 @@ use sralign::Tensor;
 const SHAPES: [[usize; 4]; 2] = [[2, 3, 7, 5], [2, 5, 9, 6]];
 /// More than one 32-channel tile (mirrored lower tiles) and more than one 1024-position chunk.
 const TILED: [usize; 4] = [1, 35, 33, 32];
-/// The vec4 kernels (HW and C multiples of 4), small and tiled.
+/// HW (and C) multiples of 4: the vec4 and subgroup kernels, small and tiled.
 const VEC4: [[usize; 4]; 2] = [[2, 8, 6, 6], [1, 36, 33, 32]];
 
 fn dims(s: &[usize; 4]) -> (usize, usize, usize) {
@@ -85,6 +85,37 @@ fn rff_matches_reference_and_gradients() {
     rff_case("rff_tiled", [2, 5, 33, 32], 37);
     rff_case("rff_vec4", [2, 8, 5, 4], 10);
     rff_case("rff_vec4_tiled", [2, 12, 33, 32], 40);
+}
+
+#[test]
+fn rff_forward_kernels_agree() {
+    // Every kernel variant on shapes it supports, against the f64 reference (the differentiable
+    // op picks the fastest; the others must stay correct for adapters that need them).
+    let gpu = gpu();
+    for (s, d) in [([2, 8, 5, 4], 10), ([2, 12, 33, 32], 37), ([1, 4, 2, 2], 3)] {
+        let (n, c, hw) = dims(&s);
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(d as u64);
+        let xv = random(&mut rng, n * c * hw, &Init::Uniform(-1.0, 1.0));
+        let wv = random(&mut rng, d * c, &Init::Uniform(-1.0, 1.0));
+        let bv = random(&mut rng, d, &Init::Uniform(0.0, 6.28));
+        let to64 = |v: &[f32]| v.iter().map(|x| *x as f64).collect::<Vec<_>>();
+        let want = rff::reference::rff(&to64(&xv), &to64(&wv), &to64(&bv), n, c, hw);
+        let x = Tensor::from_slice(&gpu, &s, &xv).unwrap();
+        let w = Tensor::from_slice(&gpu, &[d, c], &wv).unwrap();
+        let b = Tensor::from_slice(&gpu, &[d], &bv).unwrap();
+        for k in [rff::RffKernel::Scalar, rff::RffKernel::Subgroup] {
+            let Ok((out, _)) = rff::rff_forward_with(&x, &w, &b, k) else {
+                assert_eq!(k, rff::RffKernel::Subgroup, "{k:?} refused {s:?}");
+                continue;
+            };
+            for (g, r) in out.to_vec().unwrap().iter().zip(&want) {
+                assert!(
+                    (*g as f64 - r).abs() < 1e-5,
+                    "{k:?} {s:?}: got {g} want {r}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -41,7 +41,7 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     if wants_any(&[
         "covariance_forward",
         "covariance_backward_x",
-        "rff_forward",
+        "rff_forward (Subgroup)",
         "rff_backward (x, w, b)",
     ]) {
         let x = Tensor::full(gpu, &[n, c, h, w], 0.5)?;
@@ -67,9 +67,15 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
         let b = Tensor::full(gpu, &[d], 0.3)?;
         let rff_flops = 2.0 * (n * d * c) as f64 * hw;
         let rshape = format!("{shape} D={d}");
-        case("rff_forward", &rshape, Some(rff_flops), None, &mut || {
-            rff::rff_forward(&x, &wt, &b).map(drop)
-        })?;
+        for k in [rff::RffKernel::Scalar, rff::RffKernel::Subgroup] {
+            if rff::rff_forward_with(&x, &wt, &b, k).is_err() {
+                continue;
+            }
+            let name = format!("rff_forward ({k:?})");
+            case(&name, &rshape, Some(rff_flops), None, &mut || {
+                rff::rff_forward_with(&x, &wt, &b, k).map(drop)
+            })?;
+        }
         let (_, nsin) = rff::rff_forward(&x, &wt, &b)?;
         let dout = Tensor::full(gpu, nsin.shape(), 1e-3)?;
         case(

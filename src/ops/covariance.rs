@@ -13,9 +13,14 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
+use crate::gpu::{shaders, Gpu, Launch};
 use crate::ops::spatial_mean::spatial_mean_forward;
 use crate::tensor::{grid_for, Tensor};
+
+/// True when the subgroup kernels (one subgroup of >= 8 lanes per workgroup) can run.
+pub fn subgroups_usable(gpu: &Gpu) -> bool {
+    gpu.has_subgroups() && gpu.summary().subgroup_size.0 >= 8
+}
 
 /// Positions per chunk of the partial products (enough chunks to fill a device, few enough
 /// that the second pass is short).
@@ -131,28 +136,27 @@ pub fn matrix_at_positions(
             "operands do not match the product's dimensions",
         ));
     }
-    // The vec4 kernel loads M(n, i0..i0+4, k) as one vec4: column blocks must be contiguous
-    // and aligned.
-    let vec4 = len % 4 == 0
-        && rows % 4 == 0
-        && strides.0 % 4 == 0
-        && strides.1 == 1
-        && strides.2 % 4 == 0;
     let gpu = x.gpu();
+    let sg = len % 4 == 0 && subgroups_usable(gpu);
     let out = Tensor::empty(gpu, op, out_shape)?;
+    let (shader, entry, grid) = if sg {
+        (
+            &shaders::COVARIANCE_BACKWARD_SG,
+            "covariance_backward_sg",
+            [len.div_ceil(4 * 8), rows.div_ceil(8)],
+        )
+    } else {
+        (
+            &shaders::COVARIANCE_BACKWARD,
+            "covariance_backward",
+            [len.div_ceil(4 * 64), rows.div_ceil(4)],
+        )
+    };
     gpu.launch(Launch {
         op,
         shapes: &[m.shape(), x.shape()],
-        shader: if vec4 {
-            &shaders::COVARIANCE_BACKWARD_VEC4
-        } else {
-            &shaders::COVARIANCE_BACKWARD
-        },
-        entry: if vec4 {
-            "covariance_backward_vec4"
-        } else {
-            "covariance_backward"
-        },
+        shader,
+        entry,
         overrides: &[],
         params: &[
             rows as u32,
@@ -164,11 +168,7 @@ pub fn matrix_at_positions(
             mu.is_some() as u32,
         ],
         binds: &[out.bind(), m.bind(), x.bind(), mu.unwrap_or(m).bind()],
-        workgroups: [
-            len.div_ceil(4 * 64) as u32,
-            rows.div_ceil(4) as u32,
-            n as u32,
-        ],
+        workgroups: [grid[0] as u32, grid[1] as u32, n as u32],
     })?;
     Ok(out)
 }
@@ -223,11 +223,10 @@ pub fn covariance_backward_x(dcov: &Tensor, x: &Tensor, mean: &Tensor) -> Result
         binds: &[msym.bind(), dcov.bind()],
         workgroups: grid_for(gpu, msym.numel(), 256),
     })?;
-    // msym is symmetric: read it by columns (contiguous blocks of 4 rows), the vec4 layout.
     matrix_at_positions(
         op,
         &msym,
-        (c * c, 1, c),
+        (c * c, c, 1),
         x,
         Some(mean),
         (n, c, c, len),

@@ -9,10 +9,10 @@
 //! fixed-order second pass); db = row sums of dz over samples and positions (spatial_mean::row_sum).
 
 use crate::autograd;
-use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
+use crate::error::{shape_err, unsupported, Result};
+use crate::gpu::{shaders, Gpu, Launch};
 use crate::ops::binary::mul_forward;
-use crate::ops::covariance::{matrix_at_positions, outer_sum};
+use crate::ops::covariance::{matrix_at_positions, outer_sum, subgroups_usable};
 use crate::ops::spatial_mean::row_sum;
 use crate::tensor::Tensor;
 
@@ -28,29 +28,81 @@ fn check(op: &str, x: &Tensor, w: &Tensor, b: &Tensor) -> Result<[usize; 4]> {
     }
 }
 
+/// Which forward kernel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RffKernel {
+    /// Any shape: scalar loads, 4 features x 4 positions per lane.
+    Scalar,
+    /// HW a multiple of 4, subgroups of >= 8 lanes: vec4 loads of x, 8 features x 4 positions
+    /// per lane, weights shared by `subgroupBroadcast`.
+    Subgroup,
+}
+
+/// The fastest kernel that supports these sizes on this adapter.
+pub fn rff_kernel_for(gpu: &Gpu, len: usize) -> RffKernel {
+    if len % 4 == 0 && subgroups_usable(gpu) {
+        RffKernel::Subgroup
+    } else {
+        RffKernel::Scalar
+    }
+}
+
 /// Forward: returns (out, -sqrt(2/D) sin(z)) with z = W x + b.
 pub fn rff_forward(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<(Tensor, Tensor)> {
+    let [_, _, h, wd] = x.dims4("rff_forward")?;
+    rff_forward_with(x, w, b, rff_kernel_for(x.gpu(), h * wd))
+}
+
+/// Forward with a chosen kernel (an error when it does not support the sizes or adapter).
+pub fn rff_forward_with(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    kernel: RffKernel,
+) -> Result<(Tensor, Tensor)> {
     let op = "rff_forward";
     let [n, c, len, d] = check(op, x, w, b)?;
-    let shape = [n, d, x.shape()[2], x.shape()[3]];
     let gpu = x.gpu();
+    if kernel != RffKernel::Scalar && len % 4 != 0 {
+        return Err(unsupported(
+            op,
+            format!(
+                "{kernel:?} kernel needs H*W a multiple of 4, x {:?}",
+                x.shape()
+            ),
+        ));
+    }
+    if kernel == RffKernel::Subgroup && rff_kernel_for(gpu, len) != RffKernel::Subgroup {
+        return Err(unsupported(
+            op,
+            "the adapter has no subgroups of >= 8 lanes",
+        ));
+    }
+    let shape = [n, d, x.shape()[2], x.shape()[3]];
     let out = Tensor::empty(gpu, op, &shape)?;
     let nsin = Tensor::empty(gpu, op, &shape)?;
     let s = (2.0 / d as f64).sqrt() as f32;
-    let vec4 = c % 4 == 0 && len % 4 == 0;
+    let (shader, entry, workgroups) = match kernel {
+        RffKernel::Scalar => (
+            &shaders::RFF_FORWARD,
+            "rff_forward",
+            [len.div_ceil(4 * 64), d.div_ceil(4), n],
+        ),
+        RffKernel::Subgroup => (
+            &shaders::RFF_FORWARD_SG,
+            "rff_forward_sg",
+            [len.div_ceil(4 * 8), d.div_ceil(8), n],
+        ),
+    };
     gpu.launch(Launch {
         op,
         shapes: &[x.shape(), w.shape(), b.shape()],
-        shader: if vec4 {
-            &shaders::RFF_FORWARD_VEC4
-        } else {
-            &shaders::RFF_FORWARD
-        },
-        entry: if vec4 { "rff_forward_vec4" } else { "rff_forward" },
+        shader,
+        entry,
         overrides: &[],
         params: &[d as u32, c as u32, len as u32, s.to_bits()],
         binds: &[out.bind(), nsin.bind(), x.bind(), w.bind(), b.bind()],
-        workgroups: [len.div_ceil(4 * 64) as u32, d.div_ceil(4) as u32, n as u32],
+        workgroups: workgroups.map(|g| g as u32),
     })?;
     Ok((out, nsin))
 }
