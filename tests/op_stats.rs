@@ -97,7 +97,7 @@ fn rff_forward_kernels_agree() {
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(d as u64);
         let xv = random(&mut rng, n * c * hw, &Init::Uniform(-1.0, 1.0));
         let wv = random(&mut rng, d * c, &Init::Uniform(-1.0, 1.0));
-        let bv = random(&mut rng, d, &Init::Uniform(0.0, 6.28));
+        let bv = random(&mut rng, d, &Init::Uniform(0.0, std::f32::consts::TAU));
         let to64 = |v: &[f32]| v.iter().map(|x| *x as f64).collect::<Vec<_>>();
         let want = rff::reference::rff(&to64(&xv), &to64(&wv), &to64(&bv), n, c, hw);
         let x = Tensor::from_slice(&gpu, &s, &xv).unwrap();

@@ -40,7 +40,7 @@ pub enum RffKernel {
 
 /// The fastest kernel that supports these sizes on this adapter.
 pub fn rff_kernel_for(gpu: &Gpu, len: usize) -> RffKernel {
-    if len % 4 == 0 && subgroups_usable(gpu) {
+    if len.is_multiple_of(4) && subgroups_usable(gpu) {
         RffKernel::Subgroup
     } else {
         RffKernel::Scalar
