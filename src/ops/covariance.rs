@@ -3,10 +3,14 @@
 //! second-order statistic of the alignment regulariser.
 //!
 //! Forward: the mean (spatial_mean), then `covariance_partial` — register-blocked partial
-//! products over chunks of positions, centred on load, upper tiles only — and
+//! products (4 x 4 per lane) over chunks of 1024 positions, centred on load, upper tiles only;
+//! the `_vec4` kernel where H*W % 4 == 0 (about 3x the scalar one on lavapipe) — and
 //! `covariance_reduce`, which sums the chunks in index order (deterministic, no atomics).
-//! Backward: dF = (dS + dS^T)(F - mu) / HW. The mean's own term,
-//! -(dS + dS^T) sum_q (f_q - mu) / HW^2, vanishes because centred features sum to zero.
+//! Backward: dF = (dS + dS^T)(F - mu) / HW: `covariance_symmetrize`, then the matrix applied
+//! at every position (`covariance_backward_sg` with 8 rows x 4 positions per lane and the matrix
+//! shared by subgroupBroadcast where H*W % 4 == 0 and subgroups exist, else the scalar kernel).
+//! The mean's own term, -(dS + dS^T) sum_q (f_q - mu) / HW^2, vanishes because centred
+//! features sum to zero.
 //!
 //! The partial-product and matrix-at-every-position launchers are public: the RFF op uses them
 //! for its weight and input gradients.

@@ -2,8 +2,10 @@
 //! [N, D, H, W] = sqrt(2/D) cos(W f + b) (the RFF branch of the alignment regulariser; W and
 //! b are redrawn every step by the caller).
 //!
-//! Forward: shaders/rff_forward.wgsl, register-blocked (4 features x 4 positions per lane),
-//! also writing -sqrt(2/D) sin(z) for the backward. Backward: dz = dout * that (binary mul);
+//! Forward, also writing -sqrt(2/D) sin(z) for the backward: shaders/rff_forward_sg.wgsl where
+//! H*W % 4 == 0 and the adapter has subgroups of >= 8 lanes (8 features x 4 positions per lane,
+//! weights shared by subgroupBroadcast; ~2x the scalar kernel on lavapipe), else
+//! shaders/rff_forward.wgsl (4 x 4 per lane, any shape). Backward: dz = dout * that (binary mul);
 //! dx = W^T dz (covariance::matrix_at_positions with W read transposed through strides);
 //! dW = sum over samples and positions of dz x^T (covariance::outer_sum, chunked partials + a
 //! fixed-order second pass); db = row sums of dz over samples and positions (spatial_mean::row_sum).
