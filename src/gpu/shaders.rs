@@ -66,5 +66,19 @@ shader!(ATTENTION_BACKWARD_TABLE, "attention_backward_table.wgsl");
 // (section boundary)
 
 // -- spatial statistics, RFF, dropout, resampling, concat --
+shader!(SPATIAL_MEAN, "spatial_mean.wgsl");
+shader!(COVARIANCE_PARTIAL, "covariance_partial.wgsl");
+shader!(COVARIANCE_REDUCE, "covariance_reduce.wgsl");
+shader!(COVARIANCE_BACKWARD, "covariance_backward.wgsl");
+shader!(COVARIANCE_PARTIAL_VEC4, "covariance_partial_vec4.wgsl");
+shader!(COVARIANCE_BACKWARD_SG, "covariance_backward_sg.wgsl");
+shader!(RFF_FORWARD, "rff_forward.wgsl");
+shader!(RFF_FORWARD_SG, "rff_forward_sg.wgsl");
+shader!(DROPOUT, "dropout.wgsl");
+shader!(PIXEL_SHUFFLE, "pixel_shuffle.wgsl");
+shader!(UPSAMPLE_NEAREST, "upsample_nearest.wgsl");
+shader!(UPSAMPLE_BILINEAR, "upsample_bilinear.wgsl");
+shader!(CONCAT, "concat.wgsl");
+shader!(PAD, "pad.wgsl");
 
 // (end of registry)

@@ -22,6 +22,7 @@ pub mod matmul;
 pub mod window;
 
 pub mod concat;
+pub mod pad;
 pub mod covariance;
 pub mod dropout;
 pub mod pixel_shuffle;

@@ -1,1 +1,110 @@
-//! (being written)
+//! Pixel shuffle (PyTorch semantics): [N, C*r*r, H, W] -> [N, C, H*r, W*r], and its backward
+//! (pixel unshuffle of the gradient). shaders/pixel_shuffle.wgsl: one lane per small-grid
+//! position moves its r*r values, in either direction (no atomics, no overlap).
+
+use crate::autograd;
+use crate::error::{shape_err, unsupported, Result};
+use crate::gpu::{shaders, Launch};
+use crate::ops::concat::row_grid;
+use crate::tensor::Tensor;
+
+fn launch(
+    op: &'static str,
+    entry: &'static str,
+    src: &Tensor,
+    out_shape: &[usize],
+    [n, c, h, w, r]: [usize; 5],
+) -> Result<Tensor> {
+    let gpu = src.gpu();
+    let out = Tensor::empty(gpu, op, out_shape)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[src.shape()],
+        shader: &shaders::PIXEL_SHUFFLE,
+        entry,
+        overrides: &[],
+        params: &[n as u32, c as u32, h as u32, w as u32, r as u32],
+        binds: &[out.bind(), src.bind()],
+        workgroups: row_grid(gpu, n * c * h, w),
+    })?;
+    Ok(out)
+}
+
+/// out[n, c, y*r + i, x*r + j] = x[n, c*r*r + i*r + j, y, x].
+pub fn pixel_shuffle_forward(x: &Tensor, r: usize) -> Result<Tensor> {
+    let op = "pixel_shuffle_forward";
+    let [n, cin, h, w] = x.dims4(op)?;
+    if r == 0 {
+        return Err(unsupported(
+            op,
+            format!("factor r = 0 for x {:?}", x.shape()),
+        ));
+    }
+    if cin % (r * r) != 0 {
+        return Err(shape_err(
+            op,
+            &[x.shape()],
+            format!("channels {cin} are not a multiple of r*r = {}", r * r),
+        ));
+    }
+    let c = cin / (r * r);
+    launch(
+        op,
+        "pixel_shuffle_forward",
+        x,
+        &[n, c, h * r, w * r],
+        [n, c, h, w, r],
+    )
+}
+
+/// dx = pixel_unshuffle(dout): [N, C, H*r, W*r] -> [N, C*r*r, H, W].
+pub fn pixel_shuffle_backward_x(dout: &Tensor, r: usize) -> Result<Tensor> {
+    let op = "pixel_shuffle_backward_x";
+    let [n, c, ho, wo] = dout.dims4(op)?;
+    if r == 0 || ho % r != 0 || wo % r != 0 {
+        return Err(shape_err(
+            op,
+            &[dout.shape()],
+            format!("spatial size is not a multiple of r = {r}"),
+        ));
+    }
+    let (h, w) = (ho / r, wo / r);
+    launch(
+        op,
+        "pixel_shuffle_backward",
+        dout,
+        &[n, c * r * r, h, w],
+        [n, c, h, w, r],
+    )
+}
+
+/// Differentiable pixel shuffle by `r`.
+pub fn pixel_shuffle(x: &Tensor, r: usize) -> Result<Tensor> {
+    let out = pixel_shuffle_forward(x, r)?;
+    autograd::record("pixel_shuffle", &[x], &out, move |dout, _| {
+        Ok(vec![Some(pixel_shuffle_backward_x(dout, r)?)])
+    });
+    Ok(out)
+}
+
+/// f64 CPU reference.
+pub mod reference {
+    /// x [N, C*r*r, H, W] flattened -> [N, C, H*r, W*r].
+    pub fn pixel_shuffle(x: &[f64], [n, cin, h, w]: [usize; 4], r: usize) -> Vec<f64> {
+        let c = cin / (r * r);
+        let (ho, wo) = (h * r, w * r);
+        let mut out = vec![0.0; x.len()];
+        for b in 0..n {
+            for ci in 0..cin {
+                let (co, i, j) = (ci / (r * r), (ci % (r * r)) / r, ci % r);
+                for y in 0..h {
+                    for xx in 0..w {
+                        out[((b * c + co) * ho + y * r + i) * wo + xx * r + j] =
+                            x[((b * cin + ci) * h + y) * w + xx];
+                    }
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,1 +1,166 @@
-//! (being written)
+//! Upsampling: nearest x2 (RRDBNet's upsampler) and bilinear x4 with align_corners = false
+//! (MSRResNet's global skip, as F.interpolate(scale_factor=4, mode='bilinear'), edges clamped
+//! as PyTorch). Backwards are gathers over the contributing outputs (no atomics).
+//! Kernels: shaders/upsample_nearest.wgsl, shaders/upsample_bilinear.wgsl.
+
+use crate::autograd;
+use crate::error::{shape_err, Result};
+use crate::gpu::{shaders, Launch, Shader};
+use crate::ops::concat::row_grid;
+use crate::tensor::Tensor;
+
+fn launch(
+    op: &'static str,
+    shader: &'static Shader,
+    entry: &'static str,
+    src: &Tensor,
+    out_shape: &[usize],
+    [nc, h, w]: [usize; 3],
+) -> Result<Tensor> {
+    let gpu = src.gpu();
+    let out = Tensor::empty(gpu, op, out_shape)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[src.shape()],
+        shader,
+        entry,
+        overrides: &[],
+        params: &[nc as u32, h as u32, w as u32],
+        binds: &[out.bind(), src.bind()],
+        // Destination rows over N * C * height, one lane per column.
+        workgroups: row_grid(gpu, out_shape[..3].iter().product(), out_shape[3]),
+    })?;
+    Ok(out)
+}
+
+/// The small shape [N, C, H, W] of a gradient of an upsampling by `f`.
+fn small_of(op: &str, dout: &Tensor, f: usize) -> Result<[usize; 4]> {
+    let [n, c, ho, wo] = dout.dims4(op)?;
+    if ho % f != 0 || wo % f != 0 {
+        return Err(shape_err(
+            op,
+            &[dout.shape()],
+            format!("spatial size is not a multiple of {f}"),
+        ));
+    }
+    Ok([n, c, ho / f, wo / f])
+}
+
+pub fn nearest2x_forward(x: &Tensor) -> Result<Tensor> {
+    let op = "nearest2x_forward";
+    let [n, c, h, w] = x.dims4(op)?;
+    let sh = &shaders::UPSAMPLE_NEAREST;
+    launch(
+        op,
+        sh,
+        "nearest2x_forward",
+        x,
+        &[n, c, 2 * h, 2 * w],
+        [n * c, h, w],
+    )
+}
+
+/// dx[y, x] = sum of the 2x2 block of dout above it.
+pub fn nearest2x_backward_x(dout: &Tensor) -> Result<Tensor> {
+    let op = "nearest2x_backward_x";
+    let [n, c, h, w] = small_of(op, dout, 2)?;
+    let sh = &shaders::UPSAMPLE_NEAREST;
+    launch(
+        op,
+        sh,
+        "nearest2x_backward",
+        dout,
+        &[n, c, h, w],
+        [n * c, h, w],
+    )
+}
+
+pub fn bilinear4x_forward(x: &Tensor) -> Result<Tensor> {
+    let op = "bilinear4x_forward";
+    let [n, c, h, w] = x.dims4(op)?;
+    let sh = &shaders::UPSAMPLE_BILINEAR;
+    launch(
+        op,
+        sh,
+        "bilinear4x_forward",
+        x,
+        &[n, c, 4 * h, 4 * w],
+        [n * c, h, w],
+    )
+}
+
+/// dx[i] = sum over outputs o of weight(o, i) dout[o] (a gather over 8 x 8 outputs).
+pub fn bilinear4x_backward_x(dout: &Tensor) -> Result<Tensor> {
+    let op = "bilinear4x_backward_x";
+    let [n, c, h, w] = small_of(op, dout, 4)?;
+    let sh = &shaders::UPSAMPLE_BILINEAR;
+    launch(
+        op,
+        sh,
+        "bilinear4x_backward",
+        dout,
+        &[n, c, h, w],
+        [n * c, h, w],
+    )
+}
+
+/// Differentiable nearest-neighbour upsampling x2.
+pub fn nearest2x(x: &Tensor) -> Result<Tensor> {
+    let out = nearest2x_forward(x)?;
+    autograd::record("nearest2x", &[x], &out, |dout, _| {
+        Ok(vec![Some(nearest2x_backward_x(dout)?)])
+    });
+    Ok(out)
+}
+
+/// Differentiable bilinear upsampling x4 (align_corners = false).
+pub fn bilinear4x(x: &Tensor) -> Result<Tensor> {
+    let out = bilinear4x_forward(x)?;
+    autograd::record("bilinear4x", &[x], &out, |dout, _| {
+        Ok(vec![Some(bilinear4x_backward_x(dout)?)])
+    });
+    Ok(out)
+}
+
+/// f64 CPU references (PyTorch's formulas, written independently of the kernels).
+pub mod reference {
+    pub fn nearest2x(x: &[f64], [n, c, h, w]: [usize; 4]) -> Vec<f64> {
+        let (ho, wo) = (2 * h, 2 * w);
+        let mut out = vec![0.0; n * c * ho * wo];
+        for nc in 0..n * c {
+            for y in 0..ho {
+                for xx in 0..wo {
+                    out[(nc * ho + y) * wo + xx] = x[(nc * h + y / 2) * w + xx / 2];
+                }
+            }
+        }
+        out
+    }
+
+    /// PyTorch's upsample_bilinear2d (align_corners = false, scale 1/4): source index
+    /// max(scale (o + 0.5) - 0.5, 0), neighbour clamped at the last row/column.
+    fn taps(o: usize, size: usize) -> (usize, usize, f64) {
+        let src = (0.25 * (o as f64 + 0.5) - 0.5).max(0.0);
+        let i0 = src as usize;
+        let i1 = if i0 < size - 1 { i0 + 1 } else { i0 };
+        (i0, i1, src - i0 as f64)
+    }
+
+    pub fn bilinear4x(x: &[f64], [n, c, h, w]: [usize; 4]) -> Vec<f64> {
+        let (ho, wo) = (4 * h, 4 * w);
+        let mut out = vec![0.0; n * c * ho * wo];
+        for nc in 0..n * c {
+            for y in 0..ho {
+                let (y0, y1, ly) = taps(y, h);
+                for xx in 0..wo {
+                    let (x0, x1, lx) = taps(xx, w);
+                    let at = |yy: usize, xq: usize| x[(nc * h + yy) * w + xq];
+                    out[(nc * ho + y) * wo + xx] = (1.0 - ly)
+                        * ((1.0 - lx) * at(y0, x0) + lx * at(y0, x1))
+                        + ly * ((1.0 - lx) * at(y1, x0) + lx * at(y1, x1));
+                }
+            }
+        }
+        out
+    }
+}

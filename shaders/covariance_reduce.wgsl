@@ -1,0 +1,47 @@
+// covariance_reduce: out[g, i, j] = scale * sum_{s < S} part[g, s, i', j'] in index order, where
+//   (i', j') = (i, j), or (j, i) when p.sym != 0 and i's 32-row tile lies below j's (those
+//   tiles were skipped by covariance_partial). One lane per output.
+// covariance_symmetrize: out[g, i, j] = scale * (src[g, i, j] + src[g, j, i]) for square
+//   [G, ra, ra] (the covariance backward's (dS + dS^T) / HW).
+struct Params { groups: u32, chunks: u32, ra: u32, rb: u32, scale: f32, sym: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> src: array<f32>;
+
+@compute @workgroup_size(256)
+fn covariance_reduce(@builtin(global_invocation_id) gid: vec3<u32>,
+                     @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = gid.x + gid.y * nwg.x * 256u;
+    let m = p.ra * p.rb;
+    if (idx >= p.groups * m) {
+        return;
+    }
+    let g = idx / m;
+    var i = (idx % m) / p.rb;
+    var j = idx % p.rb;
+    if (p.sym != 0u && i / 32u > j / 32u) {
+        let t = i;
+        i = j;
+        j = t;
+    }
+    let off = i * p.rb + j;
+    var s = 0.0;
+    for (var k = 0u; k < p.chunks; k++) {
+        s += src[(g * p.chunks + k) * m + off];
+    }
+    out[idx] = s * p.scale;
+}
+
+@compute @workgroup_size(256)
+fn covariance_symmetrize(@builtin(global_invocation_id) gid: vec3<u32>,
+                         @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = gid.x + gid.y * nwg.x * 256u;
+    let m = p.ra * p.ra;
+    if (idx >= p.groups * m) {
+        return;
+    }
+    let g = idx / m;
+    let i = (idx % m) / p.ra;
+    let j = idx % p.ra;
+    out[idx] = (src[idx] + src[g * m + j * p.ra + i]) * p.scale;
+}

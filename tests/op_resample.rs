@@ -1,0 +1,224 @@
+//! Pixel shuffle, nearest/bilinear upsampling, concat/split, reflect padding and crops:
+//! forward vs f64 references, gradients vs central differences, and bad input.
+mod common;
+use common::*;
+use sralign::ops::{binary, concat, pad, pixel_shuffle, upsample};
+use sralign::Tensor;
+
+const SHAPES: [[usize; 4]; 2] = [[2, 3, 7, 5], [2, 5, 9, 6]];
+
+#[test]
+fn pixel_shuffle_matches_reference_and_gradients() {
+    for (s, r) in [([2, 12, 7, 5], 2), ([2, 9, 4, 3], 3), ([1, 20, 9, 6], 2)] {
+        check_op(
+            "pixel_shuffle",
+            &[input(&s)],
+            STRICT,
+            |t| pixel_shuffle::pixel_shuffle(&t[0], r),
+            |x| pixel_shuffle::reference::pixel_shuffle(&x[0], s, r),
+        );
+    }
+}
+
+#[test]
+fn nearest2x_matches_reference_and_gradients() {
+    for s in SHAPES {
+        check_op(
+            "nearest2x",
+            &[input(&s)],
+            STRICT,
+            |t| upsample::nearest2x(&t[0]),
+            |x| upsample::reference::nearest2x(&x[0], s),
+        );
+    }
+}
+
+#[test]
+fn bilinear4x_matches_reference_and_gradients() {
+    for s in [SHAPES[0], SHAPES[1], [1, 2, 1, 3]] {
+        check_op(
+            "bilinear4x",
+            &[input(&s)],
+            STRICT,
+            |t| upsample::bilinear4x(&t[0]),
+            |x| upsample::reference::bilinear4x(&x[0], s),
+        );
+    }
+}
+
+#[test]
+fn bilinear4x_matches_pytorch_values() {
+    // F.interpolate(torch.tensor([[[[0., 1.]]]]), scale_factor=4, mode='bilinear'): edge rows
+    // and columns clamp, the source coordinate of output o is (o + 0.5) / 4 - 0.5.
+    let gpu = gpu();
+    let x = Tensor::from_slice(&gpu, &[1, 1, 1, 2], &[0.0, 1.0]).unwrap();
+    let y = upsample::bilinear4x(&x).unwrap().to_vec().unwrap();
+    let row = [0.0, 0.0, 0.125, 0.375, 0.625, 0.875, 1.0, 1.0];
+    assert_eq!(y.len(), 32);
+    for r in 0..4 {
+        assert_eq!(&y[r * 8..r * 8 + 8], &row, "row {r}");
+    }
+}
+
+#[test]
+fn concat_matches_reference_and_gradients() {
+    let chans = [3, 1, 4];
+    check_op(
+        "concat",
+        &[
+            input(&[2, 3, 7, 5]),
+            input(&[2, 1, 7, 5]),
+            input(&[2, 4, 7, 5]),
+        ],
+        STRICT,
+        |t| concat::concat(&[&t[0], &t[1], &t[2]]),
+        |x| concat::reference::concat(&[&x[0], &x[1], &x[2]], &chans, 2, 35),
+    );
+}
+
+#[test]
+fn split_gradients_accumulate_over_the_parts_used() {
+    let s = [2, 8, 9, 6];
+    let dims = (2, 8, 54);
+    // Parts 2 and 0 used (in that order), part 1 unused.
+    check_op(
+        "split_some_parts",
+        &[input(&s)],
+        STRICT,
+        |t| {
+            let p = concat::split(&t[0], &[3, 1, 4])?;
+            concat::concat(&[&p[2], &p[0]])
+        },
+        |x| {
+            let a = concat::reference::slice(&x[0], dims, 4, 4);
+            let b = concat::reference::slice(&x[0], dims, 0, 3);
+            concat::reference::concat(&[&a, &b], &[4, 3], 2, 54)
+        },
+    );
+    // One part used twice, another once.
+    check_op(
+        "split_reused_part",
+        &[input(&s)],
+        STRICT,
+        |t| {
+            let p = concat::split(&t[0], &[3, 3, 2])?;
+            binary::add(&binary::add(&p[1], &p[1])?, &p[0])
+        },
+        |x| {
+            let a = concat::reference::slice(&x[0], dims, 3, 3);
+            let b = concat::reference::slice(&x[0], dims, 0, 3);
+            a.iter().zip(&b).map(|(u, v)| 2.0 * u + v).collect()
+        },
+    );
+}
+
+#[test]
+fn reflect_pad_matches_reference_and_gradients() {
+    for (s, bottom, right) in [(SHAPES[0], 6, 4), (SHAPES[1], 3, 0), (SHAPES[1], 0, 5)] {
+        check_op(
+            "reflect_pad",
+            &[input(&s)],
+            STRICT,
+            |t| pad::reflect_pad(&t[0], bottom, right),
+            |x| pad::reference::reflect_pad(&x[0], s, bottom, right),
+        );
+    }
+}
+
+#[test]
+fn reflect_pad_matches_numpy_values() {
+    // numpy.pad([1, 2, 3], (0, 2), 'reflect') == [1, 2, 3, 2, 1]
+    let gpu = gpu();
+    let x = Tensor::from_slice(&gpu, &[1, 1, 1, 3], &[1.0, 2.0, 3.0]).unwrap();
+    let y = pad::reflect_pad(&x, 0, 2).unwrap().to_vec().unwrap();
+    assert_eq!(y, [1.0, 2.0, 3.0, 2.0, 1.0]);
+}
+
+#[test]
+fn crop_matches_reference_and_gradients() {
+    for (s, h, w) in [(SHAPES[0], 4, 3), (SHAPES[1], 9, 1)] {
+        check_op(
+            "crop",
+            &[input(&s)],
+            STRICT,
+            |t| pad::crop(&t[0], h, w),
+            |x| pad::reference::crop(&x[0], s, h, w),
+        );
+    }
+    // crop undoes reflect_pad.
+    let s = SHAPES[1];
+    check_op(
+        "pad_then_crop",
+        &[input(&s)],
+        STRICT,
+        |t| pad::crop(&pad::reflect_pad(&t[0], 7, 2)?, 9, 6),
+        |x| x[0].clone(),
+    );
+}
+
+#[test]
+fn resampling_rejects_bad_input() {
+    let gpu = gpu();
+    let x = Tensor::zeros(&gpu, &[2, 3, 7, 5]).unwrap();
+    let has = |e: String, op: &str, shape: &str| {
+        assert!(e.contains(op) && e.contains(shape), "{e}");
+    };
+    let e = pixel_shuffle::pixel_shuffle(&x, 2).unwrap_err().to_string();
+    has(e, "pixel_shuffle_forward", "[2, 3, 7, 5]");
+    let e = pixel_shuffle::pixel_shuffle(&x, 0).unwrap_err().to_string();
+    has(e, "pixel_shuffle_forward", "[2, 3, 7, 5]");
+    let x2 = Tensor::zeros(&gpu, &[6, 5]).unwrap();
+    has(
+        upsample::nearest2x(&x2).unwrap_err().to_string(),
+        "nearest2x_forward",
+        "[6, 5]",
+    );
+    has(
+        upsample::bilinear4x(&x2).unwrap_err().to_string(),
+        "bilinear4x_forward",
+        "[6, 5]",
+    );
+    let y = Tensor::zeros(&gpu, &[2, 3, 6, 5]).unwrap();
+    let e = concat::concat(&[&x, &y]).unwrap_err().to_string();
+    assert!(
+        e.contains("concat") && e.contains("[2, 3, 7, 5]") && e.contains("[2, 3, 6, 5]"),
+        "{e}"
+    );
+    assert!(concat::concat(&[])
+        .unwrap_err()
+        .to_string()
+        .contains("concat"));
+    let e = concat::split(&x, &[2, 2]).unwrap_err().to_string();
+    has(e, "split", "[2, 3, 7, 5]");
+    let e = concat::split(&x, &[3, 0]).unwrap_err().to_string();
+    has(e, "split", "[3, 0]");
+    let e = pad::reflect_pad(&x, 7, 0).unwrap_err().to_string();
+    has(e, "reflect_pad_forward", "[2, 3, 7, 5]");
+    let e = pad::reflect_pad(&x, 0, 5).unwrap_err().to_string();
+    has(e, "reflect_pad_forward", "[2, 3, 7, 5]");
+    let e = pad::crop(&x, 8, 5).unwrap_err().to_string();
+    has(e, "crop_forward", "[2, 3, 7, 5]");
+    let e = pad::crop(&x, 0, 5).unwrap_err().to_string();
+    has(e, "crop_forward", "[2, 3, 7, 5]");
+}
+
+#[test]
+fn row_kernels_fold_grids_past_the_workgroup_limit() {
+    // More than 65535 blocks of 4 rows: the grid folds them into z.
+    let gpu = gpu();
+    let (ca, cb) = (270_000, 20_000);
+    let a: Vec<f32> = (0..ca * 2).map(|i| i as f32).collect();
+    let b: Vec<f32> = (0..cb * 2).map(|i| -(i as f32)).collect();
+    let ta = Tensor::from_slice(&gpu, &[1, ca, 1, 2], &a).unwrap();
+    let tb = Tensor::from_slice(&gpu, &[1, cb, 1, 2], &b).unwrap();
+    let cat = concat::concat(&[&ta, &tb]).unwrap();
+    let got = cat.to_vec().unwrap();
+    assert_eq!(&got[..ca * 2], &a[..]);
+    assert_eq!(&got[ca * 2..], &b[..]);
+    let parts = concat::split(&cat, &[ca, cb]).unwrap();
+    assert_eq!(parts[1].to_vec().unwrap(), b);
+    let up = upsample::nearest2x(&cat).unwrap().to_vec().unwrap();
+    let last = ca + cb - 1;
+    assert_eq!(up[8 * last + 1], got[2 * last]);
+    assert_eq!(up[8 * last + 7], got[2 * last + 1]);
+}
