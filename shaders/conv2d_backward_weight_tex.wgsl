@@ -1,12 +1,14 @@
-// Weight gradient on padded NHWC textures, deterministic (no atomics): each lane of a
-// workgroup accumulates, over its own pixels (columns lane, lane + 8, ... of the rows of one
-// slab), an 8 (output channels) x 4 (input channels) block of dw at one tap, and writes it to
-// its own row of `partial` [slabs * 8, cout * cin * k * k]; conv2d_reduce.wgsl sums the rows
-// in index order. Per pixel: 3 texel fetches feed 32 multiply-adds.
+// Weight gradient on padded NHWC textures, deterministic (no atomics). One workgroup = one
+// subgroup of 8 lanes; lane l owns input channels 4(8g + l)..+3 and accumulates an
+// 8 (output channels) x 4 (input channels) block of dw at one tap over the pixels of one
+// slab of rows. Per 4 pixels each lane fetches one dout texel (pixel l/2, channels half
+// l%2) and the lanes share them with subgroupBroadcast; each lane fetches its own input
+// texel per pixel: 1 fetch + 2 broadcasts per 32 multiply-adds. The block goes to row `slab`
+// of `partial` [slabs, cout * cin * k * k]; conv2d_reduce.wgsl sums the rows in index order.
 struct Params {
     h: u32, cout: u32, cin: u32, c4: u32,
     d4: u32, k: u32, pad: u32, rows: u32,
-    slabs: u32, e: u32, wpad: u32, pad_: u32,
+    slabs: u32, e: u32, wpad: u32, q8: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> partial: array<f32>;
@@ -16,16 +18,17 @@ struct Params {
 @compute @workgroup_size(8, 1, 1)
 fn conv2d_backward_weight_tex(
     @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    let lane = lid.x;
     let slab = wid.x;
     let kk = p.k * p.k;
-    let q = wid.y / kk;
-    let tap = wid.y % kk;
+    let g = wid.y % p.q8;
+    let tap = wid.y / p.q8;
     let ky = tap / p.k;
     let kx = tap % p.k;
     let cg = wid.z;
+    let q = g * 8u + lane;
+    let ql = min(q, p.c4 - 1u);
     var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0);
     var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
     var a4 = vec4<f32>(0.0); var a5 = vec4<f32>(0.0);
@@ -35,23 +38,65 @@ fn conv2d_backward_weight_tex(
     for (var r = r0; r < r1; r++) {
         let n = r / p.h;
         let y = r % p.h;
-        let lx = n * p.c4 + q;
-        let ld = n * p.d4 + 2u * cg;
-        for (var x = lane; x < p.wpad; x += 8u) {
-            let d0 = textureLoad(dt, vec2<u32>(x + p.pad, y + p.pad), ld, 0);
-            let d1 = textureLoad(dt, vec2<u32>(x + p.pad, y + p.pad), ld + 1u, 0);
-            let v = textureLoad(xt, vec2<u32>(x + kx, y + ky), lx, 0);
-            a0 = fma(vec4<f32>(d0.x), v, a0);
-            a1 = fma(vec4<f32>(d0.y), v, a1);
-            a2 = fma(vec4<f32>(d0.z), v, a2);
-            a3 = fma(vec4<f32>(d0.w), v, a3);
-            a4 = fma(vec4<f32>(d1.x), v, a4);
-            a5 = fma(vec4<f32>(d1.y), v, a5);
-            a6 = fma(vec4<f32>(d1.z), v, a6);
-            a7 = fma(vec4<f32>(d1.w), v, a7);
+        let lx = n * p.c4 + ql;
+        let ld = n * p.d4 + 2u * cg + (lane & 1u);
+        for (var x = 0u; x < p.wpad; x += 4u) {
+            let dv = textureLoad(dt, vec2<u32>(x + (lane >> 1u) + p.pad, y + p.pad), ld, 0);
+            {
+                let d0 = subgroupBroadcast(dv, 0u);
+                let d1 = subgroupBroadcast(dv, 1u);
+                let v = textureLoad(xt, vec2<u32>(x + 0u + kx, y + ky), lx, 0);
+                a0 = fma(vec4<f32>(d0.x), v, a0);
+                a1 = fma(vec4<f32>(d0.y), v, a1);
+                a2 = fma(vec4<f32>(d0.z), v, a2);
+                a3 = fma(vec4<f32>(d0.w), v, a3);
+                a4 = fma(vec4<f32>(d1.x), v, a4);
+                a5 = fma(vec4<f32>(d1.y), v, a5);
+                a6 = fma(vec4<f32>(d1.z), v, a6);
+                a7 = fma(vec4<f32>(d1.w), v, a7);
+            }
+            {
+                let d0 = subgroupBroadcast(dv, 2u);
+                let d1 = subgroupBroadcast(dv, 3u);
+                let v = textureLoad(xt, vec2<u32>(x + 1u + kx, y + ky), lx, 0);
+                a0 = fma(vec4<f32>(d0.x), v, a0);
+                a1 = fma(vec4<f32>(d0.y), v, a1);
+                a2 = fma(vec4<f32>(d0.z), v, a2);
+                a3 = fma(vec4<f32>(d0.w), v, a3);
+                a4 = fma(vec4<f32>(d1.x), v, a4);
+                a5 = fma(vec4<f32>(d1.y), v, a5);
+                a6 = fma(vec4<f32>(d1.z), v, a6);
+                a7 = fma(vec4<f32>(d1.w), v, a7);
+            }
+            {
+                let d0 = subgroupBroadcast(dv, 4u);
+                let d1 = subgroupBroadcast(dv, 5u);
+                let v = textureLoad(xt, vec2<u32>(x + 2u + kx, y + ky), lx, 0);
+                a0 = fma(vec4<f32>(d0.x), v, a0);
+                a1 = fma(vec4<f32>(d0.y), v, a1);
+                a2 = fma(vec4<f32>(d0.z), v, a2);
+                a3 = fma(vec4<f32>(d0.w), v, a3);
+                a4 = fma(vec4<f32>(d1.x), v, a4);
+                a5 = fma(vec4<f32>(d1.y), v, a5);
+                a6 = fma(vec4<f32>(d1.z), v, a6);
+                a7 = fma(vec4<f32>(d1.w), v, a7);
+            }
+            {
+                let d0 = subgroupBroadcast(dv, 6u);
+                let d1 = subgroupBroadcast(dv, 7u);
+                let v = textureLoad(xt, vec2<u32>(x + 3u + kx, y + ky), lx, 0);
+                a0 = fma(vec4<f32>(d0.x), v, a0);
+                a1 = fma(vec4<f32>(d0.y), v, a1);
+                a2 = fma(vec4<f32>(d0.z), v, a2);
+                a3 = fma(vec4<f32>(d0.w), v, a3);
+                a4 = fma(vec4<f32>(d1.x), v, a4);
+                a5 = fma(vec4<f32>(d1.y), v, a5);
+                a6 = fma(vec4<f32>(d1.z), v, a6);
+                a7 = fma(vec4<f32>(d1.w), v, a7);
+            }
         }
     }
-    let base = (slab * 8u + lane) * p.e;
+    let base = slab * p.e;
     var acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
     for (var j = 0u; j < 8u; j++) {
         let co = cg * 8u + j;

@@ -11,7 +11,7 @@
 //! - `Buffer`: register-blocked kernels on the NCHW buffers (8 output channels x 4 pixels).
 //!
 //! The input gradient is the forward kernel on dout with transposed, 180-degree-rotated
-//! weights. The weight gradient is deterministic: per-lane partial sums over pixel slabs
+//! weights. The weight gradient is deterministic: partial sums over pixel-row slabs
 //! (shaders/conv2d_backward_weight_*.wgsl), then a fixed-order sum (conv2d_reduce.wgsl).
 //! Tensors whose bindings or textures exceed the adapter's limits are processed in batch
 //! chunks (storage ranges bound at aligned offsets, textures sized per chunk).
@@ -493,7 +493,7 @@ fn backward_dims(op: &str, dout: &Tensor, ws: &[usize]) -> Result<ConvDims> {
 fn launch_weight_grad(
     op: &str,
     partial: &Tensor,
-    slabs: usize,
+    partial_rows: usize,
     dw: &Tensor,
     first: bool,
     launch: impl FnOnce() -> Result<()>,
@@ -506,23 +506,29 @@ fn launch_weight_grad(
         shader: &shaders::CONV2D_REDUCE,
         entry: "conv2d_reduce",
         overrides: &[],
-        params: &[u(e), u(slabs * 8), !first as u32],
+        params: &[u(e), u(partial_rows), !first as u32],
         binds: &[dw.bind(), partial.bind()],
         workgroups: grid_for(dw.gpu(), e, 256),
     })
 }
 
 /// Pixel-row slabs of the weight gradient: enough workgroups to keep every core busy, few
-/// enough partial rows to fit one binding.
-fn slabs_for(gpu: &Gpu, op: &str, d: &ConvDims, rows: usize) -> Result<usize> {
-    let groups = d.c4() * d.k * d.k * d.cout.div_ceil(8);
+/// enough partial rows (`per_slab` rows of dw each) to fit one binding.
+fn slabs_for(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    rows: usize,
+    groups: usize,
+    per_slab: usize,
+) -> Result<usize> {
     let e = d.cout * d.cin * d.k * d.k;
-    let max = (gpu.limits().max_storage_buffer_binding_size as usize / 4) / (8 * e);
+    let max = (gpu.limits().max_storage_buffer_binding_size as usize / 4) / (per_slab * e);
     if max == 0 {
         return Err(limit_err(
             op,
             d,
-            format!("8 partial sums of dw ({e} values) exceed one storage binding"),
+            format!("{per_slab} partial sums of dw ({e} values) exceed one storage binding"),
         ));
     }
     Ok(256usize.div_ceil(groups).clamp(1, rows).min(max))
@@ -575,13 +581,21 @@ fn backward(
     } else {
         None
     };
+    // Texture variant: one partial row per slab (lanes own input channels); buffer variant:
+    // one per lane (lanes own pixels).
+    let q8 = d.c4().div_ceil(8);
+    let (groups, per_slab) = if tex {
+        (cout8 * q8 * kk, 1)
+    } else {
+        (cout8 * d.c4() * kk, 8)
+    };
     let slabs = if need[1] {
-        slabs_for(gpu, op, d, nb * d.h)?
+        slabs_for(gpu, op, d, nb * d.h, groups, per_slab)?
     } else {
         0
     };
     let partial = match &dw {
-        Some(_) => Some(Tensor::empty(gpu, op, &[slabs * 8 * e])?),
+        Some(_) => Some(Tensor::empty(gpu, op, &[slabs * per_slab * e])?),
         None => None,
     };
     // Weights of the input gradient, prepared once.
@@ -623,7 +637,6 @@ fn backward(
         if let (Some(dw), Some(partial), Some(x)) = (&dw, &partial, x) {
             let rows = nbi * d.h;
             let pb = partial.bind();
-            let grid = [u(slabs), u(d.c4() * kk), u(cout8)];
             if let Some(dt) = &dt {
                 let xt = pack_input(op, x, d, d.cin, d.c4(), ch)?;
                 let params = [
@@ -638,7 +651,7 @@ fn backward(
                     u(slabs),
                     u(e),
                     u(d.w.next_multiple_of(8)),
-                    0,
+                    u(q8),
                 ];
                 launch_weight_grad(op, partial, slabs, dw, i == 0, || {
                     gpu.launch(Launch {
@@ -649,7 +662,7 @@ fn backward(
                         overrides: &[],
                         params: &params,
                         binds: &[pb, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
-                        workgroups: grid,
+                        workgroups: [u(slabs), u(q8 * kk), u(cout8)],
                     })
                 })?;
             } else {
@@ -669,7 +682,7 @@ fn backward(
                     doff,
                     0,
                 ];
-                launch_weight_grad(op, partial, slabs, dw, i == 0, || {
+                launch_weight_grad(op, partial, slabs * 8, dw, i == 0, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[x.shape(), dout.shape()],
@@ -678,7 +691,7 @@ fn backward(
                         overrides: &[],
                         params: &params,
                         binds: &[pb, xb, db_],
-                        workgroups: grid,
+                        workgroups: [u(slabs), u(d.c4() * kk), u(cout8)],
                     })
                 })?;
             }
