@@ -25,6 +25,11 @@ fn store(n: u32, co: u32, oy: u32, ox: u32, a: vec4<f32>) {
     }
 }
 
+// a + (dot(v, row r's 4 channels)) for the 4 rows r, as 4 fused multiply-adds.
+fn mac(a: vec4<f32>, v: vec4<f32>, c: mat4x4<f32>) -> vec4<f32> {
+    return fma(vec4<f32>(v.w), c[3], fma(vec4<f32>(v.z), c[2], fma(vec4<f32>(v.y), c[1], fma(vec4<f32>(v.x), c[0], a))));
+}
+
 @compute @workgroup_size(8, 1, 1)
 fn conv2d_forward_tex(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -42,26 +47,29 @@ fn conv2d_forward_tex(
     var a6 = vec4<f32>(0.0); var a7 = vec4<f32>(0.0);
     for (var q = 0u; q < p.c4; q++) {
         let layer = n * p.c4 + q;
-        for (var ky = 0u; ky < p.k; ky++) {
-            for (var kx = 0u; kx < p.k; kx++) {
+        for (var kx = 0u; kx < p.k; kx++) {
+            let x = ox + kx;
+            // A window of 4 input rows slides down by one row per ky: k + 3 fetches per kx.
+            var r0 = vec4<f32>(0.0);
+            var r1 = textureLoad(xt, vec2<u32>(x, oy), layer, 0);
+            var r2 = textureLoad(xt, vec2<u32>(x, oy + 1u), layer, 0);
+            var r3 = textureLoad(xt, vec2<u32>(x, oy + 2u), layer, 0);
+            for (var ky = 0u; ky < p.k; ky++) {
+                r0 = r1;
+                r1 = r2;
+                r2 = r3;
+                r3 = textureLoad(xt, vec2<u32>(x, oy + ky + 3u), layer, 0);
                 let wl = textureLoad(wt, vec2<u32>(co0 + lane, q * kk + ky * p.k + kx), 0);
-                let x = ox + kx;
-                let y = oy + ky;
-                let m = mat4x4<f32>(
-                    textureLoad(xt, vec2<u32>(x, y), layer, 0),
-                    textureLoad(xt, vec2<u32>(x, y + 1u), layer, 0),
-                    textureLoad(xt, vec2<u32>(x, y + 2u), layer, 0),
-                    textureLoad(xt, vec2<u32>(x, y + 3u), layer, 0),
-                );
-                // v * m = (dot(v, row 0 input), ..., dot(v, row 3 input))
-                a0 += subgroupBroadcast(wl, 0u) * m;
-                a1 += subgroupBroadcast(wl, 1u) * m;
-                a2 += subgroupBroadcast(wl, 2u) * m;
-                a3 += subgroupBroadcast(wl, 3u) * m;
-                a4 += subgroupBroadcast(wl, 4u) * m;
-                a5 += subgroupBroadcast(wl, 5u) * m;
-                a6 += subgroupBroadcast(wl, 6u) * m;
-                a7 += subgroupBroadcast(wl, 7u) * m;
+                // Rows of the block as columns: c[i] = channel i of the 4 input rows.
+                let c = transpose(mat4x4<f32>(r0, r1, r2, r3));
+                a0 = mac(a0, subgroupBroadcast(wl, 0u), c);
+                a1 = mac(a1, subgroupBroadcast(wl, 1u), c);
+                a2 = mac(a2, subgroupBroadcast(wl, 2u), c);
+                a3 = mac(a3, subgroupBroadcast(wl, 3u), c);
+                a4 = mac(a4, subgroupBroadcast(wl, 4u), c);
+                a5 = mac(a5, subgroupBroadcast(wl, 5u), c);
+                a6 = mac(a6, subgroupBroadcast(wl, 6u), c);
+                a7 = mac(a7, subgroupBroadcast(wl, 7u), c);
             }
         }
     }
