@@ -2,15 +2,11 @@ mod common;
 use common::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sralign::ops::conv2d::{self, reference, ConvImpl};
 use sralign::gpu::GpuOptions;
+use sralign::ops::conv2d::{self, reference, ConvImpl};
 use sralign::{autograd, Gpu, Tensor};
 
 const IMPLS: [ConvImpl; 2] = [ConvImpl::Texture, ConvImpl::Buffer];
-
-fn d4(s: &[usize]) -> [usize; 4] {
-    [s[0], s[1], s[2], s[3]]
-}
 
 /// check_op of conv2d (x [n, cin, h, w], w [cout, cin, k, k], optional bias) on both variants.
 fn check_conv(x: [usize; 4], cout: usize, k: usize, bias: bool) {
@@ -212,7 +208,15 @@ fn bad_input_gives_typed_errors() {
     assert!(e.to_string().contains("zero-sized"), "{e}");
 
     let dout = Tensor::zeros(&gpu, &[1, 6, 8, 8]).unwrap();
-    let e = conv2d::conv2d_backward_input(&dout, &w).unwrap_err().to_string();
-    assert!(e.contains("conv2d_backward_input") && e.contains("[1, 6, 8, 8]"), "{e}");
-    assert!(gpu.sync().is_ok(), "no device error after rejected launches");
+    let e = conv2d::conv2d_backward_input(&dout, &w)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("conv2d_backward_input") && e.contains("[1, 6, 8, 8]"),
+        "{e}"
+    );
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after rejected launches"
+    );
 }

@@ -64,10 +64,14 @@ fn shape_cases(
             "weight" => case(format!("{label} grad-weight"), f, &mut || {
                 conv2d::conv2d_backward_weight(&xt, &dt, k).map(drop)
             })?,
-            "backward" => case(format!("{label} grad-input + grad-weight"), 2.0 * f, &mut || {
-                conv2d::conv2d_backward_input(&dt, &wt)?;
-                conv2d::conv2d_backward_weight(&xt, &dt, k).map(drop)
-            })?,
+            "backward" => case(
+                format!("{label} grad-input + grad-weight"),
+                2.0 * f,
+                &mut || {
+                    conv2d::conv2d_backward_input(&dt, &wt)?;
+                    conv2d::conv2d_backward_weight(&xt, &dt, k).map(drop)
+                },
+            )?,
             "all" => case(format!("{label} fwd+bwd (tape)"), 3.0 * f, &mut || {
                 let x = xt.detach();
                 let w = wt.detach();

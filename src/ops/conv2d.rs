@@ -76,12 +76,7 @@ impl ConvDims {
 }
 
 /// Check the shapes of a convolution (plain slices, so layers can infer shapes too).
-pub fn conv2d_dims(
-    op: &str,
-    x: &[usize],
-    w: &[usize],
-    b: Option<&[usize]>,
-) -> Result<ConvDims> {
+pub fn conv2d_dims(op: &str, x: &[usize], w: &[usize], b: Option<&[usize]>) -> Result<ConvDims> {
     let mut shapes: Vec<&[usize]> = vec![x, w];
     if let Some(b) = b {
         shapes.push(b);
@@ -150,7 +145,7 @@ fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
         && th <= max
         && d.cout.max(d.cin).next_multiple_of(8) <= max
         && d.c4().max(d.d4()) * kk <= max
-        && d.d4() <= l.max_texture_array_layers as usize;
+        && d.c4().max(d.d4()) <= l.max_texture_array_layers as usize;
     (!fits).then(|| format!("textures of {tw}x{th} (or weights) exceed the limit {max}"))
 }
 
@@ -235,16 +230,7 @@ fn pack_input(
     let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(nb * c4), TEX, true)?;
     let per = c * d.hw();
     let (b, off) = span(t, n0 * per, nb * per);
-    let params = [
-        u(c),
-        u(d.h),
-        u(d.w),
-        u(c4),
-        u(d.pad()),
-        u(tw),
-        u(th),
-        off,
-    ];
+    let params = [u(c), u(d.h), u(d.w), u(c4), u(d.pad()), u(tw), u(th), off];
     gpu.launch(Launch {
         op,
         shapes: &[t.shape()],
@@ -364,7 +350,12 @@ fn launch_buf(
         entry: "conv2d_forward_buf",
         overrides: &[],
         params: &params,
-        binds: &[ob, xb, wb.bind(), bias.map_or(wb.bind_range(0, 1), |b| b.bind())],
+        binds: &[
+            ob,
+            xb,
+            wb.bind(),
+            bias.map_or(wb.bind_range(0, 1), |b| b.bind()),
+        ],
         workgroups: [
             u(d.w.div_ceil(4).div_ceil(8)),
             u(d.h.div_ceil(8)),
@@ -730,15 +721,7 @@ pub fn conv2d_with(x: &Tensor, w: &Tensor, b: Option<&Tensor>, imp: ConvImpl) ->
     let nin = inputs.len();
     autograd::record("conv2d", &inputs, &out, move |dout, needs| {
         let want = [needs[0], needs[1], nin > 2 && needs[2]];
-        let (dx, dw, db) = backward(
-            "conv2d_backward",
-            &d,
-            dout,
-            Some(&sx),
-            Some(&sw),
-            want,
-            imp,
-        )?;
+        let (dx, dw, db) = backward("conv2d_backward", &d, dout, Some(&sx), Some(&sw), want, imp)?;
         let mut g = vec![dx, dw];
         if nin > 2 {
             g.push(db);
