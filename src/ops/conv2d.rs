@@ -575,8 +575,9 @@ fn backward(
     // Texture variant: one partial row per slab (lanes own input channels); buffer variant:
     // one per lane (lanes own pixels).
     let q8 = d.c4().div_ceil(8);
+    let cout16 = d.cout.div_ceil(16);
     let (groups, per_slab) = if tex {
-        (cout8 * q8 * kk, 1)
+        (cout16 * q8 * kk, 1)
     } else {
         (cout8 * d.c4() * kk, 8)
     };
@@ -653,7 +654,7 @@ fn backward(
                         overrides: &[],
                         params: &params,
                         binds: &[pb, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
-                        workgroups: [u(slabs), u(q8 * kk), u(cout8)],
+                        workgroups: [u(slabs), u(q8 * kk), u(cout16)],
                     })
                 })?;
             } else {
