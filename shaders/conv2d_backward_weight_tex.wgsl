@@ -51,7 +51,7 @@ fn conv2d_backward_weight_tex(
         let n = r / p.h;
         let y = r % p.h;
         let lx = n * p.c4 + ql;
-        // dout layers past the last channel group (cout % 16 <= 8) are clamped: their
+        // dout layers past the last one (cout not a multiple of 16) are clamped: their
         // products land in accumulators of channels >= cout, which are never written.
         let ld = n * p.d4 + min(4u * cg + (lane & 3u), p.d4 - 1u);
         for (var x = 0u; x < p.wpad; x += 2u) {

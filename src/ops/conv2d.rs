@@ -13,8 +13,9 @@
 //! The input gradient is the forward kernel on dout with transposed, 180-degree-rotated
 //! weights. The weight gradient is deterministic: partial sums over pixel-row slabs
 //! (shaders/conv2d_backward_weight_*.wgsl), then a fixed-order sum (conv2d_reduce.wgsl).
-//! Tensors whose bindings or textures exceed the adapter's limits are processed in batch
-//! chunks (storage ranges bound at aligned offsets, textures sized per chunk).
+//! Tensors whose bindings or texture layers exceed the adapter's limits are processed in batch
+//! chunks (storage ranges bound at aligned offsets, textures sized per chunk). Images wider or
+//! taller than the texture limit are not split: `Auto` runs them on the buffer variant.
 
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, Error, Result};
@@ -61,10 +62,9 @@ impl ConvDims {
     fn c4(&self) -> usize {
         self.cin.div_ceil(4)
     }
-    /// Texel layers per batch item of the dout texture: whole groups of 8 channels, since the
-    /// weight-gradient kernel reads 8 output channels (two texels) at a time.
+    /// Texel layers per batch item of the dout texture (4 channels each).
     fn d4(&self) -> usize {
-        self.cout.div_ceil(8) * 2
+        self.cout.div_ceil(4)
     }
     /// Padded texture size: tile multiples (8 columns, 4 rows) plus the halo on each side.
     fn tex_size(&self) -> (usize, usize) {
