@@ -299,6 +299,20 @@ impl Gpu {
         layers: u32,
         format: wgpu::TextureFormat,
     ) -> Result<PooledTexture> {
+        self.alloc_texture_view(op, width, height, layers, format, layers > 1)
+    }
+
+    /// Like `alloc_texture`, with the view's dimension chosen explicitly: `array` gives a
+    /// `texture_2d_array` view even for one layer (kernels whose layer count varies by shape).
+    pub fn alloc_texture_view(
+        &self,
+        op: &str,
+        width: u32,
+        height: u32,
+        layers: u32,
+        format: wgpu::TextureFormat,
+        array: bool,
+    ) -> Result<PooledTexture> {
         let l = &self.0.limits;
         if width == 0 || height == 0 || layers == 0 {
             return Err(Error::Unsupported {
@@ -323,7 +337,7 @@ impl Gpu {
             &self.0.textures,
             &self.0.device,
             (width, height, layers, format),
-            layers > 1,
+            array || layers > 1,
         ))
     }
 

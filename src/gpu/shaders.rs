@@ -44,6 +44,21 @@ shader!(OPTIM_EMA, "optim_ema.wgsl");
 // (section boundary: keep two lines between sections so parallel edits merge cleanly)
 
 // -- conv2d --
+shader!(CONV2D_PACK_INPUT, "conv2d_pack_input.wgsl");
+shader!(CONV2D_PACK_WEIGHT, "conv2d_pack_weight.wgsl");
+shader!(CONV2D_FORWARD_TEX, "conv2d_forward_tex.wgsl");
+shader!(CONV2D_FORWARD_BUF, "conv2d_forward_buf.wgsl");
+shader!(CONV2D_FLIP_WEIGHT, "conv2d_flip_weight.wgsl");
+shader!(
+    CONV2D_BACKWARD_WEIGHT_TEX,
+    "conv2d_backward_weight_tex.wgsl"
+);
+shader!(
+    CONV2D_BACKWARD_WEIGHT_BUF,
+    "conv2d_backward_weight_buf.wgsl"
+);
+shader!(CONV2D_REDUCE, "conv2d_reduce.wgsl");
+shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 
 // (section boundary)
 

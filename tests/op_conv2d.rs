@@ -1,0 +1,222 @@
+mod common;
+use common::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sralign::gpu::GpuOptions;
+use sralign::ops::conv2d::{self, reference, ConvImpl};
+use sralign::{autograd, Gpu, Tensor};
+
+const IMPLS: [ConvImpl; 2] = [ConvImpl::Texture, ConvImpl::Buffer];
+
+/// check_op of conv2d (x [n, cin, h, w], w [cout, cin, k, k], optional bias) on both variants.
+fn check_conv(x: [usize; 4], cout: usize, k: usize, bias: bool) {
+    let ws = [cout, x[1], k, k];
+    let mut inputs = vec![input(&x), input(&ws)];
+    if bias {
+        inputs.push(input(&[cout]));
+    }
+    for imp in IMPLS {
+        let name = format!("conv2d {x:?} -> {cout} k{k} bias {bias} {imp:?}");
+        check_op(
+            &name,
+            &inputs,
+            F32_KERNEL,
+            |t| conv2d::conv2d_with(&t[0], &t[1], t.get(2), imp),
+            |v| reference::forward(&v[0], x, &v[1], ws, v.get(2).map(|b| &b[..])),
+        );
+    }
+}
+
+#[test]
+fn conv3x3_with_bias() {
+    check_conv([2, 3, 7, 5], 5, 3, true);
+}
+
+#[test]
+fn conv1x1_without_bias() {
+    check_conv([1, 8, 9, 11], 6, 1, false);
+}
+
+#[test]
+fn conv5x5_with_bias() {
+    check_conv([1, 5, 6, 9], 3, 5, true);
+}
+
+#[test]
+fn conv3x3_without_bias_more_channels() {
+    check_conv([1, 8, 9, 11], 6, 3, false);
+}
+
+fn host(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+}
+
+fn assert_close(what: &str, got: &[f32], want: &[f64]) {
+    let (atol, rtol) = F32_KERNEL.fwd;
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            ((*g as f64) - w).abs() <= atol + rtol * w.abs(),
+            "{what}[{i}]: got {g}, want {w}"
+        );
+    }
+}
+
+fn to64(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|x| *x as f64).collect()
+}
+
+/// Forward and the three backward launchers on `gpu`, against the references.
+fn check_launchers(gpu: &Gpu, x: [usize; 4], cout: usize, k: usize, imp: ConvImpl) {
+    let ws = [cout, x[1], k, k];
+    let ds = [x[0], cout, x[2], x[3]];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_of("launchers"));
+    let (xh, wh, bh) = (
+        host(&mut rng, x.iter().product()),
+        host(&mut rng, ws.iter().product()),
+        host(&mut rng, cout),
+    );
+    let dh = host(&mut rng, ds.iter().product());
+    let xt = Tensor::from_slice(gpu, &x, &xh).unwrap();
+    let wt = Tensor::from_slice(gpu, &ws, &wh).unwrap();
+    let bt = Tensor::from_slice(gpu, &[cout], &bh).unwrap();
+    let dt = Tensor::from_slice(gpu, &ds, &dh).unwrap();
+    let (x64, w64, b64, d64) = (to64(&xh), to64(&wh), to64(&bh), to64(&dh));
+    let tag = format!("{x:?} -> {cout} k{k} {imp:?}");
+    let y = conv2d::conv2d_forward_with(&xt, &wt, Some(&bt), imp).unwrap();
+    assert_close(
+        &format!("forward {tag}"),
+        &y.to_vec().unwrap(),
+        &reference::forward(&x64, x, &w64, ws, Some(&b64)),
+    );
+    let dx = conv2d::conv2d_backward_input_with(&dt, &wt, imp).unwrap();
+    assert_close(
+        &format!("backward_input {tag}"),
+        &dx.to_vec().unwrap(),
+        &reference::backward_input(&d64, &w64, x, ws),
+    );
+    let dw = conv2d::conv2d_backward_weight_with(&xt, &dt, k, imp).unwrap();
+    assert_close(
+        &format!("backward_weight {tag}"),
+        &dw.to_vec().unwrap(),
+        &reference::backward_weight(&x64, &d64, x, ws),
+    );
+    let db = conv2d::conv2d_backward_bias(&dt).unwrap();
+    assert_close(
+        &format!("backward_bias {tag}"),
+        &db.to_vec().unwrap(),
+        &reference::backward_bias(&d64, ds),
+    );
+}
+
+#[test]
+fn launchers_match_references() {
+    let gpu = gpu();
+    for imp in IMPLS {
+        check_launchers(&gpu, [2, 11, 10, 13], 9, 3, imp);
+        // More than 32 input channels: several lane groups in the weight gradient.
+        check_launchers(&gpu, [1, 37, 5, 6], 20, 3, imp);
+    }
+}
+
+/// A binding limit of 2 KiB forces batch chunks (4 + 1 items) whose ranges start at
+/// unaligned element offsets: the path tensors over the 128 MiB binding limit take.
+#[test]
+fn split_launches_under_a_small_binding_limit() {
+    let gpu = Gpu::with_options(GpuOptions {
+        max_storage_binding: Some(2048),
+        ..Default::default()
+    })
+    .unwrap();
+    for imp in IMPLS {
+        check_launchers(&gpu, [5, 2, 7, 5], 3, 3, imp);
+    }
+    // One batch item over the limit is a typed error, not a device error.
+    let x = Tensor::zeros(&gpu, &[1, 16, 8, 8]).unwrap();
+    let w = Tensor::zeros(&gpu, &[4, 16, 3, 3]).unwrap();
+    let e = conv2d::conv2d(&x, &w, None).unwrap_err().to_string();
+    assert!(e.contains("conv2d") && e.contains("16, 8, 8"), "{e}");
+}
+
+#[test]
+fn identical_runs_are_bit_identical() {
+    let gpu = gpu();
+    let x = [2, 12, 13, 11];
+    let ws = [10, 12, 3, 3];
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (xh, wh, bh) = (
+        host(&mut rng, x.iter().product()),
+        host(&mut rng, ws.iter().product()),
+        host(&mut rng, 10),
+    );
+    let run = |imp: ConvImpl| -> Vec<Vec<f32>> {
+        let xt = Tensor::from_slice(&gpu, &x, &xh).unwrap();
+        let wt = Tensor::from_slice(&gpu, &ws, &wh).unwrap();
+        let bt = Tensor::from_slice(&gpu, &[10], &bh).unwrap();
+        for t in [&xt, &wt, &bt] {
+            t.set_requires_grad(true);
+        }
+        let y = conv2d::conv2d_with(&xt, &wt, Some(&bt), imp).unwrap();
+        let g = autograd::backward_with(&y, &y.detach()).unwrap();
+        let mut v = vec![y.to_vec().unwrap()];
+        for t in [&xt, &wt, &bt] {
+            v.push(g.get(t).unwrap().to_vec().unwrap());
+        }
+        v
+    };
+    for imp in IMPLS {
+        let (a, b) = (run(imp), run(imp));
+        for (i, (p, q)) in a.iter().zip(&b).enumerate() {
+            let same = p.iter().zip(q).all(|(s, t)| s.to_bits() == t.to_bits());
+            assert!(same, "{imp:?}: output {i} differs between identical runs");
+        }
+    }
+}
+
+#[test]
+fn bad_input_gives_typed_errors() {
+    let gpu = gpu();
+    let x = Tensor::zeros(&gpu, &[1, 3, 8, 8]).unwrap();
+    for k in [2, 4, 7] {
+        let w = Tensor::zeros(&gpu, &[4, 3, k, k]).unwrap();
+        let e = conv2d::conv2d(&x, &w, None).unwrap_err();
+        assert!(matches!(e, sralign::Error::Unsupported { .. }), "{e:?}");
+        let e = e.to_string();
+        assert!(
+            e.contains("conv2d") && e.contains("[1, 3, 8, 8]") && e.contains(&format!("{k}, {k}]")),
+            "{e}"
+        );
+    }
+    let w = Tensor::zeros(&gpu, &[4, 5, 3, 3]).unwrap();
+    let e = conv2d::conv2d(&x, &w, None).unwrap_err();
+    assert!(matches!(e, sralign::Error::Shape { .. }), "{e:?}");
+    assert!(e.to_string().contains("[4, 5, 3, 3]"), "{e}");
+
+    let x3 = Tensor::zeros(&gpu, &[3, 8, 8]).unwrap();
+    let w = Tensor::zeros(&gpu, &[4, 3, 3, 3]).unwrap();
+    let e = conv2d::conv2d(&x3, &w, None).unwrap_err().to_string();
+    assert!(e.contains("conv2d") && e.contains("[3, 8, 8]"), "{e}");
+
+    let b = Tensor::zeros(&gpu, &[5]).unwrap();
+    let e = conv2d::conv2d(&x, &w, Some(&b)).unwrap_err().to_string();
+    assert!(e.contains("conv2d") && e.contains("[5]"), "{e}");
+
+    // Zero-sized tensors cannot be allocated; the shape check rejects them too.
+    let e = conv2d::conv2d_dims("conv2d", &[0, 3, 8, 8], &[4, 3, 3, 3], None).unwrap_err();
+    assert!(e.to_string().contains("[0, 3, 8, 8]"), "{e}");
+    let e = conv2d::conv2d_dims("conv2d", &[1, 3, 8, 8], &[0, 3, 3, 3], None).unwrap_err();
+    assert!(e.to_string().contains("zero-sized"), "{e}");
+
+    let dout = Tensor::zeros(&gpu, &[1, 6, 8, 8]).unwrap();
+    let e = conv2d::conv2d_backward_input(&dout, &w)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("conv2d_backward_input") && e.contains("[1, 6, 8, 8]"),
+        "{e}"
+    );
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after rejected launches"
+    );
+}
