@@ -9,7 +9,10 @@ pub mod autograd;
 pub mod bench;
 pub mod data;
 pub mod error;
+pub mod eval;
 pub mod gpu;
+pub mod models;
+pub mod nn;
 pub mod ops;
 pub mod tensor;
 

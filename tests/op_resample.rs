@@ -47,6 +47,21 @@ fn bilinear4x_matches_reference_and_gradients() {
 }
 
 #[test]
+fn bilinear_x2_x3_match_reference_and_gradients() {
+    for f in [2, 3] {
+        for s in [SHAPES[0], [1, 2, 1, 3]] {
+            check_op(
+                &format!("bilinear x{f}"),
+                &[input(&s)],
+                STRICT,
+                |t| upsample::bilinear(&t[0], f),
+                |x| upsample::reference::bilinear(&x[0], s, f),
+            );
+        }
+    }
+}
+
+#[test]
 fn bilinear4x_matches_pytorch_values() {
     // F.interpolate(torch.tensor([[[[0., 1.]]]]), scale_factor=4, mode='bilinear'): edge rows
     // and columns clamp, the source coordinate of output o is (o + 0.5) / 4 - 0.5.

@@ -5,6 +5,7 @@
 pub mod attention;
 pub mod conv;
 pub mod misc;
+pub mod models;
 pub mod stats;
 
 use std::time::Instant;

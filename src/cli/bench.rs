@@ -1,12 +1,16 @@
 //! `sralign bench`: the kernel benchmark table for this machine's adapter.
 
 use anyhow::Result;
+use sralign::bench::models::{bench_model, format_models, standard_batch};
 use sralign::bench::{format_table, run_all, BenchOptions};
+use sralign::models::{Arch, ModelConfig};
 use sralign::Gpu;
 
 /// Time every kernel, forward and backward, at the paper's shapes.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  sralign bench\n  sralign bench --quick --filter conv")]
+#[command(
+    after_help = "Examples:\n  sralign bench\n  sralign bench --quick --filter conv\n  sralign bench --models srresnet --tiny\n  sralign bench --models all"
+)]
 pub struct Args {
     /// Smaller shapes, fewer repetitions.
     #[arg(long)]
@@ -20,6 +24,12 @@ pub struct Args {
     /// The adapter's fp32 peak in GFLOP/s, to print the fraction reached.
     #[arg(long)]
     peak_gflops: Option<f64>,
+    /// Benchmark training steps of these models instead of kernels (comma-separated, or all)
+    #[arg(long, value_delimiter = ',')]
+    models: Vec<String>,
+    /// With --models: the tiny configurations (as the demo trains) instead of the standard ones
+    #[arg(long)]
+    tiny: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -34,7 +44,40 @@ pub fn run(a: Args) -> Result<()> {
         iters: a.iters,
         filter: a.filter,
     };
+    if !a.models.is_empty() {
+        return bench_models(&gpu, &a.models, a.tiny, &opts);
+    }
     let rows = run_all(&gpu, &opts)?;
     print!("{}", format_table(&rows, a.peak_gflops));
+    Ok(())
+}
+
+fn bench_models(gpu: &Gpu, names: &[String], tiny: bool, opts: &BenchOptions) -> Result<()> {
+    let archs: Vec<Arch> = if names.iter().any(|n| n == "all") {
+        vec![Arch::SrResNet, Arch::RrdbNet, Arch::Msrn, Arch::SwinIr]
+    } else {
+        names
+            .iter()
+            .map(|n| n.parse::<Arch>().map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?
+    };
+    let mut rows = Vec::new();
+    for arch in archs {
+        let (cfg, label) = if tiny {
+            (ModelConfig::tiny(arch), format!("{} tiny", arch.name()))
+        } else {
+            (ModelConfig::standard(arch), format!("{} x4", arch.name()))
+        };
+        eprintln!("benchmarking {label} ...");
+        rows.push(bench_model(
+            gpu,
+            &label,
+            &cfg,
+            standard_batch(arch),
+            48,
+            opts,
+        )?);
+    }
+    print!("{}", format_models(&rows));
     Ok(())
 }

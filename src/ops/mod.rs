@@ -22,9 +22,9 @@ pub mod matmul;
 pub mod window;
 
 pub mod concat;
-pub mod pad;
 pub mod covariance;
 pub mod dropout;
+pub mod pad;
 pub mod pixel_shuffle;
 pub mod rff;
 pub mod spatial_mean;

@@ -15,7 +15,7 @@ fn launch(
     entry: &'static str,
     src: &Tensor,
     out_shape: &[usize],
-    [nc, h, w]: [usize; 3],
+    [nc, h, w, f]: [usize; 4],
 ) -> Result<Tensor> {
     let gpu = src.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
@@ -25,7 +25,7 @@ fn launch(
         shader,
         entry,
         overrides: &[],
-        params: &[nc as u32, h as u32, w as u32],
+        params: &[nc as u32, h as u32, w as u32, f as u32],
         binds: &[out.bind(), src.bind()],
         // Destination rows over N * C * height, one lane per column.
         workgroups: row_grid(gpu, out_shape[..3].iter().product(), out_shape[3]),
@@ -56,7 +56,7 @@ pub fn nearest2x_forward(x: &Tensor) -> Result<Tensor> {
         "nearest2x_forward",
         x,
         &[n, c, 2 * h, 2 * w],
-        [n * c, h, w],
+        [n * c, h, w, 2],
     )
 }
 
@@ -71,37 +71,61 @@ pub fn nearest2x_backward_x(dout: &Tensor) -> Result<Tensor> {
         "nearest2x_backward",
         dout,
         &[n, c, h, w],
-        [n * c, h, w],
+        [n * c, h, w, 2],
     )
 }
 
-pub fn bilinear4x_forward(x: &Tensor) -> Result<Tensor> {
-    let op = "bilinear4x_forward";
+fn check_factor(op: &str, x: &Tensor, f: usize) -> Result<()> {
+    if !(2..=4).contains(&f) {
+        return Err(crate::error::unsupported(
+            op,
+            format!(
+                "bilinear factor {f} (supported: 2, 3, 4) for {:?}",
+                x.shape()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bilinear upsampling by `f` in {2, 3, 4} (align_corners = false).
+pub fn bilinear_forward(x: &Tensor, f: usize) -> Result<Tensor> {
+    let op = "bilinear_forward";
+    check_factor(op, x, f)?;
     let [n, c, h, w] = x.dims4(op)?;
     let sh = &shaders::UPSAMPLE_BILINEAR;
     launch(
         op,
         sh,
-        "bilinear4x_forward",
+        "bilinear_forward",
         x,
-        &[n, c, 4 * h, 4 * w],
-        [n * c, h, w],
+        &[n, c, f * h, f * w],
+        [n * c, h, w, f],
     )
 }
 
-/// dx[i] = sum over outputs o of weight(o, i) dout[o] (a gather over 8 x 8 outputs).
-pub fn bilinear4x_backward_x(dout: &Tensor) -> Result<Tensor> {
-    let op = "bilinear4x_backward_x";
-    let [n, c, h, w] = small_of(op, dout, 4)?;
+/// dx[i] = sum over outputs o of weight(o, i) dout[o] (a gather over 3f x 3f outputs).
+pub fn bilinear_backward_x(dout: &Tensor, f: usize) -> Result<Tensor> {
+    let op = "bilinear_backward_x";
+    check_factor(op, dout, f)?;
+    let [n, c, h, w] = small_of(op, dout, f)?;
     let sh = &shaders::UPSAMPLE_BILINEAR;
     launch(
         op,
         sh,
-        "bilinear4x_backward",
+        "bilinear_backward",
         dout,
         &[n, c, h, w],
-        [n * c, h, w],
+        [n * c, h, w, f],
     )
+}
+
+pub fn bilinear4x_forward(x: &Tensor) -> Result<Tensor> {
+    bilinear_forward(x, 4)
+}
+
+pub fn bilinear4x_backward_x(dout: &Tensor) -> Result<Tensor> {
+    bilinear_backward_x(dout, 4)
 }
 
 /// Differentiable nearest-neighbour upsampling x2.
@@ -113,13 +137,18 @@ pub fn nearest2x(x: &Tensor) -> Result<Tensor> {
     Ok(out)
 }
 
-/// Differentiable bilinear upsampling x4 (align_corners = false).
-pub fn bilinear4x(x: &Tensor) -> Result<Tensor> {
-    let out = bilinear4x_forward(x)?;
-    autograd::record("bilinear4x", &[x], &out, |dout, _| {
-        Ok(vec![Some(bilinear4x_backward_x(dout)?)])
+/// Differentiable bilinear upsampling by `f` in {2, 3, 4} (align_corners = false).
+pub fn bilinear(x: &Tensor, f: usize) -> Result<Tensor> {
+    let out = bilinear_forward(x, f)?;
+    autograd::record("bilinear", &[x], &out, move |dout, _| {
+        Ok(vec![Some(bilinear_backward_x(dout, f)?)])
     });
     Ok(out)
+}
+
+/// Differentiable bilinear upsampling x4 (MSRResNet's global skip).
+pub fn bilinear4x(x: &Tensor) -> Result<Tensor> {
+    bilinear(x, 4)
 }
 
 /// f64 CPU references (PyTorch's formulas, written independently of the kernels).
@@ -137,23 +166,27 @@ pub mod reference {
         out
     }
 
-    /// PyTorch's upsample_bilinear2d (align_corners = false, scale 1/4): source index
+    /// PyTorch's upsample_bilinear2d (align_corners = false, scale 1/f): source index
     /// max(scale (o + 0.5) - 0.5, 0), neighbour clamped at the last row/column.
-    fn taps(o: usize, size: usize) -> (usize, usize, f64) {
-        let src = (0.25 * (o as f64 + 0.5) - 0.5).max(0.0);
+    fn taps(o: usize, size: usize, f: usize) -> (usize, usize, f64) {
+        let src = ((o as f64 + 0.5) / f as f64 - 0.5).max(0.0);
         let i0 = src as usize;
         let i1 = if i0 < size - 1 { i0 + 1 } else { i0 };
         (i0, i1, src - i0 as f64)
     }
 
-    pub fn bilinear4x(x: &[f64], [n, c, h, w]: [usize; 4]) -> Vec<f64> {
-        let (ho, wo) = (4 * h, 4 * w);
+    pub fn bilinear4x(x: &[f64], shape: [usize; 4]) -> Vec<f64> {
+        bilinear(x, shape, 4)
+    }
+
+    pub fn bilinear(x: &[f64], [n, c, h, w]: [usize; 4], f: usize) -> Vec<f64> {
+        let (ho, wo) = (f * h, f * w);
         let mut out = vec![0.0; n * c * ho * wo];
         for nc in 0..n * c {
             for y in 0..ho {
-                let (y0, y1, ly) = taps(y, h);
+                let (y0, y1, ly) = taps(y, h, f);
                 for xx in 0..wo {
-                    let (x0, x1, lx) = taps(xx, w);
+                    let (x0, x1, lx) = taps(xx, w, f);
                     let at = |yy: usize, xq: usize| x[(nc * h + yy) * w + xq];
                     out[(nc * ho + y) * wo + xx] = (1.0 - ly)
                         * ((1.0 - lx) * at(y0, x0) + lx * at(y0, x1))

@@ -1,0 +1,153 @@
+//! RRDBNet (ESRGAN / Real-ESRGAN generator) as BasicSR's: conv_first, `num_block` RRDBs (three
+//! residual dense blocks of five convs with growth `num_grow_ch`, LReLU 0.2, residual scaling
+//! 0.2), conv_body + skip, two stages of nearest x2 + conv + LReLU, conv_hr + LReLU, conv_last.
+//! The dense convs are initialised by default_init_weights(0.1), the rest as PyTorch does.
+//! Only x4 is built (BasicSR reaches x2/x1 by pixel-unshuffling the input; not provided here).
+//!
+//! Regularised feature: LReLU(conv_hr(.)), the input of conv_last.
+
+use serde::Deserialize;
+
+use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
+use crate::error::Result;
+use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
+use crate::ops::{activation, binary, concat, scale, upsample};
+use crate::tensor::Tensor;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub num_in_ch: usize,
+    pub num_out_ch: usize,
+    pub num_feat: usize,
+    pub num_block: usize,
+    pub num_grow_ch: usize,
+    pub upscale: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            num_in_ch: 3,
+            num_out_ch: 3,
+            num_feat: 64,
+            num_block: 23,
+            num_grow_ch: 32,
+            upscale: 4,
+        }
+    }
+}
+
+struct Rdb {
+    convs: Vec<Conv2d>,
+}
+
+impl Rdb {
+    fn new(b: &Builder, f: usize, g: usize) -> Result<Rdb> {
+        let init = ConvInit::KaimingScaled(0.1);
+        let convs = (0..5)
+            .map(|i| {
+                Conv2d::new(
+                    &b.pp(format!("conv{}", i + 1)),
+                    f + i * g,
+                    if i == 4 { f } else { g },
+                    3,
+                    init,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Rdb { convs })
+    }
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut feats = vec![x.clone()];
+        for (i, c) in self.convs.iter().enumerate() {
+            let inp = if feats.len() == 1 {
+                feats[0].clone()
+            } else {
+                concat::concat(&feats.iter().collect::<Vec<_>>())?
+            };
+            let y = c.forward(&inp)?;
+            if i == 4 {
+                return binary::add(&scale::scale(&y, 0.2)?, x);
+            }
+            feats.push(activation::leaky_relu(&y, 0.2)?);
+        }
+        unreachable!("five convs")
+    }
+}
+
+pub struct RrdbNet {
+    cfg: Config,
+    conv_first: Conv2d,
+    body: Vec<[Rdb; 3]>,
+    conv_body: Conv2d,
+    conv_up1: Conv2d,
+    conv_up2: Conv2d,
+    conv_hr: Conv2d,
+    conv_last: Conv2d,
+    store: ParamStore,
+}
+
+impl RrdbNet {
+    pub fn new(b: &Builder, cfg: &Config) -> Result<RrdbNet> {
+        check_scale("rrdbnet", cfg.upscale, &[4])?;
+        let (f, g) = (cfg.num_feat, cfg.num_grow_ch);
+        let t = ConvInit::Torch;
+        let conv_first = Conv2d::new(&b.pp("conv_first"), cfg.num_in_ch, f, 3, t)?;
+        let body = (0..cfg.num_block)
+            .map(|i| {
+                let bb = b.pp("body").pp(i);
+                Ok([
+                    Rdb::new(&bb.pp("rdb1"), f, g)?,
+                    Rdb::new(&bb.pp("rdb2"), f, g)?,
+                    Rdb::new(&bb.pp("rdb3"), f, g)?,
+                ])
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RrdbNet {
+            cfg: cfg.clone(),
+            conv_first,
+            body,
+            conv_body: Conv2d::new(&b.pp("conv_body"), f, f, 3, t)?,
+            conv_up1: Conv2d::new(&b.pp("conv_up1"), f, f, 3, t)?,
+            conv_up2: Conv2d::new(&b.pp("conv_up2"), f, f, 3, t)?,
+            conv_hr: Conv2d::new(&b.pp("conv_hr"), f, f, 3, t)?,
+            conv_last: Conv2d::new(&b.pp("conv_last"), f, cfg.num_out_ch, 3, t)?,
+            store: b.store(),
+        })
+    }
+}
+
+impl SrModel for RrdbNet {
+    fn arch(&self) -> &'static str {
+        "rrdbnet"
+    }
+    fn scale(&self) -> usize {
+        self.cfg.upscale
+    }
+    fn params(&self) -> ParamStore {
+        self.store.clone()
+    }
+    fn receptive_radius(&self) -> usize {
+        15 * self.cfg.num_block + 2 + 4
+    }
+    fn forward_hooked(&self, x: &Tensor, hook: Option<FeatureHook>) -> Result<SrOutput> {
+        let feat = self.conv_first.forward(x)?;
+        let mut h = feat.clone();
+        for rrdb in &self.body {
+            let mut y = h.clone();
+            for rdb in rrdb {
+                y = rdb.forward(&y)?;
+            }
+            h = binary::add(&scale::scale(&y, 0.2)?, &h)?;
+        }
+        let feat = binary::add(&feat, &self.conv_body.forward(&h)?)?;
+        let up1 =
+            activation::leaky_relu(&self.conv_up1.forward(&upsample::nearest2x(&feat)?)?, 0.2)?;
+        let up2 =
+            activation::leaky_relu(&self.conv_up2.forward(&upsample::nearest2x(&up1)?)?, 0.2)?;
+        let feature = activation::leaky_relu(&self.conv_hr.forward(&up2)?, 0.2)?;
+        let out = self.conv_last.forward(&hooked(&feature, hook)?)?;
+        Ok(SrOutput { out, feature })
+    }
+}
