@@ -50,20 +50,30 @@ fn launch_over_workgroup_limit_is_a_typed_error() {
 }
 
 #[test]
-fn binding_over_the_storage_limit_is_a_typed_error() {
-    let gpu = Gpu::with_options(GpuOptions {
+fn bindings_over_the_storage_limit_are_split_or_refused_with_a_typed_error() {
+    let small = Gpu::with_options(GpuOptions {
         max_storage_binding: Some(4096),
         ..Default::default()
     })
     .unwrap();
-    let a = Tensor::zeros(&gpu, &[2, 1024]).unwrap();
-    let e = ops::binary::add(&a, &a).unwrap_err();
+    let full = gpu();
+    let v: Vec<f32> = (0..2 * 1024 + 3).map(|i| i as f32 * 0.5).collect();
+    // Elementwise ops split their launches into aligned sub-ranges: same bits as one launch.
+    let run = |g: &Gpu| {
+        let a = Tensor::from_slice(g, &[v.len()], &v).unwrap();
+        ops::binary::add(&a, &a).unwrap().to_vec().unwrap()
+    };
+    assert_eq!(run(&small), run(&full));
+    // One conv2d batch item larger than a binding cannot be split: a typed error naming it.
+    let x = Tensor::zeros(&small, &[1, 8, 16, 16]).unwrap();
+    let w = Tensor::zeros(&small, &[8, 8, 3, 3]).unwrap();
+    let e = ops::conv2d::conv2d(&x, &w, None).unwrap_err();
     assert!(matches!(e, Error::Limit { .. }), "{e:?}");
     assert!(
-        e.to_string().contains("add_forward") && e.to_string().contains("[2, 1024]"),
+        e.to_string().contains("conv2d") && e.to_string().contains("[1, 8, 16, 16]"),
         "{e}"
     );
-    gpu.sync().unwrap();
+    small.sync().unwrap();
 }
 
 #[test]

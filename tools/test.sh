@@ -7,4 +7,4 @@ bash tools/setup.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cargo build --release --bins
 ./target/release/sralign info
-cargo test --release -- --test-threads="${SRALIGN_TEST_THREADS:-2}"
+cargo test --release --no-fail-fast -- --test-threads="${SRALIGN_TEST_THREADS:-2}"
