@@ -301,3 +301,40 @@ fn bad_inputs_give_clear_errors() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn bundled_configs_parse_and_build() {
+    let gpu = gpu();
+    for entry in std::fs::read_dir("tools/configs").unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let ty = text
+            .lines()
+            .find_map(|l| l.strip_prefix("type = "))
+            .unwrap()
+            .trim_matches('"')
+            .to_string();
+        let arch: Arch = ty.parse().unwrap();
+        let cfg = models::load_config(arch, Some(&path))
+            .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        let m = models::build(&gpu, &cfg, 0).unwrap();
+        assert!(m.params().count() > 0);
+    }
+    // Unknown keys and a type that contradicts --arch are errors.
+    let dir = std::env::temp_dir().join(format!("sralign-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[network_g]\nnum_feat = 8\nnum_blocks = 2\n").unwrap();
+    let e = format!(
+        "{:#}",
+        models::load_config(Arch::SrResNet, Some(&bad)).unwrap_err()
+    );
+    assert!(e.contains("num_blocks"), "{e}");
+    std::fs::write(&bad, "[network_g]\ntype = \"msrn\"\n").unwrap();
+    let e = format!(
+        "{:#}",
+        models::load_config(Arch::SrResNet, Some(&bad)).unwrap_err()
+    );
+    assert!(e.contains("does not match --arch srresnet"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

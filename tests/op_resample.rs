@@ -190,7 +190,7 @@ fn resampling_rejects_bad_input() {
     );
     has(
         upsample::bilinear4x(&x2).unwrap_err().to_string(),
-        "bilinear4x_forward",
+        "bilinear_forward",
         "[6, 5]",
     );
     let y = Tensor::zeros(&gpu, &[2, 3, 6, 5]).unwrap();

@@ -7,8 +7,6 @@ use sralign::models::{self, Arch};
 use sralign::nn::weights;
 use sralign::Gpu;
 
-use super::model_config;
-
 /// Write freshly initialised weights (BasicSR parameter names and layouts).
 #[derive(clap::Args)]
 #[command(
@@ -31,7 +29,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let gpu = Gpu::new()?;
-    let cfg = model_config(a.arch, a.config.as_deref())?;
+    let cfg = models::load_config(a.arch, a.config.as_deref())?;
     let model = models::build(&gpu, &cfg, a.seed)?;
     weights::save(&a.out, &model.params(), None, model.arch())
         .with_context(|| format!("writing {}", a.out.display()))?;

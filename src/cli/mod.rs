@@ -52,37 +52,3 @@ pub fn main() -> i32 {
         }
     }
 }
-
-/// The model configuration: the architecture's standard x4 one, or a TOML file's
-/// `[network_g]` table (BasicSR-style keys; unknown keys are errors).
-pub fn model_config(
-    arch: sralign::models::Arch,
-    path: Option<&std::path::Path>,
-) -> anyhow::Result<sralign::models::ModelConfig> {
-    use anyhow::{bail, Context};
-    let Some(path) = path else {
-        return Ok(sralign::models::ModelConfig::standard(arch));
-    };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut doc: toml::Table =
-        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    let Some(toml::Value::Table(mut net)) = doc.remove("network_g") else {
-        bail!("{}: no [network_g] table", path.display());
-    };
-    let ty = net
-        .entry("type")
-        .or_insert_with(|| toml::Value::String(arch.name().into()))
-        .clone();
-    let cfg: sralign::models::ModelConfig = net
-        .try_into()
-        .with_context(|| format!("{}: [network_g]", path.display()))?;
-    if cfg.arch() != arch {
-        bail!(
-            "{}: [network_g] type {ty} does not match --arch {}",
-            path.display(),
-            arch.name()
-        );
-    }
-    Ok(cfg)
-}

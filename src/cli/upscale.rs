@@ -10,8 +10,6 @@ use sralign::models::{self, Arch};
 use sralign::nn::weights::{self, WeightsKey};
 use sralign::Gpu;
 
-use super::model_config;
-
 /// Upscale an image with a trained network.
 #[derive(clap::Args)]
 #[command(
@@ -60,7 +58,7 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let gpu = Gpu::new()?;
-    let cfg = model_config(a.arch, a.config.as_deref())?;
+    let cfg = models::load_config(a.arch, a.config.as_deref())?;
     let model = models::build(&gpu, &cfg, 0)?;
     weights::load(&a.weights, &model.params(), a.weights_key, model.arch())?;
     let img = load_image(&a.input)?;

@@ -141,6 +141,43 @@ impl ModelConfig {
     }
 }
 
+/// The model configuration for `arch`: its standard x4 one, or a TOML file's `[network_g]`
+/// table (BasicSR-style keys; `type` optional but checked; unknown keys are errors).
+pub fn load_config(arch: Arch, path: Option<&std::path::Path>) -> anyhow::Result<ModelConfig> {
+    use anyhow::{bail, Context};
+    let Some(path) = path else {
+        return Ok(ModelConfig::standard(arch));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut doc: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let Some(toml::Value::Table(mut net)) = doc.remove("network_g") else {
+        bail!("{}: no [network_g] table", path.display());
+    };
+    if let Some(k) = doc.keys().next() {
+        bail!(
+            "{}: unknown top-level key {k:?} (only [network_g] is read here)",
+            path.display()
+        );
+    }
+    let ty = net
+        .entry("type")
+        .or_insert_with(|| toml::Value::String(arch.name().into()))
+        .clone();
+    let cfg: ModelConfig = net
+        .try_into()
+        .with_context(|| format!("{}: [network_g]", path.display()))?;
+    if cfg.arch() != arch {
+        bail!(
+            "{}: [network_g] type {ty} does not match --arch {}",
+            path.display(),
+            arch.name()
+        );
+    }
+    Ok(cfg)
+}
+
 /// Build a model with freshly initialised parameters.
 pub fn build(gpu: &Gpu, cfg: &ModelConfig, seed: u64) -> Result<Box<dyn SrModel>> {
     let b = Builder::new(gpu, seed);
