@@ -20,7 +20,17 @@ fn main() {
         filter,
     };
     match run_all(&gpu, &opts) {
-        Ok(rows) => print!("{}", format_table(&rows, None)),
+        Ok(rows) => {
+            let peak = if gpu.is_cpu() {
+                sralign::bench::cpu_peak_gflops()
+            } else {
+                None
+            };
+            if let Some(p) = peak {
+                println!("peak: {p:.0} GFLOP/s (estimated from /proc/cpuinfo)");
+            }
+            print!("{}", format_table(&rows, peak))
+        }
         Err(e) => {
             eprintln!("benchmark failed: {e}");
             std::process::exit(1)

@@ -338,3 +338,33 @@ fn bundled_configs_parse_and_build() {
     assert!(e.contains("does not match --arch srresnet"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn training_steps_allocate_nothing_after_step_two() {
+    let gpu = gpu();
+    for arch in ARCHS {
+        let m = models::build(&gpu, &ModelConfig::tiny(arch), 31).unwrap();
+        let params = m.params().tensors();
+        let mut adam = ops::optim::Adam::new(2e-4, 0.9, 0.99);
+        let x = Tensor::from_slice(&gpu, &[2, 3, 8, 8], &image(32, &[2, 3, 8, 8])).unwrap();
+        let y = Tensor::from_slice(&gpu, &[2, 3, 32, 32], &image(33, &[2, 3, 32, 32])).unwrap();
+        let mut at2 = None;
+        for step in 1..=6 {
+            let l = ops::loss::l1(&m.forward(&x).unwrap().out, &y).unwrap();
+            let g = autograd::backward(&l).unwrap();
+            adam.step(&params, &g).unwrap();
+            drop(g);
+            gpu.sync().unwrap();
+            if step == 2 {
+                at2 = Some((gpu.pool_stats(), gpu.textures_created()));
+            }
+        }
+        let (p2, t2) = at2.unwrap();
+        let (p, t) = (gpu.pool_stats(), gpu.textures_created());
+        assert_eq!(
+            (p2.created, p2.bytes, t2),
+            (p.created, p.bytes, t),
+            "{arch:?}: allocations after step 2"
+        );
+    }
+}

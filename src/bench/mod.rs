@@ -125,3 +125,30 @@ pub fn format_table(rows: &[Measurement], peak_gflops: Option<f64>) -> String {
     }
     s
 }
+
+/// fp32 peak of this machine's CPU cores in GFLOP/s, for software adapters (lavapipe runs
+/// kernels on the CPU): cores x 2 FMA pipes x SIMD lanes (8 with AVX2, 16 with AVX-512) x 2
+/// FLOP x the clock /proc/cpuinfo reports. An estimate (turbo and SMT not counted); None off
+/// Linux or when the file lacks the fields.
+pub fn cpu_peak_gflops() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let cores = info.lines().filter(|l| l.starts_with("processor")).count();
+    let mhz: f64 = info
+        .lines()
+        .find(|l| l.starts_with("cpu MHz"))?
+        .split(':')
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()?;
+    let flags = info.lines().find(|l| l.starts_with("flags"))?;
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    let lanes = if has("avx512f") {
+        16.0
+    } else if has("avx2") && has("fma") {
+        8.0
+    } else {
+        4.0
+    };
+    Some(cores as f64 * 2.0 * lanes * 2.0 * mhz / 1e3)
+}

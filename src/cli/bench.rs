@@ -47,8 +47,18 @@ pub fn run(a: Args) -> Result<()> {
     if !a.models.is_empty() {
         return bench_models(&gpu, &a.models, a.tiny, &opts);
     }
+    let peak = a.peak_gflops.or_else(|| {
+        if gpu.is_cpu() {
+            sralign::bench::cpu_peak_gflops()
+        } else {
+            None
+        }
+    });
+    if let (None, Some(p)) = (a.peak_gflops, peak) {
+        println!("peak: {p:.0} GFLOP/s (estimated from /proc/cpuinfo for this CPU adapter; --peak-gflops overrides)");
+    }
     let rows = run_all(&gpu, &opts)?;
-    print!("{}", format_table(&rows, a.peak_gflops));
+    print!("{}", format_table(&rows, peak));
     Ok(())
 }
 
