@@ -92,7 +92,7 @@ pub fn run_all(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
 pub fn format_table(rows: &[Measurement], peak_gflops: Option<f64>) -> String {
     let mut s = String::new();
     s.push_str(&format!(
-        "{:<34} {:<34} {:>10} {:>10} {:>9}{}\n",
+        "{:<42} {:<36} {:>10} {:>10} {:>9}{}\n",
         "kernel",
         "shape",
         "ms",
@@ -119,7 +119,7 @@ pub fn format_table(rows: &[Measurement], peak_gflops: Option<f64>) -> String {
             _ => String::new(),
         };
         s.push_str(&format!(
-            "{:<34} {:<34} {:>10.3} {:>10} {:>9}{}\n",
+            "{:<42} {:<36} {:>10.3} {:>10} {:>9}{}\n",
             r.name, r.shape, r.ms, gf, gb, pk
         ));
     }
