@@ -27,6 +27,8 @@ pub struct ModelRow {
     pub dispatches_per_step: u64,
     /// Per-op GPU time of one profiled step: (op, ms, dispatches), largest first.
     pub profile: Vec<(String, f64, u64)>,
+    /// Wall time of that profiled step (each batch waited for, to read its timestamps).
+    pub profiled_s: f64,
 }
 
 impl ModelRow {
@@ -36,6 +38,10 @@ impl ModelRow {
     /// Seconds of the profiled step's GPU time.
     pub fn gpu_s(&self) -> f64 {
         self.profile.iter().map(|r| r.1).sum::<f64>() / 1e3
+    }
+    /// Seconds of the profiled step spent outside kernels (recording, host work, waits).
+    pub fn outside_kernels_s(&self) -> f64 {
+        (self.profiled_s - self.gpu_s()).max(0.0)
     }
 }
 
@@ -91,13 +97,15 @@ pub fn bench_model(
         model.forward(&x)?.out.to_vec()?;
         t0.elapsed().as_secs_f64()
     };
-    let profile = if gpu.set_profiling(true).is_ok() {
+    let (profile, profiled_s) = if gpu.set_profiling(true).is_ok() {
+        let t0 = Instant::now();
         step()?;
         let p = gpu.take_profile()?;
+        let wall = t0.elapsed().as_secs_f64();
         gpu.set_profiling(false)?;
-        p
+        (p, wall)
     } else {
-        Vec::new()
+        (Vec::new(), 0.0)
     };
     Ok(ModelRow {
         name: name.to_string(),
@@ -108,6 +116,7 @@ pub fn bench_model(
         step_s,
         dispatches_per_step,
         profile,
+        profiled_s,
     })
 }
 
@@ -115,7 +124,7 @@ pub fn bench_model(
 pub fn format_models(rows: &[ModelRow]) -> String {
     let mut s = format!(
         "{:<22} {:>6} {:>6} {:>11} {:>10} {:>10} {:>9} {:>11} {:>12}\n",
-        "model", "batch", "LR", "params", "fwd s", "step s", "img/s", "disp/step", "non-GPU s"
+        "model", "batch", "LR", "params", "fwd s", "step s", "img/s", "disp/step", "outside s"
     );
     for r in rows {
         let outside = if r.profile.is_empty() {
