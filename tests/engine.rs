@@ -179,3 +179,19 @@ fn profiling_attributes_gpu_time_to_ops() {
     assert_eq!(add.2, 3);
     assert!(add.1 > 0.0, "{rows:?}");
 }
+
+#[test]
+fn gradient_accumulation_splits_over_the_binding_limit() {
+    let gpu = Gpu::with_options(GpuOptions {
+        max_storage_binding: Some(4096),
+        ..Default::default()
+    })
+    .unwrap();
+    let v: Vec<f32> = (0..3001).map(|i| i as f32 * 0.25 - 300.0).collect();
+    let a = Tensor::from_slice(&gpu, &[v.len()], &v).unwrap();
+    a.set_requires_grad(true);
+    let y = ops::binary::mul(&a, &a).unwrap();
+    let g = autograd::backward_with(&y, &Tensor::full(&gpu, &[v.len()], 1.0).unwrap()).unwrap();
+    let want: Vec<f32> = v.iter().map(|x| 2.0 * x).collect();
+    assert_eq!(g.get(&a).unwrap().to_vec().unwrap(), want);
+}

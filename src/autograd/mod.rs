@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
+use crate::gpu::{shaders, Bind, Launch};
 use crate::tensor::{grid_for, Tensor};
 
 /// The backward rule of one node: (dout, which inputs need a gradient) -> per-input gradients.
@@ -100,20 +100,48 @@ impl Grads {
     }
 }
 
+/// out = a + b, in launches of at most one storage binding each.
 fn accumulate(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let gpu = a.gpu();
     let out = Tensor::empty(gpu, "accumulate_grad", a.shape())?;
-    let n = a.numel();
-    gpu.launch(Launch {
-        op: "accumulate_grad",
-        shapes: &[a.shape(), b.shape()],
-        shader: &shaders::ACCUMULATE,
-        entry: "accumulate",
-        overrides: &[],
-        params: &[n as u32],
-        binds: &[out.bind(), a.bind(), b.bind()],
-        workgroups: grid_for(gpu, n, 256),
-    })?;
+    let lim = gpu.limits();
+    let align = lim.min_storage_buffer_offset_alignment.max(16) as u64;
+    let chunk = (lim.max_storage_buffer_binding_size as u64 / align * align).max(align);
+    // Pool buffers are 256-byte multiples, so rounding the last range up to 16 bytes stays
+    // inside them; the padding lanes compute values nothing reads.
+    let total = (a.numel() as u64 * 4).div_ceil(16) * 16;
+    let mut off = 0;
+    while off < total {
+        let size = chunk.min(total - off);
+        let n4 = size / 16;
+        gpu.launch(Launch {
+            op: "accumulate_grad",
+            shapes: &[a.shape(), b.shape()],
+            shader: &shaders::ACCUMULATE,
+            entry: "accumulate",
+            overrides: &[],
+            params: &[n4 as u32],
+            binds: &[
+                Bind::Buffer {
+                    buffer: out.buffer(),
+                    offset: off,
+                    size,
+                },
+                Bind::Buffer {
+                    buffer: a.buffer(),
+                    offset: off,
+                    size,
+                },
+                Bind::Buffer {
+                    buffer: b.buffer(),
+                    offset: off,
+                    size,
+                },
+            ],
+            workgroups: grid_for(gpu, n4 as usize, 256),
+        })?;
+        off += size;
+    }
     Ok(out)
 }
 
