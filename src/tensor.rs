@@ -33,6 +33,25 @@ pub fn grid_for(gpu: &Gpu, n: usize, wg: u32) -> [u32; 3] {
     gpu.grid_1d((n as u64).div_ceil(wg as u64).min(u32::MAX as u64) as u32)
 }
 
+/// Split `bytes` (a multiple of 4) into ranges of at most one storage binding, with offsets
+/// aligned as bindings require; `f(offset, size)` launches one range.
+pub fn for_each_binding_range(
+    gpu: &Gpu,
+    bytes: u64,
+    mut f: impl FnMut(u64, u64) -> Result<()>,
+) -> Result<()> {
+    let lim = gpu.limits();
+    let align = lim.min_storage_buffer_offset_alignment.max(16) as u64;
+    let chunk = (lim.max_storage_buffer_binding_size as u64 / align * align).max(align);
+    let mut off = 0;
+    while off < bytes {
+        let size = chunk.min(bytes - off);
+        f(off, size)?;
+        off += size;
+    }
+    Ok(())
+}
+
 impl Tensor {
     /// Allocate an uninitialised tensor (an op's output). Zero-sized shapes are an error.
     pub fn empty(gpu: &Gpu, op: &str, shape: &[usize]) -> Result<Tensor> {
@@ -66,16 +85,22 @@ impl Tensor {
 
     pub fn full(gpu: &Gpu, shape: &[usize], value: f32) -> Result<Tensor> {
         let t = Tensor::empty(gpu, "full", shape)?;
-        let n = t.numel();
-        gpu.launch(Launch {
-            op: "full",
-            shapes: &[shape],
-            shader: &shaders::FILL,
-            entry: "fill",
-            overrides: &[],
-            params: &[n as u32, value.to_bits()],
-            binds: &[t.bind()],
-            workgroups: grid_for(gpu, n, 256),
+        for_each_binding_range(gpu, t.bytes(), |offset, size| {
+            let n = (size / 4) as usize;
+            gpu.launch(Launch {
+                op: "full",
+                shapes: &[shape],
+                shader: &shaders::FILL,
+                entry: "fill",
+                overrides: &[],
+                params: &[n as u32, value.to_bits()],
+                binds: &[Bind::Buffer {
+                    buffer: t.buffer(),
+                    offset,
+                    size,
+                }],
+                workgroups: grid_for(gpu, n, 256),
+            })
         })?;
         Ok(t)
     }

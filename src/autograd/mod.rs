@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use crate::error::{shape_err, Result};
 use crate::gpu::{shaders, Bind, Launch};
-use crate::tensor::{grid_for, Tensor};
+use crate::tensor::{for_each_binding_range, grid_for, Tensor};
 
 /// The backward rule of one node: (dout, which inputs need a gradient) -> per-input gradients.
 pub type BackwardFn = Box<dyn FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>>>;
@@ -104,15 +104,10 @@ impl Grads {
 fn accumulate(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let gpu = a.gpu();
     let out = Tensor::empty(gpu, "accumulate_grad", a.shape())?;
-    let lim = gpu.limits();
-    let align = lim.min_storage_buffer_offset_alignment.max(16) as u64;
-    let chunk = (lim.max_storage_buffer_binding_size as u64 / align * align).max(align);
-    // Pool buffers are 256-byte multiples, so rounding the last range up to 16 bytes stays
-    // inside them; the padding lanes compute values nothing reads.
+    // Pool buffers are 256-byte multiples, so rounding up to 16 bytes stays inside them; the
+    // padding lanes compute values nothing reads.
     let total = (a.numel() as u64 * 4).div_ceil(16) * 16;
-    let mut off = 0;
-    while off < total {
-        let size = chunk.min(total - off);
+    for_each_binding_range(gpu, total, |off, size| {
         let n4 = size / 16;
         gpu.launch(Launch {
             op: "accumulate_grad",
@@ -139,9 +134,8 @@ fn accumulate(a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 },
             ],
             workgroups: grid_for(gpu, n4 as usize, 256),
-        })?;
-        off += size;
-    }
+        })
+    })?;
     Ok(out)
 }
 
