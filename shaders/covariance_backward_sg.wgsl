@@ -6,7 +6,10 @@
 // takes the 8 values with subgroupBroadcast at constant lanes. Each lane owns 8 rows x 4
 // consecutive positions (32 accumulators): one x vec4 and one matrix load feed 32 multiply-adds.
 // Grid: x = position vec4s / 8, y = row blocks of 8, z = n.
-struct Params { rows: u32, k: u32, len: u32, ms: u32, mr: u32, mc: u32, center: u32 }
+// Split launches (tensors larger than one storage binding): samples u0 + z, out / m / x / mu
+// bound from elements bo, bm, bx, bmu (multiples of 4).
+struct Params { rows: u32, k: u32, len: u32, ms: u32, mr: u32, mc: u32, center: u32,
+                u0: u32, bo: u32, bm: u32, bx: u32, bmu: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> m: array<f32>;
@@ -15,7 +18,7 @@ struct Params { rows: u32, k: u32, len: u32, ms: u32, mr: u32, mc: u32, center: 
 
 fn store(n: u32, i: u32, q: u32, len4: u32, a: vec4<f32>) {
     if (i < p.rows && q < len4) {
-        out[(n * p.rows + i) * len4 + q] = a;
+        out[(n * p.rows + i) * len4 + q - p.bo / 4u] = a;
     }
 }
 
@@ -23,13 +26,13 @@ fn store(n: u32, i: u32, q: u32, len4: u32, a: vec4<f32>) {
 fn covariance_backward_sg(@builtin(workgroup_id) wid: vec3<u32>,
                           @builtin(local_invocation_id) lid: vec3<u32>,
                           @builtin(subgroup_invocation_id) lane: u32) {
-    let n = wid.z;
+    let n = wid.z + p.u0;
     let len4 = p.len / 4u;
     let q = wid.x * 8u + lid.x;
     // Lanes past the end still fetch (clamped) and broadcast; they store nothing.
     let qc = min(q, len4 - 1u);
     let i0 = wid.y * 8u;
-    let mrow = n * p.ms + min(i0 + lane, p.rows - 1u) * p.mr;
+    let mrow = n * p.ms + min(i0 + lane, p.rows - 1u) * p.mr - p.bm;
     var a0 = vec4<f32>(0.0);
     var a1 = vec4<f32>(0.0);
     var a2 = vec4<f32>(0.0);
@@ -39,9 +42,9 @@ fn covariance_backward_sg(@builtin(workgroup_id) wid: vec3<u32>,
     var a6 = vec4<f32>(0.0);
     var a7 = vec4<f32>(0.0);
     for (var k = 0u; k < p.k; k++) {
-        var xv = x[(n * p.k + k) * len4 + qc];
+        var xv = x[(n * p.k + k) * len4 + qc - p.bx / 4u];
         if (p.center != 0u) {
-            xv -= vec4<f32>(mu[n * p.k + k]);
+            xv -= vec4<f32>(mu[n * p.k + k - p.bmu]);
         }
         let ml = m[mrow + k * p.mc];
         a0 = fma(vec4<f32>(subgroupBroadcast(ml, 0u)), xv, a0);

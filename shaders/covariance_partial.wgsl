@@ -6,7 +6,11 @@
 // Register-blocked: each lane owns a 4x4 block of (i, j); a workgroup of 8x8 lanes a 32x32 tile.
 // With p.sym != 0 (A == B) tiles below the diagonal are skipped; the reduce pass mirrors them.
 // Grid: x = tile index (ti * tiles_j + tj), y = chunk s, z = n.
-struct Params { ra: u32, rb: u32, len: u32, chunk: u32, chunks: u32, tiles_j: u32, center: u32, sym: u32 }
+// Split launches (tensors larger than one storage binding): units u = n * tiles + tile in
+// u0..u1 (grid x + z folded), and part / a / b / ma / mb bound from elements bp, ba, bb, bma,
+// bmb (multiples of 4).
+struct Params { ra: u32, rb: u32, len: u32, chunk: u32, chunks: u32, tiles_j: u32, center: u32, sym: u32,
+                u0: u32, u1: u32, tiles: u32, bp: u32, ba: u32, bb: u32, bma: u32, bmb: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> part: array<f32>;
 @group(0) @binding(2) var<storage, read> a: array<f32>;
@@ -16,13 +20,19 @@ struct Params { ra: u32, rb: u32, len: u32, chunk: u32, chunks: u32, tiles_j: u3
 
 @compute @workgroup_size(8, 8)
 fn covariance_partial(@builtin(local_invocation_id) lid: vec3<u32>,
-                      @builtin(workgroup_id) wid: vec3<u32>) {
-    let ti = wid.x / p.tiles_j;
-    let tj = wid.x % p.tiles_j;
+                      @builtin(workgroup_id) wid: vec3<u32>,
+                      @builtin(num_workgroups) nwg: vec3<u32>) {
+    let u = wid.x + wid.z * nwg.x + p.u0;
+    if (u >= p.u1) {
+        return;
+    }
+    let t = u % p.tiles;
+    let ti = t / p.tiles_j;
+    let tj = t % p.tiles_j;
     if (p.sym != 0u && ti > tj) {
         return;
     }
-    let n = wid.z;
+    let n = u / p.tiles;
     let s = wid.y;
     let i0 = ti * 32u + lid.x * 4u;
     let j0 = tj * 32u + lid.y * 4u;
@@ -32,11 +42,11 @@ fn covariance_partial(@builtin(local_invocation_id) lid: vec3<u32>,
     var mav = vec4<f32>(0.0);
     var mbv = vec4<f32>(0.0);
     if (p.center != 0u) {
-        mav = vec4<f32>(ma[n * p.ra + ia.x], ma[n * p.ra + ia.y], ma[n * p.ra + ia.z], ma[n * p.ra + ia.w]);
-        mbv = vec4<f32>(mb[n * p.rb + jb.x], mb[n * p.rb + jb.y], mb[n * p.rb + jb.z], mb[n * p.rb + jb.w]);
+        mav = vec4<f32>(ma[n * p.ra + ia.x - p.bma], ma[n * p.ra + ia.y - p.bma], ma[n * p.ra + ia.z - p.bma], ma[n * p.ra + ia.w - p.bma]);
+        mbv = vec4<f32>(mb[n * p.rb + jb.x - p.bmb], mb[n * p.rb + jb.y - p.bmb], mb[n * p.rb + jb.z - p.bmb], mb[n * p.rb + jb.w - p.bmb]);
     }
-    let abase = (vec4<u32>(n * p.ra) + ia) * p.len;
-    let bbase = (vec4<u32>(n * p.rb) + jb) * p.len;
+    let abase = (vec4<u32>(n * p.ra) + ia) * p.len - vec4<u32>(p.ba);
+    let bbase = (vec4<u32>(n * p.rb) + jb) * p.len - vec4<u32>(p.bb);
     let q0 = s * p.chunk;
     let q1 = min(q0 + p.chunk, p.len);
     var acc0 = vec4<f32>(0.0);
@@ -59,7 +69,7 @@ fn covariance_partial(@builtin(local_invocation_id) lid: vec3<u32>,
             let row = (obase + i) * p.rb;
             for (var c = 0u; c < 4u; c++) {
                 if (j0 + c < p.rb) {
-                    part[row + j0 + c] = accs[r][c];
+                    part[row + j0 + c - p.bp] = accs[r][c];
                 }
             }
         }

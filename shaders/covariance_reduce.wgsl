@@ -3,7 +3,9 @@
 //   tiles were skipped by covariance_partial). One lane per output.
 // covariance_symmetrize: out[g, i, j] = scale * (src[g, i, j] + src[g, j, i]) for square
 //   [G, ra, ra] (the covariance backward's (dS + dS^T) / HW).
-struct Params { groups: u32, chunks: u32, ra: u32, rb: u32, scale: f32, sym: u32 }
+// Split launches (tensors larger than one storage binding): outputs u0..u1 only, out and src
+// bound from elements bo / bs.
+struct Params { groups: u32, chunks: u32, ra: u32, rb: u32, scale: f32, sym: u32, u0: u32, u1: u32, bo: u32, bs: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> src: array<f32>;
@@ -11,9 +13,9 @@ struct Params { groups: u32, chunks: u32, ra: u32, rb: u32, scale: f32, sym: u32
 @compute @workgroup_size(256)
 fn covariance_reduce(@builtin(global_invocation_id) gid: vec3<u32>,
                      @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
+    let idx = gid.x + gid.y * nwg.x * 256u + p.u0;
     let m = p.ra * p.rb;
-    if (idx >= p.groups * m) {
+    if (idx >= p.u1) {
         return;
     }
     let g = idx / m;
@@ -27,21 +29,21 @@ fn covariance_reduce(@builtin(global_invocation_id) gid: vec3<u32>,
     let off = i * p.rb + j;
     var s = 0.0;
     for (var k = 0u; k < p.chunks; k++) {
-        s += src[(g * p.chunks + k) * m + off];
+        s += src[(g * p.chunks + k) * m + off - p.bs];
     }
-    out[idx] = s * p.scale;
+    out[idx - p.bo] = s * p.scale;
 }
 
 @compute @workgroup_size(256)
 fn covariance_symmetrize(@builtin(global_invocation_id) gid: vec3<u32>,
                          @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
+    let idx = gid.x + gid.y * nwg.x * 256u + p.u0;
     let m = p.ra * p.ra;
-    if (idx >= p.groups * m) {
+    if (idx >= p.u1) {
         return;
     }
     let g = idx / m;
     let i = (idx % m) / p.ra;
     let j = idx % p.ra;
-    out[idx] = (src[idx] + src[g * m + j * p.ra + i]) * p.scale;
+    out[idx - p.bo] = (src[idx - p.bs] + src[g * m + j * p.ra + i - p.bs]) * p.scale;
 }

@@ -3,7 +3,9 @@
 // One lane per (n, c, y, x) of the small grid moves the r*r values of that position (the
 // index arithmetic, not the copy, dominated a lane-per-element version on lavapipe). p.c is the
 // output's channel count C, p.h / p.w the small (input) spatial size.
-struct Params { n: u32, c: u32, h: u32, w: u32, r: u32 }
+// Split launches (tensors larger than one storage binding): small-grid rows u0..u1 only, out
+// and src bound from elements bo / bs.
+struct Params { n: u32, c: u32, h: u32, w: u32, r: u32, u0: u32, u1: u32, bo: u32, bs: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> src: array<f32>;
@@ -24,8 +26,8 @@ fn pixel_shuffle_forward(@builtin(global_invocation_id) gid: vec3<u32>,
                          @builtin(workgroup_id) wid: vec3<u32>,
                          @builtin(local_invocation_id) lid: vec3<u32>,
                          @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
-    if (row >= p.n * p.c * p.h || gid.x >= p.w) {
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y + p.u0;
+    if (row >= p.u1 || gid.x >= p.w) {
         return;
     }
     let q = pos(row, gid.x);
@@ -33,7 +35,7 @@ fn pixel_shuffle_forward(@builtin(global_invocation_id) gid: vec3<u32>,
     for (var i = 0u; i < p.r; i++) {
         let row = q.big + i * q.wo;
         for (var j = 0u; j < p.r; j++) {
-            out[row + j] = src[s];
+            out[row + j - p.bo] = src[s - p.bs];
             s += q.hw;
         }
     }
@@ -45,8 +47,8 @@ fn pixel_shuffle_backward(@builtin(global_invocation_id) gid: vec3<u32>,
                           @builtin(workgroup_id) wid: vec3<u32>,
                           @builtin(local_invocation_id) lid: vec3<u32>,
                          @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
-    if (row >= p.n * p.c * p.h || gid.x >= p.w) {
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y + p.u0;
+    if (row >= p.u1 || gid.x >= p.w) {
         return;
     }
     let q = pos(row, gid.x);
@@ -54,7 +56,7 @@ fn pixel_shuffle_backward(@builtin(global_invocation_id) gid: vec3<u32>,
     for (var i = 0u; i < p.r; i++) {
         let row = q.big + i * q.wo;
         for (var j = 0u; j < p.r; j++) {
-            out[s] = src[row + j];
+            out[s - p.bo] = src[row + j - p.bs];
             s += q.hw;
         }
     }

@@ -4,7 +4,9 @@
 // Register-blocked like covariance_backward.wgsl: 4 features x 4 consecutive positions per
 // lane, the weight loads uniform across a workgroup. Grid: x = position blocks / 64,
 // y = feature blocks of 4, z = n.
-struct Params { d: u32, c: u32, len: u32, s: f32 }
+// Split launches (tensors larger than one storage binding): samples u0 + z, out and nsin bound
+// from element bo, x from bx (multiples of 4).
+struct Params { d: u32, c: u32, len: u32, s: f32, u0: u32, bo: u32, bx: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> nsin: array<f32>;
@@ -15,7 +17,7 @@ struct Params { d: u32, c: u32, len: u32, s: f32 }
 @compute @workgroup_size(64)
 fn rff_forward(@builtin(global_invocation_id) gid: vec3<u32>,
                @builtin(workgroup_id) wid: vec3<u32>) {
-    let n = wid.z;
+    let n = wid.z + p.u0;
     let q0 = gid.x * 4u;
     let d0 = wid.y * 4u;
     if (q0 >= p.len) {
@@ -29,7 +31,7 @@ fn rff_forward(@builtin(global_invocation_id) gid: vec3<u32>,
     var acc3 = vec4<f32>(b[ds.w]);
     let wrow = ds * p.c;
     for (var k = 0u; k < p.c; k++) {
-        let xb = (n * p.c + k) * p.len;
+        let xb = (n * p.c + k) * p.len - p.bx;
         let xv = vec4<f32>(x[xb + qs.x], x[xb + qs.y], x[xb + qs.z], x[xb + qs.w]);
         acc0 = fma(vec4<f32>(w[wrow.x + k]), xv, acc0);
         acc1 = fma(vec4<f32>(w[wrow.y + k]), xv, acc1);
@@ -39,7 +41,7 @@ fn rff_forward(@builtin(global_invocation_id) gid: vec3<u32>,
     let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
     for (var r = 0u; r < 4u; r++) {
         if (d0 + r < p.d) {
-            let ob = (n * p.d + d0 + r) * p.len;
+            let ob = (n * p.d + d0 + r) * p.len - p.bo;
             for (var c = 0u; c < 4u; c++) {
                 if (q0 + c < p.len) {
                     let z = accs[r][c];

@@ -4,7 +4,9 @@
 // features x 4 consecutive positions (32 accumulators): one x vec4 and one weight load feed 32
 // multiply-adds. Needs len % 4 == 0 and subgroups of at least 8 lanes.
 // Grid: x = position vec4s / 8, y = feature blocks of 8, z = n.
-struct Params { d: u32, c: u32, len: u32, s: f32 }
+// Split launches (tensors larger than one storage binding): samples u0 + z, out and nsin bound
+// from element bo, x from bx (multiples of 4).
+struct Params { d: u32, c: u32, len: u32, s: f32, u0: u32, bo: u32, bx: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> nsin: array<vec4<f32>>;
@@ -14,7 +16,7 @@ struct Params { d: u32, c: u32, len: u32, s: f32 }
 
 fn store(n: u32, d: u32, q: u32, len4: u32, z: vec4<f32>) {
     if (d < p.d && q < len4) {
-        let o = (n * p.d + d) * len4 + q;
+        let o = (n * p.d + d) * len4 + q - p.bo / 4u;
         out[o] = p.s * cos(z);
         nsin[o] = -p.s * sin(z);
     }
@@ -24,7 +26,7 @@ fn store(n: u32, d: u32, q: u32, len4: u32, z: vec4<f32>) {
 fn rff_forward_sg(@builtin(workgroup_id) wid: vec3<u32>,
                   @builtin(local_invocation_id) lid: vec3<u32>,
                   @builtin(subgroup_invocation_id) lane: u32) {
-    let n = wid.z;
+    let n = wid.z + p.u0;
     let len4 = p.len / 4u;
     let q = wid.x * 8u + lid.x;
     // Lanes past the end still fetch (clamped) and broadcast; they store nothing.
@@ -40,7 +42,7 @@ fn rff_forward_sg(@builtin(workgroup_id) wid: vec3<u32>,
     var a6 = vec4<f32>(b[min(d0 + 6u, p.d - 1u)]);
     var a7 = vec4<f32>(b[min(d0 + 7u, p.d - 1u)]);
     for (var k = 0u; k < p.c; k++) {
-        let xv = x[(n * p.c + k) * len4 + qc];
+        let xv = x[(n * p.c + k) * len4 + qc - p.bx / 4u];
         let wl = w[wrow + k];
         a0 = fma(vec4<f32>(subgroupBroadcast(wl, 0u)), xv, a0);
         a1 = fma(vec4<f32>(subgroupBroadcast(wl, 1u)), xv, a1);

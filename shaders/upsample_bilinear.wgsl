@@ -5,7 +5,9 @@
 // source coordinates lie within one pixel of i), each with the weight it had in the forward.
 // Grid: x = columns / 64, y (+ z folded) = blocks of 4 destination rows over N * C * height.
 // p.nc = N * C, p.h / p.w = the small (input) spatial size.
-struct Params { nc: u32, h: u32, w: u32, f: u32 }
+// Split launches (tensors larger than one storage binding): destination rows u0..u1 only, out
+// and src bound from elements bo / bs.
+struct Params { nc: u32, h: u32, w: u32, f: u32, u0: u32, u1: u32, bo: u32, bs: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> src: array<f32>;
@@ -32,20 +34,20 @@ fn bilinear_forward(@builtin(global_invocation_id) gid: vec3<u32>,
                       @builtin(workgroup_id) wid: vec3<u32>,
                       @builtin(local_invocation_id) lid: vec3<u32>,
                       @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y + p.u0;
     let wo = p.w * p.f;
     let ho = p.h * p.f;
-    if (row >= p.nc * ho || gid.x >= wo) {
+    if (row >= p.u1 || gid.x >= wo) {
         return;
     }
     let tx = tap(gid.x, p.w);
     let ty = tap(row % ho, p.h);
-    let base = row / ho * p.h * p.w;
+    let base = row / ho * p.h * p.w - p.bs;
     let r0 = base + ty.i0 * p.w;
     let r1 = base + ty.i1 * p.w;
     let top = (1.0 - tx.l) * src[r0 + tx.i0] + tx.l * src[r0 + tx.i1];
     let bot = (1.0 - tx.l) * src[r1 + tx.i0] + tx.l * src[r1 + tx.i1];
-    out[row * wo + gid.x] = (1.0 - ty.l) * top + ty.l * bot;
+    out[row * wo + gid.x - p.bo] = (1.0 - ty.l) * top + ty.l * bot;
 }
 
 @compute @workgroup_size(64, 4)
@@ -53,9 +55,9 @@ fn bilinear_backward(@builtin(global_invocation_id) gid: vec3<u32>,
                        @builtin(workgroup_id) wid: vec3<u32>,
                        @builtin(local_invocation_id) lid: vec3<u32>,
                        @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y;
+    let row = (wid.y + wid.z * nwg.y) * 4u + lid.y + p.u0;
     let x = gid.x;
-    if (row >= p.nc * p.h || x >= p.w) {
+    if (row >= p.u1 || x >= p.w) {
         return;
     }
     let y = row % p.h;
@@ -73,11 +75,11 @@ fn bilinear_backward(@builtin(global_invocation_id) gid: vec3<u32>,
             continue;
         }
         var acc = 0.0;
-        let rb = (nc * ho + oy) * wo;
+        let rb = (nc * ho + oy) * wo - p.bs;
         for (var ox = u32(ox0); ox < ox1; ox++) {
             acc += weight(ox, x, p.w) * src[rb + ox];
         }
         s += wy * acc;
     }
-    out[row * p.w + x] = s;
+    out[row * p.w + x - p.bo] = s;
 }

@@ -237,3 +237,107 @@ fn row_kernels_fold_grids_past_the_workgroup_limit() {
     assert_eq!(up[8 * last + 1], got[2 * last]);
     assert_eq!(up[8 * last + 7], got[2 * last + 1]);
 }
+
+/// Runs `f` forward and backward (with a fixed random dout) on a default Gpu and on one whose
+/// storage bindings are limited to `limit` bytes (so the launches split, with unaligned
+/// piece starts); the output and every gradient must be bit-identical.
+fn same_bits_split(
+    name: &str,
+    shapes: &[&[usize]],
+    limit: u64,
+    f: impl Fn(&[Tensor]) -> sralign::Result<Tensor>,
+) {
+    use rand::{Rng, SeedableRng};
+    let run = |gpu: &sralign::Gpu| -> Vec<Vec<u32>> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed_of(name));
+        let ts: Vec<Tensor> = shapes
+            .iter()
+            .map(|s| {
+                let v = random(&mut rng, s.iter().product(), &Init::Uniform(-1.0, 1.0));
+                let t = Tensor::from_slice(gpu, s, &v).unwrap();
+                t.set_requires_grad(true);
+                t
+            })
+            .collect();
+        let out = f(&ts).unwrap_or_else(|e| panic!("{name} (limit {limit}): {e}"));
+        let d: Vec<f32> = (0..out.numel())
+            .map(|_| rng.random_range(-1.0f32..1.0))
+            .collect();
+        let dout = Tensor::from_slice(gpu, out.shape(), &d).unwrap();
+        let grads = sralign::autograd::backward_with(&out, &dout)
+            .unwrap_or_else(|e| panic!("{name} backward (limit {limit}): {e}"));
+        let bits = |t: &Tensor| t.to_vec().unwrap().iter().map(|v| v.to_bits()).collect();
+        let biggest = ts.iter().chain([&out]).map(|t| t.bytes()).max().unwrap();
+        assert!(biggest > limit, "{name}: nothing to split at {limit} bytes");
+        let mut all = vec![bits(&out)];
+        for t in &ts {
+            all.push(bits(grads.get(t).expect("a gradient")));
+        }
+        all
+    };
+    let want = run(&gpu());
+    let small = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
+        max_storage_binding: Some(limit),
+        ..Default::default()
+    })
+    .unwrap();
+    let got = run(&small);
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!(
+            g == w,
+            "{name} (limit {limit}): result {k} differs from the unsplit launch"
+        );
+    }
+}
+
+#[test]
+fn resampling_splits_tensors_larger_than_a_binding() {
+    // Limits down to a few rows: pieces split samples and channels at unaligned offsets.
+    for limit in [4096, 1024] {
+        same_bits_split("pixel_shuffle split", &[&[3, 12, 7, 9]], limit, |t| {
+            pixel_shuffle::pixel_shuffle(&t[0], 2)
+        });
+        // One small-grid row reads r*r channels: 8 * 35 + 7 floats at r = 3.
+        same_bits_split(
+            "pixel_shuffle x3 split",
+            &[&[2, 18, 5, 7]],
+            limit.max(2048),
+            |t| pixel_shuffle::pixel_shuffle(&t[0], 3),
+        );
+        same_bits_split("nearest2x split", &[&[3, 5, 7, 9]], limit, |t| {
+            upsample::nearest2x(&t[0])
+        });
+        for f in [2, 3, 4] {
+            // A backward row gathers 3f rows of the big gradient.
+            same_bits_split("bilinear split", &[&[2, 5, 7, 9]], limit.max(2048), |t| {
+                upsample::bilinear(&t[0], f)
+            });
+        }
+        same_bits_split("reflect_pad split", &[&[3, 5, 7, 9]], limit, |t| {
+            pad::reflect_pad(&t[0], 3, 5)
+        });
+        same_bits_split("crop split", &[&[3, 5, 9, 11]], limit, |t| {
+            pad::crop(&t[0], 7, 6)
+        });
+        same_bits_split(
+            "concat split",
+            &[&[3, 5, 7, 9], &[3, 2, 7, 9], &[3, 7, 7, 9]],
+            limit,
+            |t| concat::concat(&[&t[0], &t[1], &t[2]]),
+        );
+        same_bits_split("split split", &[&[3, 11, 7, 9]], limit, |t| {
+            // One part used: two would accumulate in autograd's accumulate_grad, which does
+            // not split its launches (src/autograd, not this op's).
+            let parts = concat::split(&t[0], &[4, 2, 5])?;
+            Ok(parts[2].clone())
+        });
+    }
+    // One channel (31 x 29 floats) larger than the binding: concat views rows of H*W as rows
+    // of W.
+    same_bits_split(
+        "concat fold",
+        &[&[2, 3, 31, 29], &[2, 1, 31, 29]],
+        1024,
+        |t| concat::concat(&[&t[0], &t[1]]),
+    );
+}

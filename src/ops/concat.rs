@@ -6,9 +6,144 @@
 //! the parts that were used (in a fixed order) and unused parts contribute nothing.
 
 use crate::autograd;
-use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Gpu, Launch};
+use crate::error::{fmt_shapes, shape_err, Error, Result};
+use crate::gpu::{shaders, Bind, Gpu, Launch, Shader};
 use crate::tensor::Tensor;
+
+/// One launch of a split op: units `u0..u1` of its iteration space, and per bound tensor the
+/// element its binding starts at (`base`, aligned down to the storage offset alignment and a
+/// multiple of 4) and the element after the last one the piece touches (`end`).
+pub(crate) struct Piece {
+    pub u0: usize,
+    pub u1: usize,
+    pub base: Vec<usize>,
+    pub end: Vec<usize>,
+}
+
+/// A launch over `units` (rows, samples, tiles...) whose tensors may exceed one storage
+/// binding. `span(u, &mut ranges)` widens `ranges[i]` (start, end) by the elements of `ts[i]`
+/// that unit `u` touches. Kernels add `u0` to their unit index and subtract the per-tensor
+/// `base` from every index (vec4 kernels: base / 4).
+pub(crate) struct Split<'a> {
+    pub op: &'a str,
+    pub shapes: &'a [&'a [usize]],
+    pub shader: &'static Shader,
+    pub entry: &'static str,
+    pub overrides: &'a [(&'static str, f64)],
+    pub ts: &'a [&'a Tensor],
+    pub units: usize,
+    pub span: &'a dyn Fn(usize, &mut [(usize, usize)]),
+}
+
+/// Elements of the storage offset alignment (at least 4: vec4 kernels bind from a base).
+pub(crate) fn align_elems(gpu: &Gpu) -> usize {
+    (gpu.limits().min_storage_buffer_offset_alignment as usize / 4).max(4)
+}
+
+/// Bytes of a binding of elements `base..end`: whole vec4s (pooled buffers are padded to 16
+/// bytes), never past the buffer.
+fn bind_bytes(t: &Tensor, base: usize, end: usize) -> u64 {
+    (((end - base) as u64 * 4).div_ceil(16) * 16).min(t.buffer().size() - base as u64 * 4)
+}
+
+/// Splits `units` into consecutive pieces whose bindings each fit in one storage binding:
+/// one piece with whole bindings when every tensor fits, else greedily as many units per
+/// piece as fit. A Limit error when one unit alone does not fit.
+pub(crate) fn pieces(s: &Split) -> Result<Vec<Piece>> {
+    let gpu = s.ts[0].gpu();
+    let max = gpu.limits().max_storage_buffer_binding_size;
+    let k = s.ts.len();
+    if s.ts.iter().all(|t| bind_bytes(t, 0, t.numel()) <= max) {
+        return Ok(vec![Piece {
+            u0: 0,
+            u1: s.units,
+            base: vec![0; k],
+            end: s.ts.iter().map(|t| t.numel()).collect(),
+        }]);
+    }
+    let align = align_elems(gpu);
+    let fits = |r: &[(usize, usize)]| {
+        s.ts.iter()
+            .zip(r)
+            .all(|(t, (lo, hi))| lo >= hi || bind_bytes(t, lo / align * align, *hi) <= max)
+    };
+    let empty = (usize::MAX, 0);
+    let mut out = Vec::new();
+    let mut u = 0;
+    while u < s.units {
+        let mut cur = vec![empty; k];
+        (s.span)(u, &mut cur);
+        if !fits(&cur) {
+            return Err(Error::Limit {
+                op: s.op.into(),
+                shapes: fmt_shapes(s.shapes),
+                detail: format!("one launch unit exceeds max_storage_buffer_binding_size {max}"),
+            });
+        }
+        let u0 = u;
+        u += 1;
+        while u < s.units {
+            let mut next = cur.clone();
+            (s.span)(u, &mut next);
+            if !fits(&next) {
+                break;
+            }
+            cur = next;
+            u += 1;
+        }
+        out.push(Piece {
+            u0,
+            u1: u,
+            // A tensor the piece does not touch is bound as its first element.
+            base: cur
+                .iter()
+                .map(|(lo, hi)| if lo < hi { lo / align * align } else { 0 })
+                .collect(),
+            end: cur
+                .iter()
+                .map(|(lo, hi)| if lo < hi { *hi } else { 1 })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Widens a (start, end) range by `lo..hi`.
+pub(crate) fn widen(r: &mut (usize, usize), lo: usize, hi: usize) {
+    r.0 = r.0.min(lo);
+    r.1 = r.1.max(hi);
+}
+
+/// Launches `s` piece by piece; `f` gives each piece's parameters and grid.
+pub(crate) fn launch_split(
+    s: Split,
+    mut f: impl FnMut(&Piece) -> (Vec<u32>, [u32; 3]),
+) -> Result<()> {
+    let gpu = s.ts[0].gpu();
+    for p in pieces(&s)? {
+        let (params, workgroups) = f(&p);
+        let binds: Vec<Bind> =
+            s.ts.iter()
+                .zip(p.base.iter().zip(&p.end))
+                .map(|(t, (b, e))| Bind::Buffer {
+                    buffer: t.buffer(),
+                    offset: *b as u64 * 4,
+                    size: bind_bytes(t, *b, *e),
+                })
+                .collect();
+        gpu.launch(Launch {
+            op: s.op,
+            shapes: s.shapes,
+            shader: s.shader,
+            entry: s.entry,
+            overrides: s.overrides,
+            params: &params,
+            binds: &binds,
+            workgroups,
+        })?;
+    }
+    Ok(())
+}
 
 /// Grid of the row-wise kernels of this module and of dropout, pad, upsample, pixel_shuffle
 /// and spatial_mean (workgroups of 64 columns x 4 rows): x = `cols` / 64, y (folded into z past
@@ -27,7 +162,9 @@ pub fn row_grid(gpu: &Gpu, rows: usize, cols: usize) -> [u32; 3] {
 }
 
 /// Copy `small` [N, Cs, H, W] into channels off..off+Cs of `big` [N, Cb, H, W] (insert), or the
-/// other way round (extract); `dst` is written, `src` read.
+/// other way round (extract); `dst` is written, `src` read. Launched in pieces of whole rows
+/// (n, c) when a tensor exceeds one storage binding; rows of H*W are viewed as k rows of
+/// H*W / k (a pure reshape of the copy) when one row alone exceeds it.
 fn slice_copy(
     op: &'static str,
     entry: &'static str,
@@ -36,16 +173,46 @@ fn slice_copy(
     [n, cs, cb, off, len]: [usize; 5],
 ) -> Result<()> {
     let gpu = dst.gpu();
-    gpu.launch(Launch {
-        op,
-        shapes: &[dst.shape(), src.shape()],
-        shader: &shaders::CONCAT,
-        entry,
-        overrides: &[],
-        params: &[n as u32, cs as u32, cb as u32, off as u32, len as u32],
-        binds: &[dst.bind(), src.bind()],
-        workgroups: row_grid(gpu, n * cs, len),
-    })
+    let max = gpu.limits().max_storage_buffer_binding_size as usize / 4;
+    let room = max.saturating_sub(align_elems(gpu) + 4).max(1);
+    let k = (1..=len)
+        .find(|k| len % k == 0 && len / k <= room)
+        .unwrap_or(len);
+    let (cs, cb, off, len) = (cs * k, cb * k, off * k, len / k);
+    let insert = entry == "concat_insert";
+    let (bt, st) = if insert { (0, 1) } else { (1, 0) };
+    let big_row = |r: usize| (r / cs) * cb + off + r % cs;
+    launch_split(
+        Split {
+            op,
+            shapes: &[dst.shape(), src.shape()],
+            shader: &shaders::CONCAT,
+            entry,
+            overrides: &[],
+            ts: &[dst, src],
+            units: n * cs,
+            span: &|r, g| {
+                widen(&mut g[st], r * len, (r + 1) * len);
+                widen(&mut g[bt], big_row(r) * len, (big_row(r) + 1) * len);
+            },
+        },
+        |p| {
+            (
+                vec![
+                    n as u32,
+                    cs as u32,
+                    cb as u32,
+                    off as u32,
+                    len as u32,
+                    p.u0 as u32,
+                    p.u1 as u32,
+                    p.base[0] as u32,
+                    p.base[1] as u32,
+                ],
+                row_grid(gpu, p.u1 - p.u0, len),
+            )
+        },
+    )
 }
 
 /// x[:, off..off + c] as a new tensor.

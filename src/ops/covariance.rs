@@ -17,7 +17,8 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Gpu, Launch};
+use crate::gpu::{shaders, Gpu};
+use crate::ops::concat::{launch_split, widen, Split};
 use crate::ops::spatial_mean::spatial_mean_forward;
 use crate::tensor::{grid_for, Tensor};
 
@@ -62,56 +63,106 @@ pub fn outer_sum(
     let (ma, mb) = means.unwrap_or((a, b));
     // Whole vec4s of positions (chunk is then a multiple of 4 too).
     let vec4 = len % 4 == 0;
-    gpu.launch(Launch {
-        op,
-        shapes: &[a.shape(), b.shape()],
-        shader: if vec4 {
-            &shaders::COVARIANCE_PARTIAL_VEC4
-        } else {
-            &shaders::COVARIANCE_PARTIAL
+    // Units (sample, tile) in pieces when a tensor exceeds one storage binding.
+    let tiles = ti * tj;
+    let maxd = gpu.limits().max_compute_workgroups_per_dimension.max(1) as usize;
+    launch_split(
+        Split {
+            op,
+            shapes: &[a.shape(), b.shape()],
+            shader: if vec4 {
+                &shaders::COVARIANCE_PARTIAL_VEC4
+            } else {
+                &shaders::COVARIANCE_PARTIAL
+            },
+            entry: if vec4 {
+                "covariance_partial_vec4"
+            } else {
+                "covariance_partial"
+            },
+            overrides: &[],
+            ts: &[&part, a, b, ma, mb],
+            units: n * tiles,
+            span: &|u, g| {
+                let (s, t) = (u / tiles, u % tiles);
+                let (i0, j0) = ((t / tj) * TILE, (t % tj) * TILE);
+                let (i1, j1) = ((i0 + TILE).min(ra), (j0 + TILE).min(rb));
+                widen(
+                    &mut g[0],
+                    (s * chunks * ra + i0) * rb + j0,
+                    (((s + 1) * chunks - 1) * ra + i1 - 1) * rb + j1,
+                );
+                widen(&mut g[1], (s * ra + i0) * len, (s * ra + i1) * len);
+                widen(&mut g[2], (s * rb + j0) * len, (s * rb + j1) * len);
+                if means.is_some() {
+                    widen(&mut g[3], s * ra + i0, s * ra + i1);
+                    widen(&mut g[4], s * rb + j0, s * rb + j1);
+                }
+            },
         },
-        entry: if vec4 {
-            "covariance_partial_vec4"
-        } else {
-            "covariance_partial"
+        |p| {
+            let units = p.u1 - p.u0;
+            let x = units.min(maxd);
+            let mut params: Vec<u32> = [
+                ra,
+                rb,
+                len,
+                chunk,
+                chunks,
+                tj,
+                means.is_some() as usize,
+                sym as usize,
+                p.u0,
+                p.u1,
+                tiles,
+            ]
+            .iter()
+            .map(|v| *v as u32)
+            .collect();
+            params.extend(p.base.iter().map(|v| *v as u32));
+            (params, [x as u32, chunks as u32, units.div_ceil(x) as u32])
         },
-        overrides: &[],
-        params: &[
-            ra as u32,
-            rb as u32,
-            len as u32,
-            chunk as u32,
-            chunks as u32,
-            tj as u32,
-            means.is_some() as u32,
-            sym as u32,
-        ],
-        binds: &[part.bind(), a.bind(), b.bind(), ma.bind(), mb.bind()],
-        workgroups: [(ti * tj) as u32, chunks as u32, n as u32],
-    })?;
+    )?;
     let (groups, per_group, shape) = if sum_batch {
         (1, n * chunks, vec![ra, rb])
     } else {
         (n, chunks, vec![n, ra, rb])
     };
     let out = Tensor::empty(gpu, op, &shape)?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[a.shape(), b.shape()],
-        shader: &shaders::COVARIANCE_REDUCE,
-        entry: "covariance_reduce",
-        overrides: &[],
-        params: &[
-            groups as u32,
-            per_group as u32,
-            ra as u32,
-            rb as u32,
-            scale.to_bits(),
-            sym as u32,
-        ],
-        binds: &[out.bind(), part.bind()],
-        workgroups: grid_for(gpu, out.numel(), 256),
-    })?;
+    let m = ra * rb;
+    launch_split(
+        Split {
+            op,
+            shapes: &[a.shape(), b.shape()],
+            shader: &shaders::COVARIANCE_REDUCE,
+            entry: "covariance_reduce",
+            overrides: &[],
+            ts: &[&out, &part],
+            units: out.numel(),
+            span: &|idx, g| {
+                let (grp, mut i, mut j) = (idx / m, (idx % m) / rb, idx % rb);
+                if sym && i / TILE > j / TILE {
+                    std::mem::swap(&mut i, &mut j);
+                }
+                let off = i * rb + j;
+                widen(&mut g[0], idx, idx + 1);
+                widen(
+                    &mut g[1],
+                    grp * per_group * m + off,
+                    ((grp + 1) * per_group - 1) * m + off + 1,
+                );
+            },
+        },
+        |p| {
+            let mut params: Vec<u32> = [groups, per_group, ra, rb, 0, sym as usize, p.u0, p.u1]
+                .iter()
+                .map(|v| *v as u32)
+                .collect();
+            params[4] = scale.to_bits();
+            params.extend(p.base.iter().map(|v| *v as u32));
+            (params, grid_for(gpu, p.u1 - p.u0, 256))
+        },
+    )?;
     Ok(out)
 }
 
@@ -156,24 +207,52 @@ pub fn matrix_at_positions(
             [len.div_ceil(4 * 64), rows.div_ceil(4)],
         )
     };
-    gpu.launch(Launch {
-        op,
-        shapes: &[m.shape(), x.shape()],
-        shader,
-        entry,
-        overrides: &[],
-        params: &[
-            rows as u32,
-            k as u32,
-            len as u32,
-            strides.0 as u32,
-            strides.1 as u32,
-            strides.2 as u32,
-            mu.is_some() as u32,
-        ],
-        binds: &[out.bind(), m.bind(), x.bind(), mu.unwrap_or(m).bind()],
-        workgroups: [grid[0] as u32, grid[1] as u32, n as u32],
-    })?;
+    let mu_t = mu.unwrap_or(m);
+    // Samples in pieces when a tensor exceeds one storage binding.
+    launch_split(
+        Split {
+            op,
+            shapes: &[m.shape(), x.shape()],
+            shader,
+            entry,
+            overrides: &[],
+            ts: &[&out, m, x, mu_t],
+            units: n,
+            span: &|s, g| {
+                widen(&mut g[0], s * rows * len, (s + 1) * rows * len);
+                let m0 = s * strides.0;
+                widen(
+                    &mut g[1],
+                    m0,
+                    m0 + max_m - n.saturating_sub(1) * strides.0 + 1,
+                );
+                widen(&mut g[2], s * k * len, (s + 1) * k * len);
+                if mu.is_some() {
+                    widen(&mut g[3], s * k, (s + 1) * k);
+                }
+            },
+        },
+        |p| {
+            let mut params: Vec<u32> = [
+                rows,
+                k,
+                len,
+                strides.0,
+                strides.1,
+                strides.2,
+                mu.is_some() as usize,
+                p.u0,
+            ]
+            .iter()
+            .map(|v| *v as u32)
+            .collect();
+            params.extend(p.base.iter().map(|v| *v as u32));
+            (
+                params,
+                [grid[0] as u32, grid[1] as u32, (p.u1 - p.u0) as u32],
+            )
+        },
+    )?;
     Ok(out)
 }
 
@@ -210,23 +289,33 @@ pub fn covariance_backward_x(dcov: &Tensor, x: &Tensor, mean: &Tensor) -> Result
     let len = h * w;
     let gpu = x.gpu();
     let msym = Tensor::empty(gpu, op, &[n, c, c])?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[dcov.shape()],
-        shader: &shaders::COVARIANCE_REDUCE,
-        entry: "covariance_symmetrize",
-        overrides: &[],
-        params: &[
-            n as u32,
-            1,
-            c as u32,
-            c as u32,
-            (1.0 / len as f32).to_bits(),
-            0,
-        ],
-        binds: &[msym.bind(), dcov.bind()],
-        workgroups: grid_for(gpu, msym.numel(), 256),
-    })?;
+    let m = c * c;
+    launch_split(
+        Split {
+            op,
+            shapes: &[dcov.shape()],
+            shader: &shaders::COVARIANCE_REDUCE,
+            entry: "covariance_symmetrize",
+            overrides: &[],
+            ts: &[&msym, dcov],
+            units: n * m,
+            span: &|idx, g| {
+                let (grp, i, j) = (idx / m, (idx % m) / c, idx % c);
+                let t = grp * m + j * c + i;
+                widen(&mut g[0], idx, idx + 1);
+                widen(&mut g[1], idx.min(t), idx.max(t) + 1);
+            },
+        },
+        |p| {
+            let mut params: Vec<u32> = [n, 1, c, c, 0, 0, p.u0, p.u1]
+                .iter()
+                .map(|v| *v as u32)
+                .collect();
+            params[4] = (1.0 / len as f32).to_bits();
+            params.extend(p.base.iter().map(|v| *v as u32));
+            (params, grid_for(gpu, p.u1 - p.u0, 256))
+        },
+    )?;
     matrix_at_positions(
         op,
         &msym,

@@ -6,8 +6,8 @@
 
 use crate::autograd;
 use crate::error::{unsupported, Result};
-use crate::gpu::{shaders, Launch};
-use crate::ops::concat::row_grid;
+use crate::gpu::shaders;
+use crate::ops::concat::{align_elems, launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
 /// Launch parameters of a mask: (threshold, scale). A channel is kept when its hash >= threshold.
@@ -29,24 +29,50 @@ pub fn channel_dropout_forward(x: &Tensor, p: f32, seed: u64) -> Result<Tensor> 
     let (threshold, scale) = mask_params(p);
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, x.shape())?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[x.shape()],
-        shader: &shaders::DROPOUT,
-        entry: "dropout_apply",
-        overrides: &[],
-        params: &[
-            n as u32,
-            c as u32,
-            (h * w) as u32,
-            seed as u32,
-            (seed >> 32) as u32,
-            threshold,
-            scale.to_bits(),
-        ],
-        binds: &[out.bind(), x.bind()],
-        workgroups: row_grid(gpu, n * c, h * w),
-    })?;
+    // Rows (n, c) of H*W, in pieces of whole rows when x exceeds one storage binding; a row
+    // that alone exceeds it is viewed as `fold` rows of H*W / fold.
+    let room = (gpu.limits().max_storage_buffer_binding_size as usize / 4)
+        .saturating_sub(align_elems(gpu) + 4)
+        .max(1);
+    let hw = h * w;
+    let fold = (1..=hw)
+        .find(|k| hw % k == 0 && hw / k <= room)
+        .unwrap_or(hw);
+    let len = hw / fold;
+    launch_split(
+        Split {
+            op,
+            shapes: &[x.shape()],
+            shader: &shaders::DROPOUT,
+            entry: "dropout_apply",
+            overrides: &[],
+            ts: &[&out, x],
+            units: n * c * fold,
+            span: &|r, g| {
+                widen(&mut g[0], r * len, (r + 1) * len);
+                widen(&mut g[1], r * len, (r + 1) * len);
+            },
+        },
+        |p| {
+            (
+                vec![
+                    n as u32,
+                    c as u32,
+                    len as u32,
+                    seed as u32,
+                    (seed >> 32) as u32,
+                    threshold,
+                    scale.to_bits(),
+                    fold as u32,
+                    p.u0 as u32,
+                    p.u1 as u32,
+                    p.base[0] as u32,
+                    p.base[1] as u32,
+                ],
+                row_grid(gpu, p.u1 - p.u0, len),
+            )
+        },
+    )?;
     Ok(out)
 }
 

@@ -5,11 +5,13 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
-use crate::ops::concat::row_grid;
+use crate::gpu::shaders;
+use crate::ops::concat::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
-/// (small h, w) and (big ho, wo): the kernels' parameters.
+/// (small h, w) and (big ho, wo): the kernels' parameters. Destination rows over N * C * height,
+/// one lane per column; in pieces of whole destination rows when a tensor exceeds one storage
+/// binding.
 fn launch(
     op: &'static str,
     entry: &'static str,
@@ -19,17 +21,55 @@ fn launch(
 ) -> Result<Tensor> {
     let gpu = src.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[src.shape()],
-        shader: &shaders::PAD,
-        entry,
-        overrides: &[],
-        params: &[nc as u32, h as u32, w as u32, ho as u32, wo as u32],
-        binds: &[out.bind(), src.bind()],
-        // Destination rows over N * C * height, one lane per column.
-        workgroups: row_grid(gpu, out_shape[..3].iter().product(), out_shape[3]),
-    })?;
+    let rows: usize = out_shape[..3].iter().product();
+    let reflect = |i: usize, s: usize| if i < s { i } else { 2 * (s - 1) - i };
+    // Source rows read for destination row `row`.
+    let src_rows = |row: usize, g: &mut (usize, usize)| match entry {
+        "reflect_pad_forward" => {
+            let r = (row / ho) * h + reflect(row % ho, h);
+            widen(g, r * w, (r + 1) * w);
+        }
+        "reflect_pad_backward" => {
+            let (b, y) = ((row / h) * ho, row % h);
+            widen(g, (b + y) * wo, (b + y + 1) * wo);
+            let ym = 2 * (h - 1) - y;
+            if y + 1 < h && ym < ho {
+                widen(g, (b + ym) * wo, (b + ym + 1) * wo);
+            }
+        }
+        "crop_forward" => {
+            let r = (row / h) * ho + row % h;
+            widen(g, r * wo, (r + 1) * wo);
+        }
+        _ => {
+            if row % ho < h {
+                let r = (row / ho) * h + row % ho;
+                widen(g, r * w, (r + 1) * w);
+            }
+        }
+    };
+    launch_split(
+        Split {
+            op,
+            shapes: &[src.shape()],
+            shader: &shaders::PAD,
+            entry,
+            overrides: &[],
+            ts: &[&out, src],
+            units: rows,
+            span: &|row, g| {
+                widen(&mut g[0], row * out_shape[3], (row + 1) * out_shape[3]);
+                src_rows(row, &mut g[1]);
+            },
+        },
+        |p| {
+            let params = [nc, h, w, ho, wo, p.u0, p.u1, p.base[0], p.base[1]];
+            (
+                params.iter().map(|v| *v as u32).collect(),
+                row_grid(gpu, p.u1 - p.u0, out_shape[3]),
+            )
+        },
+    )?;
     Ok(out)
 }
 

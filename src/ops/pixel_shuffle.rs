@@ -4,10 +4,12 @@
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
-use crate::gpu::{shaders, Launch};
-use crate::ops::concat::row_grid;
+use crate::gpu::shaders;
+use crate::ops::concat::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
+/// One lane per small-grid position; launched in pieces of whole rows (n, c, y) of the small
+/// grid when a tensor exceeds one storage binding.
 fn launch(
     op: &'static str,
     entry: &'static str,
@@ -17,16 +19,32 @@ fn launch(
 ) -> Result<Tensor> {
     let gpu = src.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[src.shape()],
-        shader: &shaders::PIXEL_SHUFFLE,
-        entry,
-        overrides: &[],
-        params: &[n as u32, c as u32, h as u32, w as u32, r as u32],
-        binds: &[out.bind(), src.bind()],
-        workgroups: row_grid(gpu, n * c * h, w),
-    })?;
+    let forward = entry == "pixel_shuffle_forward";
+    let (small, big) = if forward { (1, 0) } else { (0, 1) };
+    let wo = w * r;
+    launch_split(
+        Split {
+            op,
+            shapes: &[src.shape()],
+            shader: &shaders::PIXEL_SHUFFLE,
+            entry,
+            overrides: &[],
+            ts: &[&out, src],
+            units: n * c * h,
+            span: &|row, g| {
+                let lo = ((row / h) * r * r * h + row % h) * w;
+                widen(&mut g[small], lo, lo + (r * r - 1) * h * w + w);
+                widen(&mut g[big], row * r * wo, (row + 1) * r * wo);
+            },
+        },
+        |p| {
+            let params = [n, c, h, w, r, p.u0, p.u1, p.base[0], p.base[1]];
+            (
+                params.iter().map(|v| *v as u32).collect(),
+                row_grid(gpu, p.u1 - p.u0, w),
+            )
+        },
+    )?;
     Ok(out)
 }
 

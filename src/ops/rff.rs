@@ -12,8 +12,9 @@
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
-use crate::gpu::{shaders, Gpu, Launch};
+use crate::gpu::{shaders, Gpu};
 use crate::ops::binary::mul_forward;
+use crate::ops::concat::{launch_split, widen, Split};
 use crate::ops::covariance::{matrix_at_positions, outer_sum, subgroups_usable};
 use crate::ops::spatial_mean::row_sum;
 use crate::tensor::Tensor;
@@ -96,16 +97,43 @@ pub fn rff_forward_with(
             [len.div_ceil(4 * 8), d.div_ceil(8), n],
         ),
     };
-    gpu.launch(Launch {
-        op,
-        shapes: &[x.shape(), w.shape(), b.shape()],
-        shader,
-        entry,
-        overrides: &[],
-        params: &[d as u32, c as u32, len as u32, s.to_bits()],
-        binds: &[out.bind(), nsin.bind(), x.bind(), w.bind(), b.bind()],
-        workgroups: workgroups.map(|g| g as u32),
-    })?;
+    // Samples in pieces when a tensor exceeds one storage binding.
+    launch_split(
+        Split {
+            op,
+            shapes: &[x.shape(), w.shape(), b.shape()],
+            shader,
+            entry,
+            overrides: &[],
+            ts: &[&out, &nsin, x, w, b],
+            units: n,
+            span: &|s, g| {
+                widen(&mut g[0], s * d * len, (s + 1) * d * len);
+                widen(&mut g[1], s * d * len, (s + 1) * d * len);
+                widen(&mut g[2], s * c * len, (s + 1) * c * len);
+                widen(&mut g[3], 0, d * c);
+                widen(&mut g[4], 0, d);
+            },
+        },
+        |p| {
+            (
+                vec![
+                    d as u32,
+                    c as u32,
+                    len as u32,
+                    s.to_bits(),
+                    p.u0 as u32,
+                    p.base[0] as u32,
+                    p.base[2] as u32,
+                ],
+                [
+                    workgroups[0] as u32,
+                    workgroups[1] as u32,
+                    (p.u1 - p.u0) as u32,
+                ],
+            )
+        },
+    )?;
     Ok((out, nsin))
 }
 

@@ -5,8 +5,8 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
-use crate::ops::concat::row_grid;
+use crate::gpu::shaders;
+use crate::ops::concat::{align_elems, launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
 /// out[r] = scale * sum_{g < groups} sum_{q < len} x[(g * rows + r) * len + q], shaped `out_shape`.
@@ -28,17 +28,92 @@ pub fn row_sum(
     }
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
-    gpu.launch(Launch {
+    let params = |u0: usize, u1: usize, bo: usize, bs: usize, q: (usize, usize), g: usize, load| {
+        vec![
+            rows as u32,
+            groups as u32,
+            len as u32,
+            scale.to_bits(),
+            u0 as u32,
+            u1 as u32,
+            bo as u32,
+            bs as u32,
+            q.0 as u32,
+            q.1 as u32,
+            g as u32,
+            load as u32,
+        ]
+    };
+    // Whole rows (every group of a row) per launch, in pieces of rows when x exceeds one
+    // storage binding.
+    let whole = Split {
         op,
         shapes: &[x.shape()],
         shader: &shaders::SPATIAL_MEAN,
         entry: "spatial_mean_forward",
         overrides: &[],
-        params: &[rows as u32, groups as u32, len as u32, scale.to_bits()],
-        binds: &[out.bind(), x.bind()],
-        workgroups: gpu.grid_1d(rows as u32),
-    })?;
-    Ok(out)
+        ts: &[&out, x],
+        units: rows,
+        span: &|r, g| {
+            widen(&mut g[0], r, r + 1);
+            widen(&mut g[1], r * len, ((groups - 1) * rows + r + 1) * len);
+        },
+    };
+    if crate::ops::concat::pieces(&whole).is_ok() {
+        launch_split(whole, |p| {
+            (
+                params(p.u0, p.u1, p.base[0], p.base[1], (0, len), 0, false),
+                gpu.grid_1d((p.u1 - p.u0) as u32),
+            )
+        })?;
+        return Ok(out);
+    }
+    // Rows too large for one binding: each lane's running sum (lane l adds positions
+    // l, l + 64, ... of group 0, then group 1, ...) is carried across launches in part
+    // [rows, 64] — a launch per group and block of rows, or per group, row and run of positions
+    // (a multiple of 64) — and the same fixed-order tree then reduces part's rows: the same
+    // additions in the same order as one launch, so the same bits.
+    let part = Tensor::empty(gpu, op, &[rows, 64])?;
+    let room = (gpu.limits().max_storage_buffer_binding_size as usize / 4)
+        .saturating_sub(align_elems(gpu) + 4);
+    let run = if len <= room { len } else { room / 64 * 64 };
+    if run == 0 {
+        return Err(crate::error::Error::Limit {
+            op: op.into(),
+            shapes: crate::error::fmt_shapes(&[x.shape()]),
+            detail: "the storage binding limit is below 64 floats".into(),
+        });
+    }
+    for g in 0..groups {
+        for q0 in (0..len).step_by(run) {
+            let q1 = (q0 + run).min(len);
+            launch_split(
+                Split {
+                    op,
+                    shapes: &[x.shape()],
+                    shader: &shaders::SPATIAL_MEAN,
+                    entry: "spatial_mean_partial",
+                    overrides: &[],
+                    ts: &[&part, x],
+                    units: rows,
+                    span: &|r, s| {
+                        widen(&mut s[0], r * 64, r * 64 + 64);
+                        let b = (g * rows + r) * len;
+                        widen(&mut s[1], b + q0, b + q1);
+                    },
+                },
+                |p| {
+                    let load = g > 0 || q0 > 0;
+                    (
+                        params(p.u0, p.u1, p.base[0], p.base[1], (q0, q1), g, load),
+                        gpu.grid_1d((p.u1 - p.u0) as u32),
+                    )
+                },
+            )?;
+        }
+    }
+    let sums = row_sum(op, &part, rows, 1, 64, scale, out_shape)?;
+    Ok(sums)
 }
 
 /// mean[n, c] = sum over positions of x[n, c] / (H W).
@@ -72,16 +147,46 @@ pub fn spatial_mean_backward_x(dmean: &Tensor, x_shape: &[usize]) -> Result<Tens
     }
     let gpu = dmean.gpu();
     let dx = Tensor::empty(gpu, op, x_shape)?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[dmean.shape(), x_shape],
-        shader: &shaders::SPATIAL_MEAN,
-        entry: "spatial_mean_backward",
-        overrides: &[],
-        params: &[(n * c) as u32, 1, len as u32, (1.0 / len as f32).to_bits()],
-        binds: &[dx.bind(), dmean.bind()],
-        workgroups: row_grid(gpu, n * c, len),
-    })?;
+    // In pieces of whole rows when dx exceeds one storage binding; a row that alone exceeds it
+    // is viewed as `fold` rows of H*W / fold (each reading dmean[row / fold]).
+    let room = (gpu.limits().max_storage_buffer_binding_size as usize / 4)
+        .saturating_sub(align_elems(gpu) + 4)
+        .max(1);
+    let fold = (1..=len)
+        .find(|k| len % k == 0 && len / k <= room)
+        .unwrap_or(len);
+    let flen = len / fold;
+    launch_split(
+        Split {
+            op,
+            shapes: &[dmean.shape(), x_shape],
+            shader: &shaders::SPATIAL_MEAN,
+            entry: "spatial_mean_backward",
+            overrides: &[],
+            ts: &[&dx, dmean],
+            units: n * c * fold,
+            span: &|r, g| {
+                widen(&mut g[0], r * flen, (r + 1) * flen);
+                widen(&mut g[1], r / fold, r / fold + 1);
+            },
+        },
+        |p| {
+            let params = [
+                n * c * fold,
+                fold,
+                flen,
+                0,
+                p.u0,
+                p.u1,
+                p.base[0],
+                p.base[1],
+            ];
+            let mut params: Vec<u32> = params.iter().map(|v| *v as u32).collect();
+            params[3] = (1.0 / len as f32).to_bits();
+            params.extend([0, flen as u32, 0, 0]);
+            (params, row_grid(gpu, p.u1 - p.u0, flen))
+        },
+    )?;
     Ok(dx)
 }
 

@@ -5,10 +5,12 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch, Shader};
-use crate::ops::concat::row_grid;
+use crate::gpu::{shaders, Shader};
+use crate::ops::concat::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
+/// Destination rows over N * C * height, one lane per column; in pieces of whole destination
+/// rows when a tensor exceeds one storage binding.
 fn launch(
     op: &'static str,
     shader: &'static Shader,
@@ -19,17 +21,53 @@ fn launch(
 ) -> Result<Tensor> {
     let gpu = src.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[src.shape()],
-        shader,
-        entry,
-        overrides: &[],
-        params: &[nc as u32, h as u32, w as u32, f as u32],
-        binds: &[out.bind(), src.bind()],
-        // Destination rows over N * C * height, one lane per column.
-        workgroups: row_grid(gpu, out_shape[..3].iter().product(), out_shape[3]),
-    })?;
+    let rows: usize = out_shape[..3].iter().product();
+    let (ho, wo) = (h * f, w * f);
+    // Source rows (first, last) read for destination row `row`.
+    let src_rows = |row: usize| match entry {
+        "nearest2x_forward" => ((row >> 1) * w, (row >> 1) * w + w),
+        "bilinear_forward" => {
+            let (b, y) = ((row / ho) * h, (row % ho) / f);
+            (
+                (b + y.saturating_sub(1)) * w,
+                (b + (y + 1).min(h - 1) + 1) * w,
+            )
+        }
+        // Backwards: the small row (plane, y) gathers big rows y f - f .. y f + 2 f (nearest:
+        // 2 y, 2 y + 1).
+        _ => {
+            let (b, y) = ((row / h) * ho, (row % h) * f);
+            let (y0, y1) = if f == 2 && entry == "nearest2x_backward" {
+                (y, y + 2)
+            } else {
+                (y.saturating_sub(f), (y + 2 * f).min(ho))
+            };
+            ((b + y0) * wo, (b + y1) * wo)
+        }
+    };
+    launch_split(
+        Split {
+            op,
+            shapes: &[src.shape()],
+            shader,
+            entry,
+            overrides: &[],
+            ts: &[&out, src],
+            units: rows,
+            span: &|row, g| {
+                widen(&mut g[0], row * out_shape[3], (row + 1) * out_shape[3]);
+                let (lo, hi) = src_rows(row);
+                widen(&mut g[1], lo, hi);
+            },
+        },
+        |p| {
+            let params = [nc, h, w, f, p.u0, p.u1, p.base[0], p.base[1]];
+            (
+                params.iter().map(|v| *v as u32).collect(),
+                row_grid(gpu, p.u1 - p.u0, out_shape[3]),
+            )
+        },
+    )?;
     Ok(out)
 }
 
