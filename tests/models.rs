@@ -368,3 +368,105 @@ fn training_steps_allocate_nothing_after_step_two() {
         );
     }
 }
+
+#[test]
+fn x2_and_x3_configurations_give_the_right_shapes() {
+    use models::{msrn, rrdbnet, srresnet};
+    let gpu = gpu();
+    let cfgs = vec![
+        ModelConfig::SrResNet(srresnet::Config {
+            num_feat: 8,
+            num_block: 1,
+            upscale: 2,
+            ..Default::default()
+        }),
+        ModelConfig::SrResNet(srresnet::Config {
+            num_feat: 8,
+            num_block: 1,
+            upscale: 3,
+            ..Default::default()
+        }),
+        ModelConfig::RrdbNet(rrdbnet::Config {
+            num_feat: 8,
+            num_block: 1,
+            num_grow_ch: 4,
+            upscale: 2,
+            ..Default::default()
+        }),
+        ModelConfig::RrdbNet(rrdbnet::Config {
+            num_feat: 8,
+            num_block: 1,
+            num_grow_ch: 4,
+            upscale: 1,
+            ..Default::default()
+        }),
+        ModelConfig::Msrn(msrn::Config {
+            num_feat: 8,
+            num_block: 1,
+            upscale: 2,
+            ..Default::default()
+        }),
+        ModelConfig::Msrn(msrn::Config {
+            num_feat: 8,
+            num_block: 1,
+            upscale: 3,
+            ..Default::default()
+        }),
+        ModelConfig::SwinIr(swinir::Config {
+            upscale: 2,
+            upsampler: swinir::Upsampler::NearestConv,
+            ..tiny_swinir()
+        }),
+        ModelConfig::SwinIr(swinir::Config {
+            upscale: 3,
+            ..tiny_swinir()
+        }),
+        ModelConfig::SwinIr(swinir::Config {
+            upscale: 3,
+            upsampler: swinir::Upsampler::PixelShuffleDirect,
+            ..tiny_swinir()
+        }),
+    ];
+    for cfg in cfgs {
+        let m = models::build(&gpu, &cfg, 0).unwrap();
+        let s = m.scale();
+        let x = Tensor::from_slice(&gpu, &[1, 3, 8, 12], &image(40, &[1, 3, 8, 12])).unwrap();
+        let y = m.forward(&x).unwrap();
+        assert_eq!(y.out.shape(), &[1, 3, 8 * s, 12 * s], "{cfg:?}");
+        autograd::clear_tape();
+    }
+    // BasicSR's RRDBNet x2 takes the pixel-unshuffled input: conv_first has 12 input channels.
+    let m = models::build(
+        &gpu,
+        &ModelConfig::RrdbNet(rrdbnet::Config {
+            upscale: 2,
+            num_block: 1,
+            ..Default::default()
+        }),
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        m.params().get("conv_first.weight").unwrap().shape(),
+        &[64, 12, 3, 3]
+    );
+    // RRDBNet x3 has no reference form.
+    let e = models::build(
+        &gpu,
+        &ModelConfig::RrdbNet(rrdbnet::Config {
+            upscale: 3,
+            ..Default::default()
+        }),
+        0,
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("upscale 3"), "{e}");
+}
+
+fn tiny_swinir() -> swinir::Config {
+    match ModelConfig::tiny(Arch::SwinIr) {
+        ModelConfig::SwinIr(c) => c,
+        _ => unreachable!(),
+    }
+}

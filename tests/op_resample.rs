@@ -47,6 +47,28 @@ fn bilinear4x_matches_reference_and_gradients() {
 }
 
 #[test]
+fn pixel_unshuffle_matches_reference_and_gradients() {
+    for (s, r) in [([2, 3, 8, 6], 2), ([1, 2, 9, 6], 3)] {
+        check_op(
+            "pixel_unshuffle",
+            &[input(&s)],
+            STRICT,
+            |t| pixel_shuffle::pixel_unshuffle(&t[0], r),
+            |x| pixel_shuffle::reference::pixel_unshuffle(&x[0], s, r),
+        );
+    }
+    let gpu = gpu();
+    let x = Tensor::zeros(&gpu, &[1, 3, 7, 6]).unwrap();
+    let e = pixel_shuffle::pixel_unshuffle(&x, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("pixel_unshuffle") && e.contains("[1, 3, 7, 6]"),
+        "{e}"
+    );
+}
+
+#[test]
 fn bilinear_x2_x3_match_reference_and_gradients() {
     for f in [2, 3] {
         for s in [SHAPES[0], [1, 2, 1, 3]] {

@@ -2,7 +2,9 @@
 //! residual dense blocks of five convs with growth `num_grow_ch`, LReLU 0.2, residual scaling
 //! 0.2), conv_body + skip, two stages of nearest x2 + conv + LReLU, conv_hr + LReLU, conv_last.
 //! The dense convs are initialised by default_init_weights(0.1), the rest as PyTorch does.
-//! Only x4 is built (BasicSR reaches x2/x1 by pixel-unshuffling the input; not provided here).
+//! The body always upsamples x4; as in BasicSR, x2 and x1 pixel-unshuffle the input by 2 or 4
+//! first (conv_first then takes 4 or 16 times the channels), so input sides must be multiples
+//! of that factor. x3 has no reference form and is refused.
 //!
 //! Regularised feature: LReLU(conv_hr(.)), the input of conv_last.
 
@@ -11,7 +13,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::Result;
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::{activation, binary, concat, scale, upsample};
+use crate::ops::{activation, binary, concat, pixel_shuffle, scale, upsample};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -90,10 +92,17 @@ pub struct RrdbNet {
 
 impl RrdbNet {
     pub fn new(b: &Builder, cfg: &Config) -> Result<RrdbNet> {
-        check_scale("rrdbnet", cfg.upscale, &[4])?;
+        check_scale("rrdbnet", cfg.upscale, &[1, 2, 4])?;
         let (f, g) = (cfg.num_feat, cfg.num_grow_ch);
         let t = ConvInit::Torch;
-        let conv_first = Conv2d::new(&b.pp("conv_first"), cfg.num_in_ch, f, 3, t)?;
+        let unshuffle = 4 / cfg.upscale;
+        let conv_first = Conv2d::new(
+            &b.pp("conv_first"),
+            cfg.num_in_ch * unshuffle * unshuffle,
+            f,
+            3,
+            t,
+        )?;
         let body = (0..cfg.num_block)
             .map(|i| {
                 let bb = b.pp("body").pp(i);
@@ -131,8 +140,17 @@ impl SrModel for RrdbNet {
     fn receptive_radius(&self) -> usize {
         15 * self.cfg.num_block + 2 + 4
     }
+    fn window(&self) -> usize {
+        4 / self.cfg.upscale
+    }
     fn forward_hooked(&self, x: &Tensor, hook: Option<FeatureHook>) -> Result<SrOutput> {
-        let feat = self.conv_first.forward(x)?;
+        let r = 4 / self.cfg.upscale;
+        let x = if r > 1 {
+            pixel_shuffle::pixel_unshuffle(x, r)?
+        } else {
+            x.clone()
+        };
+        let feat = self.conv_first.forward(&x)?;
         let mut h = feat.clone();
         for rrdb in &self.body {
             let mut y = h.clone();

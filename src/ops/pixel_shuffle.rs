@@ -106,6 +106,25 @@ pub fn pixel_shuffle(x: &Tensor, r: usize) -> Result<Tensor> {
 }
 
 /// f64 CPU reference.
+/// Differentiable pixel_unshuffle (F.pixel_unshuffle): [N, C, H*r, W*r] -> [N, C*r*r, H, W],
+/// the inverse permutation of pixel_shuffle (RRDBNet's input stage for x2 and x1). Its
+/// forward is pixel_shuffle's backward kernel and its backward pixel_shuffle's forward.
+pub fn pixel_unshuffle(x: &Tensor, r: usize) -> Result<Tensor> {
+    let [_, _, h, w] = x.dims4("pixel_unshuffle")?;
+    if r == 0 || h % r != 0 || w % r != 0 {
+        return Err(shape_err(
+            "pixel_unshuffle",
+            &[x.shape()],
+            format!("height and width must be multiples of r = {r}"),
+        ));
+    }
+    let out = pixel_shuffle_backward_x(x, r)?;
+    autograd::record("pixel_unshuffle", &[x], &out, move |dout, _| {
+        Ok(vec![Some(pixel_shuffle_forward(dout, r)?)])
+    });
+    Ok(out)
+}
+
 pub mod reference {
     /// x [N, C*r*r, H, W] flattened -> [N, C, H*r, W*r].
     pub fn pixel_shuffle(x: &[f64], [n, cin, h, w]: [usize; 4], r: usize) -> Vec<f64> {
@@ -119,6 +138,24 @@ pub mod reference {
                     for xx in 0..w {
                         out[((b * c + co) * ho + y * r + i) * wo + xx * r + j] =
                             x[((b * cin + ci) * h + y) * w + xx];
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// x [N, C, H*r, W*r] flattened -> [N, C*r*r, H, W].
+    pub fn pixel_unshuffle(x: &[f64], [n, c, ho, wo]: [usize; 4], r: usize) -> Vec<f64> {
+        let (h, w, cout) = (ho / r, wo / r, c * r * r);
+        let mut out = vec![0.0; x.len()];
+        for b in 0..n {
+            for co in 0..cout {
+                let (ci, i, j) = (co / (r * r), (co % (r * r)) / r, co % r);
+                for y in 0..h {
+                    for xx in 0..w {
+                        out[((b * cout + co) * h + y) * w + xx] =
+                            x[((b * c + ci) * ho + y * r + i) * wo + xx * r + j];
                     }
                 }
             }
