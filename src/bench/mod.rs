@@ -4,6 +4,7 @@
 
 pub mod attention;
 pub mod conv;
+pub mod data;
 pub mod misc;
 pub mod models;
 pub mod stats;

@@ -30,6 +30,9 @@ pub struct Args {
     /// With --models: the tiny configurations (as the demo trains) instead of the standard ones
     #[arg(long)]
     tiny: bool,
+    /// Benchmark the data loader on this HR folder instead (samples/s, 1 and 2 workers)
+    #[arg(long, value_name = "HR_DIR")]
+    data: Option<std::path::PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -46,6 +49,19 @@ pub fn run(a: Args) -> Result<()> {
     };
     if !a.models.is_empty() {
         return bench_models(&gpu, &a.models, a.tiny, &opts);
+    }
+    if let Some(dir) = &a.data {
+        println!(
+            "{:<28} {:>6} {:>8} {:>10}",
+            "setting", "batch", "workers", "samples/s"
+        );
+        for r in sralign::bench::data::loader_throughput(dir, 8, &[1, 2])? {
+            println!(
+                "{:<28} {:>6} {:>8} {:>10.1}",
+                r.setting, r.batch, r.workers, r.samples_per_s
+            );
+        }
+        return Ok(());
     }
     let peak = a.peak_gflops.or_else(|| {
         if gpu.is_cpu() {
