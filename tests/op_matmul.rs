@@ -58,6 +58,30 @@ fn matmul_larger_than_one_tile() {
 }
 
 #[test]
+fn matmul_aligned_shapes_use_vector_packs() {
+    // Multiples of 4 everywhere: the texture kernel packs with vec4 loads (pack4_rows for A,
+    // pack4_cols for B^T, and both again in the backward products).
+    for k in KERNELS {
+        with_kernel(k, || {
+            check_op(
+                &format!("matmul 2x12x20x8 {k:?}"),
+                &[input(&[2, 12, 20]), input(&[2, 20, 8])],
+                F32_KERNEL,
+                |t| matmul::matmul(&t[0], &t[1]),
+                |x| reference::matmul(&x[0], &x[1], 2, 12, 20, 8),
+            );
+            check_op(
+                &format!("linear 36x16->40 {k:?}"),
+                &[input(&[36, 16]), input(&[40, 16]), input(&[40])],
+                F32_KERNEL,
+                |t| matmul::linear(&t[0], &t[1], Some(&t[2])),
+                |x| reference::linear(&x[0], &x[1], Some(&x[2]), 36, 16),
+            );
+        })
+    }
+}
+
+#[test]
 fn linear_matches_reference_and_gradients() {
     for k in KERNELS {
         with_kernel(k, || {
@@ -82,7 +106,13 @@ fn linear_matches_reference_and_gradients() {
 #[test]
 fn kernels_agree_and_are_deterministic() {
     let gpu = gpu();
-    let (m, k, n) = (67, 150, 41);
+    for (m, k, n) in [(67, 150, 41), (64, 96, 72)] {
+        kernels_agree(&gpu, m, k, n);
+    }
+}
+
+fn kernels_agree(gpu: &sralign::Gpu, m: usize, k: usize, n: usize) {
+    let gpu = gpu.clone();
     let av: Vec<f32> = (0..m * k)
         .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
         .collect();

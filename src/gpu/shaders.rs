@@ -36,6 +36,7 @@ shader!(BINARY, "binary.wgsl");
 
 // -- matmul, layernorm, windows, attention --
 shader!(MATMUL_PACK, "matmul_pack.wgsl");
+shader!(MATMUL_PACK4, "matmul_pack4.wgsl");
 shader!(MATMUL_TEX, "matmul_tex.wgsl");
 shader!(MATMUL_BUF, "matmul_buf.wgsl");
 shader!(MATMUL_COLSUM, "matmul_colsum.wgsl");

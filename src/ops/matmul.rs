@@ -4,9 +4,10 @@
 //!
 //! Every product here is one `gemm`: C = op(A) op(B) (+ bias on columns), where op transposes
 //! an operand or not. Two kernels compute it:
-//! - `Texture` (shaders/matmul_pack.wgsl + matmul_tex.wgsl): each operand is packed into an
-//!   rgba32float texture (transposing on the way), then a subgroup-broadcast kernel computes
-//!   32 x 8 tiles. Fast on lavapipe (textureLoad is vectorised, broadcasts are shuffles).
+//! - `Texture` (shaders/matmul_pack*.wgsl + matmul_tex.wgsl): each operand is packed into an
+//!   rgba32float texture (transposing on the way; vec4 loads where the view is 4-aligned),
+//!   then a subgroup-broadcast kernel computes 32 x 32 tiles (4 x 32 per lane). Fast on
+//!   lavapipe (textureLoad is vectorised, broadcasts are shuffles).
 //! - `Buffer` (shaders/matmul_buf.wgsl): 64 x 64 workgroup tiles straight from storage
 //!   buffers, for adapters without subgroups (or textures too small for the operands).
 //!
@@ -90,7 +91,7 @@ pub(crate) struct Gemm<'a> {
 }
 
 const TEX_TILE_M: usize = 32;
-const TEX_TILE_N: usize = 8;
+const TEX_TILE_N: usize = 32;
 const BUF_TILE: usize = 64;
 
 fn texture_fits(gpu: &Gpu, g: &Gemm) -> bool {
@@ -178,11 +179,24 @@ fn pack(
         ..Default::default()
     });
     let (sr, sk) = if swap { (v.cs, v.rs) } else { (v.rs, v.cs) };
+    let a4 = |x: usize| x % 4 == 0;
+    let aligned = a4(v.off) && a4(v.outer) && a4(v.inner);
+    // Vectorised packs where the view allows vec4 loads (see matmul_pack4.wgsl).
+    let (shader, entry, div, workgroups) = if aligned && sk == 1 && a4(sr) && a4(g.k) {
+        let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
+        (&shaders::MATMUL_PACK4, "pack4_rows", 4, wg)
+    } else if aligned && sr == 1 && a4(sk) && a4(rows) {
+        let wg = [(height / 4).div_ceil(8), kt.div_ceil(8), layers];
+        (&shaders::MATMUL_PACK4, "pack4_cols", 4, wg)
+    } else {
+        let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
+        (&shaders::MATMUL_PACK, "matmul_pack", 1, wg)
+    };
     gpu.launch(Launch {
         op: g.op,
         shapes,
-        shader: &shaders::MATMUL_PACK,
-        entry: "matmul_pack",
+        shader,
+        entry,
         overrides: &[],
         params: &[
             rows as u32,
@@ -192,25 +206,22 @@ fn pack(
             layers as u32,
             l0 as u32,
             g.lh as u32,
-            v.off as u32,
-            v.outer as u32,
-            v.inner as u32,
-            sr as u32,
-            sk as u32,
+            (v.off / div) as u32,
+            (v.outer / div) as u32,
+            (v.inner / div) as u32,
+            (sr / div) as u32,
+            (sk / div) as u32,
         ],
         binds: &[Bind::Texture(&view), v.t.bind()],
-        workgroups: [
-            kt.div_ceil(8) as u32,
-            height.div_ceil(8) as u32,
-            layers as u32,
-        ],
+        workgroups: workgroups.map(|w| w as u32),
     })?;
     Ok((tex, view))
 }
 
 fn gemm_texture(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Result<()> {
-    let mp = g.m.next_multiple_of(TEX_TILE_M);
-    let np = g.n.next_multiple_of(TEX_TILE_N);
+    let (tm, tn) = (TEX_TILE_M, TEX_TILE_N);
+    let mp = g.m.next_multiple_of(tm);
+    let np = g.n.next_multiple_of(tn);
     let max_layers = (gpu.limits().max_texture_array_layers as usize)
         .min(gpu.limits().max_compute_workgroups_per_dimension as usize)
         .max(1);
@@ -245,11 +256,7 @@ fn gemm_texture(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Resu
                 Bind::Texture(&vb),
                 bias.bind(),
             ],
-            workgroups: [
-                (np / TEX_TILE_N) as u32,
-                (mp / TEX_TILE_M) as u32,
-                layers as u32,
-            ],
+            workgroups: [(np / tn) as u32, (mp / tm) as u32, layers as u32],
         })?;
         l0 += layers;
     }
