@@ -15,8 +15,11 @@
 // C is a strided view: C(l, m, n) = c[off + (l / lh) * co + (l % lh) * ci + m * cm + n] for
 // global layer l = l0 + layer (attention writes head slices of its outputs in place).
 // (Unrolled code: generated as 4 rows x 32 columns.)
+// Split products (bindings over the storage limit): C and the bias are bound from column
+// `boff`; k chunks after the first start from the raw sums in C (`accumulate`) and only the
+// last applies alpha and the bias (`finalize`), so a split product is bit-identical.
 struct Params { m: u32, n: u32, kt: u32, has_bias: u32, l0: u32, lh: u32, off: u32, co: u32,
-                ci: u32, cm: u32, alpha: f32 }
+                ci: u32, cm: u32, alpha: f32, boff: u32, accumulate: u32, finalize: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var ta: texture_2d_array<f32>;
@@ -31,13 +34,28 @@ fn mac(acc: vec4<f32>, b: vec4<f32>, t: mat4x4<f32>) -> vec4<f32> {
 
 fn store_col(base: u32, m0: u32, nn: u32, acc: vec4<f32>) {
     if (nn >= p.n) { return; }
-    var b = 0.0;
-    if (p.has_bias != 0u) { b = bias[nn]; }
-    let v = fma(acc, vec4<f32>(p.alpha), vec4<f32>(b));
+    var v = acc;
+    if (p.finalize != 0u) {
+        var b = 0.0;
+        if (p.has_bias != 0u) { b = bias[p.boff + nn]; }
+        v = fma(acc, vec4<f32>(p.alpha), vec4<f32>(b));
+    }
     for (var r = 0u; r < 4u; r++) {
         let m = m0 + 8u * r;
         if (m < p.m) { c[base + m * p.cm + nn] = v[r]; }
     }
+}
+
+// The raw sums of an earlier k chunk (zero outside C).
+fn load_col(base: u32, m0: u32, nn: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (nn < p.n) {
+        for (var r = 0u; r < 4u; r++) {
+            let m = m0 + 8u * r;
+            if (m < p.m) { v[r] = c[base + m * p.cm + nn]; }
+        }
+    }
+    return v;
 }
 
 @compute @workgroup_size(8)
@@ -77,6 +95,42 @@ fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
     var a0_29 = vec4<f32>(0.0);
     var a0_30 = vec4<f32>(0.0);
     var a0_31 = vec4<f32>(0.0);
+    let l = p.l0 + layer;
+    let base = p.off + (l / p.lh) * p.co + (l % p.lh) * p.ci;
+    if (p.accumulate != 0u) {
+        a0_0 = load_col(base, m0, n0 + 0u);
+        a0_1 = load_col(base, m0, n0 + 1u);
+        a0_2 = load_col(base, m0, n0 + 2u);
+        a0_3 = load_col(base, m0, n0 + 3u);
+        a0_4 = load_col(base, m0, n0 + 4u);
+        a0_5 = load_col(base, m0, n0 + 5u);
+        a0_6 = load_col(base, m0, n0 + 6u);
+        a0_7 = load_col(base, m0, n0 + 7u);
+        a0_8 = load_col(base, m0, n0 + 8u);
+        a0_9 = load_col(base, m0, n0 + 9u);
+        a0_10 = load_col(base, m0, n0 + 10u);
+        a0_11 = load_col(base, m0, n0 + 11u);
+        a0_12 = load_col(base, m0, n0 + 12u);
+        a0_13 = load_col(base, m0, n0 + 13u);
+        a0_14 = load_col(base, m0, n0 + 14u);
+        a0_15 = load_col(base, m0, n0 + 15u);
+        a0_16 = load_col(base, m0, n0 + 16u);
+        a0_17 = load_col(base, m0, n0 + 17u);
+        a0_18 = load_col(base, m0, n0 + 18u);
+        a0_19 = load_col(base, m0, n0 + 19u);
+        a0_20 = load_col(base, m0, n0 + 20u);
+        a0_21 = load_col(base, m0, n0 + 21u);
+        a0_22 = load_col(base, m0, n0 + 22u);
+        a0_23 = load_col(base, m0, n0 + 23u);
+        a0_24 = load_col(base, m0, n0 + 24u);
+        a0_25 = load_col(base, m0, n0 + 25u);
+        a0_26 = load_col(base, m0, n0 + 26u);
+        a0_27 = load_col(base, m0, n0 + 27u);
+        a0_28 = load_col(base, m0, n0 + 28u);
+        a0_29 = load_col(base, m0, n0 + 29u);
+        a0_30 = load_col(base, m0, n0 + 30u);
+        a0_31 = load_col(base, m0, n0 + 31u);
+    }
     for (var t = 0u; t < p.kt; t++) {
         let bt0 = textureLoad(tb, vec2<u32>(t, n0 + 0u + lane), layer, 0);
         let bt1 = textureLoad(tb, vec2<u32>(t, n0 + 8u + lane), layer, 0);
@@ -148,8 +202,6 @@ fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
         let b31 = subgroupBroadcast(bt3, 7u);
         a0_31 = mac(a0_31, b31, x0);
     }
-    let l = p.l0 + layer;
-    let base = p.off + (l / p.lh) * p.co + (l % p.lh) * p.ci;
     store_col(base, m0 + 0u, n0 + 0u, a0_0);
     store_col(base, m0 + 0u, n0 + 1u, a0_1);
     store_col(base, m0 + 0u, n0 + 2u, a0_2);

@@ -163,3 +163,56 @@ fn bad_shapes_are_typed_errors() {
     let e = matmul::linear(&a, &w, Some(&bias)).unwrap_err().to_string();
     assert!(e.contains("linear_forward") && e.contains("[4]"), "{e}");
 }
+
+fn values(n: usize, seed: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i * 37 + seed * 11) % 101) as f32 - 50.0) / 50.0)
+        .collect()
+}
+
+/// Products (forward and every backward) on one device, read back.
+fn products(gpu: &sralign::Gpu) -> Vec<Vec<f32>> {
+    let t = |shape: &[usize], seed| {
+        Tensor::from_slice(gpu, shape, &values(shape.iter().product(), seed)).unwrap()
+    };
+    let a = t(&[70, 150], 1);
+    let b = t(&[150, 45], 2);
+    let a3 = t(&[6, 20, 36], 3);
+    let b3 = t(&[6, 36, 28], 4);
+    let x = t(&[150, 40], 5);
+    let w = t(&[50, 40], 6);
+    let bias = t(&[50], 7);
+    let dy = t(&[150, 50], 8);
+    let c = matmul::matmul_forward(&a, &b).unwrap();
+    let outs = [
+        matmul::matmul_forward(&a, &b).unwrap(),
+        matmul::matmul_backward_a(&c, &b).unwrap(),
+        matmul::matmul_backward_b(&a, &c).unwrap(),
+        matmul::matmul_forward(&a3, &b3).unwrap(),
+        matmul::linear_forward(&x, &w, Some(&bias)).unwrap(),
+        matmul::linear_backward_input(&dy, &w).unwrap(),
+        matmul::linear_backward_weight(&dy, &x).unwrap(),
+        matmul::linear_backward_bias(&dy).unwrap(),
+    ];
+    outs.iter().map(|o| o.to_vec().unwrap()).collect()
+}
+
+#[test]
+fn split_launches_match_unsplit() {
+    // A 16 KiB storage-binding limit forces layer, row, column and k splits (the operands
+    // above are larger than 4096 floats); results must be bit-identical to one launch.
+    let small = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
+        max_storage_binding: Some(16384),
+        ..Default::default()
+    })
+    .unwrap();
+    let full = gpu();
+    for k in KERNELS {
+        with_kernel(k, || {
+            let (want, got) = (products(&full), products(&small));
+            for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+                assert_eq!(w, g, "{k:?} product {i} differs when split");
+            }
+        });
+    }
+}
