@@ -5,8 +5,10 @@
 // sub-range: a launch covers `bcols` columns and `bchunks` chunks (`rows` rows) of x, read at
 // x[xoff + r * stride + col] and written to partial[poff + ch * stride + col]. Invocations
 // run on a 1-D grid folded into 2-D (index = (wid.x + wid.y * nwg.x) * 64 + lid.x).
+// A chunk too wide for one binding is summed by several launches of fewer rows: those after
+// the first continue from the partial sums (`accumulate`), keeping the row order.
 struct Params { rows: u32, bcols: u32, chunk: u32, bchunks: u32, stride: u32, xoff: u32,
-                poff: u32 }
+                poff: u32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> src: array<f32>;
@@ -27,6 +29,9 @@ fn colsum_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     let r0 = ch * p.chunk;
     let r1 = min(r0 + p.chunk, p.rows);
     var s = 0.0;
+    if (p.accumulate != 0u) {
+        s = out[p.poff + ch * p.stride + col];
+    }
     var at = p.xoff + r0 * p.stride + col;
     for (var r = r0; r < r1; r++) {
         s += src[at];

@@ -547,28 +547,34 @@ fn blocks(
     // A block of r rows x c columns spans (r - 1) * cols + c elements (+ alignment slack);
     // workgroup grids fold up to 65535^2 x 64 invocations.
     let budget = max_bind.saturating_sub(align);
+    // Fewer rows than one chunk: the block is those rows.
+    let cr = chunk.min(rows).max(1);
     let mut bc = cols.min(budget);
     let mut br = if cols <= budget {
-        ((budget - bc) / cols + 1) / chunk * chunk
+        let r = (budget - bc) / cols + 1;
+        if r >= rows { rows } else { r / chunk * chunk }
     } else {
-        chunk
+        0
     };
     if br == 0 {
-        // Even one chunk of full rows is too wide: narrow the columns.
-        br = chunk;
-        bc = budget.saturating_sub((chunk - 1) * cols);
+        // Even one chunk of full rows is too wide: blocks of fewer rows inside each chunk
+        // (launches after a chunk's first continue its partial sums: same order, same bits).
+        let sub = ((budget - bc) / cols + 1).min(cr).max(1);
+        if sub == 1 && cols > budget {
+            bc = budget;
+        }
+        let mut out = Vec::new();
+        for k0 in (0..rows).step_by(chunk) {
+            let k1 = (k0 + chunk).min(rows);
+            for r0 in (k0..k1).step_by(sub) {
+                for c0 in (0..cols).step_by(bc.max(1)) {
+                    out.push((r0, sub.min(k1 - r0), c0, bc.min(cols - c0)));
+                }
+            }
+        }
+        return Ok(out);
     }
-    if bc == 0 {
-        return Err(Error::Limit {
-            op: op.to_string(),
-            shapes: fmt_shapes(&[shape]),
-            detail: format!(
-                "{chunk} rows of {cols} columns do not fit a binding of {} bytes",
-                max_bind * 4
-            ),
-        });
-    }
-    let br = br.min(rows.next_multiple_of(chunk));
+    let br = br.min(rows);
     let mut out = Vec::new();
     for r0 in (0..rows).step_by(br) {
         for c0 in (0..cols).step_by(bc) {
@@ -594,7 +600,13 @@ pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Re
     let nchunks = rows.div_ceil(COLSUM_CHUNK);
     let partial = Tensor::empty(gpu, op, &[nchunks, cols])?;
     for (r0, br, c0, bc) in blocks(gpu, op, x.shape(), rows, cols, COLSUM_CHUNK)? {
-        let bchunks = br.div_ceil(COLSUM_CHUNK);
+        // A block inside one chunk (br < a chunk) sums its rows into that chunk's partials.
+        let sub = br < COLSUM_CHUNK && br < rows;
+        let (chunk, bchunks) = if sub {
+            (br, 1)
+        } else {
+            (COLSUM_CHUNK, br.div_ceil(COLSUM_CHUNK))
+        };
         let ch0 = r0 / COLSUM_CHUNK;
         let first = r0 * cols + c0;
         let xs = first - first % align;
@@ -609,11 +621,12 @@ pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Re
             params: &[
                 br as u32,
                 bc as u32,
-                COLSUM_CHUNK as u32,
+                chunk as u32,
                 bchunks as u32,
                 cols as u32,
                 (first - xs) as u32,
                 (pfirst - ps) as u32,
+                (sub && r0 % COLSUM_CHUNK != 0) as u32,
             ],
             binds: &[
                 partial.bind_range(ps, (bchunks - 1) * cols + bc + pfirst - ps),
@@ -650,6 +663,7 @@ pub fn sum_partials(op: &'static str, partial: &Tensor) -> Result<Tensor> {
                 cols as u32,
                 (c0 - xs) as u32,
                 (c0 - xs) as u32,
+                0,
             ],
             binds: &[
                 out.bind_range(xs, bc + c0 - xs),
