@@ -56,3 +56,48 @@ fn pack4_cols(@builtin(global_invocation_id) gid: vec3<u32>) {
         textureStore(dst, vec2<u32>(t, 4u * q + i), layer, tm[i]);
     }
 }
+
+// `pack4_shift`: P[r, k] = src[base + r * sr + k] (k contiguous) at any alignment (attention's
+// head slices of qkv): offsets and strides in elements here. An invocation packs 8 texels of
+// one row from aligned vec4 loads, each texel assembled from two neighbouring vec4 (the row's
+// start mod 4 selects the components): one load per texel instead of four. Lanes run along
+// rows (grid: rows / 64, texel groups, layers).
+@compute @workgroup_size(64)
+fn pack4_shift(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let r = gid.x;
+    let g = gid.y;
+    let layer = gid.z;
+    if (8u * g >= p.kt || r >= p.height || layer >= p.layers) {
+        return;
+    }
+    let t1 = min(8u * g + 8u, p.kt);
+    if (r >= p.rows) {
+        for (var t = 8u * g; t < t1; t++) {
+            textureStore(dst, vec2<u32>(t, r), layer, vec4<f32>(0.0));
+        }
+        return;
+    }
+    let e0 = layer_base(layer) + r * p.sr + 32u * g;
+    let s = e0 % 4u;
+    var q = e0 / 4u;
+    var lo = src[q];
+    for (var t = 8u * g; t < t1; t++) {
+        q += 1u;
+        let hi = src[q];
+        var v = lo;
+        switch s {
+            case 1u: { v = vec4<f32>(lo.yzw, hi.x); }
+            case 2u: { v = vec4<f32>(lo.zw, hi.xy); }
+            case 3u: { v = vec4<f32>(lo.w, hi.xyz); }
+            default: {}
+        }
+        let k0 = 4u * t;
+        if (k0 + 4u > p.k) {
+            for (var e = 0u; e < 4u; e++) {
+                if (k0 + e >= p.k) { v[e] = 0.0; }
+            }
+        }
+        textureStore(dst, vec2<u32>(t, r), layer, v);
+        lo = hi;
+    }
+}

@@ -133,8 +133,14 @@ fn layouts(gpu: &sralign::Gpu, n: usize, c: usize, h: usize, w: usize) -> Vec<Ve
         window::nchw_to_tokens_forward(&x).unwrap(),
         window::tokens_to_nchw_forward(&t, h, w).unwrap(),
         window::window_partition_forward(&t, h, w, 4, 2).unwrap(),
-        window::window_reverse_forward(&window::window_partition_forward(&t, h, w, 4, 0).unwrap(), h, w, 4, 2)
-            .unwrap(),
+        window::window_reverse_forward(
+            &window::window_partition_forward(&t, h, w, 4, 0).unwrap(),
+            h,
+            w,
+            4,
+            2,
+        )
+        .unwrap(),
     ];
     outs.iter().map(|o| o.to_vec().unwrap()).collect()
 }

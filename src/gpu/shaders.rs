@@ -47,7 +47,10 @@ shader!(LAYERNORM_BACKWARD_INPUT, "layernorm_backward_input.wgsl");
 shader!(LAYERNORM_BACKWARD_PARAMS, "layernorm_backward_params.wgsl");
 shader!(LAYERNORM_FORWARD4, "layernorm_forward4.wgsl");
 shader!(LAYERNORM_BACKWARD_INPUT4, "layernorm_backward_input4.wgsl");
-shader!(LAYERNORM_BACKWARD_PARAMS4, "layernorm_backward_params4.wgsl");
+shader!(
+    LAYERNORM_BACKWARD_PARAMS4,
+    "layernorm_backward_params4.wgsl"
+);
 shader!(ATTENTION_SOFTMAX, "attention_softmax.wgsl");
 shader!(
     ATTENTION_SOFTMAX_BACKWARD,

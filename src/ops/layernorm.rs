@@ -126,9 +126,17 @@ pub fn layernorm_backward_input(
     let dx = Tensor::empty(gpu, op, &[m, c])?;
     let shapes: &[&[usize]] = &[dy.shape(), x.shape()];
     let (shader, entry, cw) = if vec4(c) {
-        (&shaders::LAYERNORM_BACKWARD_INPUT4, "layernorm_backward_input4", c / 4)
+        (
+            &shaders::LAYERNORM_BACKWARD_INPUT4,
+            "layernorm_backward_input4",
+            c / 4,
+        )
     } else {
-        (&shaders::LAYERNORM_BACKWARD_INPUT, "layernorm_backward_input", c)
+        (
+            &shaders::LAYERNORM_BACKWARD_INPUT,
+            "layernorm_backward_input",
+            c,
+        )
     };
     for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], 1)? {
         let (s0, len) = (r0 * c, rows * c);
@@ -165,9 +173,17 @@ pub fn layernorm_backward_params(
     let partial = Tensor::empty(gpu, op, &[nchunks, 2 * c])?;
     let shapes: &[&[usize]] = &[dy.shape(), x.shape()];
     let (shader, entry, cw) = if vec4(c) {
-        (&shaders::LAYERNORM_BACKWARD_PARAMS4, "layernorm_backward_params4", c / 4)
+        (
+            &shaders::LAYERNORM_BACKWARD_PARAMS4,
+            "layernorm_backward_params4",
+            c / 4,
+        )
     } else {
-        (&shaders::LAYERNORM_BACKWARD_PARAMS, "layernorm_backward_params", c)
+        (
+            &shaders::LAYERNORM_BACKWARD_PARAMS,
+            "layernorm_backward_params",
+            c,
+        )
     };
     for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], COLSUM_CHUNK)? {
         let bchunks = rows.div_ceil(COLSUM_CHUNK);

@@ -244,7 +244,9 @@ fn plan(gpu: &Gpu, g: &Gemm, use_tex: bool) -> Result<Vec<Chunk>> {
         let worst = all
             .iter()
             .map(|ch| bounds(g, ch, align).map(|b| b.len))
-            .fold([0; 3], |acc, l| [acc[0].max(l[0]), acc[1].max(l[1]), acc[2].max(l[2])]);
+            .fold([0; 3], |acc, l| {
+                [acc[0].max(l[0]), acc[1].max(l[1]), acc[2].max(l[2])]
+            });
         let over = worst.iter().position(|l| *l > max_bind);
         let Some(which) = over else {
             return Ok(all);
@@ -378,16 +380,30 @@ fn pack(
     let (sr, sk) = if swap { (v.cs, v.rs) } else { (v.rs, v.cs) };
     let a4 = |x: usize| x % 4 == 0;
     let aligned = a4(v.off) && a4(v.outer) && a4(v.inner) && a4(b.len);
-    // Vectorised packs where the view allows vec4 loads (see matmul_pack4.wgsl).
-    let (shader, entry, div, workgroups) = if aligned && sk == 1 && a4(sr) && a4(k) {
+    // Vectorised packs where the view allows vec4 loads (see matmul_pack4.wgsl); the shifted
+    // pack binds whole vec4s, so its binding is rounded up to 4 elements within the buffer.
+    let len4 = b.len.next_multiple_of(4);
+    let shift_ok = sk == 1
+        && b.start % 4 == 0
+        && (b.start + len4) as u64 * 4 <= v.t.buffer().size()
+        && len4 as u64 * 4 <= gpu.limits().max_storage_buffer_binding_size as u64;
+    let (shader, entry, div, workgroups, bind) = if aligned && sk == 1 && a4(sr) && a4(k) {
         let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
-        (&shaders::MATMUL_PACK4, "pack4_rows", 4, wg)
+        (&shaders::MATMUL_PACK4, "pack4_rows", 4, wg, b.bind())
     } else if aligned && sr == 1 && a4(sk) && a4(rows) {
         let wg = [(height / 4).div_ceil(8), kt.div_ceil(8), layers];
-        (&shaders::MATMUL_PACK4, "pack4_cols", 4, wg)
+        (&shaders::MATMUL_PACK4, "pack4_cols", 4, wg, b.bind())
+    } else if shift_ok {
+        let wg = [height.div_ceil(64), kt.div_ceil(8), layers];
+        let bind = Bind::Buffer {
+            buffer: v.t.buffer(),
+            offset: b.start as u64 * 4,
+            size: len4 as u64 * 4,
+        };
+        (&shaders::MATMUL_PACK4, "pack4_shift", 1, wg, bind)
     } else {
         let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
-        (&shaders::MATMUL_PACK, "matmul_pack", 1, wg)
+        (&shaders::MATMUL_PACK, "matmul_pack", 1, wg, b.bind())
     };
     gpu.launch(Launch {
         op: g.op,
@@ -409,7 +425,7 @@ fn pack(
             (sr / div) as u32,
             (sk / div) as u32,
         ],
-        binds: &[Bind::Texture(&view), b.bind()],
+        binds: &[Bind::Texture(&view), bind],
         workgroups: workgroups.map(|w| w as u32),
     })?;
     Ok((tex, view))
@@ -466,7 +482,12 @@ fn gemm_texture(
             acc,
             fin,
         ],
-        binds: &[c.bind(), Bind::Texture(&va), Bind::Texture(&vb), bias.bind()],
+        binds: &[
+            c.bind(),
+            Bind::Texture(&va),
+            Bind::Texture(&vb),
+            bias.bind(),
+        ],
         workgroups: [
             (np / TEX_TILE_N) as u32,
             (mp / TEX_TILE_M) as u32,
@@ -547,12 +568,26 @@ fn blocks(
     // A block of r rows x c columns spans (r - 1) * cols + c elements (+ alignment slack);
     // workgroup grids fold up to 65535^2 x 64 invocations.
     let budget = max_bind.saturating_sub(align);
+    if budget == 0 {
+        return Err(Error::Limit {
+            op: op.to_string(),
+            shapes: fmt_shapes(&[shape]),
+            detail: format!(
+                "a binding of {} bytes leaves no room past the offset alignment",
+                max_bind * 4
+            ),
+        });
+    }
     // Fewer rows than one chunk: the block is those rows.
     let cr = chunk.min(rows).max(1);
     let mut bc = cols.min(budget);
-    let mut br = if cols <= budget {
+    let br = if cols <= budget {
         let r = (budget - bc) / cols + 1;
-        if r >= rows { rows } else { r / chunk * chunk }
+        if r >= rows {
+            rows
+        } else {
+            r / chunk * chunk
+        }
     } else {
         0
     };
@@ -567,7 +602,7 @@ fn blocks(
         for k0 in (0..rows).step_by(chunk) {
             let k1 = (k0 + chunk).min(rows);
             for r0 in (k0..k1).step_by(sub) {
-                for c0 in (0..cols).step_by(bc.max(1)) {
+                for c0 in (0..cols).step_by(bc) {
                     out.push((r0, sub.min(k1 - r0), c0, bc.min(cols - c0)));
                 }
             }

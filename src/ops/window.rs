@@ -52,12 +52,7 @@ fn permute(
     // Groups of whole images (each image maps onto itself) at aligned offsets.
     let step = align / gcd(align, per);
     let fit = max_bind / per / step * step;
-    let geom = [
-        g.h as u32,
-        g.w as u32,
-        g.win.max(1) as u32,
-        g.shift as u32,
-    ];
+    let geom = [g.h as u32, g.w as u32, g.win.max(1) as u32, g.shift as u32];
     if fit > 0 {
         for n0 in (0..images).step_by(fit) {
             let n = fit.min(images - n0);
