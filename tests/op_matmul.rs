@@ -216,3 +216,17 @@ fn split_launches_match_unsplit() {
         });
     }
 }
+
+#[test]
+fn impossible_limit_is_a_typed_error() {
+    // A 4-byte limit leaves no room past the offset alignment: a Limit error naming the op.
+    let tiny = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
+        max_storage_binding: Some(4),
+        ..Default::default()
+    })
+    .unwrap();
+    let x = Tensor::from_slice(&tiny, &[300, 200], &values(60000, 1)).unwrap();
+    let e = matmul::linear_backward_bias(&x).unwrap_err();
+    assert!(matches!(e, sralign::Error::Limit { .. }), "{e}");
+    assert!(e.to_string().contains("linear_backward_bias"), "{e}");
+}
