@@ -386,7 +386,7 @@ fn pack(
     let shift_ok = sk == 1
         && b.start % 4 == 0
         && (b.start + len4) as u64 * 4 <= v.t.buffer().size()
-        && len4 as u64 * 4 <= gpu.limits().max_storage_buffer_binding_size as u64;
+        && len4 as u64 * 4 <= gpu.limits().max_storage_buffer_binding_size;
     let (shader, entry, div, workgroups, bind) = if aligned && sk == 1 && a4(sr) && a4(k) {
         let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
         (&shaders::MATMUL_PACK4, "pack4_rows", 4, wg, b.bind())
