@@ -2,7 +2,9 @@
 // matmul kernels): P_ij = softmax_j(scale S_ij + table[rel(i, j)] + mask(i, j)). One
 // invocation per row (g, i) on a 1-D grid folded into 2-D. The mask (shift > 0) is SwinIR's:
 // -100 between tokens from different regions of the split [0,h-win), [h-win,h-shift), [h-shift,h).
-struct Params { n: u32, heads: u32, win: u32, shift: u32, h: u32, w: u32, rows: u32, scale: f32 }
+// Over the binding limit, launches cover rows [row0, row0 + rows) with s bound from row0.
+struct Params { n: u32, heads: u32, win: u32, shift: u32, h: u32, w: u32, rows: u32, scale: f32,
+                row0: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> s: array<f32>;
 @group(0) @binding(2) var<storage, read> table: array<f32>;
@@ -19,8 +21,8 @@ fn attention_softmax(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     if (row >= p.rows) {
         return;
     }
-    let i = row % p.n;
-    let g = row / p.n;
+    let i = (p.row0 + row) % p.n;
+    let g = (p.row0 + row) / p.n;
     let head = g % p.heads;
     let window = g / p.heads;
     let nwx = p.w / p.win;

@@ -114,3 +114,46 @@ fn bad_shapes_are_typed_errors() {
         .to_string();
     assert!(e.contains("windows"), "{e}");
 }
+
+/// Forward and backward of window attention on one device, read back.
+fn attention_all(gpu: &sralign::Gpu) -> Vec<Vec<f32>> {
+    let (heads, win, h, w) = (2, 4, 8, 12);
+    let (windows, n, c) = (12, 16, 6);
+    let v = |len: usize, k: usize| -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i * k + 5) % 31) as f32) / 15.0 - 1.0)
+            .collect()
+    };
+    let qkv = Tensor::from_slice(gpu, &[windows, n, 3 * c], &v(windows * n * 3 * c, 37)).unwrap();
+    let table = Tensor::from_slice(gpu, &[49, heads], &v(49 * heads, 7)).unwrap();
+    let dout = Tensor::from_slice(gpu, &[windows, n, c], &v(windows * n * c, 13)).unwrap();
+    let (out, probs) =
+        attention::window_attention_forward(&qkv, &table, heads, win, 2, h, w).unwrap();
+    let (dq, dt) =
+        attention::window_attention_backward(&dout, &qkv, &table, &probs, heads, win, 2, h, w)
+            .unwrap();
+    [out, probs, dq, dt]
+        .iter()
+        .map(|t| t.to_vec().unwrap())
+        .collect()
+}
+
+#[test]
+fn split_launches_match_unsplit() {
+    // A 4 KiB limit (1024 floats): qkv (3456), probabilities and dS (6144) and the outputs
+    // all exceed it; every launch splits, results bit-identical, both matmul kernels.
+    let small = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
+        max_storage_binding: Some(4096),
+        ..Default::default()
+    })
+    .unwrap();
+    let full = gpu();
+    for kern in [MatmulKernel::Texture, MatmulKernel::Buffer] {
+        let prev = matmul::set_kernel(kern);
+        let (a, b) = (attention_all(&full), attention_all(&small));
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x, y, "{kern:?} output {i} differs when split");
+        }
+        matmul::set_kernel(prev);
+    }
+}

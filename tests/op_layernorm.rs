@@ -85,3 +85,55 @@ fn bad_shapes_are_typed_errors() {
         .to_string();
     assert!(e.contains("layernorm_forward") && e.contains("eps"), "{e}");
 }
+
+#[test]
+fn layernorm_vec4_rows_match_reference_and_gradients() {
+    // C % 4 == 0 takes the vec4 kernels; 150 rows span three reduction chunks.
+    let (m, c) = (150, 12);
+    check_op(
+        "layernorm 150x12",
+        &[
+            input(&[m, c]),
+            input_init(&[c], Init::Uniform(0.5, 1.5)),
+            input(&[c]),
+        ],
+        F32_KERNEL,
+        |t| layernorm::layernorm(&t[0], &t[1], &t[2], 1e-5),
+        |x| reference::layernorm(&x[0], &x[1], &x[2], 1e-5),
+    );
+}
+
+/// Forward and backward outputs of one device, read back.
+fn run_all(gpu: &sralign::Gpu, m: usize, c: usize) -> Vec<Vec<f32>> {
+    let v = |n: usize, k: usize| -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * k + 3) % 29) as f32) / 9.0 - 1.5)
+            .collect()
+    };
+    let x = Tensor::from_slice(gpu, &[m, c], &v(m * c, 31)).unwrap();
+    let dy = Tensor::from_slice(gpu, &[m, c], &v(m * c, 17)).unwrap();
+    let g = Tensor::from_slice(gpu, &[c], &v(c, 7)).unwrap();
+    let b = Tensor::from_slice(gpu, &[c], &v(c, 5)).unwrap();
+    let (y, stats) = layernorm::layernorm_forward(&x, &g, &b, 1e-5).unwrap();
+    let (dg, db) = layernorm::layernorm_backward_params(&dy, &x, &stats).unwrap();
+    let dx = layernorm::layernorm_backward_input(&dy, &x, &g, &stats).unwrap();
+    [y, stats, dx, dg, db]
+        .iter()
+        .map(|t| t.to_vec().unwrap())
+        .collect()
+}
+
+#[test]
+fn split_launches_match_unsplit() {
+    // A 4 KiB binding limit (1024 floats) splits 300 rows into blocks of whole
+    // reduction chunks; results must be bit-identical, scalar (C = 9) and vec4 (C = 12).
+    let small = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
+        max_storage_binding: Some(4096),
+        ..Default::default()
+    })
+    .unwrap();
+    let full = gpu();
+    for c in [9, 12] {
+        assert_eq!(run_all(&full, 300, c), run_all(&small, 300, c), "C = {c}");
+    }
+}

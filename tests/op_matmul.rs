@@ -58,6 +58,30 @@ fn matmul_larger_than_one_tile() {
 }
 
 #[test]
+fn matmul_aligned_shapes_use_vector_packs() {
+    // Multiples of 4 everywhere: the texture kernel packs with vec4 loads (pack4_rows for A,
+    // pack4_cols for B^T, and both again in the backward products).
+    for k in KERNELS {
+        with_kernel(k, || {
+            check_op(
+                &format!("matmul 2x12x20x8 {k:?}"),
+                &[input(&[2, 12, 20]), input(&[2, 20, 8])],
+                F32_KERNEL,
+                |t| matmul::matmul(&t[0], &t[1]),
+                |x| reference::matmul(&x[0], &x[1], 2, 12, 20, 8),
+            );
+            check_op(
+                &format!("linear 36x16->40 {k:?}"),
+                &[input(&[36, 16]), input(&[40, 16]), input(&[40])],
+                F32_KERNEL,
+                |t| matmul::linear(&t[0], &t[1], Some(&t[2])),
+                |x| reference::linear(&x[0], &x[1], Some(&x[2]), 36, 16),
+            );
+        })
+    }
+}
+
+#[test]
 fn linear_matches_reference_and_gradients() {
     for k in KERNELS {
         with_kernel(k, || {
@@ -82,7 +106,13 @@ fn linear_matches_reference_and_gradients() {
 #[test]
 fn kernels_agree_and_are_deterministic() {
     let gpu = gpu();
-    let (m, k, n) = (67, 150, 41);
+    for (m, k, n) in [(67, 150, 41), (64, 96, 72)] {
+        kernels_agree(&gpu, m, k, n);
+    }
+}
+
+fn kernels_agree(gpu: &sralign::Gpu, m: usize, k: usize, n: usize) {
+    let gpu = gpu.clone();
     let av: Vec<f32> = (0..m * k)
         .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
         .collect();
@@ -132,4 +162,71 @@ fn bad_shapes_are_typed_errors() {
     let bias = Tensor::zeros(&gpu, &[4]).unwrap();
     let e = matmul::linear(&a, &w, Some(&bias)).unwrap_err().to_string();
     assert!(e.contains("linear_forward") && e.contains("[4]"), "{e}");
+}
+
+fn values(n: usize, seed: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i * 37 + seed * 11) % 101) as f32 - 50.0) / 50.0)
+        .collect()
+}
+
+/// Products (forward and every backward) on one device, read back.
+fn products(gpu: &sralign::Gpu) -> Vec<Vec<f32>> {
+    let t = |shape: &[usize], seed| {
+        Tensor::from_slice(gpu, shape, &values(shape.iter().product(), seed)).unwrap()
+    };
+    let a = t(&[70, 150], 1);
+    let b = t(&[150, 45], 2);
+    let a3 = t(&[6, 20, 36], 3);
+    let b3 = t(&[6, 36, 28], 4);
+    let x = t(&[150, 40], 5);
+    let w = t(&[50, 40], 6);
+    let bias = t(&[50], 7);
+    let dy = t(&[150, 50], 8);
+    let c = matmul::matmul_forward(&a, &b).unwrap();
+    let outs = [
+        matmul::matmul_forward(&a, &b).unwrap(),
+        matmul::matmul_backward_a(&c, &b).unwrap(),
+        matmul::matmul_backward_b(&a, &c).unwrap(),
+        matmul::matmul_forward(&a3, &b3).unwrap(),
+        matmul::linear_forward(&x, &w, Some(&bias)).unwrap(),
+        matmul::linear_backward_input(&dy, &w).unwrap(),
+        matmul::linear_backward_weight(&dy, &x).unwrap(),
+        matmul::linear_backward_bias(&dy).unwrap(),
+    ];
+    outs.iter().map(|o| o.to_vec().unwrap()).collect()
+}
+
+#[test]
+fn split_launches_match_unsplit() {
+    // A 16 KiB storage-binding limit forces layer, row, column and k splits (the operands
+    // above are larger than 4096 floats); results must be bit-identical to one launch.
+    let small = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
+        max_storage_binding: Some(16384),
+        ..Default::default()
+    })
+    .unwrap();
+    let full = gpu();
+    for k in KERNELS {
+        with_kernel(k, || {
+            let (want, got) = (products(&full), products(&small));
+            for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+                assert_eq!(w, g, "{k:?} product {i} differs when split");
+            }
+        });
+    }
+}
+
+#[test]
+fn impossible_limit_is_a_typed_error() {
+    // A 4-byte limit leaves no room past the offset alignment: a Limit error naming the op.
+    let tiny = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
+        max_storage_binding: Some(4),
+        ..Default::default()
+    })
+    .unwrap();
+    let x = Tensor::from_slice(&tiny, &[300, 200], &values(60000, 1)).unwrap();
+    let e = matmul::linear_backward_bias(&x).unwrap_err();
+    assert!(matches!(e, sralign::Error::Limit { .. }), "{e}");
+    assert!(e.to_string().contains("linear_backward_bias"), "{e}");
 }

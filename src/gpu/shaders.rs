@@ -64,13 +64,21 @@ shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 
 // -- matmul, layernorm, windows, attention --
 shader!(MATMUL_PACK, "matmul_pack.wgsl");
+shader!(MATMUL_PACK4, "matmul_pack4.wgsl");
 shader!(MATMUL_TEX, "matmul_tex.wgsl");
 shader!(MATMUL_BUF, "matmul_buf.wgsl");
 shader!(MATMUL_COLSUM, "matmul_colsum.wgsl");
 shader!(WINDOW, "window.wgsl");
+shader!(WINDOW4, "window4.wgsl");
 shader!(LAYERNORM_FORWARD, "layernorm_forward.wgsl");
 shader!(LAYERNORM_BACKWARD_INPUT, "layernorm_backward_input.wgsl");
 shader!(LAYERNORM_BACKWARD_PARAMS, "layernorm_backward_params.wgsl");
+shader!(LAYERNORM_FORWARD4, "layernorm_forward4.wgsl");
+shader!(LAYERNORM_BACKWARD_INPUT4, "layernorm_backward_input4.wgsl");
+shader!(
+    LAYERNORM_BACKWARD_PARAMS4,
+    "layernorm_backward_params4.wgsl"
+);
 shader!(ATTENTION_SOFTMAX, "attention_softmax.wgsl");
 shader!(
     ATTENTION_SOFTMAX_BACKWARD,

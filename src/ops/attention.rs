@@ -14,6 +14,7 @@
 use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::{shaders, Launch};
+use crate::ops::layernorm::row_blocks;
 use crate::ops::matmul::{column_sums, gemm_into, Gemm, View};
 use crate::tensor::{grid_for, Tensor};
 
@@ -189,26 +190,29 @@ pub fn window_attention_forward(
         g.hd,
         1.0,
     )?;
-    let rows = g.groups() * g.n;
-    gpu.launch(Launch {
-        op,
-        shapes: &[qkv.shape(), table.shape()],
-        shader: &shaders::ATTENTION_SOFTMAX,
-        entry: "attention_softmax",
-        overrides: &[],
-        params: &[
-            g.n as u32,
-            g.heads as u32,
-            g.win as u32,
-            g.shift as u32,
-            g.h as u32,
-            g.w as u32,
-            rows as u32,
-            g.scale().to_bits(),
-        ],
-        binds: &[probs.bind(), table.bind()],
-        workgroups: grid_for(gpu, rows, 64),
-    })?;
+    let shapes: &[&[usize]] = &[qkv.shape(), table.shape()];
+    for (r0, rows) in row_blocks(gpu, op, shapes, g.groups() * g.n, &[g.n], 1)? {
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader: &shaders::ATTENTION_SOFTMAX,
+            entry: "attention_softmax",
+            overrides: &[],
+            params: &[
+                g.n as u32,
+                g.heads as u32,
+                g.win as u32,
+                g.shift as u32,
+                g.h as u32,
+                g.w as u32,
+                rows as u32,
+                g.scale().to_bits(),
+                r0 as u32,
+            ],
+            binds: &[probs.bind_range(r0 * g.n, rows * g.n), table.bind()],
+            workgroups: grid_for(gpu, rows, 64),
+        })?;
+    }
     let out = Tensor::empty(gpu, op, &[g.windows, g.n, g.c])?;
     let v = qkv_view(qkv, &g, 2, false);
     product(
@@ -244,17 +248,22 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
         hd,
         1.0,
     )?;
-    let rows = g.groups() * n;
-    gpu.launch(Launch {
-        op,
-        shapes: &[dout.shape(), qkv.shape()],
-        shader: &shaders::ATTENTION_SOFTMAX_BACKWARD,
-        entry: "attention_softmax_backward",
-        overrides: &[],
-        params: &[n as u32, rows as u32],
-        binds: &[ds.bind(), probs.bind()],
-        workgroups: grid_for(gpu, rows, 64),
-    })?;
+    let shapes: &[&[usize]] = &[dout.shape(), qkv.shape()];
+    for (r0, rows) in row_blocks(gpu, op, shapes, g.groups() * n, &[n], 1)? {
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader: &shaders::ATTENTION_SOFTMAX_BACKWARD,
+            entry: "attention_softmax_backward",
+            overrides: &[],
+            params: &[n as u32, rows as u32],
+            binds: &[
+                ds.bind_range(r0 * n, rows * n),
+                probs.bind_range(r0 * n, rows * n),
+            ],
+            workgroups: grid_for(gpu, rows, 64),
+        })?;
+    }
     let dqkv = Tensor::empty(gpu, op, qkv.shape())?;
     let s = g.scale();
     // dq = scale dS k, dk = scale dS^T q, dv = P^T dout.

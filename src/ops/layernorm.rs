@@ -4,8 +4,8 @@
 //! sums; matmul's `sum_partials` finishes dgamma and dbeta in a fixed order).
 
 use crate::autograd;
-use crate::error::{shape_err, unsupported, Result};
-use crate::gpu::{shaders, Launch};
+use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
+use crate::gpu::{shaders, Gpu, Launch};
 use crate::ops::matmul::{sum_partials, COLSUM_CHUNK};
 use crate::tensor::{grid_for, Tensor};
 
@@ -22,6 +22,54 @@ fn dims(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<(usize, usize)> {
     }
 }
 
+/// Row blocks [r0, r0 + rows) of a per-row launch whose bindings (`widths`: elements per row
+/// of each row-indexed binding) fit the storage-binding limit, starting at aligned offsets;
+/// block sizes are multiples of `multiple` rows (chunked reductions keep whole chunks).
+pub(crate) fn row_blocks(
+    gpu: &Gpu,
+    op: &str,
+    shapes: &[&[usize]],
+    rows: usize,
+    widths: &[usize],
+    multiple: usize,
+) -> Result<Vec<(usize, usize)>> {
+    let lim = gpu.limits();
+    let max_bind = lim.max_storage_buffer_binding_size as usize / 4;
+    let align = (lim.min_storage_buffer_offset_alignment as usize / 4).max(1);
+    let gcd = |mut a: usize, mut b: usize| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let lcm = |a: usize, b: usize| a / gcd(a, b) * b;
+    // Row starts must be multiples of `step` for every binding's offset to be aligned.
+    let step = widths
+        .iter()
+        .fold(multiple.max(1), |s, w| lcm(s, align / gcd(align, *w)));
+    let widest = widths.iter().copied().max().unwrap_or(1).max(1);
+    let fit = max_bind / widest / step * step;
+    if fit == 0 {
+        return Err(Error::Limit {
+            op: op.to_string(),
+            shapes: fmt_shapes(shapes),
+            detail: format!(
+                "{step} rows of {widest} elements do not fit a binding of {} bytes",
+                max_bind * 4
+            ),
+        });
+    }
+    Ok((0..rows)
+        .step_by(fit)
+        .map(|r0| (r0, fit.min(rows - r0)))
+        .collect())
+}
+
+/// Whether the vec4 kernels apply (C % 4 == 0).
+fn vec4(c: usize) -> bool {
+    c % 4 == 0
+}
+
 /// y = (x - mean) / sqrt(var + eps) * gamma + beta per row, and the saved stats [M, 2]
 /// (mean, 1/std) for the backward.
 pub fn layernorm_forward(
@@ -30,26 +78,38 @@ pub fn layernorm_forward(
     beta: &Tensor,
     eps: f32,
 ) -> Result<(Tensor, Tensor)> {
+    let op = "layernorm_forward";
     let (m, c) = dims(x, gamma, beta)?;
     if !(eps > 0.0 && eps.is_finite()) {
-        return Err(unsupported(
-            "layernorm_forward",
-            format!("eps {eps} must be > 0"),
-        ));
+        return Err(unsupported(op, format!("eps {eps} must be > 0")));
     }
     let gpu = x.gpu();
-    let y = Tensor::empty(gpu, "layernorm_forward", &[m, c])?;
-    let stats = Tensor::empty(gpu, "layernorm_forward", &[m, 2])?;
-    gpu.launch(Launch {
-        op: "layernorm_forward",
-        shapes: &[x.shape(), gamma.shape()],
-        shader: &shaders::LAYERNORM_FORWARD,
-        entry: "layernorm_forward",
-        overrides: &[],
-        params: &[m as u32, c as u32, eps.to_bits()],
-        binds: &[y.bind(), stats.bind(), x.bind(), gamma.bind(), beta.bind()],
-        workgroups: grid_for(gpu, m, 64),
-    })?;
+    let y = Tensor::empty(gpu, op, &[m, c])?;
+    let stats = Tensor::empty(gpu, op, &[m, 2])?;
+    let shapes: &[&[usize]] = &[x.shape(), gamma.shape()];
+    let (shader, entry, cw) = if vec4(c) {
+        (&shaders::LAYERNORM_FORWARD4, "layernorm_forward4", c / 4)
+    } else {
+        (&shaders::LAYERNORM_FORWARD, "layernorm_forward", c)
+    };
+    for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], 1)? {
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader,
+            entry,
+            overrides: &[],
+            params: &[rows as u32, cw as u32, eps.to_bits()],
+            binds: &[
+                y.bind_range(r0 * c, rows * c),
+                stats.bind_range(r0 * 2, rows * 2),
+                x.bind_range(r0 * c, rows * c),
+                gamma.bind(),
+                beta.bind(),
+            ],
+            workgroups: grid_for(gpu, rows, 64),
+        })?;
+    }
     Ok((y, stats))
 }
 
@@ -60,19 +120,43 @@ pub fn layernorm_backward_input(
     gamma: &Tensor,
     stats: &Tensor,
 ) -> Result<Tensor> {
+    let op = "layernorm_backward_input";
     let (m, c) = (x.shape()[0], x.shape()[1]);
     let gpu = x.gpu();
-    let dx = Tensor::empty(gpu, "layernorm_backward_input", &[m, c])?;
-    gpu.launch(Launch {
-        op: "layernorm_backward_input",
-        shapes: &[dy.shape(), x.shape()],
-        shader: &shaders::LAYERNORM_BACKWARD_INPUT,
-        entry: "layernorm_backward_input",
-        overrides: &[],
-        params: &[m as u32, c as u32],
-        binds: &[dx.bind(), dy.bind(), x.bind(), gamma.bind(), stats.bind()],
-        workgroups: grid_for(gpu, m, 64),
-    })?;
+    let dx = Tensor::empty(gpu, op, &[m, c])?;
+    let shapes: &[&[usize]] = &[dy.shape(), x.shape()];
+    let (shader, entry, cw) = if vec4(c) {
+        (
+            &shaders::LAYERNORM_BACKWARD_INPUT4,
+            "layernorm_backward_input4",
+            c / 4,
+        )
+    } else {
+        (
+            &shaders::LAYERNORM_BACKWARD_INPUT,
+            "layernorm_backward_input",
+            c,
+        )
+    };
+    for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], 1)? {
+        let (s0, len) = (r0 * c, rows * c);
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader,
+            entry,
+            overrides: &[],
+            params: &[rows as u32, cw as u32],
+            binds: &[
+                dx.bind_range(s0, len),
+                dy.bind_range(s0, len),
+                x.bind_range(s0, len),
+                gamma.bind(),
+                stats.bind_range(r0 * 2, rows * 2),
+            ],
+            workgroups: grid_for(gpu, rows, 64),
+        })?;
+    }
     Ok(dx)
 }
 
@@ -87,16 +171,45 @@ pub fn layernorm_backward_params(
     let gpu = x.gpu();
     let nchunks = m.div_ceil(COLSUM_CHUNK);
     let partial = Tensor::empty(gpu, op, &[nchunks, 2 * c])?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[dy.shape(), x.shape()],
-        shader: &shaders::LAYERNORM_BACKWARD_PARAMS,
-        entry: "layernorm_backward_params",
-        overrides: &[],
-        params: &[m as u32, c as u32, COLSUM_CHUNK as u32, nchunks as u32],
-        binds: &[partial.bind(), dy.bind(), x.bind(), stats.bind()],
-        workgroups: [c.div_ceil(64) as u32, nchunks as u32, 1],
-    })?;
+    let shapes: &[&[usize]] = &[dy.shape(), x.shape()];
+    let (shader, entry, cw) = if vec4(c) {
+        (
+            &shaders::LAYERNORM_BACKWARD_PARAMS4,
+            "layernorm_backward_params4",
+            c / 4,
+        )
+    } else {
+        (
+            &shaders::LAYERNORM_BACKWARD_PARAMS,
+            "layernorm_backward_params",
+            c,
+        )
+    };
+    for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], COLSUM_CHUNK)? {
+        let bchunks = rows.div_ceil(COLSUM_CHUNK);
+        let (s0, len) = (r0 * c, rows * c);
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader,
+            entry,
+            overrides: &[],
+            params: &[
+                rows as u32,
+                cw as u32,
+                COLSUM_CHUNK as u32,
+                bchunks as u32,
+                (r0 / COLSUM_CHUNK) as u32,
+            ],
+            binds: &[
+                partial.bind(),
+                dy.bind_range(s0, len),
+                x.bind_range(s0, len),
+                stats.bind_range(r0 * 2, rows * 2),
+            ],
+            workgroups: grid_for(gpu, cw * bchunks, 64),
+        })?;
+    }
     let both = sum_partials(op, &partial)?;
     // Split [2C] into two tensors (copies keep each gradient in a buffer of its own).
     let dgamma = Tensor::empty(gpu, op, &[c])?;

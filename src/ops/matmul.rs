@@ -4,9 +4,10 @@
 //!
 //! Every product here is one `gemm`: C = op(A) op(B) (+ bias on columns), where op transposes
 //! an operand or not. Two kernels compute it:
-//! - `Texture` (shaders/matmul_pack.wgsl + matmul_tex.wgsl): each operand is packed into an
-//!   rgba32float texture (transposing on the way), then a subgroup-broadcast kernel computes
-//!   32 x 8 tiles. Fast on lavapipe (textureLoad is vectorised, broadcasts are shuffles).
+//! - `Texture` (shaders/matmul_pack*.wgsl + matmul_tex.wgsl): each operand is packed into an
+//!   rgba32float texture (transposing on the way; vec4 loads where the view is 4-aligned),
+//!   then a subgroup-broadcast kernel computes 32 x 32 tiles (4 x 32 per lane). Fast on
+//!   lavapipe (textureLoad is vectorised, broadcasts are shuffles).
 //! - `Buffer` (shaders/matmul_buf.wgsl): 64 x 64 workgroup tiles straight from storage
 //!   buffers, for adapters without subgroups (or textures too small for the operands).
 //!
@@ -15,9 +16,9 @@
 use std::cell::Cell;
 
 use crate::autograd;
-use crate::error::{shape_err, unsupported, Result};
+use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
 use crate::gpu::{shaders, Bind, Gpu, Launch};
-use crate::tensor::Tensor;
+use crate::tensor::{grid_for, Tensor};
 
 /// Which kernel computes the products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,18 +91,15 @@ pub(crate) struct Gemm<'a> {
 }
 
 const TEX_TILE_M: usize = 32;
-const TEX_TILE_N: usize = 8;
+const TEX_TILE_N: usize = 32;
 const BUF_TILE: usize = 64;
+/// K chunks (when a product must be split along k) are multiples of this (whole texels).
+/// Each output still gets one fma per k in ascending order (padding adds exact zeros), so
+/// split results are bit-identical.
+const K_STEP: usize = 4;
 
-fn texture_fits(gpu: &Gpu, g: &Gemm) -> bool {
-    let l = gpu.limits();
-    let s = gpu.summary();
-    let max = l.max_texture_dimension_2d as usize;
-    gpu.has_subgroups()
-        && s.subgroup_size.0 >= 8
-        && g.k.div_ceil(4) <= max
-        && g.m.next_multiple_of(TEX_TILE_M) <= max
-        && g.n.next_multiple_of(TEX_TILE_N) <= max
+fn texture_fits(gpu: &Gpu) -> bool {
+    gpu.has_subgroups() && gpu.summary().subgroup_size.0 >= 8
 }
 
 /// C = A B into a new contiguous tensor of shape `out_shape` ([batch, m, n] elements).
@@ -112,7 +110,203 @@ fn gemm(g: Gemm, out_shape: &[usize]) -> Result<Tensor> {
     Ok(out)
 }
 
-/// Run one product into the view `g.c` (which must not alias A or B).
+/// One launch's share of a product: layers [l0, l0 + layers), rows [r0, r0 + mr) of C,
+/// columns [c0, c0 + nc), and the k range [k0, k0 + kc) (k chunks after the first continue
+/// from the raw sums left in C; the last applies alpha and the bias).
+#[derive(Clone, Copy, Debug)]
+struct Chunk {
+    l0: usize,
+    layers: usize,
+    r0: usize,
+    mr: usize,
+    c0: usize,
+    nc: usize,
+    k0: usize,
+    kc: usize,
+}
+
+/// A view restricted to a chunk, bound as an aligned sub-range of its tensor: `off` is
+/// relative to the binding's first element; layer terms stay global (the kernels add them
+/// for l = l0 + layer).
+struct Bound<'a> {
+    v: View<'a>,
+    start: usize,
+    len: usize,
+}
+
+impl Bound<'_> {
+    fn bind(&self) -> Bind<'_> {
+        self.v.t.bind_range(self.start, self.len)
+    }
+}
+
+/// The elements a view touches for layers [l0, l1), rows [r0, r0 + rows), columns
+/// [c0, c0 + cols), bound from an `align`-element boundary.
+#[allow(clippy::too_many_arguments)]
+fn bound<'a>(
+    v: &View<'a>,
+    lh: usize,
+    l0: usize,
+    l1: usize,
+    r0: usize,
+    rows: usize,
+    c0: usize,
+    cols: usize,
+    align: usize,
+) -> Bound<'a> {
+    let base = |l: usize| (l / lh) * v.outer + (l % lh) * v.inner;
+    let (mut lo, mut hi) = (usize::MAX, 0);
+    // Layer bases are usually monotone; visit one period at each end plus the extremes.
+    let visit = |l: usize, lo: &mut usize, hi: &mut usize| {
+        let b = base(l);
+        *lo = (*lo).min(b);
+        *hi = (*hi).max(b);
+    };
+    if l1 - l0 <= 2 * lh + 2 {
+        for l in l0..l1 {
+            visit(l, &mut lo, &mut hi);
+        }
+    } else {
+        for l in (l0..l0 + lh).chain(l1 - lh..l1) {
+            visit(l, &mut lo, &mut hi);
+        }
+    }
+    let first = v.off + lo + r0 * v.rs + c0 * v.cs;
+    let last = v.off + hi + (r0 + rows - 1) * v.rs + (c0 + cols - 1) * v.cs;
+    let start = first - first % align;
+    Bound {
+        v: View {
+            off: v.off + r0 * v.rs + c0 * v.cs - start,
+            ..*v
+        },
+        start,
+        len: last + 1 - start,
+    }
+}
+
+/// (A, B, C) bound for one chunk.
+fn bounds<'a>(g: &Gemm<'a>, ch: &Chunk, align: usize) -> [Bound<'a>; 3] {
+    let l1 = ch.l0 + ch.layers;
+    [
+        bound(&g.a, g.lh, ch.l0, l1, ch.r0, ch.mr, ch.k0, ch.kc, align),
+        bound(&g.b, g.lh, ch.l0, l1, ch.k0, ch.kc, ch.c0, ch.nc, align),
+        bound(&g.c, g.lh, ch.l0, l1, ch.r0, ch.mr, ch.c0, ch.nc, align),
+    ]
+}
+
+/// Every chunk of a product split as (layers lb, rows mr, columns nc, k kc) per chunk.
+fn chunks(g: &Gemm, lb: usize, mr: usize, nc: usize, kc: usize) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    for l0 in (0..g.batch).step_by(lb) {
+        for r0 in (0..g.m).step_by(mr) {
+            for c0 in (0..g.n).step_by(nc) {
+                for k0 in (0..g.k).step_by(kc) {
+                    out.push(Chunk {
+                        l0,
+                        layers: lb.min(g.batch - l0),
+                        r0,
+                        mr: mr.min(g.m - r0),
+                        c0,
+                        nc: nc.min(g.n - c0),
+                        k0,
+                        kc: kc.min(g.k - k0),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Split a product into launches whose bindings fit the storage-binding limit (and, for the
+/// texture kernel, whose packed operands fit the texture limits): whole layers first, then
+/// rows, columns and k of single layers.
+fn plan(gpu: &Gpu, g: &Gemm, use_tex: bool) -> Result<Vec<Chunk>> {
+    let lim = gpu.limits();
+    let max_bind = lim.max_storage_buffer_binding_size as usize / 4;
+    let align = (lim.min_storage_buffer_offset_alignment as usize / 4).max(1);
+    let (mut lb, mut mr, mut nc, mut kc) = (g.batch, g.m, g.n, g.k);
+    let max_wg = lim.max_compute_workgroups_per_dimension as usize;
+    lb = lb.min(max_wg);
+    if use_tex {
+        let tex = lim.max_texture_dimension_2d as usize;
+        lb = lb.min(lim.max_texture_array_layers as usize).max(1);
+        mr = mr.min(tex / TEX_TILE_M * TEX_TILE_M);
+        nc = nc.min(tex / TEX_TILE_N * TEX_TILE_N);
+        kc = kc.min(tex * 4 / K_STEP * K_STEP);
+    } else {
+        mr = mr.min(max_wg * BUF_TILE);
+        nc = nc.min(max_wg * BUF_TILE);
+    }
+    let round = |v: usize, step: usize| v.div_ceil(step) * step;
+    loop {
+        let all = chunks(g, lb, mr, nc, kc);
+        let worst = all
+            .iter()
+            .map(|ch| bounds(g, ch, align).map(|b| b.len))
+            .fold([0; 3], |acc, l| {
+                [acc[0].max(l[0]), acc[1].max(l[1]), acc[2].max(l[2])]
+            });
+        let over = worst.iter().position(|l| *l > max_bind);
+        let Some(which) = over else {
+            return Ok(all);
+        };
+        if lb > 1 {
+            lb = if lb > g.lh && lb / 2 >= g.lh {
+                (lb / 2) / g.lh * g.lh
+            } else {
+                lb.div_ceil(2)
+            };
+            continue;
+        }
+        // One layer is too large: halve the larger dimension of the offending operand
+        // (dims: 0 rows, 1 columns, 2 k; k chunks stay multiples of K_STEP).
+        // Rows and columns go below a tile only when they must.
+        let mut dims = [mr, nc, kc];
+        let steps = [1, 1, K_STEP];
+        let (i1, i2) = match which {
+            0 => (0, 2),
+            1 => (2, 1),
+            _ => (0, 1),
+        };
+        let can = |i: usize, d: &[usize; 3]| d[i] > steps[i];
+        let target = if dims[i1] >= dims[i2] && can(i1, &dims) {
+            Some(i1)
+        } else if can(i2, &dims) {
+            Some(i2)
+        } else if can(i1, &dims) {
+            Some(i1)
+        } else {
+            None
+        };
+        match target {
+            Some(i) => {
+                let half = dims[i].div_ceil(2);
+                dims[i] = if i == 2 {
+                    round(half, K_STEP)
+                } else if half >= TEX_TILE_M {
+                    round(half, TEX_TILE_M)
+                } else {
+                    half
+                };
+                [mr, nc, kc] = dims;
+            }
+            None => {
+                return Err(Error::Limit {
+                    op: g.op.to_string(),
+                    shapes: fmt_shapes(&[g.a.t.shape(), g.b.t.shape()]),
+                    detail: format!(
+                        "cannot split the product into bindings of at most {} bytes",
+                        max_bind * 4
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// Run one product into the view `g.c` (which must not alias A or B), split into launches
+/// that fit the binding limits (bit-identical to one launch).
 pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
     let gpu = g.a.t.gpu();
     let shapes: &[&[usize]] = &[g.a.t.shape(), g.b.t.shape()];
@@ -127,14 +321,13 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
     };
     let use_tex = match kernel() {
         MatmulKernel::Buffer => false,
-        MatmulKernel::Auto => texture_fits(gpu, g),
+        MatmulKernel::Auto => texture_fits(gpu),
         MatmulKernel::Texture => {
-            if !texture_fits(gpu, g) {
+            if !texture_fits(gpu) {
                 return Err(unsupported(
                     g.op,
                     format!(
-                        "the texture kernel needs subgroups of >= 8 lanes and operands within \
-                         the texture limits (shapes {:?} x {:?})",
+                        "the texture kernel needs subgroups of >= 8 lanes (shapes {:?} x {:?})",
                         g.a.t.shape(),
                         g.b.t.shape()
                     ),
@@ -143,11 +336,16 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
             true
         }
     };
-    if use_tex {
-        gemm_texture(gpu, g, shapes, bias)
-    } else {
-        gemm_buffer(gpu, g, shapes, bias)
+    let align = (gpu.limits().min_storage_buffer_offset_alignment as usize / 4).max(1);
+    for ch in plan(gpu, g, use_tex)? {
+        let b = bounds(g, &ch, align);
+        if use_tex {
+            gemm_texture(gpu, g, &ch, &b, shapes, bias)?;
+        } else {
+            gemm_buffer(gpu, g, &ch, &b, shapes, bias)?;
+        }
     }
+    Ok(())
 }
 
 /// Pack P [rows, k] (P(l, r, kk) = v(l, r, kk), or v(l, kk, r) when `swap`) of layers
@@ -157,14 +355,16 @@ fn pack(
     gpu: &Gpu,
     g: &Gemm,
     shapes: &[&[usize]],
-    v: &View,
+    b: &Bound,
     swap: bool,
     rows: usize,
+    k: usize,
     height: usize,
     l0: usize,
     layers: usize,
 ) -> Result<(crate::gpu::PooledTexture, wgpu::TextureView)> {
-    let kt = g.k.div_ceil(4);
+    let v = &b.v;
+    let kt = k.div_ceil(4);
     let tex = gpu.alloc_texture(
         g.op,
         kt as u32,
@@ -178,86 +378,135 @@ fn pack(
         ..Default::default()
     });
     let (sr, sk) = if swap { (v.cs, v.rs) } else { (v.rs, v.cs) };
+    let a4 = |x: usize| x % 4 == 0;
+    let aligned = a4(v.off) && a4(v.outer) && a4(v.inner) && a4(b.len);
+    // Vectorised packs where the view allows vec4 loads (see matmul_pack4.wgsl); the shifted
+    // pack binds whole vec4s, so its binding is rounded up to 4 elements within the buffer.
+    let len4 = b.len.next_multiple_of(4);
+    let shift_ok = sk == 1
+        && b.start % 4 == 0
+        && (b.start + len4) as u64 * 4 <= v.t.buffer().size()
+        && len4 as u64 * 4 <= gpu.limits().max_storage_buffer_binding_size;
+    let (shader, entry, div, workgroups, bind) = if aligned && sk == 1 && a4(sr) && a4(k) {
+        let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
+        (&shaders::MATMUL_PACK4, "pack4_rows", 4, wg, b.bind())
+    } else if aligned && sr == 1 && a4(sk) && a4(rows) {
+        let wg = [(height / 4).div_ceil(8), kt.div_ceil(8), layers];
+        (&shaders::MATMUL_PACK4, "pack4_cols", 4, wg, b.bind())
+    } else if shift_ok {
+        let wg = [height.div_ceil(64), kt.div_ceil(8), layers];
+        let bind = Bind::Buffer {
+            buffer: v.t.buffer(),
+            offset: b.start as u64 * 4,
+            size: len4 as u64 * 4,
+        };
+        (&shaders::MATMUL_PACK4, "pack4_shift", 1, wg, bind)
+    } else {
+        let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
+        (&shaders::MATMUL_PACK, "matmul_pack", 1, wg, b.bind())
+    };
     gpu.launch(Launch {
         op: g.op,
         shapes,
-        shader: &shaders::MATMUL_PACK,
-        entry: "matmul_pack",
+        shader,
+        entry,
         overrides: &[],
         params: &[
             rows as u32,
-            g.k as u32,
+            k as u32,
             kt as u32,
             height as u32,
             layers as u32,
             l0 as u32,
             g.lh as u32,
-            v.off as u32,
-            v.outer as u32,
-            v.inner as u32,
-            sr as u32,
-            sk as u32,
+            (v.off / div) as u32,
+            (v.outer / div) as u32,
+            (v.inner / div) as u32,
+            (sr / div) as u32,
+            (sk / div) as u32,
         ],
-        binds: &[Bind::Texture(&view), v.t.bind()],
-        workgroups: [
-            kt.div_ceil(8) as u32,
-            height.div_ceil(8) as u32,
-            layers as u32,
-        ],
+        binds: &[Bind::Texture(&view), bind],
+        workgroups: workgroups.map(|w| w as u32),
     })?;
     Ok((tex, view))
 }
 
-fn gemm_texture(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Result<()> {
-    let mp = g.m.next_multiple_of(TEX_TILE_M);
-    let np = g.n.next_multiple_of(TEX_TILE_N);
-    let max_layers = (gpu.limits().max_texture_array_layers as usize)
-        .min(gpu.limits().max_compute_workgroups_per_dimension as usize)
-        .max(1);
-    let mut l0 = 0;
-    while l0 < g.batch {
-        let layers = (g.batch - l0).min(max_layers);
-        // A as [m, k] rows; B^T as [n, k] rows (B(kk, nn) read with rows and columns swapped).
-        let (_ta, va) = pack(gpu, g, shapes, &g.a, false, g.m, mp, l0, layers)?;
-        let (_tb, vb) = pack(gpu, g, shapes, &g.b, true, g.n, np, l0, layers)?;
-        gpu.launch(Launch {
-            op: g.op,
-            shapes,
-            shader: &shaders::MATMUL_TEX,
-            entry: "matmul_tex",
-            overrides: &[],
-            params: &[
-                g.m as u32,
-                g.n as u32,
-                g.k.div_ceil(4) as u32,
-                g.bias.is_some() as u32,
-                l0 as u32,
-                g.lh as u32,
-                g.c.off as u32,
-                g.c.outer as u32,
-                g.c.inner as u32,
-                g.c.rs as u32,
-                g.alpha.to_bits(),
-            ],
-            binds: &[
-                g.c.t.bind(),
-                Bind::Texture(&va),
-                Bind::Texture(&vb),
-                bias.bind(),
-            ],
-            workgroups: [
-                (np / TEX_TILE_N) as u32,
-                (mp / TEX_TILE_M) as u32,
-                layers as u32,
-            ],
-        })?;
-        l0 += layers;
-    }
-    Ok(())
+/// Kernel mode words for a chunk: (accumulate from C, finalize with alpha and bias, bias).
+fn modes(g: &Gemm, ch: &Chunk) -> (u32, u32, u32) {
+    let last = ch.k0 + ch.kc == g.k;
+    (
+        (ch.k0 > 0) as u32,
+        last as u32,
+        (last && g.bias.is_some()) as u32,
+    )
 }
 
-fn gemm_buffer(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Result<()> {
+fn gemm_texture(
+    gpu: &Gpu,
+    g: &Gemm,
+    ch: &Chunk,
+    b: &[Bound; 3],
+    shapes: &[&[usize]],
+    bias: &Tensor,
+) -> Result<()> {
+    let mp = ch.mr.next_multiple_of(TEX_TILE_M);
+    let np = ch.nc.next_multiple_of(TEX_TILE_N);
+    // A as [m, k] rows; B^T as [n, k] rows (B(kk, nn) read with rows and columns swapped).
+    let (_ta, va) = pack(
+        gpu, g, shapes, &b[0], false, ch.mr, ch.kc, mp, ch.l0, ch.layers,
+    )?;
+    let (_tb, vb) = pack(
+        gpu, g, shapes, &b[1], true, ch.nc, ch.kc, np, ch.l0, ch.layers,
+    )?;
+    let (acc, fin, has_bias) = modes(g, ch);
+    let c = &b[2];
+    gpu.launch(Launch {
+        op: g.op,
+        shapes,
+        shader: &shaders::MATMUL_TEX,
+        entry: "matmul_tex",
+        overrides: &[],
+        params: &[
+            ch.mr as u32,
+            ch.nc as u32,
+            ch.kc.div_ceil(4) as u32,
+            has_bias,
+            ch.l0 as u32,
+            g.lh as u32,
+            c.v.off as u32,
+            c.v.outer as u32,
+            c.v.inner as u32,
+            c.v.rs as u32,
+            g.alpha.to_bits(),
+            ch.c0 as u32,
+            acc,
+            fin,
+        ],
+        binds: &[
+            c.bind(),
+            Bind::Texture(&va),
+            Bind::Texture(&vb),
+            bias.bind(),
+        ],
+        workgroups: [
+            (np / TEX_TILE_N) as u32,
+            (mp / TEX_TILE_M) as u32,
+            ch.layers as u32,
+        ],
+    })
+}
+
+fn gemm_buffer(
+    gpu: &Gpu,
+    g: &Gemm,
+    ch: &Chunk,
+    b: &[Bound; 3],
+    shapes: &[&[usize]],
+    bias: &Tensor,
+) -> Result<()> {
     let u = |v: usize| v as u32;
+    let [a, bb, c] = b;
+    let (acc, fin, has_bias) = modes(g, ch);
     gpu.launch(Launch {
         op: g.op,
         shapes,
@@ -265,32 +514,36 @@ fn gemm_buffer(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Resul
         entry: "matmul_buf",
         overrides: &[],
         params: &[
-            u(g.m),
-            u(g.n),
-            u(g.k),
-            u(g.a.rs),
-            u(g.a.cs),
-            u(g.b.rs),
-            u(g.b.cs),
-            g.bias.is_some() as u32,
+            u(ch.mr),
+            u(ch.nc),
+            u(ch.kc),
+            u(a.v.rs),
+            u(a.v.cs),
+            u(bb.v.rs),
+            u(bb.v.cs),
+            has_bias,
             u(g.lh),
-            u(g.a.off),
-            u(g.a.outer),
-            u(g.a.inner),
-            u(g.b.off),
-            u(g.b.outer),
-            u(g.b.inner),
-            u(g.c.off),
-            u(g.c.outer),
-            u(g.c.inner),
-            u(g.c.rs),
+            u(a.v.off),
+            u(a.v.outer),
+            u(a.v.inner),
+            u(bb.v.off),
+            u(bb.v.outer),
+            u(bb.v.inner),
+            u(c.v.off),
+            u(c.v.outer),
+            u(c.v.inner),
+            u(c.v.rs),
             g.alpha.to_bits(),
+            u(ch.l0),
+            u(ch.c0),
+            acc,
+            fin,
         ],
-        binds: &[g.c.t.bind(), g.a.t.bind(), g.b.t.bind(), bias.bind()],
+        binds: &[c.bind(), a.bind(), bb.bind(), bias.bind()],
         workgroups: [
-            g.n.div_ceil(BUF_TILE) as u32,
-            g.m.div_ceil(BUF_TILE) as u32,
-            g.batch as u32,
+            ch.nc.div_ceil(BUF_TILE) as u32,
+            ch.mr.div_ceil(BUF_TILE) as u32,
+            ch.layers as u32,
         ],
     })
 }
@@ -299,8 +552,76 @@ fn gemm_buffer(gpu: &Gpu, g: &Gemm, shapes: &[&[usize]], bias: &Tensor) -> Resul
 /// the adapter's scheduling).
 pub const COLSUM_CHUNK: usize = 64;
 
+/// Blocks of a [rows, cols] matrix whose bindings fit the storage limit: (first row, rows,
+/// first column, columns), rows in whole multiples of `chunk` (`chunk` rows at least).
+fn blocks(
+    gpu: &Gpu,
+    op: &str,
+    shape: &[usize],
+    rows: usize,
+    cols: usize,
+    chunk: usize,
+) -> Result<Vec<(usize, usize, usize, usize)>> {
+    let lim = gpu.limits();
+    let max_bind = lim.max_storage_buffer_binding_size as usize / 4;
+    let align = (lim.min_storage_buffer_offset_alignment as usize / 4).max(1);
+    // A block of r rows x c columns spans (r - 1) * cols + c elements (+ alignment slack);
+    // workgroup grids fold up to 65535^2 x 64 invocations.
+    let budget = max_bind.saturating_sub(align);
+    if budget == 0 {
+        return Err(Error::Limit {
+            op: op.to_string(),
+            shapes: fmt_shapes(&[shape]),
+            detail: format!(
+                "a binding of {} bytes leaves no room past the offset alignment",
+                max_bind * 4
+            ),
+        });
+    }
+    // Fewer rows than one chunk: the block is those rows.
+    let cr = chunk.min(rows).max(1);
+    let mut bc = cols.min(budget);
+    let br = if cols <= budget {
+        let r = (budget - bc) / cols + 1;
+        if r >= rows {
+            rows
+        } else {
+            r / chunk * chunk
+        }
+    } else {
+        0
+    };
+    if br == 0 {
+        // Even one chunk of full rows is too wide: blocks of fewer rows inside each chunk
+        // (launches after a chunk's first continue its partial sums: same order, same bits).
+        let sub = ((budget - bc) / cols + 1).min(cr).max(1);
+        if sub == 1 && cols > budget {
+            bc = budget;
+        }
+        let mut out = Vec::new();
+        for k0 in (0..rows).step_by(chunk) {
+            let k1 = (k0 + chunk).min(rows);
+            for r0 in (k0..k1).step_by(sub) {
+                for c0 in (0..cols).step_by(bc) {
+                    out.push((r0, sub.min(k1 - r0), c0, bc.min(cols - c0)));
+                }
+            }
+        }
+        return Ok(out);
+    }
+    let br = br.min(rows);
+    let mut out = Vec::new();
+    for r0 in (0..rows).step_by(br) {
+        for c0 in (0..cols).step_by(bc) {
+            out.push((r0, br.min(rows - r0), c0, bc.min(cols - c0)));
+        }
+    }
+    Ok(out)
+}
+
 /// Deterministic column sums of x viewed as [rows, cols] -> [cols]: chunks of
 /// `COLSUM_CHUNK` rows summed in order, then the chunk partials summed in order (no atomics).
+/// Inputs over the binding limit are summed in blocks of whole chunks and columns.
 pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Result<Tensor> {
     let gpu = x.gpu();
     if rows * cols != x.numel() {
@@ -310,23 +631,45 @@ pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Re
             format!("cannot view as [{rows}, {cols}]"),
         ));
     }
+    let align = (gpu.limits().min_storage_buffer_offset_alignment as usize / 4).max(1);
     let nchunks = rows.div_ceil(COLSUM_CHUNK);
     let partial = Tensor::empty(gpu, op, &[nchunks, cols])?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[x.shape()],
-        shader: &shaders::MATMUL_COLSUM,
-        entry: "colsum_partial",
-        overrides: &[],
-        params: &[
-            rows as u32,
-            cols as u32,
-            COLSUM_CHUNK as u32,
-            nchunks as u32,
-        ],
-        binds: &[partial.bind(), x.bind()],
-        workgroups: [cols.div_ceil(64) as u32, nchunks as u32, 1],
-    })?;
+    for (r0, br, c0, bc) in blocks(gpu, op, x.shape(), rows, cols, COLSUM_CHUNK)? {
+        // A block inside one chunk (br < a chunk) sums its rows into that chunk's partials.
+        let sub = br < COLSUM_CHUNK && br < rows;
+        let (chunk, bchunks) = if sub {
+            (br, 1)
+        } else {
+            (COLSUM_CHUNK, br.div_ceil(COLSUM_CHUNK))
+        };
+        let ch0 = r0 / COLSUM_CHUNK;
+        let first = r0 * cols + c0;
+        let xs = first - first % align;
+        let pfirst = ch0 * cols + c0;
+        let ps = pfirst - pfirst % align;
+        gpu.launch(Launch {
+            op,
+            shapes: &[x.shape()],
+            shader: &shaders::MATMUL_COLSUM,
+            entry: "colsum_partial",
+            overrides: &[],
+            params: &[
+                br as u32,
+                bc as u32,
+                chunk as u32,
+                bchunks as u32,
+                cols as u32,
+                (first - xs) as u32,
+                (pfirst - ps) as u32,
+                (sub && r0 % COLSUM_CHUNK != 0) as u32,
+            ],
+            binds: &[
+                partial.bind_range(ps, (bchunks - 1) * cols + bc + pfirst - ps),
+                x.bind_range(xs, (br - 1) * cols + bc + first - xs),
+            ],
+            workgroups: grid_for(gpu, bc * bchunks, 64),
+        })?;
+    }
     sum_partials(op, &partial)
 }
 
@@ -337,17 +680,33 @@ pub fn sum_partials(op: &'static str, partial: &Tensor) -> Result<Tensor> {
         [r, c] => (*r, *c),
         s => return Err(shape_err(op, &[s], "partial sums must be [chunks, cols]")),
     };
+    let align = (gpu.limits().min_storage_buffer_offset_alignment as usize / 4).max(1);
     let out = Tensor::empty(gpu, op, &[cols])?;
-    gpu.launch(Launch {
-        op,
-        shapes: &[partial.shape()],
-        shader: &shaders::MATMUL_COLSUM,
-        entry: "colsum_final",
-        overrides: &[],
-        params: &[nchunks as u32, cols as u32, 1, nchunks as u32],
-        binds: &[out.bind(), partial.bind()],
-        workgroups: [cols.div_ceil(64) as u32, 1, 1],
-    })?;
+    for (_, _, c0, bc) in blocks(gpu, op, partial.shape(), nchunks, cols, nchunks)? {
+        let xs = c0 - c0 % align;
+        gpu.launch(Launch {
+            op,
+            shapes: &[partial.shape()],
+            shader: &shaders::MATMUL_COLSUM,
+            entry: "colsum_final",
+            overrides: &[],
+            params: &[
+                nchunks as u32,
+                bc as u32,
+                1,
+                nchunks as u32,
+                cols as u32,
+                (c0 - xs) as u32,
+                (c0 - xs) as u32,
+                0,
+            ],
+            binds: &[
+                out.bind_range(xs, bc + c0 - xs),
+                partial.bind_range(xs, (nchunks - 1) * cols + bc + c0 - xs),
+            ],
+            workgroups: grid_for(gpu, bc, 64),
+        })?;
+    }
     Ok(out)
 }
 

@@ -36,25 +36,84 @@ fn permute(
 ) -> Result<Tensor> {
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
-    let n = out.numel();
-    gpu.launch(Launch {
-        op,
-        shapes: &[x.shape()],
-        shader: &shaders::WINDOW,
-        entry: "window_permute",
-        overrides: &[],
-        params: &[
-            mode as u32,
-            n as u32,
-            g.c as u32,
-            g.h as u32,
-            g.w as u32,
-            g.win.max(1) as u32,
-            g.shift as u32,
-        ],
-        binds: &[out.bind(), x.bind()],
-        workgroups: grid_for(gpu, n, 256),
-    })?;
+    let total = out.numel();
+    let hw = g.h * g.w;
+    let images = total / (g.c * hw);
+    let per = g.c * hw;
+    let lim = gpu.limits();
+    let max_bind = lim.max_storage_buffer_binding_size as usize / 4;
+    let align = (lim.min_storage_buffer_offset_alignment as usize / 4).max(4);
+    let gcd = |mut a: usize, mut b: usize| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    // Groups of whole images (each image maps onto itself) at aligned offsets.
+    let step = align / gcd(align, per);
+    let fit = max_bind / per / step * step;
+    let geom = [g.h as u32, g.w as u32, g.win.max(1) as u32, g.shift as u32];
+    if fit > 0 {
+        for n0 in (0..images).step_by(fit) {
+            let n = fit.min(images - n0);
+            let (start, len) = (n0 * per, n * per);
+            let tokens = n * hw;
+            let tok = matches!(mode, Mode::Partition | Mode::Reverse);
+            let (shader, entry, c, count) = if g.c % 4 == 0 && tok {
+                (&shaders::WINDOW4, "window_tokens4", g.c / 4, tokens)
+            } else if g.c % 4 == 0 && hw % 4 == 0 {
+                (&shaders::WINDOW4, "window_transpose4", g.c / 4, len / 16)
+            } else if tok {
+                (&shaders::WINDOW, "window_tokens", g.c, tokens)
+            } else {
+                (&shaders::WINDOW, "window_permute", g.c, len)
+            };
+            let wg = if entry == "window_permute" { 256 } else { 64 };
+            let mut params = vec![mode as u32, count as u32, c as u32];
+            params.extend_from_slice(&geom);
+            if shader.name == "window.wgsl" {
+                params.extend_from_slice(&[0, 0, u32::MAX, 0]);
+            }
+            gpu.launch(Launch {
+                op,
+                shapes: &[x.shape()],
+                shader,
+                entry,
+                overrides: &[],
+                params: &params,
+                binds: &[out.bind_range(start, len), x.bind_range(start, len)],
+                workgroups: grid_for(gpu, count, wg),
+            })?;
+        }
+        return Ok(out);
+    }
+    // One image exceeds the limit: per image, every (output block, source block) pair, each
+    // launch writing the outputs whose source lies in its source block (blocks at aligned
+    // offsets may reach into a neighbouring image: those outputs get the same value again).
+    let block = (max_bind - align) / align * align;
+    for nb in 0..images {
+        let (lo, hi) = (nb * per, (nb + 1) * per);
+        let first = lo - lo % align;
+        for os in (first..hi).step_by(block) {
+            let olen = block.min(hi - os);
+            for ss in (first..hi).step_by(block) {
+                let slen = block.min(hi - ss);
+                let mut params = vec![mode as u32, olen as u32, g.c as u32];
+                params.extend_from_slice(&geom);
+                params.extend_from_slice(&[os as u32, ss as u32, (ss + slen) as u32, ss as u32]);
+                gpu.launch(Launch {
+                    op,
+                    shapes: &[x.shape()],
+                    shader: &shaders::WINDOW,
+                    entry: "window_permute",
+                    overrides: &[],
+                    params: &params,
+                    binds: &[out.bind_range(os, olen), x.bind_range(ss, slen)],
+                    workgroups: grid_for(gpu, olen, 256),
+                })?;
+            }
+        }
+    }
     Ok(out)
 }
 
