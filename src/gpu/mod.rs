@@ -465,6 +465,7 @@ impl Gpu {
         let mut rec = self.0.recorder.borrow_mut();
         rec.dispatch(
             l.op,
+            l.entry,
             &self.0.device,
             &self.0.queue,
             &pipeline,

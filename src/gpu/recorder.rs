@@ -102,9 +102,11 @@ impl Recorder {
         self.used >= self.slots
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn dispatch(
         &mut self,
         op: &str,
+        entry: &str,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         pipeline: &wgpu::ComputePipeline,
@@ -157,7 +159,11 @@ impl Recorder {
         });
         let slot = self.used as u32 - 1;
         if let Some(p) = self.profiler.as_mut() {
-            p.names.push(op.to_string());
+            p.names.push(if op == entry {
+                op.to_string()
+            } else {
+                format!("{op} [{entry}]")
+            });
         }
         let enc = self.encoder.get_or_insert_with(|| {
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
