@@ -116,6 +116,9 @@ fn launchers_match_references() {
         check_launchers(&gpu, [2, 11, 10, 13], 9, 3, imp);
         // More than 32 input channels: several lane groups in the weight gradient.
         check_launchers(&gpu, [1, 37, 5, 6], 20, 3, imp);
+        // Widths that are multiples of 4 take the vec4 pack (conv2d_pack_input4.wgsl).
+        check_launchers(&gpu, [2, 6, 5, 12], 7, 3, imp);
+        check_launchers(&gpu, [1, 3, 4, 8], 5, 5, imp);
     }
 }
 
@@ -130,6 +133,8 @@ fn split_launches_under_a_small_binding_limit() {
     .unwrap();
     for imp in IMPLS {
         check_launchers(&gpu, [5, 2, 7, 5], 3, 3, imp);
+        // Width 4: vec4 packs of chunks bound at offsets that are not 16-byte aligned in x.
+        check_launchers(&gpu, [5, 2, 7, 4], 3, 3, imp);
     }
     // One batch item over the limit is a typed error, not a device error.
     let x = Tensor::zeros(&gpu, &[1, 16, 8, 8]).unwrap();

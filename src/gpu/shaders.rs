@@ -45,6 +45,7 @@ shader!(OPTIM_EMA, "optim_ema.wgsl");
 
 // -- conv2d --
 shader!(CONV2D_PACK_INPUT, "conv2d_pack_input.wgsl");
+shader!(CONV2D_PACK_INPUT4, "conv2d_pack_input4.wgsl");
 shader!(CONV2D_PACK_WEIGHT, "conv2d_pack_weight.wgsl");
 shader!(CONV2D_FORWARD_TEX, "conv2d_forward_tex.wgsl");
 shader!(CONV2D_FORWARD_BUF, "conv2d_forward_buf.wgsl");

@@ -230,6 +230,32 @@ fn pack_input(
     let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(nb * c4), TEX, true)?;
     let per = c * d.hw();
     let (b, off) = span(t, n0 * per, nb * per);
+    if d.w % 4 == 0 && off % 4 == 0 {
+        // Whole vec4s: 4 pixels per load (conv2d_pack_input4.wgsl).
+        let gw = (tw - d.pad() + 4).div_ceil(4);
+        let params = [
+            u(c),
+            u(d.h),
+            u(d.w),
+            u(c4),
+            u(d.pad()),
+            u(tw),
+            u(th),
+            off,
+            u(gw),
+        ];
+        gpu.launch(Launch {
+            op,
+            shapes: &[t.shape()],
+            shader: &shaders::CONV2D_PACK_INPUT4,
+            entry: "conv2d_pack_input4",
+            overrides: &[],
+            params: &params,
+            binds: &[b, Bind::Texture(tex.view())],
+            workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(nb * c4)],
+        })?;
+        return Ok(tex);
+    }
     let params = [u(c), u(d.h), u(d.w), u(c4), u(d.pad()), u(tw), u(th), off];
     gpu.launch(Launch {
         op,
