@@ -48,6 +48,7 @@ shader!(CONV2D_PACK_INPUT, "conv2d_pack_input.wgsl");
 shader!(CONV2D_PACK_INPUT4, "conv2d_pack_input4.wgsl");
 shader!(CONV2D_PACK_WEIGHT, "conv2d_pack_weight.wgsl");
 shader!(CONV2D_FORWARD_TEX, "conv2d_forward_tex.wgsl");
+shader!(CONV2D_FORWARD_TEX3, "conv2d_forward_tex3.wgsl");
 shader!(CONV2D_FORWARD_BUF, "conv2d_forward_buf.wgsl");
 shader!(CONV2D_FLIP_WEIGHT, "conv2d_flip_weight.wgsl");
 shader!(

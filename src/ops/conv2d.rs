@@ -6,8 +6,9 @@
 //!   zero-padded NHWC rgba32float texture (4 channels per texel) and w into a texture of
 //!   4-channel texels (shaders/conv2d_pack_*.wgsl); shaders/conv2d_forward_tex.wgsl computes
 //!   8 output channels x 4 rows per lane, 8 lanes along x sharing weights through
-//!   `subgroupBroadcast`. On lavapipe textures are fetched vectorised while every storage
-//!   buffer load is a per-lane loop, which is what makes this design ~4x faster there.
+//!   `subgroupBroadcast` (conv2d_forward_tex3.wgsl, for 3x3: also 3 columns per lane). On
+//!   lavapipe textures are fetched vectorised while every storage buffer load is a per-lane
+//!   loop, which is what makes this design ~4x faster there.
 //! - `Buffer`: register-blocked kernels on the NCHW buffers (8 output channels x 4 pixels).
 //!
 //! The input gradient is the forward kernel on dout with transposed, 180-degree-rotated
@@ -66,10 +67,19 @@ impl ConvDims {
     fn d4(&self) -> usize {
         self.cout.div_ceil(4)
     }
-    /// Padded texture size: tile multiples (8 columns, 4 rows) plus the halo on each side.
+    /// Output columns per workgroup of the forward kernel: 24 for 3x3 (3 per lane,
+    /// conv2d_forward_tex3.wgsl), else 8.
+    fn cols(&self) -> usize {
+        if self.k == 3 {
+            24
+        } else {
+            8
+        }
+    }
+    /// Padded texture size: tile multiples (`cols` columns, 4 rows) plus the halo on each side.
     fn tex_size(&self) -> (usize, usize) {
         (
-            self.w.next_multiple_of(8) + 2 * self.pad(),
+            self.w.next_multiple_of(self.cols()) + 2 * self.pad(),
             self.h.next_multiple_of(4) + 2 * self.pad(),
         )
     }
@@ -324,11 +334,16 @@ fn launch_tex(
         off,
         bias.is_some() as u32,
     ];
+    let (shader, entry) = if d.k == 3 {
+        (&shaders::CONV2D_FORWARD_TEX3, "conv2d_forward_tex3")
+    } else {
+        (&shaders::CONV2D_FORWARD_TEX, "conv2d_forward_tex")
+    };
     out.gpu().launch(Launch {
         op,
         shapes: &[out.shape()],
-        shader: &shaders::CONV2D_FORWARD_TEX,
-        entry: "conv2d_forward_tex",
+        shader,
+        entry,
         overrides: &[],
         params: &params,
         binds: &[
@@ -337,7 +352,7 @@ fn launch_tex(
             Bind::Texture(wt.view()),
             bias.map_or(any.bind_range(0, 1), |b| b.bind()),
         ],
-        workgroups: [u(d.w.div_ceil(8)), u(d.h.div_ceil(4)), u(nb * cout8)],
+        workgroups: [u(d.w.div_ceil(d.cols())), u(d.h.div_ceil(4)), u(nb * cout8)],
     })
 }
 
