@@ -56,6 +56,10 @@ shader!(
     "conv2d_backward_weight_tex.wgsl"
 );
 shader!(
+    CONV2D_BACKWARD_WEIGHT_TEX3,
+    "conv2d_backward_weight_tex3.wgsl"
+);
+shader!(
     CONV2D_BACKWARD_WEIGHT_BUF,
     "conv2d_backward_weight_buf.wgsl"
 );

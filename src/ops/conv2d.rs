@@ -13,7 +13,8 @@
 //!
 //! The input gradient is the forward kernel on dout with transposed, 180-degree-rotated
 //! weights. The weight gradient is deterministic: partial sums over pixel-row slabs
-//! (shaders/conv2d_backward_weight_*.wgsl), then a fixed-order sum (conv2d_reduce.wgsl).
+//! (shaders/conv2d_backward_weight_*.wgsl; *_tex3 for 3x3), then a fixed-order sum
+//! (conv2d_reduce.wgsl).
 //! Tensors whose bindings or texture layers exceed the adapter's limits are processed in batch
 //! chunks (storage ranges bound at aligned offsets, textures sized per chunk). Images wider or
 //! taller than the texture limit are not split: `Auto` runs them on the buffer variant.
@@ -617,7 +618,11 @@ fn backward(
     // one per lane (lanes own pixels).
     let q8 = d.c4().div_ceil(8);
     let cout16 = d.cout.div_ceil(16);
-    let (groups, per_slab) = if tex {
+    // 3x3: workgroups of 8 output channels x one kernel row (conv2d_backward_weight_tex3.wgsl).
+    let tex3 = tex && d.k == 3;
+    let (groups, per_slab) = if tex3 {
+        (cout8 * q8 * d.k, 1)
+    } else if tex {
         (cout16 * q8 * kk, 1)
     } else {
         (cout8 * d.c4() * kk, 8)
@@ -686,16 +691,31 @@ fn backward(
                     u(d.w.next_multiple_of(8)),
                     u(q8),
                 ];
+                let (shader, entry, workgroups) = if tex3 {
+                    let wg = [u(slabs), u(q8 * d.k), u(cout8)];
+                    (
+                        &shaders::CONV2D_BACKWARD_WEIGHT_TEX3,
+                        "conv2d_backward_weight_tex3",
+                        wg,
+                    )
+                } else {
+                    let wg = [u(slabs), u(q8 * kk), u(cout16)];
+                    (
+                        &shaders::CONV2D_BACKWARD_WEIGHT_TEX,
+                        "conv2d_backward_weight_tex",
+                        wg,
+                    )
+                };
                 launch_weight_grad(op, partial, slabs, dw, i == 0, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[x.shape(), dout.shape()],
-                        shader: &shaders::CONV2D_BACKWARD_WEIGHT_TEX,
-                        entry: "conv2d_backward_weight_tex",
+                        shader,
+                        entry,
                         overrides: &[],
                         params: &params,
                         binds: &[pb, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
-                        workgroups: [u(slabs), u(q8 * kk), u(cout16)],
+                        workgroups,
                     })
                 })?;
             } else {
