@@ -241,7 +241,7 @@ fn pack_input(
     let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(nb * c4), TEX, true)?;
     let per = c * d.hw();
     let (b, off) = span(t, n0 * per, nb * per);
-    if d.w % 4 == 0 && off % 4 == 0 {
+    if d.w.is_multiple_of(4) && off.is_multiple_of(4) {
         // Whole vec4s: 4 pixels per load (conv2d_pack_input4.wgsl).
         let gw = (tw - d.pad() + 4).div_ceil(4);
         let params = [
