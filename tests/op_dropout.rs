@@ -113,61 +113,6 @@ fn dropout_rejects_bad_input() {
     assert!(e.contains("channel_dropout") && e.contains("[2, 3]"), "{e}");
 }
 
-/// Runs `f` forward (and, with `grads`, backward with a fixed random dout) on a default Gpu and
-/// on one whose storage bindings are limited to `limit` bytes (so the launches split, with
-/// unaligned piece starts); the output and every gradient must be bit-identical.
-fn same_bits_split(
-    name: &str,
-    shapes: &[&[usize]],
-    limit: u64,
-    grads: bool,
-    f: impl Fn(&[Tensor]) -> sralign::Result<Tensor>,
-) {
-    use rand::{Rng, SeedableRng};
-    let run = |gpu: &sralign::Gpu| -> Vec<Vec<u32>> {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed_of(name));
-        let ts: Vec<Tensor> = shapes
-            .iter()
-            .map(|s| {
-                let v = random(&mut rng, s.iter().product(), &Init::Uniform(-1.0, 1.0));
-                let t = Tensor::from_slice(gpu, s, &v).unwrap();
-                t.set_requires_grad(grads);
-                t
-            })
-            .collect();
-        let out = f(&ts).unwrap_or_else(|e| panic!("{name} (limit {limit}): {e}"));
-        let bits = |t: &Tensor| t.to_vec().unwrap().iter().map(|v| v.to_bits()).collect();
-        let biggest = ts.iter().chain([&out]).map(|t| t.bytes()).max().unwrap();
-        assert!(biggest > limit, "{name}: nothing to split at {limit} bytes");
-        let mut all = vec![bits(&out)];
-        if grads {
-            let d: Vec<f32> = (0..out.numel())
-                .map(|_| rng.random_range(-1.0f32..1.0))
-                .collect();
-            let dout = Tensor::from_slice(gpu, out.shape(), &d).unwrap();
-            let g = sralign::autograd::backward_with(&out, &dout)
-                .unwrap_or_else(|e| panic!("{name} backward (limit {limit}): {e}"));
-            for t in &ts {
-                all.push(bits(g.get(t).expect("a gradient")));
-            }
-        }
-        all
-    };
-    let want = run(&gpu());
-    let small = sralign::Gpu::with_options(sralign::gpu::GpuOptions {
-        max_storage_binding: Some(limit),
-        ..Default::default()
-    })
-    .unwrap();
-    let got = run(&small);
-    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!(
-            g == w,
-            "{name} (limit {limit}): result {k} differs from the unsplit launch"
-        );
-    }
-}
-
 #[test]
 fn dropout_splits_tensors_larger_than_a_binding() {
     same_bits_split("dropout split", &[&[3, 5, 7, 9]], 1024, true, |t| {
