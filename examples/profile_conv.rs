@@ -2,6 +2,9 @@
 //! (`cargo run --release --example profile_conv`).
 use sralign::{autograd, ops, Gpu, Tensor};
 
+/// 2 N Cout Cin k^2 H W for one pass.
+const FLOPS: f64 = 2.0 * 16.0 * 64.0 * 64.0 * 9.0 * 48.0 * 48.0;
+
 fn main() -> sralign::Result<()> {
     let gpu = Gpu::new()?;
     let x = Tensor::full(&gpu, &[16, 64, 48, 48], 0.5)?;
@@ -25,6 +28,6 @@ fn main() -> sralign::Result<()> {
     for (op, ms, n) in &rows {
         println!("{op:<60} {ms:>9.2} ms {n:>4}");
     }
-    println!("kernels {total:.1} ms, wall {wall:.1} ms; 3 x 2.72 GFLOP -> {:.1} GFLOP/s over kernel time", 3.0 * 2.718 / total * 1e3);
+    println!("kernels {total:.1} ms, wall {wall:.1} ms; 3 x 2.72 GFLOP -> {:.1} GFLOP/s over kernel time", 3.0 * FLOPS / total / 1e6);
     Ok(())
 }

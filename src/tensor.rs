@@ -42,7 +42,7 @@ pub fn for_each_binding_range(
 ) -> Result<()> {
     let lim = gpu.limits();
     let align = lim.min_storage_buffer_offset_alignment.max(16) as u64;
-    let chunk = (lim.max_storage_buffer_binding_size as u64 / align * align).max(align);
+    let chunk = (lim.max_storage_buffer_binding_size / align * align).max(align);
     let mut off = 0;
     while off < bytes {
         let size = chunk.min(bytes - off);

@@ -239,7 +239,7 @@ impl HrFolder {
     pub fn open(dir: impl AsRef<Path>, opts: HrFolderOpts) -> Result<HrFolder> {
         let dir = dir.as_ref();
         let o = &opts;
-        if o.scale == 0 || o.gt_size == 0 || o.gt_size % o.scale != 0 {
+        if o.scale == 0 || o.gt_size == 0 || !o.gt_size.is_multiple_of(o.scale) {
             bail!(
                 "HR dataset {}: gt_size {} must be a positive multiple of scale {}",
                 dir.display(),

@@ -249,7 +249,12 @@ pub fn sample_params(pipeline: Pipeline, rng: &mut Rng) -> Params {
 }
 
 fn check_scale(gt: &Image, scale: usize) -> Result<()> {
-    if scale == 0 || gt.h % scale != 0 || gt.w % scale != 0 || gt.h < scale || gt.w < scale {
+    if scale == 0
+        || !gt.h.is_multiple_of(scale)
+        || !gt.w.is_multiple_of(scale)
+        || gt.h < scale
+        || gt.w < scale
+    {
         bail!(
             "degrade: GT {}x{} is not a positive multiple of the scale {scale}",
             gt.h,

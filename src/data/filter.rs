@@ -121,7 +121,11 @@ pub fn gaussian_blur(img: &Image, size: usize, sigma: f64) -> Image {
 /// |residual| * 255 > threshold, softened by the same blur; output
 /// soft * clip(img + weight * residual) + (1 - soft) * img.
 pub fn usm_sharpen(img: &Image, radius: usize, weight: f32, threshold: f32) -> Image {
-    let radius = if radius % 2 == 0 { radius + 1 } else { radius };
+    let radius = if radius.is_multiple_of(2) {
+        radius + 1
+    } else {
+        radius
+    };
     let k = gaussian_1d(radius, 0.0);
     let blur = filter_separable(img, &k, &k);
     let mut mask = img.clone();

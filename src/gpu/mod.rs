@@ -432,7 +432,7 @@ impl Gpu {
         }
         for b in l.binds {
             if let Bind::Buffer { size, offset, .. } = b {
-                if *size > lim.max_storage_buffer_binding_size as u64 {
+                if *size > lim.max_storage_buffer_binding_size {
                     return Err(err(format!(
                         "a binding of {size} bytes exceeds max_storage_buffer_binding_size {}",
                         lim.max_storage_buffer_binding_size

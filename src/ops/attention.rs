@@ -68,7 +68,7 @@ fn geom(
             "3C = {c3} is not 3 x heads ({heads}) x head_dim"
         )));
     }
-    if h % win != 0 || w % win != 0 || h == 0 || w == 0 || shift >= win {
+    if !h.is_multiple_of(win) || !w.is_multiple_of(win) || h == 0 || w == 0 || shift >= win {
         return Err(err(format!(
             "the map {h}x{w} must be a multiple of the window {win}, shift {shift} < window"
         )));

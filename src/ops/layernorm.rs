@@ -67,7 +67,7 @@ pub(crate) fn row_blocks(
 
 /// Whether the vec4 kernels apply (C % 4 == 0).
 fn vec4(c: usize) -> bool {
-    c % 4 == 0
+    c.is_multiple_of(4)
 }
 
 /// y = (x - mean) / sqrt(var + eps) * gamma + beta per row, and the saved stats [M, 2]

@@ -386,13 +386,13 @@ fn pack(
         ..Default::default()
     });
     let (sr, sk) = if swap { (v.cs, v.rs) } else { (v.rs, v.cs) };
-    let a4 = |x: usize| x % 4 == 0;
+    let a4 = |x: usize| x.is_multiple_of(4);
     let aligned = a4(v.off) && a4(v.outer) && a4(v.inner) && a4(b.len);
     // Vectorised packs where the view allows vec4 loads (see matmul_pack4.wgsl); the shifted
     // pack binds whole vec4s, so its binding is rounded up to 4 elements within the buffer.
     let len4 = b.len.next_multiple_of(4);
     let shift_ok = sk == 1
-        && b.start % 4 == 0
+        && b.start.is_multiple_of(4)
         && (b.start + len4) as u64 * 4 <= v.t.buffer().size()
         && len4 as u64 * 4 <= gpu.limits().max_storage_buffer_binding_size;
     let (shader, entry, div, workgroups, bind) = if aligned && sk == 1 && a4(sr) && a4(k) {

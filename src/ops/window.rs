@@ -59,9 +59,9 @@ fn permute(
             let (start, len) = (n0 * per, n * per);
             let tokens = n * hw;
             let tok = matches!(mode, Mode::Partition | Mode::Reverse);
-            let (shader, entry, c, count) = if g.c % 4 == 0 && tok {
+            let (shader, entry, c, count) = if g.c.is_multiple_of(4) && tok {
                 (&shaders::WINDOW4, "window_tokens4", g.c / 4, tokens)
-            } else if g.c % 4 == 0 && hw % 4 == 0 {
+            } else if g.c.is_multiple_of(4) && hw.is_multiple_of(4) {
                 (&shaders::WINDOW4, "window_transpose4", g.c / 4, len / 16)
             } else if tok {
                 (&shaders::WINDOW, "window_tokens", g.c, tokens)
@@ -162,7 +162,7 @@ fn check_window(
     win: usize,
     shift: usize,
 ) -> Result<()> {
-    if win == 0 || h % win != 0 || w % win != 0 || shift >= win {
+    if win == 0 || !h.is_multiple_of(win) || !w.is_multiple_of(win) || shift >= win {
         return Err(shape_err(
             op,
             &[shape, &[h, w]],
