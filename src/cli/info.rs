@@ -16,9 +16,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let all = sralign::gpu::list_adapters();
+    println!("adapters wgpu offers ({}):", all.len());
+    for (name, backend, kind) in &all {
+        println!("  {name} ({backend}, {kind})");
+    }
     let gpu = Gpu::new()?;
     let s = gpu.summary();
-    println!("adapter:   {}", s.name);
+    println!(
+        "adapter:   {}  (chosen; SRALIGN_ADAPTER / SRALIGN_BACKEND choose another)",
+        s.name
+    );
     println!("backend:   {}", s.backend);
     println!("type:      {}", s.device_type);
     println!("driver:    {} {}", s.driver, s.driver_info);

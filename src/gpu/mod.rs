@@ -114,6 +114,23 @@ fn backend_from_name(name: &str) -> Result<wgpu::Backends> {
     })
 }
 
+/// Every adapter wgpu offers on this machine: (name, backend, device type), for `sralign info`
+/// and for choosing `SRALIGN_ADAPTER`.
+pub fn list_adapters() -> Vec<(String, String, String)> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .map(|a| {
+            let i = a.get_info();
+            (
+                i.name,
+                format!("{:?}", i.backend),
+                format!("{:?}", i.device_type),
+            )
+        })
+        .collect()
+}
+
 impl Gpu {
     /// Open the adapter chosen by the environment (`SRALIGN_ADAPTER`, `SRALIGN_BACKEND`).
     pub fn new() -> Result<Gpu> {
@@ -171,8 +188,10 @@ impl Gpu {
                     wgpu::DeviceType::Cpu => 3,
                     wgpu::DeviceType::Other => 4,
                 };
+                // Among equals, a native API before GL (which lacks subgroups and most limits).
+                let api = |a: &wgpu::Adapter| (a.get_info().backend == wgpu::Backend::Gl) as u8;
                 let mut v = adapters;
-                v.sort_by_key(|a| rank(a));
+                v.sort_by_key(|a| (rank(a), api(a)));
                 v.into_iter().next().unwrap()
             }
         };
