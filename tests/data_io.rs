@@ -188,3 +188,23 @@ fn folder_listing() {
     assert_eq!(other.len(), 1);
     assert!(list_images(d.join("nope")).is_err());
 }
+
+#[test]
+fn npy_writer_round_trips_through_the_reader() {
+    let dir = std::env::temp_dir().join(format!("sralign_npy_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for shape in [vec![7usize], vec![3, 5, 2]] {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n).map(|i| i as f32 * 0.37 - 1.0).collect();
+        let p = dir.join("a.npy");
+        sralign::data::npy::write_npy_f32(&p, &shape, &v).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!((bytes.len() - n * 4) % 64, 0, "header padded to 64 bytes");
+        let back = sralign::data::npy::read_npy(&p).unwrap();
+        assert_eq!(back.shape, shape);
+        assert!(back.data.iter().zip(&v).all(|(a, b)| *a == *b as f64));
+    }
+    let e = sralign::data::npy::write_npy_f32(dir.join("b.npy"), &[2, 2], &[1.0; 3]).unwrap_err();
+    assert!(e.to_string().contains("3 values for shape [2, 2]"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

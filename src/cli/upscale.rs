@@ -1,10 +1,12 @@
 //! `sralign upscale`: run a model on one image, whole or in tiles.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use sralign::data::io::{load_image, save_image, Image};
+use sralign::data::io::{load_image, save_image};
+use sralign::data::npy::write_npy_f32;
+use sralign::data::Image;
 use sralign::eval::tile::{self, Chw};
 use sralign::models::{self, Arch};
 use sralign::nn::weights::{self, WeightsKey};
@@ -62,11 +64,13 @@ pub fn run(a: Args) -> Result<()> {
     let model = models::build(&gpu, &cfg, 0)?;
     weights::load(&a.weights, &model.params(), a.weights_key, model.arch())?;
     let img = load_image(&a.input)?;
+    let mut data = vec![0f32; 3 * img.h * img.w];
+    img.write_chw(&mut data);
     let chw = Chw {
         c: 3,
         h: img.h,
         w: img.w,
-        data: hwc_to_chw(&img),
+        data,
     };
     let bar = ProgressBar::new(1);
     bar.set_style(
@@ -88,19 +92,11 @@ pub fn run(a: Args) -> Result<()> {
     )
     .with_context(|| format!("upscaling {}", a.input.display()))?;
     bar.finish_and_clear();
-    let hwc = chw_to_hwc(&out);
+    let sr = Image::from_chw(out.c, out.h, out.w, &out.data);
     if ext == "npy" {
-        write_npy_hwc(&a.output, &hwc, out.h, out.w, out.c)?;
+        write_npy_f32(&a.output, &[sr.h, sr.w, sr.c], &sr.data)?;
     } else {
-        save_image(
-            &a.output,
-            &Image {
-                h: out.h,
-                w: out.w,
-                c: 3,
-                data: hwc,
-            },
-        )?;
+        save_image(&a.output, &sr)?;
     }
     println!(
         "{} {}x{} -> {}x{} in {:.2} s -> {}",
@@ -113,45 +109,4 @@ pub fn run(a: Args) -> Result<()> {
         a.output.display()
     );
     Ok(())
-}
-
-fn hwc_to_chw(img: &Image) -> Vec<f32> {
-    let (h, w, c) = (img.h, img.w, img.c);
-    let mut out = vec![0f32; c * h * w];
-    for y in 0..h {
-        for x in 0..w {
-            for ch in 0..c {
-                out[(ch * h + y) * w + x] = img.data[(y * w + x) * c + ch];
-            }
-        }
-    }
-    out
-}
-
-fn chw_to_hwc(img: &Chw) -> Vec<f32> {
-    let (h, w, c) = (img.h, img.w, img.c);
-    let mut out = vec![0f32; c * h * w];
-    for ch in 0..c {
-        for y in 0..h {
-            for x in 0..w {
-                out[(y * w + x) * c + ch] = img.data[(ch * h + y) * w + x];
-            }
-        }
-    }
-    out
-}
-
-/// NumPy .npy v1.0, little-endian float32, C order, shape (h, w, c).
-fn write_npy_hwc(path: &Path, data: &[f32], h: usize, w: usize, c: usize) -> Result<()> {
-    let mut header =
-        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({h}, {w}, {c}), }}");
-    let total = 10 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - total % 64) % 64));
-    header.push('\n');
-    let mut bytes = Vec::with_capacity(10 + header.len() + data.len() * 4);
-    bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(bytemuck::cast_slice(data));
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }

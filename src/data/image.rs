@@ -109,6 +109,19 @@ impl Image {
         out
     }
 
+    /// An image from CHW-ordered values (the inverse of `write_chw`).
+    pub fn from_chw(c: usize, h: usize, w: usize, chw: &[f32]) -> Image {
+        let hw = h * w;
+        assert_eq!(chw.len(), hw * c);
+        let mut data = vec![0f32; hw * c];
+        for (p, px) in data.chunks_exact_mut(c).enumerate() {
+            for (ch, v) in px.iter_mut().enumerate() {
+                *v = chw[ch * hw + p];
+            }
+        }
+        Image { h, w, c, data }
+    }
+
     /// Write the image in CHW order into `out` (`out.len() == c * h * w`).
     pub fn write_chw(&self, out: &mut [f32]) {
         let hw = self.h * self.w;

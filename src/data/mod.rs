@@ -10,7 +10,7 @@
 //!
 //! - `image`: the `Image` type (HWC f32 in [0, 1]);
 //! - `io`: load/save PNG, JPEG, BMP, TIFF (8/16-bit, gray/RGB/RGBA), folder listing;
-//! - `npy`: a minimal `.npy` reader for reference fixtures;
+//! - `npy`: a minimal `.npy` reader (reference fixtures) and f32 writer;
 //! - `kernels`: blur kernels (Gaussian, generalized Gaussian, plateau, sinc) and the
 //!   Real-ESRGAN kernel sampling;
 //! - `filter`: 2-D filtering with reflect padding, Gaussian blur, USM sharpening;

@@ -1,5 +1,5 @@
 //! A minimal reader for NumPy `.npy` files (version 1-3, C order, little-endian f8/f4/u1/u2),
-//! enough for the reference fixtures in ../shared/fixtures.
+//! enough for the reference fixtures in ../shared/fixtures, and a writer of f32 arrays.
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -15,6 +15,36 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<Npy> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     parse(&bytes).with_context(|| format!("parsing {} as .npy", path.display()))
+}
+
+/// Write a little-endian float32 array in C order (`.npy` version 1.0).
+pub fn write_npy_f32(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> Result<()> {
+    let path = path.as_ref();
+    if shape.iter().product::<usize>() != data.len() {
+        bail!(
+            "{}: {} values for shape {shape:?}",
+            path.display(),
+            data.len()
+        );
+    }
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple = if dims.len() == 1 {
+        format!("{},", dims[0])
+    } else {
+        dims.join(", ")
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({tuple}), }}");
+    // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
+    header.push_str(&" ".repeat((64 - (11 + header.len()) % 64) % 64));
+    header.push('\n');
+    let mut bytes = Vec::with_capacity(10 + header.len() + data.len() * 4);
+    bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in data {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 fn parse(b: &[u8]) -> Result<Npy> {
