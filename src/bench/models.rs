@@ -130,7 +130,7 @@ pub fn format_models(rows: &[ModelRow]) -> String {
         let outside = if r.profile.is_empty() {
             "-".to_string()
         } else {
-            format!("{:.3}", (r.step_s - r.gpu_s()).max(0.0))
+            format!("{:.3}", r.outside_kernels_s())
         };
         s.push_str(&format!(
             "{:<22} {:>6} {:>6} {:>11} {:>10.3} {:>10.3} {:>9.2} {:>11} {:>12}\n",

@@ -586,9 +586,6 @@ impl Gpu {
     pub fn dispatch_count(&self) -> u64 {
         self.0.recorder.borrow().total_dispatches
     }
-    pub fn submit_count(&self) -> u64 {
-        self.0.recorder.borrow().total_submits
-    }
 
     fn take_device_errors(&self, op: &str) -> Result<()> {
         let mut errs = self.0.errors.lock().unwrap();

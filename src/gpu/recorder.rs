@@ -57,7 +57,6 @@ pub(crate) struct Recorder {
     slots: usize,
     used: usize,
     pub(crate) total_dispatches: u64,
-    pub(crate) total_submits: u64,
     pub(crate) profiler: Option<Profiler>,
 }
 
@@ -77,7 +76,6 @@ impl Recorder {
             slots,
             used: 0,
             total_dispatches: 0,
-            total_submits: 0,
             profiler: None,
         }
     }
@@ -226,7 +224,6 @@ impl Recorder {
             }
             queue.submit(Some(enc.finish()));
             self.used = 0;
-            self.total_submits += 1;
             if let (Some(p), true) = (self.profiler.as_mut(), timed > 0) {
                 read_profile(device, p, timed);
             }
