@@ -8,6 +8,7 @@ mod degrade;
 mod export;
 mod info;
 mod metrics;
+mod train;
 mod upscale;
 
 #[derive(Parser)]
@@ -32,6 +33,7 @@ enum Command {
     Metrics(metrics::Args),
     Export(export::Args),
     Upscale(upscale::Args),
+    Train(train::Args),
 }
 
 pub fn main() -> i32 {
@@ -43,6 +45,7 @@ pub fn main() -> i32 {
         Command::Metrics(a) => metrics::run(a),
         Command::Export(a) => export::run(a),
         Command::Upscale(a) => upscale::run(a),
+        Command::Train(a) => train::run(a),
     };
     match r {
         Ok(()) => 0,
