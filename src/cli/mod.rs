@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod degrade;
+mod eval;
 mod export;
 mod info;
 mod metrics;
@@ -34,6 +35,7 @@ enum Command {
     Export(export::Args),
     Upscale(upscale::Args),
     Train(train::Args),
+    Eval(eval::Args),
 }
 
 pub fn main() -> i32 {
@@ -46,6 +48,7 @@ pub fn main() -> i32 {
         Command::Export(a) => export::run(a),
         Command::Upscale(a) => upscale::run(a),
         Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
     };
     match r {
         Ok(()) => 0,
