@@ -9,7 +9,10 @@ for small sizes that do, the input (uint8 .npy), Pillow's JPEG of it at quality 
     python -m venv /tmp/pil && /tmp/pil/bin/pip install pillow==13.0.0 numpy
     /tmp/pil/bin/python tools/make_jpeg_fixtures.py
 
-Made with Pillow 13.0.0 (its wheel's libjpeg-turbo 3.2.0).
+Made with Pillow 13.0.0 (its wheel's libjpeg-turbo 3.2.0). cv2.imencode / cv2.imdecode
+(opencv-python-headless 5.0.0, BGR order, default settings) gave the same bytes and pixels for
+every file here and for the shared fixtures (also at quality 30 and 95), so the codec is
+OpenCV's too, as BasicSR's add_jpg_compression uses it.
 """
 import io
 import os
