@@ -48,7 +48,15 @@ fn degrade_writes_the_eight_kong_settings() {
     let odd = patch.crop(3, 5, 50, 37);
     save_image(input.join("odd.png"), &odd).unwrap();
 
-    let (ok, stdout, err) = sralign(&["degrade", "--input", s(&input), "--output", s(&out), "--seed", "3"]);
+    let (ok, stdout, err) = sralign(&[
+        "degrade",
+        "--input",
+        s(&input),
+        "--output",
+        s(&out),
+        "--seed",
+        "3",
+    ]);
     assert!(ok, "{err}");
     assert!(stdout.contains("kong protocol"), "{stdout}");
 
@@ -79,7 +87,12 @@ fn degrade_writes_the_eight_kong_settings() {
         for st in TestSetting::ALL {
             let lr = load_image(out.join(st.name()).join(file)).unwrap();
             assert_eq!((lr.h, lr.w), (img.h / 4, img.w / 4), "{file} {}", st.name());
-            assert_eq!(lr, test_degrade(img, 4, st, &cfg, seed).unwrap(), "{file} {}", st.name());
+            assert_eq!(
+                lr,
+                test_degrade(img, 4, st, &cfg, seed).unwrap(),
+                "{file} {}",
+                st.name()
+            );
             lrs.push(lr);
         }
         // Order blur -> down -> noise -> JPEG: the JPEG settings are the JPEG of the others.
@@ -97,18 +110,52 @@ fn protocol_and_resize_options() {
     let d = tmp("opts");
     let input = d.join("in");
     std::fs::create_dir_all(&input).unwrap();
-    save_image(input.join("a.png"), &Image::from_u8(8, 8, 3, &[90; 8 * 8 * 3])).unwrap();
+    save_image(
+        input.join("a.png"),
+        &Image::from_u8(8, 8, 3, &[90; 8 * 8 * 3]),
+    )
+    .unwrap();
     let o = d.join("o");
-    let (ok, _, err) = sralign(&["degrade", "--input", s(&input), "--output", s(&o), "--resize", "pil"]);
-    assert!(!ok && err.contains("--resize applies to --protocol basicsr"), "{err}");
-    let (ok, _, err) = sralign(&["degrade", "--input", s(&input), "--output", s(&o), "--protocol", "x"]);
+    let (ok, _, err) = sralign(&[
+        "degrade",
+        "--input",
+        s(&input),
+        "--output",
+        s(&o),
+        "--resize",
+        "pil",
+    ]);
+    assert!(
+        !ok && err.contains("--resize applies to --protocol basicsr"),
+        "{err}"
+    );
+    let (ok, _, err) = sralign(&[
+        "degrade",
+        "--input",
+        s(&input),
+        "--output",
+        s(&o),
+        "--protocol",
+        "x",
+    ]);
     assert!(!ok && err.contains("expected kong or basicsr"), "{err}");
     for resize in ["matlab", "pil"] {
         let (ok, stdout, err) = sralign(&[
-            "degrade", "--input", s(&input), "--output", s(&o), "--protocol", "basicsr", "--resize", resize,
+            "degrade",
+            "--input",
+            s(&input),
+            "--output",
+            s(&o),
+            "--protocol",
+            "basicsr",
+            "--resize",
+            resize,
         ]);
         assert!(ok, "{err}");
-        assert!(stdout.contains(&format!("basicsr protocol, {resize} resize")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("basicsr protocol, {resize} resize")),
+            "{stdout}"
+        );
     }
     std::fs::remove_dir_all(&d).ok();
 }

@@ -42,11 +42,14 @@ fn jpeg_cases() -> Vec<(String, u8, Vec<u8>, Vec<u8>)> {
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
-    a.iter().zip(b).position(|(x, y)| x != y).or(if a.len() == b.len() {
-        None
-    } else {
-        Some(a.len().min(b.len()))
-    })
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or(if a.len() == b.len() {
+            None
+        } else {
+            Some(a.len().min(b.len()))
+        })
 }
 
 #[test]
@@ -98,7 +101,10 @@ fn round_trip_is_pillows_save_then_open() {
     for (image, q, _, want) in jpeg_cases() {
         let (h, w, px) = patch(&image);
         let got = jpeg(&Image::from_u8(h, w, 3, &px), q).unwrap().to_u8();
-        assert!(got == want, "{image} q{q}: round trip differs from Pillow's");
+        assert!(
+            got == want,
+            "{image} q{q}: round trip differs from Pillow's"
+        );
     }
 }
 
@@ -109,7 +115,15 @@ fn round_trip_is_pillows_save_then_open() {
 fn odd_sizes_and_gray_match_pillow() {
     let local = PathBuf::from("tests/fixtures/jpeg");
     let mut checked = 0;
-    for &(h, w, c) in &[(1, 1, 3), (7, 13, 3), (17, 9, 3), (24, 24, 3), (33, 50, 3), (5, 11, 1), (40, 23, 1)] {
+    for &(h, w, c) in &[
+        (1, 1, 3),
+        (7, 13, 3),
+        (17, 9, 3),
+        (24, 24, 3),
+        (33, 50, 3),
+        (5, 11, 1),
+        (40, 23, 1),
+    ] {
         let name = format!("{h}x{w}x{c}");
         let input = read_npy(local.join(format!("{name}.npy"))).unwrap();
         assert_eq!(input.data.len(), h * w * c, "{name}");
@@ -127,7 +141,12 @@ fn odd_sizes_and_gray_match_pillow() {
             let dec = read_npy(local.join(format!("{name}_q{q}_decoded.npy"))).unwrap();
             let d = decode(&want).unwrap();
             assert_eq!((d.h, d.w, d.c), (h, w, c));
-            let bad = d.data.iter().zip(&dec.data).filter(|(a, b)| **a as f64 != **b).count();
+            let bad = d
+                .data
+                .iter()
+                .zip(&dec.data)
+                .filter(|(a, b)| **a as f64 != **b)
+                .count();
             assert_eq!(bad, 0, "{name} q{q}: {bad} decoded values differ");
             checked += 1;
         }
@@ -140,7 +159,15 @@ fn odd_sizes_and_gray_match_pillow() {
 /// same pixels, and our decoder reads them back close to the input.
 #[test]
 fn odd_sizes_and_gray_are_valid_jpeg() {
-    for &(h, w, c) in &[(1, 1, 3), (7, 13, 3), (17, 9, 3), (24, 24, 3), (33, 50, 3), (5, 11, 1), (40, 23, 1)] {
+    for &(h, w, c) in &[
+        (1, 1, 3),
+        (7, 13, 3),
+        (17, 9, 3),
+        (24, 24, 3),
+        (33, 50, 3),
+        (5, 11, 1),
+        (40, 23, 1),
+    ] {
         // A smooth pattern, so that JPEG at q90 stays close to it.
         let px: Vec<u8> = (0..h * w * c)
             .map(|i| {
@@ -167,8 +194,16 @@ fn odd_sizes_and_gray_are_valid_jpeg() {
                 .unwrap()
         };
         // Different upsampling and IDCT in the image crate: a few levels apart at most.
-        assert!(max(&ours.data, &theirs) <= 4, "{h}x{w}x{c}: decoders differ by {}", max(&ours.data, &theirs));
-        assert!(max(&ours.data, &px) <= 12, "{h}x{w}x{c}: q90 off by {}", max(&ours.data, &px));
+        assert!(
+            max(&ours.data, &theirs) <= 4,
+            "{h}x{w}x{c}: decoders differ by {}",
+            max(&ours.data, &theirs)
+        );
+        assert!(
+            max(&ours.data, &px) <= 12,
+            "{h}x{w}x{c}: q90 off by {}",
+            max(&ours.data, &px)
+        );
     }
 }
 

@@ -27,7 +27,10 @@ fn cases() -> Vec<serde_json::Value> {
 }
 
 fn patch(case: &serde_json::Value) -> Image {
-    let name = case["image"].as_str().unwrap().replace(".png", "_patch.npy");
+    let name = case["image"]
+        .as_str()
+        .unwrap()
+        .replace(".png", "_patch.npy");
     let (s, v) = npy_u8(&name);
     Image::from_u8(s[0], s[1], s[2], &v)
 }
@@ -40,7 +43,10 @@ fn kong_is_the_default_protocol() {
         (k.blur_size, k.blur_sigma, k.noise_sigma, k.jpeg_quality),
         (21, 2.0, 20.0, 50)
     );
-    assert_eq!((k.resize, k.noise_to_8bit), (ResizeMode::Pil, NoiseTo8Bit::Truncate));
+    assert_eq!(
+        (k.resize, k.noise_to_8bit),
+        (ResizeMode::Pil, NoiseTo8Bit::Truncate)
+    );
 }
 
 #[test]
@@ -67,7 +73,11 @@ fn deterministic_settings_match_kong_fixtures_exactly() {
                 .map(|(a, b)| (*a as i32 - *b as i32).abs())
                 .max()
                 .unwrap();
-            assert_eq!(bad, 0, "{} {name}: {bad} values differ, max {max}", case["image"]);
+            assert_eq!(
+                bad, 0,
+                "{} {name}: {bad} values differ, max {max}",
+                case["image"]
+            );
             checked += 1;
         }
     }
@@ -82,26 +92,45 @@ fn noise_is_clipped_and_truncated_on_a_flat_image() {
     let cfg = TestDegradation::kong();
     for v in [0u8, 1, 37, 128, 200, 254, 255] {
         let hr = Image::from_u8(64, 48, 3, &vec![v; 64 * 48 * 3]);
-        let clean = test_degrade(&hr, 4, TestSetting::Clean, &cfg, 9).unwrap().to_u8();
+        let clean = test_degrade(&hr, 4, TestSetting::Clean, &cfg, 9)
+            .unwrap()
+            .to_u8();
         assert!(clean.iter().all(|&x| x == v), "flat {v} did not stay flat");
-        let got = test_degrade(&hr, 4, TestSetting::Noise, &cfg, 9).unwrap().to_u8();
+        let got = test_degrade(&hr, 4, TestSetting::Noise, &cfg, 9)
+            .unwrap()
+            .to_u8();
         let mut r = rng(9);
         let draws: Vec<f64> = (0..got.len())
             .map(|_| r.sample::<f64, _>(StandardNormal) * (20.0 / 255.0))
             .collect();
         let trunc = |n: f64| ((v as f64 / 255.0 + n).clamp(0.0, 1.0) * 255.0).floor() as u8;
         let round = |n: f64| ((v as f64 / 255.0 + n).clamp(0.0, 1.0) * 255.0).round() as u8;
-        let bad = got.iter().zip(&draws).filter(|(g, n)| **g != trunc(**n)).count();
-        assert_eq!(bad, 0, "flat {v}: {bad} of {} values not truncated", got.len());
+        let bad = got
+            .iter()
+            .zip(&draws)
+            .filter(|(g, n)| **g != trunc(**n))
+            .count();
+        assert_eq!(
+            bad,
+            0,
+            "flat {v}: {bad} of {} values not truncated",
+            got.len()
+        );
         // Rounding would give another image (most values for v inside the range).
         let differ = draws.iter().filter(|&&n| trunc(n) != round(n)).count();
         if (1..=254).contains(&v) {
-            assert!(differ * 4 > got.len(), "flat {v}: only {differ} values tell the rules apart");
+            assert!(
+                differ * 4 > got.len(),
+                "flat {v}: only {differ} values tell the rules apart"
+            );
         }
         // Clipping: at the ends about half the values stay at the end.
         if v == 0 || v == 255 {
             let at_end = got.iter().filter(|&&g| g == v).count();
-            assert!(at_end * 5 > got.len() * 2, "flat {v}: {at_end} values at the end");
+            assert!(
+                at_end * 5 > got.len() * 2,
+                "flat {v}: {at_end} values at the end"
+            );
         }
     }
 }
@@ -116,7 +145,13 @@ fn eight_settings_compose_in_order_blur_down_noise_jpeg() {
     for i in 0..8 {
         assert_eq!((all[i].h, all[i].w), (24, 24));
         for j in 0..i {
-            assert_ne!(all[i], all[j], "{} == {}", TestSetting::ALL[i].name(), TestSetting::ALL[j].name());
+            assert_ne!(
+                all[i],
+                all[j],
+                "{} == {}",
+                TestSetting::ALL[i].name(),
+                TestSetting::ALL[j].name()
+            );
         }
     }
     use TestSetting::*;
@@ -141,7 +176,10 @@ fn eight_settings_compose_in_order_blur_down_noise_jpeg() {
     assert_eq!(out(Noise).to_u8(), noisy(&out(Clean)));
     assert_eq!(out(BlurNoise).to_u8(), noisy(&out(Blur)));
     // Another seed, another field.
-    assert_ne!(test_degrade(&hr, 4, Noise, &cfg, seed + 1).unwrap(), out(Noise));
+    assert_ne!(
+        test_degrade(&hr, 4, Noise, &cfg, seed + 1).unwrap(),
+        out(Noise)
+    );
 }
 
 #[test]
