@@ -223,3 +223,70 @@ fn bad_input_is_an_error_not_a_panic() {
         let _ = decode(&bad);
     }
 }
+
+/// `io::load_image` reads baseline JPEG files through this decoder: Pillow's pixels.
+#[test]
+fn io_reads_jpeg_files_as_pillow() {
+    for (image, q, _, want) in jpeg_cases() {
+        let stem = image.replace(".png", "");
+        let path = dir().join(format!("jpeg/{stem}_q{q}.jpg"));
+        let got = sralign::data::io::load_image(&path).unwrap().to_u8();
+        assert!(got == want, "{image} q{q}: io differs from Pillow's decode");
+    }
+}
+
+/// Entropy data cut short is an error (libjpeg would pad it with zeros and warn).
+#[test]
+fn truncated_scan_is_an_error() {
+    let (h, w, px) = patch("sporco_sail.png");
+    let good = encode(&px, h, w, 3, 50).unwrap();
+    assert!(decode(&good).is_ok());
+    // A file whose EOI alone is missing decodes (as with libjpeg).
+    assert_eq!(
+        decode(&good[..good.len() - 2]).unwrap(),
+        decode(&good).unwrap()
+    );
+    for cut in [good.len() - 4, good.len() - 40, good.len() / 2] {
+        let mut bad = good[..cut].to_vec();
+        bad.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(decode(&bad).is_err(), "cut at {cut} of {}", good.len());
+        assert!(decode(&good[..cut]).is_err(), "cut at {cut}, no EOI");
+    }
+}
+
+/// Without a JFIF marker, component ids 'R', 'G', 'B' mean the planes are RGB already
+/// (libjpeg's rule): the decoder then skips the YCbCr conversion.
+#[test]
+fn rgb_component_ids_skip_the_colour_conversion() {
+    let (r, g, b) = (200.0f64, 50.0, 100.0);
+    let px: Vec<u8> = [r as u8, g as u8, b as u8].repeat(16 * 16);
+    let file = encode(&px, 16, 16, 3, 100).unwrap();
+    let back = decode(&file).unwrap().data;
+    assert!(
+        back.iter().zip(&px).all(|(a, b)| a.abs_diff(*b) <= 1),
+        "flat colour at q100"
+    );
+    // Drop the APP0 segment (18 bytes after SOI) and rename the components 1, 2, 3 -> R, G, B
+    // in the frame and scan headers.
+    let mut f = [&file[..2], &file[20..]].concat();
+    for marker in [0xC0u8, 0xDA] {
+        let at = f.windows(2).position(|m| m == [0xFF, marker]).unwrap();
+        let (start, step) = if marker == 0xC0 {
+            (at + 10, 3)
+        } else {
+            (at + 5, 2)
+        };
+        for k in 0..3 {
+            assert_eq!(f[start + k * step], k as u8 + 1);
+            f[start + k * step] = b"RGB"[k];
+        }
+    }
+    let d = decode(&f).unwrap();
+    // The planes as stored: Y, Cb, Cr of the colour (BT.601, full range).
+    let y = 0.299 * r + 0.587 * g + 0.114 * b;
+    let ycc = [y, 128.0 + (b - y) / 1.772, 128.0 + (r - y) / 1.402];
+    for (k, want) in ycc.iter().enumerate() {
+        let got = d.data[k] as f64;
+        assert!((got - want).abs() <= 1.0, "plane {k}: {got} vs {want}");
+    }
+}

@@ -109,9 +109,26 @@ pub fn probe(path: impl AsRef<Path>) -> Result<ImageInfo> {
 /// cache, which stores 8-bit images as bytes).
 pub fn decode(path: impl AsRef<Path>) -> Result<(DynamicImage, ImageInfo)> {
     let path = path.as_ref();
-    let img = open(path)?
-        .decode()
-        .with_context(|| format!("{}: corrupt or truncated image data", path.display()))?;
+    let reader = open(path)?;
+    // Baseline JPEG through our libjpeg-turbo-exact decoder (the pixels Pillow and OpenCV
+    // read); other JPEG kinds (progressive, CMYK, ...) through the `image` crate.
+    let ours = (reader.format() == Some(image::ImageFormat::Jpeg))
+        .then(|| std::fs::read(path).ok())
+        .flatten()
+        .and_then(|bytes| super::jpeg::decode(&bytes).ok());
+    let img = match ours {
+        Some(d) if d.c == 1 => image::GrayImage::from_raw(d.w as u32, d.h as u32, d.data)
+            .map(DynamicImage::ImageLuma8),
+        Some(d) => image::RgbImage::from_raw(d.w as u32, d.h as u32, d.data)
+            .map(DynamicImage::ImageRgb8),
+        None => None,
+    };
+    let img = match img {
+        Some(img) => img,
+        None => reader
+            .decode()
+            .with_context(|| format!("{}: corrupt or truncated image data", path.display()))?,
+    };
     let info = info_of(img.color(), img.width(), img.height());
     if info.h == 0 || info.w == 0 {
         bail!(

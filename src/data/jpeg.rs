@@ -14,8 +14,9 @@
 //! Decoder (`decode`): baseline Huffman, 8-bit, 1 or 3 components (restart markers handled),
 //! the accurate integer IDCT (jidctint.c), "fancy" (triangular) upsampling for h2v2 and h2v1
 //! chroma (jdsample.c; the path Pillow and OpenCV take, as do_fancy_upsampling is on), the
-//! fixed-point YCbCr -> RGB tables (jdcolor.c) and clamping to 8 bits. Progressive and
-//! arithmetic-coded files are refused with an error; `io` reads those through the `image` crate.
+//! fixed-point YCbCr -> RGB tables (jdcolor.c) and clamping to 8 bits. Entropy data that ends
+//! early is an error (libjpeg would pad it with zeros). Progressive, arithmetic-coded, 12-bit
+//! and CMYK files are refused with an error; `io` reads those through the `image` crate.
 //!
 //! CPU only, no dependency on the rest of sralign except `Image` for the round trip.
 
@@ -616,8 +617,10 @@ struct BitReader<'a> {
     pos: usize,
     acc: u64,
     n: u32,
-    /// A marker was met: feed zeros from now on (as libjpeg does, with a warning).
+    /// A marker or the end of the data was met: zeros are fed from now on.
     hit_marker: bool,
+    /// Bits of those zeros in the buffer or consumed (they always follow the real bits).
+    fake: u32,
 }
 
 impl<'a> BitReader<'a> {
@@ -625,7 +628,10 @@ impl<'a> BitReader<'a> {
     fn fill(&mut self) {
         while self.n <= 56 {
             let mut b = 0u8;
-            if !self.hit_marker && self.pos < self.data.len() {
+            if self.pos >= self.data.len() {
+                self.hit_marker = true;
+            }
+            if !self.hit_marker {
                 b = self.data[self.pos];
                 if b == 0xFF {
                     let next = self.data.get(self.pos + 1).copied().unwrap_or(0xD9);
@@ -638,6 +644,9 @@ impl<'a> BitReader<'a> {
                 } else {
                     self.pos += 1;
                 }
+            }
+            if self.hit_marker {
+                self.fake += 8;
             }
             self.acc |= (b as u64) << (56 - self.n);
             self.n += 8;
@@ -685,10 +694,20 @@ impl<'a> BitReader<'a> {
             .copied()
             .ok_or_else(|| anyhow::anyhow!("jpeg: corrupt data (bad Huffman code)"))
     }
+    /// Whether bits past the end of the segment were decoded. libjpeg substitutes zeros with a
+    /// warning; here that is an error, so a truncated or corrupt file is never taken as whole.
+    fn overran(&self) -> bool {
+        self.fake > self.n
+    }
     /// Drop buffered bits and move to the byte after the next marker (restart handling).
     fn restart(&mut self) -> Result<()> {
+        ensure!(
+            !self.overran(),
+            "jpeg: truncated or corrupt entropy-coded data"
+        );
         self.acc = 0;
         self.n = 0;
+        self.fake = 0;
         self.hit_marker = false;
         while self.pos + 1 < self.data.len()
             && !(self.data[self.pos] == 0xFF && (0xD0..=0xD7).contains(&self.data[self.pos + 1]))
@@ -798,7 +817,9 @@ fn be16(d: &[u8], i: usize) -> Result<usize> {
 }
 
 /// Decode a baseline JPEG (1 or 3 components) as libjpeg-turbo does by default (islow IDCT,
-/// fancy upsampling); 3 components are taken as YCbCr and converted to RGB.
+/// fancy upsampling); 3 components are YCbCr converted to RGB, unless an Adobe marker (transform
+/// 0) or component ids 'R', 'G', 'B' without a JFIF marker say RGB. Unlike libjpeg, data that
+/// ends before the last block is an error, not zeros.
 pub fn decode(d: &[u8]) -> Result<Decoded> {
     ensure!(
         d.len() >= 4 && d[0] == 0xFF && d[1] == 0xD8,
@@ -810,6 +831,7 @@ pub fn decode(d: &[u8]) -> Result<Decoded> {
     let mut comps: Vec<Component> = Vec::new();
     let (mut h, mut w) = (0usize, 0usize);
     let mut restart_interval = 0usize;
+    let (mut jfif, mut adobe_transform) = (false, None);
     let mut i = 2;
     loop {
         // Skip fill bytes before a marker.
@@ -913,11 +935,20 @@ pub fn decode(d: &[u8]) -> Result<Decoded> {
                     c.ta = (t & 15) as usize;
                     ensure!(c.td < 4 && c.ta < 4, "jpeg: bad Huffman table index");
                 }
+                // libjpeg's choice of colour space for 3 components (jdapimin.c).
+                let rgb = comps.len() == 3
+                    && !jfif
+                    && match adobe_transform {
+                        Some(t) => t == 0,
+                        None => comps.iter().map(|c| c.id).eq(*b"RGB"),
+                    };
                 let start = i + 2 + len;
-                return decode_scan(d, start, h, w, &comps, &qt, &dc, &ac, restart_interval);
+                return decode_scan(d, start, h, w, &comps, &qt, &dc, &ac, restart_interval, rgb);
             }
             0xD9 => bail!("jpeg: no image data"),
-            _ => {} // APPn, COM, ...: skipped
+            0xE0 => jfif |= seg.starts_with(b"JFIF\0"),
+            0xEE if seg.len() >= 12 && seg.starts_with(b"Adobe") => adobe_transform = Some(seg[11]),
+            _ => {} // other APPn, COM, ...: skipped
         }
         i += 2 + len;
     }
@@ -934,6 +965,7 @@ fn decode_scan(
     dc: &[Option<HuffDec>; 4],
     ac: &[Option<HuffDec>; 4],
     restart_interval: usize,
+    rgb: bool,
 ) -> Result<Decoded> {
     let hmax = comps.iter().map(|c| c.hs).max().unwrap();
     let vmax = comps.iter().map(|c| c.vs).max().unwrap();
@@ -982,6 +1014,7 @@ fn decode_scan(
         acc: 0,
         n: 0,
         hit_marker: false,
+        fake: 0,
     };
     let mut pred = vec![0i32; comps.len()];
     let mut blk = [0i32; 64];
@@ -1027,6 +1060,10 @@ fn decode_scan(
             }
         }
     }
+    ensure!(
+        !br.overran(),
+        "jpeg: truncated or corrupt entropy-coded data"
+    );
     // Upsample to full size and convert.
     let full: Vec<Vec<u8>> = comps
         .iter()
@@ -1041,6 +1078,10 @@ fn decode_scan(
     let mut out = vec![0u8; h * w * c];
     if c == 1 {
         out.copy_from_slice(&full[0]);
+    } else if rgb {
+        for (p, o) in out.chunks_exact_mut(3).enumerate() {
+            o.copy_from_slice(&[full[0][p], full[1][p], full[2][p]]);
+        }
     } else {
         let cr_r: Vec<i32> = (0..256)
             .map(|i| (fix16(1.40200) * (i - 128) + (1 << 15)) >> 16)
