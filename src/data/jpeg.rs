@@ -6,10 +6,10 @@
 //! Encoder (`encode`): quality scaling of the standard tables (jcparam.c, force_baseline),
 //! fixed-point RGB -> YCbCr (jccolor.c), 4:2:0 with the alternating-bias box downsampling
 //! (jcsample.c h2v2), edge replication to whole blocks and dummy blocks at the right and bottom
-//! of the last MCUs (jcprepct.c, jccoefct.c), the accurate integer DCT (jfdctint.c), reciprocal
-//! quantisation with 16-bit work values as libjpeg-turbo's SIMD builds do it (jcdctmgr.c), the
-//! standard Huffman tables (no optimisation), and the marker layout Pillow writes (JFIF 1.01
-//! APP0 without density, one DQT and one DHT marker per table). Gray images: one component.
+//! of the last MCUs (jcprepct.c, jccoefct.c), the accurate integer DCT (jfdctint.c),
+//! quantisation by rounded division (jcdctmgr.c), the standard Huffman tables (no
+//! optimisation), and the marker layout Pillow writes (JFIF 1.01 APP0 without density, one DQT
+//! and one DHT marker per table). Gray images: one component.
 //!
 //! Decoder (`decode`): baseline Huffman, 8-bit, 1 or 3 components (restart markers handled),
 //! the accurate integer IDCT (jidctint.c), "fancy" (triangular) upsampling for h2v2 and h2v1
@@ -196,47 +196,13 @@ fn fdct_odd(t4: i32, t5: i32, t6: i32, t7: i32) -> [i32; 4] {
     ]
 }
 
-/// One quantiser entry as libjpeg-turbo's compute_reciprocal with 16-bit work values (the
-/// SIMD builds that Pillow and OpenCV ship): q = ((|x| + corr) * recip) >> shift.
-#[derive(Clone, Copy)]
-struct Recip {
-    recip: u32,
-    corr: u32,
-    shift: u32,
-}
-
-fn reciprocal(divisor: u32) -> Recip {
-    if divisor == 1 {
-        return Recip {
-            recip: 1,
-            corr: 0,
-            shift: 0,
-        };
-    }
-    let b = 31 - divisor.leading_zeros(); // floor(log2)
-    let mut r = 16 + b;
-    let mut fq = (1u64 << r) / divisor as u64;
-    let fr = (1u64 << r) % divisor as u64;
-    let mut c = divisor / 2;
-    if fr == 0 {
-        fq >>= 1;
-        r -= 1;
-    } else if fr <= (divisor / 2) as u64 {
-        c += 1;
-    } else {
-        fq += 1;
-    }
-    Recip {
-        recip: fq as u32,
-        corr: c,
-        shift: r,
-    }
-}
-
+/// Quantise a DCT output (scaled by 8) by `divisor` = 8 x table entry: round half away from
+/// zero, as libjpeg's division. libjpeg-turbo multiplies by a reciprocal instead
+/// (compute_reciprocal, 16-bit in its SIMD builds, 32-bit otherwise); both give this result
+/// for every |x| < 2^15 and every baseline table entry (checked exhaustively).
 #[inline]
-fn quantize(x: i32, q: Recip) -> i32 {
-    let t = (x.unsigned_abs() + q.corr) as u64 * q.recip as u64;
-    let v = (t >> q.shift) as i32;
+fn quantize(x: i32, divisor: i32) -> i32 {
+    let v = (x.abs() + divisor / 2) / divisor;
     if x < 0 {
         -v
     } else {
@@ -425,9 +391,9 @@ pub fn encode(px: &[u8], h: usize, w: usize, c: usize, quality: u8) -> Result<Ve
     }
     // Components: (h, v) sampling, quantiser, real width/height in blocks.
     let tables = [quant_table(quality, false), quant_table(quality, true)];
-    let recips: Vec<[Recip; 64]> = tables
+    let divisors: Vec<[i32; 64]> = tables
         .iter()
-        .map(|t| std::array::from_fn(|i| reciprocal(8 * t[i] as u32)))
+        .map(|t| std::array::from_fn(|i| 8 * t[i] as i32))
         .collect();
     let samp = |k: usize| if k == 0 { (hmax, vmax) } else { (1, 1) };
     let huff = [
@@ -452,7 +418,7 @@ pub fn encode(px: &[u8], h: usize, w: usize, c: usize, quality: u8) -> Result<Ve
             for k in 0..c {
                 let (hs, vs) = samp(k);
                 let pl = &planes[k];
-                let tbl = &recips[(k > 0) as usize];
+                let tbl = &divisors[(k > 0) as usize];
                 // Real blocks of the component: ceil(component size / 8).
                 let (bw_real, bh_real) = if k == 0 {
                     (w.div_ceil(8), h.div_ceil(8))
