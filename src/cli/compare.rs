@@ -52,6 +52,15 @@ pub struct ReportArgs {
     output: PathBuf,
 }
 
+/// A line above the progress bar, or on stderr when the bar is hidden (not a terminal).
+pub fn say(bar: &ProgressBar, s: impl AsRef<str>) {
+    if bar.is_hidden() {
+        eprintln!("{}", s.as_ref());
+    } else {
+        bar.println(s.as_ref());
+    }
+}
+
 /// Renders comparison progress: one bar for the current run, lines for milestones.
 pub struct Progress {
     bar: ProgressBar,
@@ -70,7 +79,7 @@ impl Progress {
     }
 
     pub fn line(&self, s: impl AsRef<str>) {
-        self.bar.println(s.as_ref());
+        say(&self.bar, s.as_ref());
     }
 
     pub fn event(&self, e: Event) {
@@ -78,7 +87,7 @@ impl Progress {
         match e {
             Event::RunStarted { method, seed, index, total, resumed, skipped } => {
                 let what = if skipped { "finished earlier, reused" } else if resumed { "resuming" } else { "training" };
-                b.println(format!("[{index}/{total}] {method}, seed {seed}: {what}"));
+                say(b, format!("[{index}/{total}] {method}, seed {seed}: {what}"));
                 b.set_prefix(format!("{method} s{seed}"));
             }
             Event::Train(t) => match t {
@@ -99,7 +108,7 @@ impl Progress {
                         r.it_per_s
                     ));
                 }
-                train::Event::Val(r) => b.println(format!("  validation at {}: {:?}", r.step, r.metrics)),
+                train::Event::Val(r) => say(b, format!("  validation at {}: {:?}", r.step, r.metrics)),
                 _ => {}
             },
             Event::EvalStarted { images, .. } => {
@@ -109,7 +118,7 @@ impl Progress {
                 b.set_message("evaluating");
             }
             Event::EvalImage { done, .. } => b.set_position(done as u64),
-            Event::Wrote(p) => b.println(format!("report: {}", p.display())),
+            Event::Wrote(p) => say(b, format!("report: {}", p.display())),
         }
     }
 
