@@ -1,0 +1,45 @@
+// Input gradient of the general convolution (conv2d_general_forward.wgsl), a gather with one dx
+// element per lane (no atomics, deterministic):
+// dx[n, ci, iy, ix] = sum over co, ky, kx with oy = (iy + pad - ky) / s and ox = (ix + pad - kx) / s
+// whole and inside the output of dout[n, co, oy, ox] w[co, ci, ky, kx].
+struct Params { n: u32, cin: u32, h: u32, w: u32, cout: u32, k: u32, stride: u32, pad: u32,
+                ho: u32, wo: u32, total: u32, unused: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> wt: array<f32>;
+
+@compute @workgroup_size(64)
+fn conv2d_general_backward_input(@builtin(local_invocation_index) l: u32,
+                                 @builtin(workgroup_id) wid: vec3<u32>,
+                                 @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = (wid.x + wid.y * nwg.x) * 64u + l;
+    if (i >= p.total) {
+        return;
+    }
+    let ix = i % p.w;
+    let iy = (i / p.w) % p.h;
+    let ci = (i / (p.w * p.h)) % p.cin;
+    let nb = i / (p.w * p.h * p.cin);
+    let kk = p.k * p.k;
+    var s = 0.0;
+    for (var ky = 0u; ky < p.k; ky++) {
+        let ty = i32(iy + p.pad) - i32(ky);
+        if (ty < 0 || u32(ty) % p.stride != 0u || u32(ty) / p.stride >= p.ho) {
+            continue;
+        }
+        let oy = u32(ty) / p.stride;
+        for (var kx = 0u; kx < p.k; kx++) {
+            let tx = i32(ix + p.pad) - i32(kx);
+            if (tx < 0 || u32(tx) % p.stride != 0u || u32(tx) / p.stride >= p.wo) {
+                continue;
+            }
+            let ox = u32(tx) / p.stride;
+            for (var co = 0u; co < p.cout; co++) {
+                let d = dout[((nb * p.cout + co) * p.ho + oy) * p.wo + ox];
+                s = fma(d, wt[(co * p.cin + ci) * kk + ky * p.k + kx], s);
+            }
+        }
+    }
+    dx[i] = s;
+}
