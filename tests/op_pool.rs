@@ -24,7 +24,13 @@ fn conv_case(
     gpu_fn: impl Fn(&Tensor, &Tensor, Option<&Tensor>) -> sralign::Result<Tensor>,
     grads: bool,
 ) {
-    let mk = |sh: &[usize]| if grads { input(sh) } else { constant(sh, Init::Uniform(-1.0, 1.0)) };
+    let mk = |sh: &[usize]| {
+        if grads {
+            input(sh)
+        } else {
+            constant(sh, Init::Uniform(-1.0, 1.0))
+        }
+    };
     let mut inputs = vec![mk(&s), mk(&[cout, s[1], k, k])];
     if bias {
         inputs.push(mk(&[cout]));
@@ -159,13 +165,19 @@ fn channel_norm_matches_reference_and_gradients() {
 fn channel_norm_of_zero_vector_is_zero() {
     let gpu = gpu();
     let x = Tensor::from_slice(&gpu, &[1, 3, 1, 2], &[0.0, 3.0, 0.0, 0.0, 0.0, 4.0]).unwrap();
-    let y = channel_norm::channel_norm_forward(&x, 1e-10).unwrap().to_vec().unwrap();
+    let y = channel_norm::channel_norm_forward(&x, 1e-10)
+        .unwrap()
+        .to_vec()
+        .unwrap();
     let want = [0.0, 0.6, 0.0, 0.0, 0.0, 0.8];
     for (g, w) in y.iter().zip(want) {
         assert!((g - w).abs() < 1e-6, "{y:?}");
     }
     let dy = Tensor::full(&gpu, &[1, 3, 1, 2], 1.0).unwrap();
-    let dx = channel_norm::channel_norm_backward_x(&dy, &x, 1e-10).unwrap().to_vec().unwrap();
+    let dx = channel_norm::channel_norm_backward_x(&dy, &x, 1e-10)
+        .unwrap()
+        .to_vec()
+        .unwrap();
     assert!(dx.iter().all(|v| v.is_finite()), "{dx:?}");
 }
 

@@ -42,8 +42,18 @@ impl GeneralDims {
     }
     fn params(&self, total: usize, flag: bool) -> [u32; 12] {
         [
-            self.n, self.cin, self.h, self.w, self.cout, self.k, self.stride, self.pad, self.ho,
-            self.wo, total, flag as usize,
+            self.n,
+            self.cin,
+            self.h,
+            self.w,
+            self.cout,
+            self.k,
+            self.stride,
+            self.pad,
+            self.ho,
+            self.wo,
+            total,
+            flag as usize,
         ]
         .map(|v| v as u32)
     }
@@ -177,11 +187,7 @@ pub fn conv2d_general_forward(
 }
 
 /// dx [N, Cin, H, W] from dout [N, Cout, Ho, Wo] and w.
-pub fn conv2d_general_backward_input(
-    dout: &Tensor,
-    w: &Tensor,
-    d: &GeneralDims,
-) -> Result<Tensor> {
+pub fn conv2d_general_backward_input(dout: &Tensor, w: &Tensor, d: &GeneralDims) -> Result<Tensor> {
     let op = "conv2d_general_backward_input";
     check_dout(op, dout, d)?;
     launch(

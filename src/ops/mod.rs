@@ -19,8 +19,8 @@ pub mod conv2d_general;
 
 pub mod attention;
 pub mod layernorm;
-pub mod max_pool;
 pub mod matmul;
+pub mod max_pool;
 pub mod window;
 
 pub mod channel_norm;
