@@ -99,10 +99,11 @@ fn conv2d_general_routes_standard_geometry_to_conv2d() {
 
 #[test]
 fn conv2d_general_alexnet_first_layer_shape() {
-    // 11x11 stride 4 pad 2 on 3 x 67 x 70, as AlexNet's conv1: forward only (363 products).
+    // 11x11 stride 4 pad 2 on 3 x 67 x 71, as AlexNet's conv1 (363 products per output):
+    // 16 x 17 outputs, 19 channels (whole and partial blocks of 8 channels x 4 columns).
     conv_case(
         "conv2d_general alexnet conv1",
-        ([1, 3, 67, 70], 16, 11, 4, 2, true),
+        ([1, 3, 67, 71], 19, 11, 4, 2, true),
         F32_KERNEL,
         |x, w, b| cg::conv2d_general(x, w, b, 4, 2),
         false,

@@ -4,10 +4,11 @@
 //! LPIPS's AlexNet needs 11x11 stride 4 pad 2.
 //!
 //! `conv2d_general` runs the fast kernels of `conv2d` where they apply (stride 1, pad k/2,
-//! k = 1, 3, 5) and otherwise plain kernels on storage buffers, one output element per lane
-//! (shaders/conv2d_general_forward.wgsl; the input and weight gradients are gathers in
-//! conv2d_general_backward_{input,weight}.wgsl, deterministic, no atomics; the bias gradient is
-//! conv2d's). These plain kernels bind whole tensors: a tensor over one storage binding is a
+//! k = 1, 3, 5) and otherwise plain kernels on storage buffers: the forward computes 8 output
+//! channels x 4 columns per lane (shaders/conv2d_general_forward.wgsl); the input and weight
+//! gradients are gathers with one element per lane (conv2d_general_backward_input.wgsl,
+//! conv2d_general_backward_weight.wgsl; deterministic, no atomics); the bias gradient is
+//! conv2d's. These plain kernels bind whole tensors: a tensor over one storage binding is a
 //! typed limit error, not a split launch (they serve inference on images, not training).
 
 use crate::autograd;
@@ -133,7 +134,12 @@ fn launch(
 ) -> Result<Tensor> {
     let gpu = ins[0].gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
-    let total = out.numel();
+    // The forward kernel's lanes compute 8 channels x 4 columns each.
+    let total = if entry == "conv2d_general_forward" {
+        d.n * d.cout.div_ceil(8) * d.ho * d.wo.div_ceil(4)
+    } else {
+        out.numel()
+    };
     if total > u32::MAX as usize || ins.iter().any(|t| t.numel() > u32::MAX as usize) {
         return Err(Error::Limit {
             op: op.into(),
