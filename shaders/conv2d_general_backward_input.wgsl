@@ -23,18 +23,24 @@ fn conv2d_general_backward_input(@builtin(local_invocation_index) l: u32,
     let nb = i / (p.w * p.h * p.cin);
     let kk = p.k * p.k;
     var s = 0.0;
-    for (var ky = 0u; ky < p.k; ky++) {
-        let ty = i32(iy + p.pad) - i32(ky);
-        if (ty < 0 || u32(ty) % p.stride != 0u || u32(ty) / p.stride >= p.ho) {
+    // Only kernel offsets with (i + pad - kernel offset) a multiple of the stride reach an
+    // output: start at that residue and step by the stride.
+    for (var ky = (iy + p.pad) % p.stride; ky < p.k; ky += p.stride) {
+        if (iy + p.pad < ky) {
+            break;
+        }
+        let oy = (iy + p.pad - ky) / p.stride;
+        if (oy >= p.ho) {
             continue;
         }
-        let oy = u32(ty) / p.stride;
-        for (var kx = 0u; kx < p.k; kx++) {
-            let tx = i32(ix + p.pad) - i32(kx);
-            if (tx < 0 || u32(tx) % p.stride != 0u || u32(tx) / p.stride >= p.wo) {
+        for (var kx = (ix + p.pad) % p.stride; kx < p.k; kx += p.stride) {
+            if (ix + p.pad < kx) {
+                break;
+            }
+            let ox = (ix + p.pad - kx) / p.stride;
+            if (ox >= p.wo) {
                 continue;
             }
-            let ox = u32(tx) / p.stride;
             for (var co = 0u; co < p.cout; co++) {
                 let d = dout[((nb * p.cout + co) * p.ho + oy) * p.wo + ox];
                 s = fma(d, wt[(co * p.cin + ci) * kk + ky * p.k + kx], s);
