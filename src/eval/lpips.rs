@@ -148,9 +148,10 @@ pub fn weights_dir() -> Option<PathBuf> {
 /// The weights file of `net`, or why LPIPS is unavailable (no such file).
 pub fn find_weights(net: LpipsNet) -> std::result::Result<PathBuf, String> {
     let Some(dir) = weights_dir() else {
-        return Err(format!(
+        return Err(
             "no LPIPS weights: neither SRALIGN_LPIPS_DIR nor HOME is set (run tools/setup_lpips.sh)"
-        ));
+                .into(),
+        );
     };
     let p = dir.join(net.file_name());
     if p.is_file() {
