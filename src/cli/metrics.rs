@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  sralign metrics --ref out/test_x4/HR --test results/clean --crop-border 4\n  \
-                  sralign metrics --ref a.png --test b.png --json"
+                  sralign metrics --ref a.png --test b.png --json\n  \
+                  sralign metrics --ref HR --test SR --crop-border 4 --lpips alex"
 )]
 pub struct Args {
     /// Reference image or folder (ground truth).
