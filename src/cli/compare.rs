@@ -127,6 +127,19 @@ impl Progress {
     }
 }
 
+/// LPIPS (AlexNet) when its weights are installed; otherwise a line saying why it is not
+/// measured.
+pub fn load_lpips(gpu: &Gpu, p: &Progress) -> Result<Option<sralign::eval::lpips::Lpips>> {
+    use sralign::eval::lpips::{find_weights, Lpips, LpipsNet};
+    match find_weights(LpipsNet::Alex) {
+        Ok(path) => Ok(Some(Lpips::load(gpu, LpipsNet::Alex, &path)?)),
+        Err(why) => {
+            p.line(format!("LPIPS: not measured: {why}"));
+            Ok(None)
+        }
+    }
+}
+
 pub fn stop_on_ctrl_c() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
@@ -153,11 +166,14 @@ pub fn run_compare(a: CompareArgs) -> Result<()> {
         tile: a.tile,
         tile_overlap: 16,
         crop_border: None,
+        lpips: None,
     };
     let stop = stop_on_ctrl_c();
     let gpu = Gpu::new()?;
     let p = Progress::new();
     p.line(format!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend));
+    let mut opts = opts;
+    opts.lpips = load_lpips(&gpu, &p)?;
     let r = report::compare(&gpu, &base, &opts, &stop, &mut |e| p.event(e));
     p.finish();
     let path = r?;

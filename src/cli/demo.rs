@@ -107,10 +107,13 @@ pub fn run(a: Args) -> Result<()> {
         tile: None,
         tile_overlap: 16,
         crop_border: None,
+        lpips: None,
     };
     let stop = stop_on_ctrl_c();
     let gpu = Gpu::new()?;
     p.line(format!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend));
+    let mut opts = opts;
+    opts.lpips = super::compare::load_lpips(&gpu, &p)?;
     let r = report::compare(&gpu, &cfg, &opts, &stop, &mut |e| p.event(e));
     p.finish();
     let path = r?;

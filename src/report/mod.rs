@@ -79,6 +79,8 @@ pub struct CompareOpts {
     pub tile_overlap: usize,
     /// Default: the scale.
     pub crop_border: Option<usize>,
+    /// LPIPS on the engine (None: not measured; say why in the report).
+    pub lpips: Option<crate::eval::lpips::Lpips>,
 }
 
 pub enum Event<'a> {
@@ -184,6 +186,9 @@ pub fn compare(
                 on_event(Event::EvalStarted { method, seed, images });
                 let mut all = EvalResult::default();
                 let mut done = 0;
+                let perceptual = |x: &Image, y: &Image| -> Result<f64> {
+                    opts.lpips.as_ref().expect("checked").distance(x, y)
+                };
                 for set in &sets {
                     let eo = EvalOpts {
                         tile: opts.tile,
@@ -191,7 +196,7 @@ pub fn compare(
                         crop_border: opts.crop_border.unwrap_or(model.scale()),
                         save_dir: Some(dir.join("sr")),
                         features: true,
-                        perceptual: None,
+                        perceptual: opts.lpips.as_ref().map(|_| &perceptual as crate::eval::testset::Perceptual),
                     };
                     let r = evaluate(gpu, model.as_ref(), set, &eo, &mut |_, _, _| {
                         done += 1;
@@ -266,6 +271,8 @@ pub struct MethodRow {
     /// Per setting (and "mean"): PSNR mean over images, then mean +- std over seeds.
     pub psnr: BTreeMap<String, Cell>,
     pub ssim: BTreeMap<String, Cell>,
+    /// Present when every run measured LPIPS (lower is better).
+    pub lpips: Option<BTreeMap<String, Cell>>,
     /// Per setting (and "mean"): the difference to the baseline, paired over images and seeds.
     pub diff: BTreeMap<String, Interval>,
     pub verdict: String,
@@ -360,12 +367,18 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
             };
             let mut psnr = BTreeMap::new();
             let mut ssim = BTreeMap::new();
+            let has_lpips = rs.iter().all(|r| r.eval.scores.iter().all(|s| s.lpips.is_some()));
+            let mut lpips = BTreeMap::new();
             let mut diff = BTreeMap::new();
             for st in settings.iter().map(String::as_str).chain(["mean"]) {
                 let (pm, ps) = mean_std(&per_seed(&|s| s.psnr, st));
                 psnr.insert(st.to_string(), Cell { mean: pm, std: ps, seeds: rs.len() });
                 let (sm, ss) = mean_std(&per_seed(&|s| s.ssim, st));
                 ssim.insert(st.to_string(), Cell { mean: sm, std: ss, seeds: rs.len() });
+                if has_lpips {
+                    let (lm, ls) = mean_std(&per_seed(&|s| s.lpips.unwrap_or(f64::NAN), st));
+                    lpips.insert(st.to_string(), Cell { mean: lm, std: ls, seeds: rs.len() });
+                }
                 // Paired over (image, seed): the baseline run of the same seed.
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 for r in &rs {
@@ -459,6 +472,7 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                 method: m.clone(),
                 psnr,
                 ssim,
+                lpips: has_lpips.then_some(lpips),
                 diff,
                 verdict,
                 grad_share: if has_reg { avg(&shares) } else { None },
@@ -469,12 +483,22 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
         }
         // Tables.
         let cols: Vec<String> = settings.iter().cloned().chain(["mean".to_string()]).collect();
-        for (title, pick, digits) in [("PSNR (dB)", 0, 2usize), ("SSIM", 1, 4)] {
+        let all_lpips = rows.iter().all(|r| r.lpips.is_some());
+        let tables: &[(&str, usize, usize)] = if all_lpips {
+            &[("PSNR (dB)", 0, 2), ("SSIM", 1, 4), ("LPIPS (AlexNet, lower is better)", 2, 4)]
+        } else {
+            &[("PSNR (dB)", 0, 2), ("SSIM", 1, 4)]
+        };
+        for &(title, pick, digits) in tables {
             let _ = writeln!(md, "## {set}: {title}\n");
             let _ = writeln!(md, "| method | {} |", cols.join(" | "));
             let _ = writeln!(md, "|---|{}", "---|".repeat(cols.len()));
             for r in &rows {
-                let t = if pick == 0 { &r.psnr } else { &r.ssim };
+                let t = match pick {
+                    0 => &r.psnr,
+                    1 => &r.ssim,
+                    _ => r.lpips.as_ref().expect("all rows have LPIPS"),
+                };
                 let cells: Vec<String> = cols
                     .iter()
                     .map(|c| {
@@ -489,6 +513,9 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                 let _ = writeln!(md, "| {} | {} |", r.method, cells.join(" | "));
             }
             md.push('\n');
+        }
+        if !all_lpips {
+            let _ = writeln!(md, "LPIPS: not measured (its weights were not available when the runs were evaluated; tools/setup.sh fetches them).\n");
         }
         let _ = writeln!(md, "## {set}: PSNR difference to the baseline (dB, 95% CI paired over images and seeds)\n");
         let _ = writeln!(md, "| method | {} |", cols.join(" | "));
