@@ -50,6 +50,9 @@ pub struct ReportArgs {
     runs: Vec<PathBuf>,
     #[arg(long)]
     output: PathBuf,
+    /// Replace a report already in --output
+    #[arg(long)]
+    force: bool,
 }
 
 /// A line above the progress bar, or on stderr when the bar is hidden (not a terminal).
@@ -192,6 +195,10 @@ pub fn print_summary(path: &Path) -> Result<()> {
 }
 
 pub fn run_report(a: ReportArgs) -> Result<()> {
+    let existing = a.output.join("report.md");
+    if existing.exists() && !a.force {
+        bail!("{} exists: use --force to replace it, or another --output", existing.display());
+    }
     let runs = report::load_runs(&a.runs)?;
     let p = report::write_report(&a.output, &runs)?;
     print_summary(&p)
