@@ -8,6 +8,7 @@ mod degrade;
 mod export;
 mod info;
 mod metrics;
+mod safety;
 mod upscale;
 
 #[derive(Parser)]

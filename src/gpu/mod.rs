@@ -159,6 +159,17 @@ impl Gpu {
         idesc.backends = backends;
         let instance = wgpu::Instance::new(idesc);
         let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        if adapters.is_empty() && backends != wgpu::Backends::all() {
+            let all: Vec<String> = list_adapters()
+                .into_iter()
+                .map(|(n, b, t)| format!("{n} ({b}, {t})"))
+                .collect();
+            return Err(Error::NoAdapter(format!(
+                "no adapter matches SRALIGN_BACKEND={}; adapters on this machine: {}",
+                backend_name.as_deref().unwrap_or_default(),
+                if all.is_empty() { "none".to_string() } else { all.join("; ") }
+            )));
+        }
         if adapters.is_empty() {
             return Err(Error::NoAdapter(
                 "wgpu found no adapter (run tools/setup.sh to install Mesa's software Vulkan driver)"

@@ -130,7 +130,19 @@ pub fn read(
 
 /// Load a file into a model's parameters, checking every name and shape first.
 pub fn load(path: &Path, params: &ParamStore, key: WeightsKey, arch: &str) -> Result<()> {
-    let (mut file, file_arch) = read(path, key)?;
+    let (file, file_arch) = read(path, key)?;
+    load_map(path, file, file_arch, params, arch)
+}
+
+/// Load tensors already read from `path` (see `read`) into a model's parameters, checking
+/// every name and shape first; `file_arch` is the arch recorded in the file, for messages.
+pub fn load_map(
+    path: &Path,
+    mut file: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    file_arch: Option<String>,
+    params: &ParamStore,
+    arch: &str,
+) -> Result<()> {
     file.retain(|n, _| !is_buffer(n));
     let mut missing = Vec::new();
     let mut shapes = Vec::new();
