@@ -14,12 +14,12 @@ out=out/demo
 mkdir -p "$out"
 $bin info --self-test
 echo
-$bin degrade --input ../shared/data/test --output "$out/test_x4" --scale 4
+$bin degrade --input ../shared/data/test --output "$out/test_x4" --scale 4 --force
 echo
-$bin export --arch srresnet --config tools/configs/srresnet_tiny_x4.toml --seed 0 "$out/srresnet_tiny_untrained.safetensors"
+$bin export --arch srresnet --config tools/configs/srresnet_tiny_x4.toml --seed 0 --force --output "$out/srresnet_tiny_untrained.safetensors"
 $bin upscale --arch srresnet --config tools/configs/srresnet_tiny_x4.toml \
   --weights "$out/srresnet_tiny_untrained.safetensors" \
-  --input "$out/test_x4/clean/skimage_chelsea.png" --output "$out/skimage_chelsea_x4.png" --tile 64 --tile-overlap 8
+  --input "$out/test_x4/clean/skimage_chelsea.png" --output "$out/skimage_chelsea_x4.png" --tile 64 --tile-overlap 8 --force
 echo
 echo "PSNR/SSIM of the untrained tiny SRResNet's x4 output against the HR image:"
 $bin metrics --ref "$out/test_x4/HR/skimage_chelsea.png" --test "$out/skimage_chelsea_x4.png" --crop-border 4

@@ -52,7 +52,9 @@ pub fn u64_in(
     }
 }
 
-/// A clap value parser for a finite number in `lo..=hi`.
+/// A clap value parser for a finite number in `lo..=hi` (for the float options of train and
+/// eval, which are written beside this).
+#[allow(dead_code)]
 pub fn f64_in(
     lo: f64,
     hi: f64,
@@ -150,10 +152,6 @@ impl OutputFile {
             path: path.to_path_buf(),
             replaces: exists,
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Whether an existing file will be replaced (with --force); the caller says so.
