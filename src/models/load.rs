@@ -90,6 +90,7 @@ pub fn load_config_scaled(
 ) -> anyhow::Result<ModelConfig> {
     let mut cfg = super::load_config(arch, path)?;
     let Some(s) = scale else {
+        validate(&cfg)?;
         return Ok(cfg);
     };
     if let Some(p) = path {
@@ -113,6 +114,7 @@ pub fn load_config_scaled(
         ModelConfig::Msrn(c) => c.upscale = s,
         ModelConfig::SwinIr(c) => c.upscale = s,
     }
+    validate(&cfg)?;
     Ok(cfg)
 }
 
