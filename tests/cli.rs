@@ -138,7 +138,12 @@ fn user_errors_are_one_clear_line() {
         ),
         // Weights of the tiny config read as the standard one: names and shapes listed.
         (
-            up(&["--input", "in.png", "--output", "o.png"]),
+            up(&[
+                "--input",
+                "../shared/data/test/skimage_chelsea.png",
+                "--output",
+                "o.png",
+            ]),
             "does not fit srresnet",
         ),
         (

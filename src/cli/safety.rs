@@ -118,6 +118,7 @@ pub fn check_writable_dir(dir: &Path, what: &str) -> Result<()> {
 }
 
 /// One output file of a command, checked before the work starts and written atomically.
+#[derive(Debug)]
 pub struct OutputFile {
     path: PathBuf,
     replaces: bool,
