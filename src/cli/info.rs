@@ -21,7 +21,7 @@ pub fn run(args: Args) -> Result<()> {
     for (name, backend, kind) in &all {
         println!("  {name} ({backend}, {kind})");
     }
-    let gpu = Gpu::new()?;
+    let gpu = super::safety::open_gpu()?;
     let s = gpu.summary();
     println!(
         "adapter:   {}  (chosen; SRALIGN_ADAPTER / SRALIGN_BACKEND choose another)",
@@ -35,6 +35,10 @@ pub fn run(args: Args) -> Result<()> {
         s.subgroup_size.0, s.subgroup_size.1
     );
     println!("features:  {}", s.features.join(", "));
+    match gpu.pipeline_cache_file() {
+        Some(p) => println!("pipeline cache: {} (SRALIGN_PIPELINE_CACHE=off disables)", p.display()),
+        None => println!("pipeline cache: none on this backend (the driver's own cache applies)"),
+    }
     let l = &s.limits;
     println!("limits:");
     println!(

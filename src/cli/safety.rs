@@ -52,9 +52,7 @@ pub fn u64_in(
     }
 }
 
-/// A clap value parser for a finite number in `lo..=hi` (for the float options of train and
-/// eval, which are written beside this).
-#[allow(dead_code)]
+/// A clap value parser for a finite number in `lo..=hi`.
 pub fn f64_in(
     lo: f64,
     hi: f64,
@@ -242,8 +240,12 @@ pub fn open_gpu() -> Result<sralign::Gpu> {
     Ok(gpu)
 }
 
-/// A progress bar on stderr for `len` steps of `unit`, with elapsed time and ETA; hidden when
-/// stderr is not a terminal.
+/// Seconds between progress lines when stderr is not a terminal.
+const LOG_EVERY_S: u64 = 30;
+
+/// A progress bar on stderr for `len` steps of `unit`, with elapsed time and ETA. When stderr
+/// is not a terminal (a log file, nohup), the bar is hidden and a line with the same content
+/// is printed every 30 s instead, until the bar finishes or is dropped.
 pub fn progress_bar(len: u64, msg: &str, unit: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
     let style = ProgressStyle::with_template(&format!(
@@ -254,8 +256,43 @@ pub fn progress_bar(len: u64, msg: &str, unit: &str) -> ProgressBar {
     pb.set_message(msg.to_string());
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         pb.set_draw_target(ProgressDrawTarget::hidden());
+        let weak = pb.downgrade();
+        let unit = unit.to_string();
+        std::thread::spawn(move || {
+            let mut waited = 0;
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                let Some(pb) = weak.upgrade() else { return };
+                if pb.is_finished() {
+                    return;
+                }
+                waited += 1;
+                if waited % LOG_EVERY_S == 0 {
+                    eprintln!(
+                        "{}: {}/{} {unit}, {} s elapsed",
+                        pb.message(),
+                        pb.position(),
+                        pb.length().unwrap_or(0),
+                        pb.elapsed().as_secs()
+                    );
+                }
+            }
+        });
     }
     pb
+}
+
+/// Show GPU kernel compilation on `bar` (its message becomes "`base` (N GPU kernels
+/// compiled)", the elapsed time ticking) until the caller sets the message back: on a cold
+/// driver cache the first pass takes tens of seconds. Lavapipe compiles machine code lazily at
+/// the first dispatch, so the time shows on the bar, not in the count.
+pub fn show_compiles(gpu: &sralign::Gpu, bar: &ProgressBar, base: &str) {
+    let bar = bar.clone();
+    let base = base.to_string();
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    gpu.set_compile_observer(Some(Box::new(move |n, _entry, _secs| {
+        bar.set_message(format!("{base} ({n} GPU kernels compiled)"));
+    })));
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ pub fn run(a: Args) -> Result<()> {
         data,
     };
     let bar = safety::progress_bar(1, "upscaling", "tiles");
+    safety::show_compiles(&gpu, &bar, "upscaling");
     let t0 = std::time::Instant::now();
     let out = tile::upscale(
         &gpu,
@@ -100,12 +101,14 @@ pub fn run(a: Args) -> Result<()> {
         a.tile,
         a.tile_overlap,
         &mut |d, n| {
+            bar.set_message("upscaling");
             bar.set_length(n as u64);
             bar.set_position(d as u64);
         },
     )
     .with_context(|| format!("upscaling {}", a.input.display()))?;
     bar.finish_and_clear();
+    gpu.set_compile_observer(None);
     let bad = out.data.iter().filter(|v| !v.is_finite()).count();
     if bad > 0 {
         bail!(
