@@ -23,7 +23,7 @@ images in its HR/ and <setting>/ folders and its manifest.json (other files are 
 inputs with one stem (x.png, x.jpg) are refused before anything is written. When some images \
 fail, the others are written and the manifest lists both.\n\nExamples:\n  \
 sralign degrade --input ../shared/data/test --output out/test_x4 --scale 4\n  \
-sralign degrade --input ../shared/data/test --output out/pil --scale 4 --resize pil --seed 7"
+sralign degrade --input ../shared/data/test --output out/test_x4_pil --scale 4 --resize pil --seed 7"
 )]
 pub struct Args {
     /// Folder of HR images (PNG, JPEG, BMP, TIFF).

@@ -16,9 +16,10 @@ use super::safety;
 #[command(
     after_help = "JSON: PSNR of identical images is infinite; it is written as null with \
 \"identical\": true beside it (and the mean PSNR as null with the count of identical \
-images), so every value is a number or null.\n\nExamples:\n  \
-sralign metrics --ref out/test_x4/HR --test results/clean --crop-border 4\n  \
-sralign metrics --ref a.png --test b.png --json"
+images), so every value is a number or null.\n\nExamples (after those of degrade and \
+upscale; the second compares two folders of images with the same names):\n  \
+sralign metrics --ref out/test_x4/HR/skimage_chelsea.png --test sr.png --crop-border 4 --json\n  \
+sralign metrics --ref out/test_x4/HR --test out/test_x4_pil/HR --crop-border 4"
 )]
 pub struct Args {
     /// Reference image or folder (ground truth).

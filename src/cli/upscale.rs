@@ -18,10 +18,11 @@ use super::safety::{self, OutputFile};
     after_help = "The output format follows the extension: .png (8-bit, rounded) or .npy (float32, \
 HWC layout [H, W, 3], values in [0, 1] not clipped). An existing output is never replaced \
 without --force, and never when it is the input.\n\nExamples (the first makes weights for the \
-second):\n  \
+second; \
+`sralign degrade --help` makes the input, `sralign metrics --help` measures the result):\n  \
 sralign export --arch srresnet --config tools/configs/srresnet_tiny_x4.toml --output w.safetensors\n  \
 sralign upscale --arch srresnet --config tools/configs/srresnet_tiny_x4.toml --weights w.safetensors \
---input ../shared/data/test/skimage_chelsea.png --output sr.png --tile 64 --tile-overlap 16"
+--input out/test_x4/clean/skimage_chelsea.png --output sr.png --tile 64 --tile-overlap 16"
 )]
 pub struct Args {
     /// srresnet | rrdbnet | msrn | swinir
