@@ -237,3 +237,25 @@ fn model_config_loader_never_panics() {
     }
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// The tiler with any overlap a caller passes (up to usize::MAX): no overflow, and an overlap
+/// beyond the image is whole-image context, so the result equals the untiled one.
+#[test]
+fn tiler_takes_any_overlap() {
+    use sralign::eval::tile::{self, Chw};
+    let gpu = sralign::Gpu::new().unwrap();
+    let m = models::build(&gpu, &models::ModelConfig::tiny(Arch::SrResNet), 3).unwrap();
+    let (h, w) = (12, 10);
+    let img = Chw {
+        c: 3,
+        h,
+        w,
+        data: (0..3 * h * w).map(|i| (i % 17) as f32 / 17.0).collect(),
+    };
+    let whole = tile::upscale(&gpu, m.as_ref(), &img, None, 0, &mut |_, _| {}).unwrap();
+    for overlap in [usize::MAX, usize::MAX / 2 + 1, 1 << 40] {
+        let tiled = tile::upscale(&gpu, m.as_ref(), &img, Some(4), overlap, &mut |_, _| {}).unwrap();
+        let worst = whole.data.iter().zip(&tiled.data).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-4, "overlap {overlap}: differs by {worst}");
+    }
+}
