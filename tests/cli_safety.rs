@@ -340,6 +340,21 @@ fn weights_with_nan_are_refused_naming_the_tensor() {
     assert_eq!(r.code, 1);
     assert!(r.err.contains("conv_first.weight (1 of") && r.err.contains("conv_last.bias"), "{}", r.err);
     assert!(!sr.exists(), "no output may be written");
+    // Finite weights whose activations overflow (1e30 per weight, layer after layer): the
+    // output check catches it.
+    let huge = d.join("huge.safetensors");
+    edit_weights(&w, &huge, |m| {
+        for (n, (_, v)) in m.iter_mut() {
+            if n.ends_with(".weight") {
+                v.iter_mut().for_each(|x| *x = 1e30);
+            }
+        }
+    });
+    let r = sralign(&["upscale", "--arch", "srresnet", "--config", TINY, "--weights", s(&huge),
+                      "--input", s(&lr), "--output", s(&sr)]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("NaN/Inf values") && r.err.contains("nothing written"), "{}", r.err);
+    assert!(!sr.exists(), "no output may be written");
     std::fs::remove_dir_all(&d).ok();
 }
 
