@@ -250,6 +250,16 @@ fn degrade_refuses_colliding_names_and_stale_folders_and_records_failures() {
     assert_eq!(r.code, 1);
     assert!(r.err.contains("not empty") && r.err.contains("--force"), "{}", r.err);
     assert_eq!(snapshot(&out), before);
+    // A non-empty folder that is not an earlier run's output is refused even with --force,
+    // and nothing in it is deleted (it may hold someone's own HR/ images).
+    let theirs = d.join("theirs");
+    std::fs::create_dir_all(theirs.join("HR")).unwrap();
+    photo(&theirs.join("HR/own.png"), 24, 20, false);
+    let before_theirs = snapshot(&theirs);
+    let r = sralign(&["degrade", "--input", s(&input), "--output", s(&theirs), "--force"]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("holds no manifest.json"), "{}", r.err);
+    assert_eq!(snapshot(&theirs), before_theirs);
     // With --force, stale images of a previous run go; the folder matches the manifest.
     std::fs::write(out.join("clean/old.png"), b"stale").unwrap();
     std::fs::write(out.join("notes.txt"), b"mine").unwrap();

@@ -18,8 +18,9 @@ use super::safety::{self, check_collisions, check_not_inside};
 /// OUT/manifest.json records the parameters, the seeds and every file.
 #[derive(clap::Args)]
 #[command(
-    after_help = "A non-empty output folder is refused unless --force, which first removes the \
-images in its HR/ and <setting>/ folders and its manifest.json (other files are left). Two \
+    after_help = "A non-empty output folder is refused, unless it is the output of an earlier run \
+(its manifest.json says so) and --force is given: then the images in its HR/ and <setting>/ \
+folders and its manifest are removed first (other files are left). Two \
 inputs with one stem (x.png, x.jpg) are refused before anything is written. When some images \
 fail, the others are written and the manifest lists both.\n\nExamples:\n  \
 sralign degrade --input ../shared/data/test --output out/test_x4 --scale 4\n  \
@@ -55,8 +56,9 @@ fn owned_dirs() -> Vec<String> {
         .collect()
 }
 
-/// Refuse a non-empty output folder unless `force`; with it, remove the images a previous run
-/// left in the owned subfolders and the manifest. Returns how many files were removed.
+/// Refuse a non-empty output folder unless it is an earlier run's output and `force` is given;
+/// then remove the images that run left in the owned subfolders and its manifest. Returns how
+/// many files were removed.
 fn prepare_output(out: &Path, force: bool) -> Result<usize> {
     let entries: Vec<PathBuf> = match std::fs::read_dir(out) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -64,6 +66,21 @@ fn prepare_output(out: &Path, force: bool) -> Result<usize> {
     };
     if entries.is_empty() {
         return Ok(0);
+    }
+    // Only a folder this command wrote (its manifest says so) is cleaned: an HR/ folder of
+    // someone's own images must never be emptied by --force.
+    let mpath = out.join("manifest.json");
+    let ours = std::fs::read(&mpath)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|m| m["tool"].as_str().map(|t| t.starts_with("sralign")))
+        .unwrap_or(false);
+    if !ours {
+        bail!(
+            "--output {} is not empty and holds no manifest.json of an earlier `sralign degrade`; \
+             refusing to write or delete anything there (choose an empty or new folder)",
+            out.display()
+        );
     }
     if !force {
         bail!(
@@ -92,11 +109,8 @@ fn prepare_output(out: &Path, force: bool) -> Result<usize> {
             }
         }
     }
-    let m = out.join("manifest.json");
-    if m.is_file() {
-        std::fs::remove_file(&m).with_context(|| format!("removing {}", m.display()))?;
-        removed += 1;
-    }
+    std::fs::remove_file(&mpath).with_context(|| format!("removing {}", mpath.display()))?;
+    removed += 1;
     Ok(removed)
 }
 
