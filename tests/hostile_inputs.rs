@@ -123,7 +123,10 @@ fn image_decoder_never_panics() {
             io::load_image_info(p)
         });
         // Most mutations must be detected; a JPEG tolerates flipped bits in its entropy data.
-        assert!(errors > CASES / 4, "{ext}: only {errors} of {CASES} mutations were errors");
+        assert!(
+            errors > CASES / 4,
+            "{ext}: only {errors} of {CASES} mutations were errors"
+        );
     }
     std::fs::remove_dir_all(&d).ok();
 }
@@ -154,7 +157,11 @@ fn crc32(b: &[u8]) -> u32 {
     for &x in b {
         c ^= x as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
     }
     !c
@@ -168,11 +175,21 @@ fn safetensors_bytes() -> Vec<u8> {
     let b: Vec<f32> = vec![1.0, -2.0, 3.0];
     let (ab, bb): (&[u8], &[u8]) = (bytemuck::cast_slice(&a), bytemuck::cast_slice(&b));
     let views = vec![
-        ("conv.weight".to_string(), TensorView::new(Dtype::F32, vec![2, 3, 2, 2], ab).unwrap()),
-        ("conv.bias".to_string(), TensorView::new(Dtype::F32, vec![3], bb).unwrap()),
-        ("params_ema/conv.bias".to_string(), TensorView::new(Dtype::F32, vec![3], bb).unwrap()),
+        (
+            "conv.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![2, 3, 2, 2], ab).unwrap(),
+        ),
+        (
+            "conv.bias".to_string(),
+            TensorView::new(Dtype::F32, vec![3], bb).unwrap(),
+        ),
+        (
+            "params_ema/conv.bias".to_string(),
+            TensorView::new(Dtype::F32, vec![3], bb).unwrap(),
+        ),
     ];
-    let meta = std::collections::HashMap::from([("sralign_arch".to_string(), "srresnet".to_string())]);
+    let meta =
+        std::collections::HashMap::from([("sralign_arch".to_string(), "srresnet".to_string())]);
     safetensors::serialize(views, Some(meta)).unwrap()
 }
 
@@ -183,7 +200,10 @@ fn safetensors_loader_never_panics() {
     let errors = fuzz("safetensors", &valid, &d.join("w.safetensors"), 5, |p| {
         weights::read(p, WeightsKey::Auto)
     });
-    assert!(errors > CASES / 2, "only {errors} of {CASES} mutations were errors");
+    assert!(
+        errors > CASES / 2,
+        "only {errors} of {CASES} mutations were errors"
+    );
     std::fs::remove_dir_all(&d).ok();
 }
 
@@ -195,7 +215,10 @@ fn npy_reader_never_panics() {
     npy::write_npy_f32(&src, &[3, 4, 5], &data).unwrap();
     let valid = std::fs::read(&src).unwrap();
     let errors = fuzz("npy", &valid, &d.join("case.npy"), 6, |p| npy::read_npy(p));
-    assert!(errors > CASES / 4, "only {errors} of {CASES} mutations were errors");
+    assert!(
+        errors > CASES / 4,
+        "only {errors} of {CASES} mutations were errors"
+    );
     // A shape whose element count overflows is an error, not a wrapped-around count.
     let hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967297), }";
     let mut b = b"\x93NUMPY\x01\x00".to_vec();
@@ -218,7 +241,10 @@ fn model_config_loader_never_panics() {
     let errors = fuzz("toml", valid.as_bytes(), &d.join("c.toml"), 7, |p| {
         models::load::load_config_scaled(Arch::SwinIr, Some(p), None)
     });
-    assert!(errors > CASES / 4, "only {errors} of {CASES} mutations were errors");
+    assert!(
+        errors > CASES / 4,
+        "only {errors} of {CASES} mutations were errors"
+    );
     // Values out of range are refused by name.
     for (bad, key) in [
         ("embed_dim = 12", "embed_dim = 0"),
@@ -254,8 +280,14 @@ fn tiler_takes_any_overlap() {
     };
     let whole = tile::upscale(&gpu, m.as_ref(), &img, None, 0, &mut |_, _| {}).unwrap();
     for overlap in [usize::MAX, usize::MAX / 2 + 1, 1 << 40] {
-        let tiled = tile::upscale(&gpu, m.as_ref(), &img, Some(4), overlap, &mut |_, _| {}).unwrap();
-        let worst = whole.data.iter().zip(&tiled.data).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let tiled =
+            tile::upscale(&gpu, m.as_ref(), &img, Some(4), overlap, &mut |_, _| {}).unwrap();
+        let worst = whole
+            .data
+            .iter()
+            .zip(&tiled.data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(worst <= 1e-4, "overlap {overlap}: differs by {worst}");
     }
 }

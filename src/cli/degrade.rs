@@ -170,10 +170,20 @@ pub fn run(a: Args) -> Result<()> {
         "images",
     );
     let one = |p: &PathBuf, file: &str| -> Result<serde_json::Value> {
-        let name = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let name = p
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let (img, info) = io::load_image_info(p)?;
         if img.h < a.scale || img.w < a.scale {
-            bail!("{}: {}x{} is smaller than the scale {}", p.display(), img.w, img.h, a.scale);
+            bail!(
+                "{}: {}x{} is smaller than the scale {}",
+                p.display(),
+                img.w,
+                img.h,
+                a.scale
+            );
         }
         let hr = mod_crop(&img, a.scale);
         io::save_image(a.output.join("HR").join(file), &hr)?;
@@ -242,7 +252,10 @@ pub fn run(a: Args) -> Result<()> {
             files.len(),
             files.len() - errs.len(),
             mpath.display(),
-            errs.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join("\n  ")
+            errs.iter()
+                .map(|(_, e)| e.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
         );
     }
     println!(

@@ -36,7 +36,10 @@ pub fn run(args: Args) -> Result<()> {
     );
     println!("features:  {}", s.features.join(", "));
     match gpu.pipeline_cache_file() {
-        Some(p) => println!("pipeline cache: {} (SRALIGN_PIPELINE_CACHE=off disables)", p.display()),
+        Some(p) => println!(
+            "pipeline cache: {} (SRALIGN_PIPELINE_CACHE=off disables)",
+            p.display()
+        ),
         None => println!("pipeline cache: none on this backend (the driver's own cache applies)"),
     }
     let l = &s.limits;

@@ -137,7 +137,10 @@ impl OutputFile {
             }
         }
         if path.is_dir() {
-            bail!("{what} {}: is a folder, a file name is needed", path.display());
+            bail!(
+                "{what} {}: is a folder, a file name is needed",
+                path.display()
+            );
         }
         let exists = path.exists();
         if exists && !force {
@@ -304,7 +307,9 @@ mod tests {
         let p = usize_in(0, 64);
         assert_eq!(p("8"), Ok(8));
         assert!(p("-8").unwrap_err().contains("from 0 to 64"));
-        assert!(p("9223372036854775808").unwrap_err().contains("from 0 to 64"));
+        assert!(p("9223372036854775808")
+            .unwrap_err()
+            .contains("from 0 to 64"));
         assert!(p("x").unwrap_err().contains("not an integer"));
         let f = f64_in(0.0, 1.0);
         assert!(f("nan").is_err() && f("inf").is_err() && f("1.5").is_err());
@@ -319,7 +324,10 @@ mod tests {
             (PathBuf::from("a/y.png"), "y.png".to_string()),
         ];
         let e = check_collisions(&items, "test").unwrap_err().to_string();
-        assert!(e.contains("x.png <- a/x.png, a/x.jpg") && !e.contains("y.png <-"), "{e}");
+        assert!(
+            e.contains("x.png <- a/x.png, a/x.jpg") && !e.contains("y.png <-"),
+            "{e}"
+        );
         assert!(check_collisions(&items[1..], "test").is_ok());
     }
 

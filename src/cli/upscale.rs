@@ -127,7 +127,10 @@ pub fn run(a: Args) -> Result<()> {
         }
     })?;
     if output.replaces() {
-        eprintln!("note: replaced the existing {} (--force)", a.output.display());
+        eprintln!(
+            "note: replaced the existing {} (--force)",
+            a.output.display()
+        );
     }
     println!(
         "{} {}x{} -> {}x{} in {:.2} s -> {}",

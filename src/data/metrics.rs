@@ -10,10 +10,7 @@ use anyhow::{bail, Result};
 
 /// Planes (one per channel) of the cropped image on the 0..255 scale.
 fn planes(img: &Image, crop: usize, y_only: bool) -> Result<(usize, usize, Vec<Vec<f64>>)> {
-    if crop
-        .checked_mul(2)
-        .is_none_or(|c| img.h <= c || img.w <= c)
-    {
+    if crop.checked_mul(2).is_none_or(|c| img.h <= c || img.w <= c) {
         bail!(
             "metrics: image {}x{} too small for crop_border {crop}",
             img.w,

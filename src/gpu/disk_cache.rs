@@ -36,7 +36,13 @@ pub(crate) fn file_for(dir: &Path, info: &wgpu::AdapterInfo) -> Option<PathBuf> 
     let key = wgpu::util::pipeline_cache_key(info)?;
     let driver: String = format!("{}_{}", info.driver, info.driver_info)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(80)
         .collect();
     Some(dir.join(format!("{key}_{driver}.bin")))

@@ -174,7 +174,11 @@ impl Gpu {
             return Err(Error::NoAdapter(format!(
                 "no adapter matches SRALIGN_BACKEND={}; adapters on this machine: {}",
                 backend_name.as_deref().unwrap_or_default(),
-                if all.is_empty() { "none".to_string() } else { all.join("; ") }
+                if all.is_empty() {
+                    "none".to_string()
+                } else {
+                    all.join("; ")
+                }
             )));
         }
         if adapters.is_empty() {

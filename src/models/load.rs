@@ -67,7 +67,10 @@ pub fn validate(cfg: &ModelConfig) -> Result<()> {
             if !(c.mlp_ratio.is_finite() && c.mlp_ratio > 0.0 && c.mlp_ratio <= 64.0) {
                 return Err(unsupported(
                     "[network_g] swinir",
-                    format!("mlp_ratio = {}: must be above 0 and at most 64", c.mlp_ratio),
+                    format!(
+                        "mlp_ratio = {}: must be above 0 and at most 64",
+                        c.mlp_ratio
+                    ),
                 ));
             }
             if !(c.img_range.is_finite() && c.img_range > 0.0) {
@@ -94,7 +97,8 @@ pub fn load_config_scaled(
         return Ok(cfg);
     };
     if let Some(p) = path {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
         let doc: toml::Table =
             toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
         let set = doc
@@ -174,7 +178,10 @@ fn adapt_msrn(
     let (sb_shape, sb) = get("sub_mean.bias");
     let (ab_shape, ab) = get("add_mean.bias");
     if sb_shape.as_slice() != [3] || ab_shape.as_slice() != [3] {
-        return Err(bad("sub_mean.bias", format!("shapes {sb_shape:?} and {ab_shape:?}, expected [3]")));
+        return Err(bad(
+            "sub_mean.bias",
+            format!("shapes {sb_shape:?} and {ab_shape:?}, expected [3]"),
+        ));
     }
     let range = -sb[0] / msrn::RGB_MEAN[0];
     if !(range.is_finite() && range > 0.0) {
@@ -200,7 +207,9 @@ fn adapt_msrn(
         file.remove(n);
     }
     if range == 1.0 {
-        return Ok(Some("MSRN mean-shift layers checked (rgb_range 1) and ignored".into()));
+        return Ok(Some(
+            "MSRN mean-shift layers checked (rgb_range 1) and ignored".into(),
+        ));
     }
     for (name, (_, v)) in file.iter_mut() {
         if name.ends_with(".bias") {
