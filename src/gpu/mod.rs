@@ -87,7 +87,7 @@ pub(crate) struct GpuInner {
     /// Pipelines compiled by this handle (cache misses of `pipelines`).
     compiled: Cell<usize>,
     /// Told (count so far, entry point, seconds it took) after each pipeline compilation.
-    on_compile: RefCell<Option<Box<dyn Fn(usize, &str, f64)>>>,
+    on_compile: RefCell<Option<CompileObserver>>,
     modules: RefCell<HashMap<&'static str, wgpu::ShaderModule>>,
     pool: Rc<RefCell<pool::BufferPool>>,
     textures: Rc<RefCell<texture::TexturePool>>,
@@ -95,6 +95,9 @@ pub(crate) struct GpuInner {
     errors: Arc<Mutex<Vec<String>>>,
     next_id: Cell<u64>,
 }
+
+/// Told (pipelines compiled so far, entry point, seconds it took) after each compilation.
+pub type CompileObserver = Box<dyn Fn(usize, &str, f64)>;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct PipelineKey {
@@ -315,7 +318,7 @@ impl Gpu {
     /// Call `f(count so far, entry point, seconds)` after each pipeline compilation (a front
     /// end shows progress: on a cold driver cache compiling takes tens of seconds on a CPU
     /// driver); `None` removes it.
-    pub fn set_compile_observer(&self, f: Option<Box<dyn Fn(usize, &str, f64)>>) {
+    pub fn set_compile_observer(&self, f: Option<CompileObserver>) {
         *self.0.on_compile.borrow_mut() = f;
     }
     /// Write the persisted pipeline cache now (it is also written when the last handle drops).
