@@ -15,6 +15,7 @@ pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod tensor;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use gpu::Gpu;

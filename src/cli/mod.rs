@@ -5,10 +5,12 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod degrade;
+mod eval;
 mod export;
 mod info;
 mod metrics;
 mod safety;
+mod train;
 mod upscale;
 
 #[derive(Parser)]
@@ -33,6 +35,8 @@ enum Command {
     Metrics(metrics::Args),
     Export(export::Args),
     Upscale(upscale::Args),
+    Train(train::Args),
+    Eval(eval::Args),
 }
 
 pub fn main() -> i32 {
@@ -44,6 +48,8 @@ pub fn main() -> i32 {
         Command::Metrics(a) => metrics::run(a),
         Command::Export(a) => export::run(a),
         Command::Upscale(a) => upscale::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
     };
     match r {
         Ok(()) => 0,

@@ -604,7 +604,7 @@ pub fn collate(samples: &[Sample], scale: usize) -> Result<Batch> {
 }
 
 /// Endless iterator of batches (epoch after epoch), produced ahead on worker threads.
-/// Worker `w` makes batches `w, w + W, w + 2W, ...` into its own bounded queue; the iterator
+/// Worker `w` makes batches `s + w, s + w + W, ...` (s: the first batch) into its own bounded queue; the iterator
 /// reads the queues round robin, so the order is fixed. Dropping the loader stops the workers.
 pub struct Loader {
     rxs: Vec<Receiver<Result<Batch>>>,
@@ -615,6 +615,12 @@ pub struct Loader {
 
 impl Loader {
     pub fn new(ds: Arc<dyn Dataset>, opts: LoaderOpts) -> Result<Loader> {
+        Loader::starting_at(ds, opts, 0)
+    }
+
+    /// A loader whose first batch is batch `start` (counted over all epochs): what a resumed
+    /// run uses to continue exactly where it stopped, mid-epoch included.
+    pub fn starting_at(ds: Arc<dyn Dataset>, opts: LoaderOpts, start: u64) -> Result<Loader> {
         if opts.batch_size == 0 || opts.workers == 0 {
             bail!("loader: batch size and workers must be positive");
         }
@@ -634,7 +640,7 @@ impl Loader {
             let h = std::thread::Builder::new()
                 .name(format!("sralign-loader-{w}"))
                 .spawn(move || {
-                    let mut k = w;
+                    let mut k = start + w;
                     while tx.send(batch_at(ds.as_ref(), &opts, k)).is_ok() {
                         k += wn;
                     }

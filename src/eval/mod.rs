@@ -1,4 +1,7 @@
-//! Evaluation: tiled inference (and, later, metrics over test sets). Knows models and the
-//! engine; never the CLI.
+//! Evaluation: tiled inference (`tile`), metrics over test sets (`testset`), statistics of
+//! method comparisons (`stats`). Knows models, ops and data; never the CLI.
 
+pub mod stats;
+pub mod tables;
+pub mod testset;
 pub mod tile;

@@ -593,6 +593,28 @@ impl Gpu {
         self.take_device_errors("submit")
     }
 
+    /// Submit everything recorded so far and return a fence for it: `wait_for` then waits until
+    /// that work (and all before it) has run. A training loop keeps one step in flight this way.
+    pub fn fence(&self) -> Result<Option<wgpu::SubmissionIndex>> {
+        self.flush()?;
+        Ok(self.0.recorder.borrow().last_submission.clone())
+    }
+
+    /// Wait until the submission of a fence has completed.
+    pub fn wait_for(&self, fence: Option<wgpu::SubmissionIndex>) -> Result<()> {
+        let Some(idx) = fence else {
+            return Ok(());
+        };
+        self.0
+            .device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(idx),
+                timeout: None,
+            })
+            .map_err(|e| Error::Device(e.to_string()))?;
+        self.take_device_errors("wait")
+    }
+
     /// Submit and wait until the device is idle.
     pub fn sync(&self) -> Result<()> {
         self.flush()?;

@@ -58,6 +58,8 @@ pub(crate) struct Recorder {
     used: usize,
     pub(crate) total_dispatches: u64,
     pub(crate) profiler: Option<Profiler>,
+    /// The index of the newest submission (for `Gpu::fence` / `Gpu::wait_for`).
+    pub(crate) last_submission: Option<wgpu::SubmissionIndex>,
 }
 
 impl Recorder {
@@ -77,6 +79,7 @@ impl Recorder {
             used: 0,
             total_dispatches: 0,
             profiler: None,
+            last_submission: None,
         }
     }
 
@@ -222,7 +225,7 @@ impl Recorder {
                 enc.resolve_query_set(&p.queries, 0..2 * timed, &p.resolve, 0);
                 enc.copy_buffer_to_buffer(&p.resolve, 0, &p.staging, 0, 16 * timed as u64);
             }
-            queue.submit(Some(enc.finish()));
+            self.last_submission = Some(queue.submit(Some(enc.finish())));
             self.used = 0;
             if let (Some(p), true) = (self.profiler.as_mut(), timed > 0) {
                 read_profile(device, p, timed);

@@ -40,6 +40,8 @@ shader!(REDUCE_BROADCAST, "reduce_broadcast.wgsl");
 shader!(OPTIM_SGD, "optim_sgd.wgsl");
 shader!(OPTIM_ADAM, "optim_adam.wgsl");
 shader!(OPTIM_EMA, "optim_ema.wgsl");
+shader!(POOLED_ALIGN_FORWARD, "pooled_align_forward.wgsl");
+shader!(POOLED_ALIGN_BACKWARD, "pooled_align_backward.wgsl");
 
 // (section boundary: keep two lines between sections so parallel edits merge cleanly)
 

@@ -156,9 +156,13 @@ pub fn load_config(arch: Arch, path: Option<&std::path::Path>) -> anyhow::Result
     let Some(toml::Value::Table(mut net)) = doc.remove("network_g") else {
         bail!("{}: no [network_g] table", path.display());
     };
-    if let Some(k) = doc.keys().next() {
+    // A training config's other tables are allowed (its network is what is read here).
+    const TRAINING: [&str; 8] = [
+        "name", "manual_seed", "datasets", "train", "regularizer", "val", "logger", "path",
+    ];
+    if let Some(k) = doc.keys().find(|k| !TRAINING.contains(&k.as_str())) {
         bail!(
-            "{}: unknown top-level key {k:?} (only [network_g] is read here)",
+            "{}: unknown top-level key {k:?} (only [network_g] is read here, beside a training config's tables)",
             path.display()
         );
     }

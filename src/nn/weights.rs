@@ -47,16 +47,27 @@ fn is_buffer(name: &str) -> bool {
 
 /// Write `params` (and optionally an EMA copy with the same names) atomically.
 pub fn save(path: &Path, params: &ParamStore, ema: Option<&ParamStore>, arch: &str) -> Result<()> {
+    let ema = ema.map(|e| e.named());
+    save_named(path, &params.named(), ema.as_deref(), arch)
+}
+
+/// `save` for named tensors (e.g. EMA copies that live outside a model).
+pub fn save_named(
+    path: &Path,
+    params: &[(String, crate::tensor::Tensor)],
+    ema: Option<&[(String, crate::tensor::Tensor)]>,
+    arch: &str,
+) -> Result<()> {
     let mut host: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (name, t) in params.named() {
+    for (name, t) in params {
         host.push((
-            name,
+            name.clone(),
             t.shape().to_vec(),
             bytemuck::cast_slice(&t.to_vec()?).to_vec(),
         ));
     }
     if let Some(ema) = ema {
-        for (name, t) in ema.named() {
+        for (name, t) in ema {
             host.push((
                 format!("{EMA_PREFIX}{name}"),
                 t.shape().to_vec(),

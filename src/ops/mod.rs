@@ -26,6 +26,7 @@ pub mod covariance;
 pub mod dropout;
 pub mod pad;
 pub mod pixel_shuffle;
+pub mod pooled_align;
 pub mod rff;
 pub mod spatial_mean;
 pub mod upsample;
