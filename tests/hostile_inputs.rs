@@ -291,3 +291,44 @@ fn tiler_takes_any_overlap() {
         assert!(worst <= 1e-4, "overlap {overlap}: differs by {worst}");
     }
 }
+
+/// Every loader of weights (upscale's, and `weights::load`, which train and eval use) refuses
+/// NaN/Inf values, naming the tensors.
+#[test]
+fn weights_with_nan_are_refused_by_every_loader() {
+    use safetensors::tensor::{Dtype, TensorView};
+    let d = tmp("nanweights");
+    let gpu = sralign::Gpu::new().unwrap();
+    let m = models::build(&gpu, &models::ModelConfig::tiny(Arch::SrResNet), 0).unwrap();
+    let good = d.join("good.safetensors");
+    weights::save(&good, &m.params(), None, "srresnet").unwrap();
+    let (mut map, _) = weights::read(&good, WeightsKey::Params).unwrap();
+    map.get_mut("conv_hr.bias").unwrap().1[2] = f32::NEG_INFINITY;
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = map
+        .into_iter()
+        .map(|(n, (s, v))| (n, s, bytemuck::cast_slice(&v).to_vec()))
+        .collect();
+    let views: Vec<(String, TensorView)> = bytes
+        .iter()
+        .map(|(n, s, b)| {
+            (
+                n.clone(),
+                TensorView::new(Dtype::F32, s.clone(), b).unwrap(),
+            )
+        })
+        .collect();
+    let bad = d.join("bad.safetensors");
+    std::fs::write(&bad, safetensors::serialize(views, None).unwrap()).unwrap();
+    weights::load(&good, &m.params(), WeightsKey::Auto, "srresnet").unwrap();
+    let e = format!(
+        "{:#}",
+        weights::load(&bad, &m.params(), WeightsKey::Auto, "srresnet").unwrap_err()
+    );
+    assert!(e.contains("conv_hr.bias (1 of 16)"), "{e}");
+    let e = format!(
+        "{:#}",
+        models::load::load_weights(m.as_ref(), &bad, WeightsKey::Auto).unwrap_err()
+    );
+    assert!(e.contains("conv_hr.bias"), "{e}");
+    std::fs::remove_dir_all(&d).ok();
+}
