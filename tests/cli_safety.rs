@@ -204,6 +204,21 @@ fn numbers_out_of_range_name_the_option_and_the_range() {
             "--scale",
             "from 1 to 4",
         ),
+        (
+            vec!["bench", "--quick", "--iters", "0"],
+            "--iters",
+            "from 1 to 1000",
+        ),
+        (
+            vec!["bench", "--quick", "--peak-gflops", "nan"],
+            "--peak-gflops",
+            "must be a number from",
+        ),
+        (
+            vec!["bench", "--quick", "--peak-gflops", "-5"],
+            "--peak-gflops",
+            "must be a number from",
+        ),
     ];
     for (args, opt, range) in cases {
         let r = sralign(&args);
