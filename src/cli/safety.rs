@@ -12,8 +12,15 @@
 //! - many outputs: `check_collisions` refuses two inputs that map to one output name, listing
 //!   them, before anything is written; `check_not_inside` keeps outputs off the inputs;
 //! - `open_gpu` opens the adapter and says once when it fell back to GL;
-//! - `progress_bar` is the one style of bar for long work (hidden when stderr is not a
-//!   terminal, so that logs stay clean).
+//! - `progress_bar` is the one style of bar for long work (when stderr is not a terminal the
+//!   bar is hidden and a line is printed every 30 s instead); `show_compiles` puts the count of
+//!   GPU kernels compiled on it (a cold driver cache costs tens of seconds);
+//! - below the CLI: `models::load::load_config_scaled` (config values checked by name, a
+//!   `--scale` shorthand) and `models::load::load_weights` (NaN/Inf refused, reference MSRN
+//!   checkpoints accepted); `data::io::load_image_info` says what `ImageInfo::note` to print.
+//!
+//! `tests/cli_safety.rs` holds the commands to it: a new command adds its numbers to the
+//! out-of-range table there and its outputs to the overwrite cases.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
