@@ -872,6 +872,44 @@ fn a_backend_that_is_absent_is_named_with_what_exists() {
     );
 }
 
+/// Without a Vulkan driver (the loader pointed at none) wgpu falls back to GL: said once, and
+/// not when GL was asked for.
+#[test]
+fn a_fallback_to_gl_is_said_once() {
+    if cfg!(not(target_os = "linux")) {
+        return;
+    }
+    let d = tmp("gl");
+    let w = d.join("w.safetensors");
+    let no_vulkan = [
+        ("VK_ICD_FILENAMES", "/nonexistent-icd.json"),
+        ("VK_DRIVER_FILES", "/nonexistent-icd.json"),
+    ];
+    let args = [
+        "export",
+        "--arch",
+        "srresnet",
+        "--config",
+        TINY,
+        "--output",
+        s(&w),
+        "--force",
+    ];
+    let r = sralign_env(&args, &no_vulkan);
+    if r.code != 0 && r.err.contains("no usable GPU adapter") {
+        return; // no GL driver either: nothing to fall back to on this machine
+    }
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.err.matches("using OpenGL").count(), 1, "{}", r.err);
+    assert!(r.err.contains("lacks subgroups"), "{}", r.err);
+    let mut asked = no_vulkan.to_vec();
+    asked.push(("SRALIGN_BACKEND", "gl"));
+    let r = sralign_env(&args, &asked);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(!r.err.contains("using OpenGL"), "{}", r.err);
+    std::fs::remove_dir_all(&d).ok();
+}
+
 /// The examples in `--help` of degrade, export, upscale and metrics, run as printed and in
 /// that order (in a scratch folder that has the repository's tools/ and a ../shared beside
 /// it): they chain, each making what the next reads. Exports of full-size models are only
