@@ -910,6 +910,65 @@ fn a_fallback_to_gl_is_said_once() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// The persisted pipeline cache (Vulkan): written under SRALIGN_PIPELINE_CACHE, and a cache
+/// file that is garbage or truncated is ignored by the driver, not a crash or a wrong result.
+#[test]
+fn a_broken_pipeline_cache_file_is_harmless() {
+    let d = tmp("pcache");
+    let cache = d.join("cache");
+    let env = [("SRALIGN_PIPELINE_CACHE", s(&cache))];
+    let info = sralign_env(&["info"], &env);
+    assert_eq!(info.code, 0, "{}", info.err);
+    if !info.out.contains("backend:   Vulkan") {
+        assert!(info.out.contains("pipeline cache: none"), "{}", info.out);
+        return;
+    }
+    let lr = d.join("lr.png");
+    photo(&lr, 20, 16, false);
+    let w = d.join("w.safetensors");
+    export_tiny(&w);
+    let up = |out: &Path| {
+        let r = sralign_env(
+            &[
+                "upscale",
+                "--arch",
+                "srresnet",
+                "--config",
+                TINY,
+                "--weights",
+                s(&w),
+                "--input",
+                s(&lr),
+                "--output",
+                s(out),
+            ],
+            &env,
+        );
+        assert_eq!(r.code, 0, "{}", r.err);
+        std::fs::read(out).unwrap()
+    };
+    let first = up(&d.join("a.png"));
+    let files: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let valid = std::fs::read(&files[0]).unwrap();
+    for (k, bytes) in [
+        b"not a pipeline cache at all".to_vec(),
+        valid[..valid.len() / 2].to_vec(),
+        valid.iter().map(|b| b ^ 0x5a).collect(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        std::fs::write(&files[0], &bytes).unwrap();
+        assert_eq!(up(&d.join(format!("b{k}.png"))), first, "case {k}");
+    }
+    std::fs::remove_dir_all(&d).ok();
+}
+
 /// The examples in `--help` of degrade, export, upscale and metrics, run as printed and in
 /// that order (in a scratch folder that has the repository's tools/ and a ../shared beside
 /// it): they chain, each making what the next reads. Exports of full-size models are only

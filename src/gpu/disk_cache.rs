@@ -74,10 +74,16 @@ impl DiskCache {
         if let Some(d) = self.path.parent() {
             std::fs::create_dir_all(d)?;
         }
+        // Unique per process and per save: several `Gpu`s of one process (test threads) may
+        // save at once.
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = self
             .path
-            .with_extension(format!("tmp-{}", std::process::id()));
+            .with_extension(format!("tmp-{}-{n}", std::process::id()));
         std::fs::write(&tmp, &data)?;
-        std::fs::rename(&tmp, &self.path)
+        std::fs::rename(&tmp, &self.path).inspect_err(|_| {
+            std::fs::remove_file(&tmp).ok();
+        })
     }
 }
