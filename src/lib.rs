@@ -13,6 +13,7 @@ pub mod eval;
 pub mod gpu;
 pub mod models;
 pub mod nn;
+pub mod report;
 pub mod ops;
 pub mod tensor;
 pub mod train;

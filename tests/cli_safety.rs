@@ -1019,7 +1019,7 @@ fn help_examples_run_as_printed() {
     // The export example inside upscale's help runs once; export's own tiny one does not exist.
     assert_eq!(
         ran,
-        ["degrade", "degrade", "export", "upscale", "metrics", "metrics"],
+        ["degrade", "degrade", "export", "upscale", "metrics", "metrics", "metrics"],
         "{ran:?}"
     );
     std::fs::remove_dir_all(&d).ok();

@@ -234,7 +234,7 @@ fn realesrgan_parameter_frequencies() {
 #[test]
 fn test_settings_follow_blur_down_noise_jpeg() {
     let hr = test_crop(64, 48);
-    let cfg = TestDegradation::default();
+    let cfg = TestDegradation::basicsr();
     let outs: Vec<Image> = TestSetting::ALL
         .iter()
         .map(|&s| test_degrade(&hr, 4, s, &cfg, 5).unwrap())

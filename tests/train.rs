@@ -594,3 +594,74 @@ fn schedules_follow_basicsr() {
     assert_eq!(lr_at(1.0, None, 4, 1), 0.25);
     assert_eq!(lr_at(1.0, None, 4, 4), 1.0);
 }
+
+#[test]
+fn ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly() {
+    let cfg = TrainConfig::parse(&tiny_config(12, "")).unwrap();
+    let a = tmpdir("ctrlc_ref");
+    run(&cfg, opts(&a)).unwrap();
+    let b = tmpdir("ctrlc");
+    let stop = AtomicBool::new(false);
+    let gpu = gpu();
+    let s = train::train(&gpu, &cfg, &opts(&b), &stop, &mut |e| {
+        if let Event::Step { step: 7 } = e {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    })
+    .unwrap();
+    assert_eq!((s.outcome, s.step), (Outcome::Interrupted, 7));
+    assert!(checkpoint::latest(&b).unwrap().unwrap().ends_with("step_00000007"));
+    run(&cfg, RunOptions { resume: true, ..opts(&b) }).unwrap();
+    assert!(weights_bytes(&a) == weights_bytes(&b), "resumed after Ctrl-C: weights differ");
+    for d in [a, b] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn training_allocates_nothing_after_step_two() {
+    let cfg = TrainConfig::parse(&tiny_config(12, "").replace("save_checkpoint_freq = 5", "save_checkpoint_freq = 100")).unwrap();
+    let dir = tmpdir("pool");
+    let gpu = gpu();
+    let mut at = Vec::new();
+    train::train(&gpu, &cfg, &opts(&dir), &AtomicBool::new(false), &mut |e| {
+        if let Event::Step { step } = e {
+            at.push((step, gpu.pool_stats()));
+        }
+    })
+    .unwrap();
+    // The first logged step (4) runs extra passes for the gradient shares and reads back (its
+    // Step event comes before that): compare plain steps 2-3, then from step 5 to the end.
+    let (s2, s3) = (&at[1].1, &at[2].1);
+    assert_eq!((s2.created, s2.bytes), (s3.created, s3.bytes), "pool grew between steps 2 and 3");
+    let (s5, s12) = (&at[4].1, &at[11].1);
+    assert_eq!((s5.created, s5.bytes), (s12.created, s12.bytes), "pool grew between steps 5 and 12");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn validation_runs_on_a_paired_folder_and_is_logged() {
+    use sralign::data::degrade::{test_degrade, TestDegradation, TestSetting};
+    use sralign::data::io;
+    let dir = tmpdir("val");
+    let (hr_dir, lr_dir) = (dir.join("val/HR"), dir.join("val/LR"));
+    for name in ["skimage_chelsea", "skimage_rocket"] {
+        let img = io::load_image(format!("data/test/{name}.png")).unwrap().crop(0, 0, 64, 64);
+        io::save_image(hr_dir.join(format!("{name}.png")), &img).unwrap();
+        let lr = test_degrade(&img, 4, TestSetting::Clean, &TestDegradation::default(), 0).unwrap();
+        io::save_image(lr_dir.join(format!("{name}.png")), &lr).unwrap();
+    }
+    let extra = format!(
+        "[datasets.val]\ndataroot_gt = {:?}\ndataroot_lq = {:?}\n[val]\nval_freq = 6\ntile = 8\ntile_overlap = 4\n",
+        hr_dir.to_str().unwrap(),
+        lr_dir.to_str().unwrap()
+    );
+    let cfg = TrainConfig::parse(&tiny_config(12, &extra)).unwrap();
+    let s = run(&cfg, opts(&dir.join("run"))).unwrap();
+    let v = s.last_val.expect("a validation");
+    assert_eq!((v.step, v.images, v.ema), (12, 2, true));
+    assert!(v.metrics["psnr"] > 15.0 && v.metrics["ssim"] > 0.2, "{:?}", v.metrics);
+    let log = std::fs::read_to_string(dir.join("run/log.jsonl")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.contains("\"kind\":\"val\"")).count(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

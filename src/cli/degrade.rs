@@ -12,9 +12,12 @@ use super::safety::{self, check_collisions, check_not_inside};
 
 /// Write the test sets of Kong et al. (clean, blur, noise, jpeg, b+n, b+j, n+j, b+n+j).
 ///
-/// Each HR image is cropped to a multiple of the scale (written to OUT/HR/NAME.png), then
-/// degraded in the order blur (Gaussian 21x21, sigma 2) -> bicubic down -> Gaussian noise
-/// (sigma 20/255) -> JPEG (quality 50), each step present or not (OUT/<setting>/NAME.png).
+/// Each HR image is degraded in the order blur (Gaussian 21x21, sigma 2) -> bicubic down ->
+/// Gaussian noise (sigma 20/255) -> JPEG (quality 50), each step present or not
+/// (OUT/<setting>/NAME.png); OUT/HR/NAME.png is the HR cropped (top-left kept) to a multiple of
+/// the scale. --protocol kong (default) is Kong et al.'s script: Pillow bicubic from the whole
+/// image to (w / scale, h / scale), noise truncated to 8-bit, Pillow's JPEG (bit-exact).
+/// --protocol basicsr: the cropped HR, --resize matlab (BasicSR imresize) or pil, noise rounded.
 /// OUT/manifest.json records the parameters, the seeds and every file.
 #[derive(clap::Args)]
 #[command(
@@ -24,7 +27,7 @@ folders and its manifest are removed first (other files are left). Two \
 inputs with one stem (x.png, x.jpg) are refused before anything is written. When some images \
 fail, the others are written and the manifest lists both.\n\nExamples:\n  \
 sralign degrade --input ../shared/data/test --output out/test_x4 --scale 4\n  \
-sralign degrade --input ../shared/data/test --output out/test_x4_pil --scale 4 --resize pil --seed 7"
+sralign degrade --input ../shared/data/test --output out/test_x4_basicsr --scale 4 --protocol basicsr --seed 7"
 )]
 pub struct Args {
     /// Folder of HR images (PNG, JPEG, BMP, TIFF).
@@ -37,9 +40,13 @@ pub struct Args {
     #[arg(long, default_value_t = 4, allow_negative_numbers = true,
           value_parser = safety::usize_in(1, 16))]
     scale: usize,
-    /// Downsampling: matlab (BasicSR imresize, antialiased bicubic) or pil (Pillow bicubic).
-    #[arg(long, default_value = "matlab")]
-    resize: String,
+    /// kong (Kong et al.'s test-set script) or basicsr (MATLAB-style resize, noise rounded).
+    #[arg(long, default_value = "kong")]
+    protocol: String,
+    /// With --protocol basicsr: matlab (BasicSR imresize, antialiased bicubic; the default)
+    /// or pil (Pillow bicubic).
+    #[arg(long)]
+    resize: Option<String>,
     /// Seed of the noise fields (each image gets its own, derived from this and its name).
     #[arg(long, default_value_t = 0, allow_negative_numbers = true,
           value_parser = safety::u64_in(0, u64::MAX))]
@@ -115,15 +122,22 @@ fn prepare_output(out: &Path, force: bool) -> Result<usize> {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let resize = match a.resize.as_str() {
-        "matlab" => ResizeMode::Matlab,
-        "pil" => ResizeMode::Pil,
-        r => bail!("--resize {r}: expected matlab or pil"),
+    let kong = match a.protocol.as_str() {
+        "kong" => true,
+        "basicsr" => false,
+        p => bail!("--protocol {p}: expected kong or basicsr"),
     };
-    let cfg = TestDegradation {
-        resize,
-        ..TestDegradation::default()
+    let cfg = match (kong, a.resize.as_deref()) {
+        (true, None) => TestDegradation::kong(),
+        (true, Some(_)) => bail!("--resize applies to --protocol basicsr (kong resizes as Pillow)"),
+        (false, None | Some("matlab")) => TestDegradation::basicsr(),
+        (false, Some("pil")) => TestDegradation {
+            resize: ResizeMode::Pil,
+            ..TestDegradation::basicsr()
+        },
+        (false, Some(r)) => bail!("--resize {r}: expected matlab or pil"),
     };
+    let resize = cfg.resize;
     if !a.input.is_dir() {
         bail!("--input {}: not a folder of images", a.input.display());
     }
@@ -190,7 +204,9 @@ pub fn run(a: Args) -> Result<()> {
         pb.inc(1);
         let noise_seed = derive_seed(a.seed, name_seed(&name), 0);
         for s in TestSetting::ALL {
-            let lr = test_degrade(&hr, a.scale, s, &cfg, noise_seed)
+            // Kong et al. resize the whole image to (w / scale, h / scale).
+            let src = if kong { &img } else { &hr };
+            let lr = test_degrade(src, a.scale, s, &cfg, noise_seed)
                 .with_context(|| format!("{}: {}", p.display(), s.name()))?;
             io::save_image(a.output.join(s.name()).join(file), &lr)?;
             pb.inc(1);
@@ -231,13 +247,13 @@ pub fn run(a: Args) -> Result<()> {
     let manifest = json!({
         "tool": format!("sralign {}", env!("CARGO_PKG_VERSION")),
         "input": a.input.display().to_string(),
-        "scale": a.scale, "seed": a.seed,
+        "protocol": a.protocol, "scale": a.scale, "seed": a.seed,
         "hr": "HR/NAME.png: the input cropped (top-left kept) to a multiple of the scale",
-        "order": "blur -> downsample -> noise -> jpeg; each intermediate rounded to 8-bit",
+        "order": "blur -> downsample -> noise -> jpeg; each intermediate on the 8-bit grid",
         "blur": {"kernel": "Gaussian", "size": cfg.blur_size, "sigma": cfg.blur_sigma, "border": "reflect-101", "impl": "OpenCV 8-bit fixed point (bit-exact)"},
-        "downsample": {"method": resize.name(), "factor": format!("1/{}", a.scale)},
-        "noise": {"kind": "Gaussian, per channel", "sigma_255": cfg.noise_sigma, "clip": true, "seed": "derive_seed(seed, fnv1a(name), 0), shared by the settings of an image"},
-        "jpeg": {"quality": cfg.jpeg_quality, "encoder": "image crate"},
+        "downsample": {"method": resize.name(), "factor": format!("1/{}", a.scale), "from": if kong { "the whole image, to (w / scale, h / scale)" } else { "the cropped HR" }},
+        "noise": {"kind": "Gaussian, per channel, our seeded generator", "sigma_255": cfg.noise_sigma, "clip": true, "to_8bit": cfg.noise_to_8bit, "seed": "derive_seed(seed, fnv1a(name), 0), shared by the settings of an image"},
+        "jpeg": {"quality": cfg.jpeg_quality, "codec": "sralign::data::jpeg, bit-exact with Pillow/libjpeg-turbo (baseline, 4:2:0, islow DCT, fancy upsampling)"},
         "settings": TestSetting::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "images": images,
         "failed": errs.iter().map(|(p, e)| json!({"source": p, "error": e})).collect::<Vec<_>>(),
@@ -259,11 +275,12 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     println!(
-        "{} images x {} settings (+ HR) written to {} (x{}, {} resize, seed {})",
+        "{} images x {} settings (+ HR) written to {} (x{}, {} protocol, {} resize, seed {})",
         files.len(),
         TestSetting::ALL.len(),
         a.output.display(),
         a.scale,
+        a.protocol,
         resize.name(),
         a.seed
     );

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use sralign::eval::lpips::{find_weights, Lpips, LpipsNet};
 use sralign::eval::tables;
 use sralign::eval::testset::{evaluate, EvalOpts, EvalResult, TestSet};
 use sralign::models::{self, Arch};
@@ -55,6 +56,10 @@ pub struct Args {
     tile: Option<usize>,
     #[arg(long, default_value_t = 16)]
     tile_overlap: usize,
+    /// LPIPS network: alex (pyiqa's default), vgg, or none; unavailable without its weights
+    /// (tools/setup.sh fetches them)
+    #[arg(long, default_value = "alex")]
+    lpips: String,
     /// Replace existing tables in --output
     #[arg(long)]
     force: bool,
@@ -87,6 +92,22 @@ pub fn run(a: Args) -> Result<()> {
         WeightsKey::Auto
     };
     weights::load(&a.weights, &model.params(), key, model.arch())?;
+    let lp = match a.lpips.as_str() {
+        "none" => None,
+        name => {
+            let net: LpipsNet = name.parse().map_err(|e: String| anyhow::anyhow!("--lpips: {e}"))?;
+            match find_weights(net) {
+                Ok(p) => Some(Lpips::load(&gpu, net, &p)?),
+                Err(why) => {
+                    eprintln!("LPIPS ({name}): unavailable: {why}");
+                    None
+                }
+            }
+        }
+    };
+    let perceptual = |x: &sralign::data::Image, y: &sralign::data::Image| -> Result<f64> {
+        lp.as_ref().expect("checked").distance(x, y)
+    };
     let total: usize = sets.iter().map(|s| s.len()).sum();
     let pb = ProgressBar::new(total as u64);
     pb.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} images {elapsed} eta {eta}")?);
@@ -96,7 +117,7 @@ pub fn run(a: Args) -> Result<()> {
         crop_border: a.crop_border.unwrap_or(model.scale()),
         save_dir: a.save_images.then(|| a.output.join("images")),
         features: false,
-        perceptual: None,
+        perceptual: lp.as_ref().map(|_| &perceptual as sralign::eval::testset::Perceptual),
     };
     let mut all = EvalResult::default();
     for s in &sets {

@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use sralign::data::{io, metrics};
+use sralign::eval::lpips::{find_weights, Lpips, LpipsNet};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ use super::safety;
 images), so every value is a number or null.\n\nExamples (after those of degrade and \
 upscale; the second compares two folders of images with the same names):\n  \
 sralign metrics --ref out/test_x4/HR/skimage_chelsea.png --test sr.png --crop-border 4 --json\n  \
-sralign metrics --ref out/test_x4/HR --test out/test_x4_pil/HR --crop-border 4"
+sralign metrics --ref out/test_x4/HR --test out/test_x4_basicsr/HR --crop-border 4\n  \
+sralign metrics --ref out/test_x4/HR/skimage_chelsea.png --test sr.png --crop-border 4 --lpips alex"
 )]
 pub struct Args {
     /// Reference image or folder (ground truth).
@@ -35,6 +37,33 @@ pub struct Args {
     /// Print JSON (per image and mean) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Add LPIPS v0.1 with this backbone (alex as pyiqa's default, or vgg), on the whole RGB
+    /// image (no crop), computed on the GPU; needs the weights of tools/setup_lpips.sh, and is
+    /// reported as unavailable without them.
+    #[arg(long, value_name = "alex|vgg")]
+    lpips: Option<LpipsNet>,
+}
+
+/// LPIPS per pair, or why it is unavailable (no weights file). A weights file that is there but
+/// bad, or an image LPIPS cannot take, is an error.
+fn lpips_values(
+    net: LpipsNet,
+    ps: &[(PathBuf, PathBuf)],
+) -> Result<std::result::Result<Vec<f64>, String>> {
+    let path = match find_weights(net) {
+        Ok(p) => p,
+        Err(why) => return Ok(Err(why)),
+    };
+    let gpu = safety::open_gpu()?;
+    let lp = Lpips::load(&gpu, net, &path)?;
+    let mut out = Vec::with_capacity(ps.len());
+    for (r, t) in ps {
+        let d = lp
+            .distance(&io::load_image(r)?, &io::load_image(t)?)
+            .with_context(|| format!("LPIPS of {} vs {}", t.display(), r.display()))?;
+        out.push(d);
+    }
+    Ok(Ok(out))
 }
 
 /// A PSNR for JSON: a number, or null when infinite (identical images).
@@ -198,31 +227,65 @@ pub fn run(a: Args) -> Result<()> {
     let mean: Vec<f64> = (0..4)
         .map(|k| rows.iter().map(|r| r.1[k]).sum::<f64>() / n)
         .collect();
+    let lpips = a.lpips.map(|net| lpips_values(net, &ps)).transpose()?;
+    let lp = lpips.as_ref().and_then(|l| l.as_ref().ok());
+    let lp_mean = lp.map(|v| v.iter().sum::<f64>() / n);
     if a.json {
         let per: Vec<Value> = rows
             .iter()
-            .map(|(f, m)| json!({"image": f, "psnr": num(m[0]), "ssim": m[1], "psnr_y": num(m[2]), "ssim_y": m[3], "identical": m[0].is_infinite()}))
+            .enumerate()
+            .map(|(i, (f, m))| {
+                let mut o = json!({"image": f, "psnr": num(m[0]), "ssim": m[1], "psnr_y": num(m[2]), "ssim_y": m[3], "identical": m[0].is_infinite()});
+                if lpips.is_some() {
+                    o["lpips"] = json!(lp.map(|v| v[i]));
+                }
+                o
+            })
             .collect();
         let identical = rows.iter().filter(|r| r.1[0].is_infinite()).count();
-        let out = json!({
+        let mut out = json!({
             "crop_border": a.crop_border, "count": rows.len(), "images": per,
             "mean": {"psnr": num(mean[0]), "ssim": mean[1], "psnr_y": num(mean[2]), "ssim_y": mean[3], "identical_images": identical},
         });
+        if let (Some(net), Some(l)) = (a.lpips, &lpips) {
+            out["lpips_net"] = json!(net.name());
+            out["mean"]["lpips"] = json!(lp_mean);
+            if let Err(why) = l {
+                out["lpips_unavailable"] = json!(why);
+            }
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
+    let lp_head = if lp.is_some() { "   LPIPS" } else { "" };
     println!(
-        "{:<40} {:>9} {:>7} {:>9} {:>7}",
+        "{:<40} {:>9} {:>7} {:>9} {:>7}{lp_head}",
         "image", "PSNR", "SSIM", "PSNR-Y", "SSIM-Y"
     );
-    for (f, m) in rows.iter().chain(std::iter::once(&(
-        "mean".to_string(),
-        [mean[0], mean[1], mean[2], mean[3]],
-    ))) {
+    let lp_col = |i: usize| match (lp, lp_mean) {
+        (Some(v), Some(m)) => format!(" {:>7.4}", v.get(i).copied().unwrap_or(m)),
+        _ => String::new(),
+    };
+    for (i, (f, m)) in rows
+        .iter()
+        .chain(std::iter::once(&(
+            "mean".to_string(),
+            [mean[0], mean[1], mean[2], mean[3]],
+        )))
+        .enumerate()
+    {
         println!(
-            "{:<40} {:>9.4} {:>7.4} {:>9.4} {:>7.4}",
-            f, m[0], m[1], m[2], m[3]
+            "{:<40} {:>9.4} {:>7.4} {:>9.4} {:>7.4}{}",
+            f,
+            m[0],
+            m[1],
+            m[2],
+            m[3],
+            lp_col(i)
         );
+    }
+    if let (Some(net), Some(Err(why))) = (a.lpips, &lpips) {
+        println!("LPIPS ({}): unavailable: {why}", net.name());
     }
     Ok(())
 }

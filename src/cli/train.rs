@@ -11,6 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sralign::train::{self, Event, Outcome, RunOptions, TrainConfig};
 use sralign::Gpu;
 
+use super::compare::say;
+
 /// Train a blind super-resolution network (baseline, dropout or feature alignment).
 #[derive(clap::Args)]
 #[command(after_help = "The config is TOML with BasicSR's option names ([network_g], \
@@ -99,7 +101,7 @@ pub fn run(a: Args) -> Result<()> {
             bar.reset_eta();
             bar.set_prefix(method.clone());
             let from = resumed_from.map(|s| format!(", resumed at step {s}")).unwrap_or_default();
-            bar.println(format!(
+            say(&bar, format!(
                 "training {method}: {params} parameters, steps {first_step}..={total}{from} -> {}",
                 output.display()
             ));
@@ -125,7 +127,7 @@ pub fn run(a: Args) -> Result<()> {
                 .map(|(k, v)| format!("{k} {:.2}%", 100.0 * v))
                 .collect();
             let share = if shares.is_empty() { String::new() } else { format!(" | grad share {}", shares.join(", ")) };
-            bar.println(format!(
+            say(&bar, format!(
                 "step {:>7} lr {:.2e} | {}{share} | align mu {:.3} cov {:.3} | {:.2} it/s, data wait {:.3} s/step",
                 r.step, r.lr, terms.join(", "), r.align_mu_rel, r.align_cov_rel, r.it_per_s, r.data_wait_s
             ));
@@ -136,7 +138,7 @@ pub fn run(a: Args) -> Result<()> {
         Event::Val(r) => {
             val_secs = Some(r.seconds);
             let m: Vec<String> = r.metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
-            bar.println(format!(
+            say(&bar, format!(
                 "val   {:>7} ({}{} images, {:.1} s): {}",
                 r.step,
                 if r.ema { "EMA, " } else { "" },
@@ -145,7 +147,7 @@ pub fn run(a: Args) -> Result<()> {
                 m.join(", ")
             ));
         }
-        Event::Checkpoint { step, path } => bar.println(format!("checkpoint {step} -> {}", path.display())),
+        Event::Checkpoint { step, path } => say(&bar, format!("checkpoint {step} -> {}", path.display())),
     };
     let res = train::train(&gpu, &cfg, &opts, &stop, &mut on_event);
     bar.finish_and_clear();

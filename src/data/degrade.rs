@@ -8,7 +8,7 @@
 
 use super::filter::{filter2d, gaussian_blur_u8_cv2};
 use super::kernels::{sample_final_sinc, sample_kernel, KernelSpec, KernelStage};
-use super::noise::{add_gaussian_noise, add_poisson_noise};
+use super::noise::{add_gaussian_noise, add_gaussian_noise_u8_truncated, add_poisson_noise};
 use super::resize::{imresize, resize, resize_by, ResizeMode};
 use super::{derive_seed, jpeg::jpeg, rng, Image, Rng};
 use anyhow::{bail, Result};
@@ -374,6 +374,16 @@ impl TestSetting {
     }
 }
 
+/// How the noisy LR is brought back to 8 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseTo8Bit {
+    /// Round to nearest (as every other intermediate here).
+    Round,
+    /// Truncate: numpy's `(clip(x, 0, 1) * 255).astype(np.uint8)` in Kong et al.'s script.
+    Truncate,
+}
+
 /// Parameters of the fixed test degradations.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TestDegradation {
@@ -382,25 +392,51 @@ pub struct TestDegradation {
     /// On the 0..255 scale.
     pub noise_sigma: f64,
     pub jpeg_quality: u8,
-    /// `Matlab` or `Pil`.
+    /// `Matlab` (BasicSR imresize; the HR must be a multiple of the scale) or `Pil` (Pillow
+    /// bicubic to (w / scale, h / scale) rounded down, from any size).
     pub resize: ResizeMode,
+    pub noise_to_8bit: NoiseTo8Bit,
 }
 
-impl Default for TestDegradation {
-    fn default() -> Self {
+impl TestDegradation {
+    /// Kong et al.'s test-set script as "Navigating Beyond Dropout" used it: OpenCV Gaussian
+    /// blur 21x21 sigma 2 on the HR, Pillow bicubic down to (w // 4, h // 4), Gaussian noise
+    /// sigma 20/255 on the LR in floats, clipped, truncated to 8-bit, Pillow JPEG quality 50
+    /// (libjpeg-turbo, 4:2:0) decoded by Pillow. Numpy's generator cannot be matched: the noise
+    /// is N(0, (20/255)^2) per value from our seeded generator.
+    pub fn kong() -> TestDegradation {
         TestDegradation {
             blur_size: 21,
             blur_sigma: 2.0,
             noise_sigma: 20.0,
             jpeg_quality: 50,
+            resize: ResizeMode::Pil,
+            noise_to_8bit: NoiseTo8Bit::Truncate,
+        }
+    }
+
+    /// The same steps with BasicSR's MATLAB-style imresize and the noise rounded.
+    pub fn basicsr() -> TestDegradation {
+        TestDegradation {
             resize: ResizeMode::Matlab,
+            noise_to_8bit: NoiseTo8Bit::Round,
+            ..TestDegradation::kong()
         }
     }
 }
 
-/// One test setting on an HR image whose size is a multiple of `scale`: blur -> downsample
-/// -> noise -> JPEG, each step present or not, every intermediate rounded to 8-bit (as images
-/// stored between steps; the blur is OpenCV's bit-exact 8-bit GaussianBlur). The noise field comes from `noise_seed` (use the same seed for all
+/// Kong et al.'s protocol is the default for the comparison.
+impl Default for TestDegradation {
+    fn default() -> Self {
+        TestDegradation::kong()
+    }
+}
+
+/// One test setting on an HR image: blur -> downsample -> noise -> JPEG, each step present or
+/// not, every intermediate on the 8-bit grid (as images stored between steps; the blur is
+/// OpenCV's bit-exact 8-bit GaussianBlur, the JPEG Pillow's bit-exact libjpeg-turbo round
+/// trip). The LR is (h / scale) x (w / scale); with `Matlab` resizing the HR must be a
+/// multiple of the scale. The noise field comes from `noise_seed` (use the same seed for all
 /// settings of one image so that they share it).
 pub fn test_degrade(
     hr: &Image,
@@ -409,7 +445,22 @@ pub fn test_degrade(
     cfg: &TestDegradation,
     noise_seed: u64,
 ) -> Result<Image> {
-    check_scale(hr, scale)?;
+    match cfg.resize {
+        ResizeMode::Matlab => check_scale(hr, scale)?,
+        ResizeMode::Pil => {
+            if scale == 0 || hr.h < scale || hr.w < scale {
+                bail!(
+                    "degrade: HR {}x{} is smaller than the scale {scale}",
+                    hr.h,
+                    hr.w
+                );
+            }
+        }
+        m => bail!(
+            "test degradations use matlab or pil resizing, not {}",
+            m.name()
+        ),
+    }
     let (b, n, j) = setting.has();
     let mut x = hr.clone();
     x.quantize();
@@ -417,23 +468,25 @@ pub fn test_degrade(
         let u = gaussian_blur_u8_cv2(&x.to_u8(), x.h, x.w, x.c, cfg.blur_size, cfg.blur_sigma);
         x = Image::from_u8(x.h, x.w, x.c, &u);
     }
-    x = match cfg.resize {
-        ResizeMode::Pil => resize(&x, hr.h / scale, hr.w / scale, ResizeMode::Pil),
-        ResizeMode::Matlab => imresize(&x, 1.0 / scale as f64),
-        m => bail!(
-            "test degradations use matlab or pil resizing, not {}",
-            m.name()
-        ),
+    x = if cfg.resize == ResizeMode::Pil {
+        resize(&x, hr.h / scale, hr.w / scale, ResizeMode::Pil)
+    } else {
+        imresize(&x, 1.0 / scale as f64)
     };
     x.quantize();
     if n {
-        add_gaussian_noise(
-            &mut x,
-            (cfg.noise_sigma / 255.0) as f32,
-            false,
-            &mut rng(noise_seed),
-        );
-        x.quantize();
+        let sigma = cfg.noise_sigma / 255.0;
+        match cfg.noise_to_8bit {
+            NoiseTo8Bit::Round => {
+                add_gaussian_noise(&mut x, sigma as f32, false, &mut rng(noise_seed));
+                x.quantize();
+            }
+            NoiseTo8Bit::Truncate => {
+                let mut u = x.to_u8();
+                add_gaussian_noise_u8_truncated(&mut u, sigma, &mut rng(noise_seed));
+                x = Image::from_u8(x.h, x.w, x.c, &u);
+            }
+        }
     }
     if j {
         x = jpeg(&x, cfg.jpeg_quality)?;

@@ -2,7 +2,8 @@
 //!
 //! Everything is returned as a 3-channel `Image` in [0, 1]: gray is expanded to RGB, alpha is
 //! dropped; `ImageInfo` says what the file held so callers can report it (this layer prints
-//! nothing). Every error names the file and the reason.
+//! nothing). Every error names the file and the reason. Baseline JPEG is read and written by
+//! `data::jpeg` (Pillow's pixels and bytes); other JPEG kinds are read by the `image` crate.
 
 pub use super::Image;
 use anyhow::{bail, Context, Result};
@@ -90,10 +91,11 @@ fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
 /// f32): a corrupt or hostile header cannot make the decoder allocate more.
 pub const MAX_DECODED_BYTES: u64 = 1 << 30;
 
-/// The decoder of a file, its declared size checked against `MAX_DECODED_BYTES` with a message
-/// that gives both.
-fn decoder(path: &Path) -> Result<impl ImageDecoder> {
+/// The decoder of a file and its format, the declared size checked against
+/// `MAX_DECODED_BYTES` with a message that gives both.
+fn decoder(path: &Path) -> Result<(impl ImageDecoder, Option<image::ImageFormat>)> {
     let mut r = open(path)?;
+    let format = r.format();
     // Our own check below says what was declared; the crate's would only say "Memory limit
     // exceeded".
     r.no_limits();
@@ -114,13 +116,13 @@ fn decoder(path: &Path) -> Result<impl ImageDecoder> {
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     dec.set_limits(limits)
         .with_context(|| format!("{}: {w}x{h} image", path.display()))?;
-    Ok(dec)
+    Ok((dec, format))
 }
 
 /// Read only the header: size, channels, bit depth. Cheap; used to validate datasets up front.
 pub fn probe(path: impl AsRef<Path>) -> Result<ImageInfo> {
     let path = path.as_ref();
-    let dec = decoder(path)?;
+    let (dec, _) = decoder(path)?;
     let (w, h) = dec.dimensions();
     let info = info_of(dec.color_type(), w, h);
     if info.h == 0 || info.w == 0 {
@@ -138,8 +140,26 @@ pub fn probe(path: impl AsRef<Path>) -> Result<ImageInfo> {
 /// cache, which stores 8-bit images as bytes).
 pub fn decode(path: impl AsRef<Path>) -> Result<(DynamicImage, ImageInfo)> {
     let path = path.as_ref();
-    let img = DynamicImage::from_decoder(decoder(path)?)
-        .with_context(|| format!("{}: corrupt or truncated image data", path.display()))?;
+    // The declared size is checked here, before either decoder below allocates.
+    let (dec, format) = decoder(path)?;
+    // Baseline JPEG through our libjpeg-turbo-exact decoder (the pixels Pillow and OpenCV
+    // read); other JPEG kinds (progressive, CMYK, ...) through the `image` crate.
+    let ours = (format == Some(image::ImageFormat::Jpeg))
+        .then(|| std::fs::read(path).ok())
+        .flatten()
+        .and_then(|bytes| super::jpeg::decode(&bytes).ok());
+    let img = match ours {
+        Some(d) if d.c == 1 => image::GrayImage::from_raw(d.w as u32, d.h as u32, d.data)
+            .map(DynamicImage::ImageLuma8),
+        Some(d) => image::RgbImage::from_raw(d.w as u32, d.h as u32, d.data)
+            .map(DynamicImage::ImageRgb8),
+        None => None,
+    };
+    let img = match img {
+        Some(img) => img,
+        None => DynamicImage::from_decoder(dec)
+            .with_context(|| format!("{}: corrupt or truncated image data", path.display()))?,
+    };
     let info = info_of(img.color(), img.width(), img.height());
     if info.h == 0 || info.w == 0 {
         bail!(
@@ -181,7 +201,7 @@ pub fn load_image_info(path: impl AsRef<Path>) -> Result<(Image, ImageInfo)> {
 }
 
 /// Save an image, rounded to 8-bit; the format follows the extension (PNG recommended;
-/// JPEG at quality 95). Gray (c = 1) and RGB (c = 3) images are supported.
+/// JPEG at quality 95, as Pillow writes it). Gray (c = 1) and RGB (c = 3) images are supported.
 pub fn save_image(path: impl AsRef<Path>, img: &Image) -> Result<()> {
     let path = path.as_ref();
     let bytes = img.to_u8();
@@ -200,12 +220,9 @@ pub fn save_image(path: impl AsRef<Path>, img: &Image) -> Result<()> {
         .unwrap_or("")
         .to_ascii_lowercase();
     if ext == "jpg" || ext == "jpeg" {
-        let f = std::fs::File::create(path)
-            .with_context(|| format!("{}: cannot create", path.display()))?;
-        let mut enc =
-            image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(f), 95);
-        enc.encode(&bytes, w, h, ct)
-            .with_context(|| format!("{}: writing JPEG", path.display()))?;
+        let data = super::jpeg::encode(&bytes, img.h, img.w, img.c, 95)
+            .with_context(|| format!("{}: encoding JPEG", path.display()))?;
+        std::fs::write(path, data).with_context(|| format!("{}: writing JPEG", path.display()))?;
         return Ok(());
     }
     image::save_buffer(path, &bytes, w, h, ct)

@@ -15,7 +15,8 @@
 //!   Real-ESRGAN kernel sampling;
 //! - `filter`: 2-D filtering with reflect padding, Gaussian blur, USM sharpening;
 //! - `resize`: area, bilinear, bicubic (PyTorch conventions), MATLAB imresize, PIL bicubic;
-//! - `noise`, `jpeg`: Gaussian/Poisson noise, JPEG round trip;
+//! - `noise`: Gaussian/Poisson noise (and Kong et al.'s truncated test noise);
+//! - `jpeg`: baseline JPEG encoder/decoder bit-exact with libjpeg-turbo as Pillow uses it;
 //! - `degrade`: the training pipelines and the fixed test degradations of Kong et al.;
 //! - `dataset`: HR folder, paired folder, prefetching loader, batches of same-content pairs;
 //! - `metrics`: PSNR and SSIM with BasicSR's conventions.

@@ -23,6 +23,22 @@ pub fn add_gaussian_noise(img: &mut Image, sigma: f32, gray: bool, rng: &mut Rng
     }
 }
 
+/// Kong et al.'s test noise on 8-bit values: each value v becomes
+/// `truncate(clip(v / 255 + n, 0, 1) * 255)`, n ~ N(0, sigma^2) (sigma on the [0, 1] scale),
+/// in f64 as numpy computes it; one draw per value in raster order.
+pub fn add_gaussian_noise_u8_truncated(px: &mut [u8], sigma: f64, rng: &mut Rng) {
+    for v in px.iter_mut() {
+        let n: f64 = rng.sample::<f64, _>(StandardNormal) * sigma;
+        *v = noisy_u8_truncated(*v, n);
+    }
+}
+
+/// One value of `add_gaussian_noise_u8_truncated` for a given noise draw `n`.
+pub fn noisy_u8_truncated(v: u8, n: f64) -> u8 {
+    // `as u8` truncates towards zero, like numpy's astype(np.uint8) on [0, 255].
+    ((v as f64 / 255.0 + n).clamp(0.0, 1.0) * 255.0) as u8
+}
+
 /// Poisson noise as BasicSR: the signal rounded to 8-bit, `vals` = 2^ceil(log2(number of
 /// distinct 8-bit levels)), noise = Poisson(x * vals) / vals - x, scaled by `scale` and added
 /// to the (unrounded) image, clamped. `gray` computes it on the luma

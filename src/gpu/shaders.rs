@@ -112,4 +112,21 @@ shader!(UPSAMPLE_BILINEAR, "upsample_bilinear.wgsl");
 shader!(CONCAT, "concat.wgsl");
 shader!(PAD, "pad.wgsl");
 
+// (section boundary)
+
+// -- LPIPS networks: strided / large-kernel convolution, max-pooling, channel normalisation --
+shader!(CONV2D_GENERAL_FORWARD, "conv2d_general_forward.wgsl");
+shader!(
+    CONV2D_GENERAL_BACKWARD_INPUT,
+    "conv2d_general_backward_input.wgsl"
+);
+shader!(
+    CONV2D_GENERAL_BACKWARD_WEIGHT,
+    "conv2d_general_backward_weight.wgsl"
+);
+shader!(MAX_POOL_FORWARD, "max_pool_forward.wgsl");
+shader!(MAX_POOL_BACKWARD, "max_pool_backward.wgsl");
+shader!(CHANNEL_NORM_FORWARD, "channel_norm_forward.wgsl");
+shader!(CHANNEL_NORM_BACKWARD, "channel_norm_backward.wgsl");
+
 // (end of registry)

@@ -197,31 +197,49 @@ fn truncate_log(path: &Path, step: u64) -> Result<()> {
     checkpoint::write_atomic(path, kept.as_bytes())
 }
 
-/// Scalars waiting on the GPU: per step, [pixel, term..., total].
+/// Loss values waiting on the GPU: per step, [pixel, term..., total], copied into one buffer
+/// allocated once (room for `print_freq` steps: every logged step empties it), read back in one
+/// transfer.
 struct History {
     names: Vec<String>,
-    pending: Vec<(u64, Vec<Tensor>)>,
+    buf: Tensor,
+    cap: usize,
+    steps: Vec<u64>,
 }
 
 impl History {
-    /// Read everything back in one transfer; error on the first non-finite value.
+    fn new(gpu: &Gpu, names: Vec<String>, cap: usize) -> Result<History> {
+        let buf = Tensor::zeros(gpu, &[cap.max(1) * names.len()])?;
+        Ok(History { names, buf, cap: cap.max(1), steps: Vec::new() })
+    }
+
+    fn push(&mut self, gpu: &Gpu, step: u64, values: &[Tensor]) -> Result<()> {
+        if self.steps.len() == self.cap {
+            bail!("loss history full at step {step} (room for {} steps)", self.cap);
+        }
+        let k = self.names.len();
+        let i = self.steps.len();
+        for (j, t) in values.iter().enumerate() {
+            gpu.copy(t.buffer(), 0, self.buf.buffer(), ((i * k + j) * 4) as u64, 4);
+        }
+        self.steps.push(step);
+        Ok(())
+    }
+
+    /// Read everything back; error on the first non-finite value.
     fn flush(&mut self, gpu: &Gpu) -> Result<Vec<(u64, Vec<f32>)>> {
-        if self.pending.is_empty() {
+        if self.steps.is_empty() {
             return Ok(Vec::new());
         }
         let k = self.names.len();
-        let all = Tensor::empty(gpu, "loss_history", &[self.pending.len() * k])?;
-        for (i, (_, ts)) in self.pending.iter().enumerate() {
-            for (j, t) in ts.iter().enumerate() {
-                gpu.copy(t.buffer(), 0, all.buffer(), ((i * k + j) * 4) as u64, 4);
-            }
-        }
-        let v = all.to_vec()?;
+        let n = self.steps.len();
+        let bytes = gpu.read(self.buf.buffer(), 0, (n * k * 4) as u64)?;
+        let v: &[f32] = bytemuck::cast_slice(&bytes);
         let out: Vec<(u64, Vec<f32>)> = self
-            .pending
+            .steps
             .drain(..)
             .enumerate()
-            .map(|(i, (s, _))| (s, v[i * k..(i + 1) * k].to_vec()))
+            .map(|(i, s)| (s, v[i * k..(i + 1) * k].to_vec()))
             .collect();
         for (s, vals) in &out {
             if let Some(j) = vals.iter().position(|x| !x.is_finite()) {
@@ -550,10 +568,7 @@ pub fn train(
     let mut names = vec!["l1".to_string()];
     names.extend(tr.terms.iter().map(|(t, _)| t.name().to_string()));
     names.push("total".into());
-    let mut history = History {
-        names: names.clone(),
-        pending: Vec::new(),
-    };
+    let mut history = History::new(gpu, names.clone(), cfg.logger.print_freq.min(4096) as usize)?;
 
     let loader = Loader::starting_at(
         Arc::new(ds),
@@ -652,7 +667,8 @@ pub fn train(
         if let Some(e) = tr.ema.as_mut() {
             e.update(&tr.params)?;
         }
-        history.pending.push((s, values));
+        history.push(gpu, s, &values)?;
+        drop(values);
         // Keep one step in flight: wait for the previous step while this one runs.
         let f = gpu.fence()?;
         gpu.wait_for(fence.take())?;
