@@ -11,6 +11,7 @@ mod eval;
 mod export;
 mod info;
 mod metrics;
+mod safety;
 mod train;
 mod upscale;
 

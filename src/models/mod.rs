@@ -5,6 +5,7 @@
 //!
 //! Models know nn and ops; they never name training, data or the CLI.
 
+pub mod load;
 pub mod msrn;
 pub mod rrdbnet;
 pub mod srresnet;
@@ -184,6 +185,7 @@ pub fn load_config(arch: Arch, path: Option<&std::path::Path>) -> anyhow::Result
 
 /// Build a model with freshly initialised parameters.
 pub fn build(gpu: &Gpu, cfg: &ModelConfig, seed: u64) -> Result<Box<dyn SrModel>> {
+    load::validate(cfg)?;
     let b = Builder::new(gpu, seed);
     Ok(match cfg {
         ModelConfig::SrResNet(c) => Box::new(srresnet::SrResNet::new(&b, c)?),
