@@ -205,6 +205,26 @@ fn numbers_out_of_range_name_the_option_and_the_range() {
             "from 1 to 4",
         ),
         (
+            vec!["eval", "--arch", "srresnet", "--weights", "w", "--data", "d", "--output", "o", "--crop-border", "-4"],
+            "--crop-border",
+            "from 0 to 4096",
+        ),
+        (
+            vec!["eval", "--arch", "srresnet", "--weights", "w", "--data", "d", "--output", "o", "--tile", "0"],
+            "--tile",
+            "from 1 to 65536",
+        ),
+        (
+            vec!["compare", "--config", "c.toml", "--test", "t", "--output", "o", "--seeds", "-3"],
+            "--seeds",
+            "from 1 to 100",
+        ),
+        (
+            vec!["compare", "--config", "c.toml", "--test", "t", "--output", "o", "--seeds", "0"],
+            "--seeds",
+            "from 1 to 100",
+        ),
+        (
             vec!["bench", "--quick", "--iters", "0"],
             "--iters",
             "from 1 to 1000",

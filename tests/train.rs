@@ -310,66 +310,39 @@ fn opts(dir: &Path) -> RunOptions {
     }
 }
 
-/// Mean L1 of a model over fixed batches the run never saw (loader positions 10000..10008).
-fn held_out_l1(gpu: &sralign::Gpu, m: &dyn SrModel, cfg: &TrainConfig) -> f64 {
-    use sralign::data::dataset::{batch_at, HrFolder, HrFolderOpts, LoaderOpts};
-    let d = &cfg.datasets.train;
-    let ds = HrFolder::open(
-        &d.dataroot_gt,
-        HrFolderOpts {
-            gt_size: d.gt_size,
-            scale: 4,
-            pipeline: sralign::data::degrade::Pipeline::parse(&d.degradation).unwrap(),
-            pairs: false,
-            usm: false,
-            sub_image: None,
-            cache: false,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let lo = LoaderOpts { batch_size: 4, seed: 99, ..Default::default() };
-    let _ng = autograd::no_grad();
-    let mut total = 0.0;
-    for k in 10000..10008 {
-        let b = batch_at(&ds, &lo, k).unwrap();
-        let x = Tensor::from_slice(gpu, &[b.n, 3, b.h / 4, b.w / 4], &b.lq).unwrap();
-        let y = Tensor::from_slice(gpu, &[b.n, 3, b.h, b.w], &b.gt).unwrap();
-        total += sralign::ops::loss::l1(&m.forward(&x).unwrap().out, &y).unwrap().to_vec().unwrap()[0] as f64;
-    }
-    total / 8.0
-}
-
 #[test]
 fn a_short_run_lowers_the_l1_loss() {
-    // One-stage blur/noise/JPEG degradations, no regulariser; measured on the same held-out
-    // batches before and after, so the change is the network's learning.
+    // One 64 x 64 photo, bicubic degradation, no flips: every step sees the same pair, so the
+    // loss can only fall if the loop (forward, L1, backward, Adam, schedule) learns.
+    let dir = tmpdir("learn");
+    let data = dir.join("data");
+    let img = sralign::data::io::load_image("data/train/opencv_data_butterfly.png").unwrap();
+    sralign::data::io::save_image(data.join("crop.png"), &img.crop(100, 200, 64, 64)).unwrap();
     let text = tiny_config(300, "")
-        .replace("num_worker = 2", "num_worker = 2\ndegradation = \"onestage\"\nusm = false")
-        .replace("batch_size = 2", "batch_size = 4")
         .replace("lr = 1e-3", "lr = 2e-3")
-        .replace("print_freq = 4", "print_freq = 50\ngrad_share = false")
+        .replace("../shared/data/train", data.to_str().unwrap())
+        .replace("gt_size = 32", "gt_size = 64\nuse_hflip = false")
+        .replace("batch_size = 2", "batch_size = 1")
+        .replace("num_worker = 2", "num_worker = 1\ndegradation = \"bicubic\"\nusm = false")
+        .replace("print_freq = 4", "print_freq = 30\ngrad_share = false")
         .replace("dropout = { p = 0.5 }", "")
         .replace("align_linear = { weight = 1.0, normalize = \"mean\" }", "")
         .replace("align_rff = { weight = 1.0, dim = 8 }", "");
     let cfg = TrainConfig::parse(&text).unwrap();
     assert_eq!(cfg.regularizer.method_name(), "baseline");
-    let dir = tmpdir("learn");
-    run(&cfg, opts(&dir)).unwrap();
+    let mut l1 = Vec::new();
     let gpu = gpu();
-    let mcfg = cfg.model_config().unwrap();
-    let init = models::build(&gpu, &mcfg, cfg.manual_seed).unwrap();
-    let trained = models::build(&gpu, &mcfg, cfg.manual_seed).unwrap();
-    sralign::nn::weights::load(
-        &dir.join("model.safetensors"),
-        &trained.params(),
-        sralign::nn::weights::WeightsKey::Params,
-        "srresnet",
-    )
+    train::train(&gpu, &cfg, &opts(&dir.join("run")), &AtomicBool::new(false), &mut |e| {
+        if let Event::Log(r) = e {
+            l1.push(r.losses["l1"]);
+        }
+    })
     .unwrap();
-    let (before, after) = (held_out_l1(&gpu, init.as_ref(), &cfg), held_out_l1(&gpu, trained.as_ref(), &cfg));
-    eprintln!("held-out L1: untrained {before:.5}, after 300 steps {after:.5}");
-    assert!(after < 0.93 * before, "held-out L1 fell only from {before} to {after}");
+    // Measured: 0.1376 at step 30, 0.0743 at step 300 (BasicSR's 0.1-scaled initialisation
+    // makes the first ~100 steps slow).
+    eprintln!("L1 at steps 30, 60, ..., 300: {l1:.4?}");
+    assert_eq!(l1.len(), 10);
+    assert!(l1[9] < 0.7 * l1[0], "L1 fell only from {} to {}", l1[0], l1[9]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

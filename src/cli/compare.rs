@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use sralign::report::{self, CompareOpts, Event};
 use sralign::train::{self, TrainConfig};
@@ -29,7 +29,7 @@ pub struct CompareArgs {
     #[arg(long, value_delimiter = ',', default_value = "baseline,dropout,align-linear,align-rff")]
     methods: Vec<String>,
     /// Number of seeds (0, 1, ...), 1..=100
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = super::safety::u64_in(1, 100))]
     seeds: u64,
     /// Test folders written by `sralign degrade` (repeatable)
     #[arg(long, required = true)]
@@ -37,7 +37,7 @@ pub struct CompareArgs {
     #[arg(long)]
     output: PathBuf,
     /// Tile side in LR pixels for evaluation (whole images when absent)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::safety::usize_in(1, 65536))]
     tile: Option<usize>,
 }
 
@@ -171,8 +171,10 @@ pub fn run_compare(a: CompareArgs) -> Result<()> {
         crop_border: None,
         lpips: None,
     };
+    std::fs::create_dir_all(&opts.output).with_context(|| format!("creating {}", opts.output.display()))?;
+    super::safety::check_writable_dir(&opts.output, "--output")?;
     let stop = stop_on_ctrl_c();
-    let gpu = Gpu::new()?;
+    let gpu = super::safety::open_gpu()?;
     let p = Progress::new();
     p.line(format!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend));
     let mut opts = opts;
@@ -200,6 +202,8 @@ pub fn run_report(a: ReportArgs) -> Result<()> {
         bail!("{} exists: use --force to replace it, or another --output", existing.display());
     }
     let runs = report::load_runs(&a.runs)?;
+    std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
+    super::safety::check_writable_dir(&a.output, "--output")?;
     let p = report::write_report(&a.output, &runs)?;
     print_summary(&p)
 }

@@ -10,7 +10,6 @@ use sralign::data::degrade::{test_degrade, TestDegradation, TestSetting};
 use sralign::data::{derive_seed, io, name_seed};
 use sralign::report::{self, CompareOpts};
 use sralign::train::TrainConfig;
-use sralign::Gpu;
 
 use super::compare::{print_summary, stop_on_ctrl_c, Progress};
 
@@ -70,6 +69,8 @@ pub fn run(a: Args) -> Result<()> {
             }
         }
     }
+    std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
+    super::safety::check_writable_dir(&a.output, "--output")?;
     // The eight test degradations (Kong et al.'s protocol) of the bundled test photos.
     let test_dir = a.output.join("test");
     let (files, _) = io::list_images(&test_src)?;
@@ -110,7 +111,7 @@ pub fn run(a: Args) -> Result<()> {
         lpips: None,
     };
     let stop = stop_on_ctrl_c();
-    let gpu = Gpu::new()?;
+    let gpu = super::safety::open_gpu()?;
     p.line(format!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend));
     let mut opts = opts;
     opts.lpips = super::compare::load_lpips(&gpu, &p)?;

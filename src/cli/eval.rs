@@ -8,8 +8,8 @@ use sralign::eval::lpips::{find_weights, Lpips, LpipsNet};
 use sralign::eval::tables;
 use sralign::eval::testset::{evaluate, EvalOpts, EvalResult, TestSet};
 use sralign::models::{self, Arch};
-use sralign::nn::weights::{self, WeightsKey};
-use sralign::Gpu;
+use sralign::nn::weights::WeightsKey;
+use super::safety;
 
 /// Evaluate a network on test sets made by `sralign degrade`, or on paired LR/HR folders.
 #[derive(clap::Args)]
@@ -49,12 +49,12 @@ pub struct Args {
     #[arg(long)]
     save_images: bool,
     /// Pixels removed at each border (default: the scale)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = safety::usize_in(0, 4096))]
     crop_border: Option<usize>,
     /// Tile side in LR pixels (whole images when absent)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = safety::usize_in(1, 65536))]
     tile: Option<usize>,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, allow_negative_numbers = true, value_parser = safety::usize_in(0, 4096))]
     tile_overlap: usize,
     /// LPIPS network: alex (pyiqa's default), vgg, or none; unavailable without its weights
     /// (tools/setup.sh fetches them)
@@ -81,7 +81,8 @@ pub fn run(a: Args) -> Result<()> {
         bail!("{} exists: use --force to replace it, or another --output", target.display());
     }
     std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
-    let gpu = Gpu::new()?;
+    safety::check_writable_dir(&a.output, "--output")?;
+    let gpu = safety::open_gpu()?;
     let cfg = models::load_config(a.arch, a.config.as_deref())?;
     let model = models::build(&gpu, &cfg, 0)?;
     let key = if a.ema {
@@ -91,7 +92,9 @@ pub fn run(a: Args) -> Result<()> {
     } else {
         WeightsKey::Auto
     };
-    weights::load(&a.weights, &model.params(), key, model.arch())?;
+    for note in sralign::models::load::load_weights(model.as_ref(), &a.weights, key)? {
+        eprintln!("note: {note}");
+    }
     let lp = match a.lpips.as_str() {
         "none" => None,
         name => {

@@ -6,10 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use sralign::train::{self, Event, Outcome, RunOptions, TrainConfig};
-use sralign::Gpu;
 
 use super::compare::say;
 
@@ -79,7 +78,9 @@ pub fn run(a: Args) -> Result<()> {
             }
         });
     }
-    let gpu = Gpu::new()?;
+    std::fs::create_dir_all(&output).with_context(|| format!("creating {}", output.display()))?;
+    super::safety::check_writable_dir(&output, "--output")?;
+    let gpu = super::safety::open_gpu()?;
     eprintln!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend);
     let bar = ProgressBar::new(cfg.train.total_iter);
     bar.set_style(

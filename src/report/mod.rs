@@ -629,12 +629,33 @@ fn crops(out: &Path, runs: &[RunResult], methods: &[String], set: &str, setting:
     let Some(img) = first.eval.scores.iter().find(|s| s.set == set && s.setting == setting).map(|s| s.image.clone()) else {
         return Ok(None);
     };
-    let mut row = Vec::new();
+    let test_dir = find_test_dir(runs, set);
+    let hr = test_dir
+        .as_ref()
+        .and_then(|d| io::load_image(d.join("HR").join(format!("{img}.png"))).ok());
+    // The most textured 96 x 96 window of the HR image (largest variance on a 16-pixel grid),
+    // or the centre when the HR image is not at hand.
     let side = 96usize;
-    let cut = |im: &Image| {
-        let s = side.min(im.h).min(im.w);
-        im.crop((im.h - s) / 2, (im.w - s) / 2, s, s)
+    let window = |h: usize, w: usize| -> (usize, usize, usize) {
+        let s = side.min(h).min(w);
+        let Some(hr) = hr.as_ref().filter(|x| (x.h, x.w) == (h, w)) else {
+            return ((h - s) / 2, (w - s) / 2, s);
+        };
+        let mut best = (f64::NEG_INFINITY, 0, 0);
+        for y in (0..=h - s).step_by(16) {
+            for x in (0..=w - s).step_by(16) {
+                let c = hr.crop(y, x, s, s);
+                let n = c.data.len() as f64;
+                let m = c.data.iter().map(|v| *v as f64).sum::<f64>() / n;
+                let var = c.data.iter().map(|v| (*v as f64 - m).powi(2)).sum::<f64>() / n;
+                if var > best.0 {
+                    best = (var, y, x);
+                }
+            }
+        }
+        (best.1, best.2, s)
     };
+    let mut row = Vec::new();
     let mut hr_size = None;
     for m in methods {
         let Some(r) = runs.iter().filter(|r| &r.method == m).min_by_key(|r| r.seed) else { continue };
@@ -644,28 +665,29 @@ fn crops(out: &Path, runs: &[RunResult], methods: &[String], set: &str, setting:
         }
         let sr = io::load_image(&p)?;
         hr_size = Some((sr.h, sr.w));
+        let (y, x, s) = window(sr.h, sr.w);
         let score = r.eval.scores.iter().find(|s| s.set == set && s.setting == setting && s.image == img).map(|s| s.psnr).unwrap_or(f64::NAN);
-        row.push((format!("{m}\n{score:.2} dB"), cut(&sr)));
+        row.push((format!("{m}\n{score:.2} dB"), sr.crop(y, x, s, s)));
     }
     let Some((h, w)) = hr_size else { return Ok(None) };
-    // The LR input, nearest-neighbour upscaled to the SR size, for reference.
+    let (y0, x0, s) = window(h, w);
+    // The LR input, nearest-neighbour upscaled to the SR size, and the HR, for reference.
     let scale = runs[0].config.scale();
-    let lr_dir = find_test_dir(runs, set);
-    if let Some(d) = lr_dir {
-        if let (Ok(lr), Ok(hr)) = (
-            io::load_image(d.join(setting).join(format!("{img}.png"))),
-            io::load_image(d.join("HR").join(format!("{img}.png"))),
-        ) {
-            let mut up = Image::zeros(h, w, 3);
-            for y in 0..h {
-                for x in 0..w {
+    if let (Some(d), Some(hr)) = (&test_dir, &hr) {
+        if let Ok(lr) = io::load_image(d.join(setting).join(format!("{img}.png"))) {
+            let mut up = Image::zeros(s, s, 3);
+            for y in 0..s {
+                for x in 0..s {
                     for c in 0..3 {
-                        up.data[(y * w + x) * 3 + c] = lr.at((y / scale).min(lr.h - 1), (x / scale).min(lr.w - 1), c);
+                        let (sy, sx) = ((y0 + y) / scale, (x0 + x) / scale);
+                        up.data[(y * s + x) * 3 + c] = lr.at(sy.min(lr.h - 1), sx.min(lr.w - 1), c);
                     }
                 }
             }
-            row.insert(0, (format!("LR\n({setting})"), cut(&up)));
-            row.insert(0, ("HR\n".to_string(), cut(&hr)));
+            row.insert(0, (format!("LR\n({setting})"), up));
+            if (hr.h, hr.w) == (h, w) {
+                row.insert(0, ("HR\n".to_string(), hr.crop(y0, x0, s, s)));
+            }
         }
     }
     let name = format!("crops_{}.png", sanitize(set));

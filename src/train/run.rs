@@ -505,7 +505,7 @@ pub fn train(
             Some("params_ema") => weights::WeightsKey::ParamsEma,
             _ => weights::WeightsKey::Params,
         };
-        weights::load(p, &store, key, arch.name())
+        crate::models::load::load_weights(model.as_ref(), p, key)
             .with_context(|| format!("path.pretrain_network_g = {}", p.display()))?;
     }
     let named = store.named();
