@@ -166,39 +166,104 @@ pub fn outer_sum(
     Ok(out)
 }
 
-/// out[n, i, q] = sum_k M(n, i, k) (X[n, k, q] - mu[n, k]) with M(n, i, k) =
-/// m[n * strides.0 + i * strides.1 + k * strides.2] and X [N, K, len]; `mu` optional.
+/// Output rows per block of covariance_backward_sg / rff_forward_sg (the padded matrix's rows
+/// are a multiple of this).
+const ROW_BLOCK: usize = 32;
+
+/// A small matrix, one per sample (`samples` = N) or shared (`samples` = 1, stride 0), copied
+/// into the layout of covariance_backward_sg and rff_forward_sg: [samples, rows_p, kp] with
+/// rows_p = rows rounded up to 32 and kp = k rounded up to 4, zeros outside, k contiguous;
+/// P(s, i, k) = scale * (M(s, i, k) + (sym ? M(s, k, i) : 0)) with M(s, i, k) =
+/// m[s * strides.0 + i * strides.1 + k * strides.2]. Returns (P, rows_p, kp).
+pub fn pad_matrix(
+    op: &'static str,
+    m: &Tensor,
+    strides: (usize, usize, usize),
+    (samples, rows, k): (usize, usize, usize),
+    sym: bool,
+    scale: f32,
+) -> Result<(Tensor, usize, usize)> {
+    let max_m = samples.saturating_sub(1) * strides.0
+        + rows.saturating_sub(1) * strides.1
+        + k.saturating_sub(1) * strides.2;
+    if max_m >= m.numel() || (sym && rows != k) {
+        return Err(shape_err(
+            op,
+            &[m.shape()],
+            "the matrix does not match the product's dimensions",
+        ));
+    }
+    let gpu = m.gpu();
+    let (rows_p, kp) = (rows.div_ceil(ROW_BLOCK) * ROW_BLOCK, k.div_ceil(4) * 4);
+    let per = rows_p * kp;
+    let out = Tensor::empty(gpu, op, &[samples, rows_p, kp])?;
+    let last = max_m - samples.saturating_sub(1) * strides.0;
+    launch_split(
+        Split {
+            op,
+            shapes: &[m.shape()],
+            shader: &shaders::COVARIANCE_PAD_MATRIX,
+            entry: "covariance_pad_matrix",
+            overrides: &[],
+            ts: &[&out, m],
+            units: samples,
+            span: &|s, g| {
+                widen(&mut g[0], s * per, (s + 1) * per);
+                widen(&mut g[1], s * strides.0, s * strides.0 + last + 1);
+            },
+        },
+        |p| {
+            let mut params: Vec<u32> = [
+                rows, k, rows_p, kp, strides.0, strides.1, strides.2, sym as usize, 0, p.u0,
+            ]
+            .iter()
+            .map(|v| *v as u32)
+            .collect();
+            params[8] = scale.to_bits();
+            params.extend(p.base.iter().map(|v| *v as u32));
+            (
+                params,
+                [per.div_ceil(64) as u32, (p.u1 - p.u0) as u32, 1],
+            )
+        },
+    )?;
+    Ok((out, rows_p, kp))
+}
+
+/// out[n, i, q] = sum_k P(n, i, k) (X[n, k, q] - mu[n, k]) with P = `pad_matrix`'s copy of
+/// M(n, i, k) = m[n * strides.0 + i * strides.1 + k * strides.2] (strides.0 = 0: one matrix for
+/// every sample), scaled and symmetrised as it says, and X [N, K, len]; `mu` optional.
 #[allow(clippy::too_many_arguments)]
 pub fn matrix_at_positions(
     op: &'static str,
     m: &Tensor,
     strides: (usize, usize, usize),
+    (sym, scale): (bool, f32),
     x: &Tensor,
     mu: Option<&Tensor>,
     (n, rows, k, len): (usize, usize, usize, usize),
     out_shape: &[usize],
 ) -> Result<Tensor> {
-    let max_m = n.saturating_sub(1) * strides.0
-        + rows.saturating_sub(1) * strides.1
-        + k.saturating_sub(1) * strides.2;
-    if x.numel() != n * k * len
-        || max_m >= m.numel()
-        || out_shape.iter().product::<usize>() != n * rows * len
-    {
+    if x.numel() != n * k * len || out_shape.iter().product::<usize>() != n * rows * len {
         return Err(shape_err(
             op,
             &[m.shape(), x.shape(), out_shape],
             "operands do not match the product's dimensions",
         ));
     }
+    let samples = if strides.0 == 0 { 1 } else { n };
+    let (pm, rows_p, kp) = pad_matrix(op, m, strides, (samples, rows, k), sym, scale)?;
+    let per = if strides.0 == 0 { 0 } else { rows_p * kp };
     let gpu = x.gpu();
     let sg = len % 4 == 0 && subgroups_usable(gpu);
     let out = Tensor::empty(gpu, op, out_shape)?;
+    let mu_t = mu.unwrap_or(&pm);
+    let center = mu.is_some() as usize;
     let (shader, entry, grid) = if sg {
         (
             &shaders::COVARIANCE_BACKWARD_SG,
             "covariance_backward_sg",
-            [len.div_ceil(4 * 8), rows.div_ceil(8)],
+            [len.div_ceil(4 * 8), rows_p / ROW_BLOCK],
         )
     } else {
         (
@@ -207,7 +272,6 @@ pub fn matrix_at_positions(
             [len.div_ceil(4 * 64), rows.div_ceil(4)],
         )
     };
-    let mu_t = mu.unwrap_or(m);
     // Samples in pieces when a tensor exceeds one storage binding.
     launch_split(
         Split {
@@ -216,16 +280,11 @@ pub fn matrix_at_positions(
             shader,
             entry,
             overrides: &[],
-            ts: &[&out, m, x, mu_t],
+            ts: &[&out, &pm, x, mu_t],
             units: n,
             span: &|s, g| {
                 widen(&mut g[0], s * rows * len, (s + 1) * rows * len);
-                let m0 = s * strides.0;
-                widen(
-                    &mut g[1],
-                    m0,
-                    m0 + max_m - n.saturating_sub(1) * strides.0 + 1,
-                );
+                widen(&mut g[1], s * per, s * per + rows_p * kp);
                 widen(&mut g[2], s * k * len, (s + 1) * k * len);
                 if mu.is_some() {
                     widen(&mut g[3], s * k, (s + 1) * k);
@@ -233,19 +292,13 @@ pub fn matrix_at_positions(
             },
         },
         |p| {
-            let mut params: Vec<u32> = [
-                rows,
-                k,
-                len,
-                strides.0,
-                strides.1,
-                strides.2,
-                mu.is_some() as usize,
-                p.u0,
-            ]
-            .iter()
-            .map(|v| *v as u32)
-            .collect();
+            // The subgroup kernel reads the padded matrix in vec4s; the scalar one by strides.
+            let head = if sg {
+                vec![rows, k, len, per / 4, kp / 4, center, p.u0]
+            } else {
+                vec![rows, k, len, per, kp, 1, center, p.u0]
+            };
+            let mut params: Vec<u32> = head.iter().map(|v| *v as u32).collect();
             params.extend(p.base.iter().map(|v| *v as u32));
             (
                 params,
@@ -287,39 +340,11 @@ pub fn covariance_backward_x(dcov: &Tensor, x: &Tensor, mean: &Tensor) -> Result
         ));
     }
     let len = h * w;
-    let gpu = x.gpu();
-    let msym = Tensor::empty(gpu, op, &[n, c, c])?;
-    let m = c * c;
-    launch_split(
-        Split {
-            op,
-            shapes: &[dcov.shape()],
-            shader: &shaders::COVARIANCE_REDUCE,
-            entry: "covariance_symmetrize",
-            overrides: &[],
-            ts: &[&msym, dcov],
-            units: n * m,
-            span: &|idx, g| {
-                let (grp, i, j) = (idx / m, (idx % m) / c, idx % c);
-                let t = grp * m + j * c + i;
-                widen(&mut g[0], idx, idx + 1);
-                widen(&mut g[1], idx.min(t), idx.max(t) + 1);
-            },
-        },
-        |p| {
-            let mut params: Vec<u32> = [n, 1, c, c, 0, 0, p.u0, p.u1]
-                .iter()
-                .map(|v| *v as u32)
-                .collect();
-            params[4] = (1.0 / len as f32).to_bits();
-            params.extend(p.base.iter().map(|v| *v as u32));
-            (params, grid_for(gpu, p.u1 - p.u0, 256))
-        },
-    )?;
     matrix_at_positions(
         op,
-        &msym,
+        dcov,
         (c * c, c, 1),
+        (true, 1.0 / len as f32),
         x,
         Some(mean),
         (n, c, c, len),

@@ -15,7 +15,7 @@ use crate::error::{shape_err, unsupported, Result};
 use crate::gpu::{shaders, Gpu};
 use crate::ops::binary::mul_forward;
 use crate::ops::concat::{launch_split, widen, Split};
-use crate::ops::covariance::{matrix_at_positions, outer_sum, subgroups_usable};
+use crate::ops::covariance::{matrix_at_positions, outer_sum, pad_matrix, subgroups_usable};
 use crate::ops::spatial_mean::row_sum;
 use crate::tensor::Tensor;
 
@@ -85,6 +85,11 @@ pub fn rff_forward_with(
     let out = Tensor::empty(gpu, op, &shape)?;
     let nsin = Tensor::empty(gpu, op, &shape)?;
     let s = (2.0 / d as f64).sqrt() as f32;
+    // The subgroup kernel reads W padded to 32-feature blocks and vec4s of channels.
+    let (wt, dp, kp) = match kernel {
+        RffKernel::Scalar => (w.clone(), d, c),
+        RffKernel::Subgroup => pad_matrix(op, w, (0, c, 1), (1, d, c), false, 1.0)?,
+    };
     let (shader, entry, workgroups) = match kernel {
         RffKernel::Scalar => (
             &shaders::RFF_FORWARD,
@@ -94,7 +99,7 @@ pub fn rff_forward_with(
         RffKernel::Subgroup => (
             &shaders::RFF_FORWARD_SG,
             "rff_forward_sg",
-            [len.div_ceil(4 * 8), d.div_ceil(8), n],
+            [len.div_ceil(4 * 8), dp / 32, n],
         ),
     };
     // Samples in pieces when a tensor exceeds one storage binding.
@@ -105,27 +110,31 @@ pub fn rff_forward_with(
             shader,
             entry,
             overrides: &[],
-            ts: &[&out, &nsin, x, w, b],
+            ts: &[&out, &nsin, x, &wt, b],
             units: n,
             span: &|s, g| {
                 widen(&mut g[0], s * d * len, (s + 1) * d * len);
                 widen(&mut g[1], s * d * len, (s + 1) * d * len);
                 widen(&mut g[2], s * c * len, (s + 1) * c * len);
-                widen(&mut g[3], 0, d * c);
+                widen(&mut g[3], 0, dp * kp);
                 widen(&mut g[4], 0, d);
             },
         },
         |p| {
+            let mut params = vec![
+                d as u32,
+                c as u32,
+                len as u32,
+                s.to_bits(),
+                p.u0 as u32,
+                p.base[0] as u32,
+                p.base[2] as u32,
+            ];
+            if kernel == RffKernel::Subgroup {
+                params.push((kp / 4) as u32);
+            }
             (
-                vec![
-                    d as u32,
-                    c as u32,
-                    len as u32,
-                    s.to_bits(),
-                    p.u0 as u32,
-                    p.base[0] as u32,
-                    p.base[2] as u32,
-                ],
+                params,
                 [
                     workgroups[0] as u32,
                     workgroups[1] as u32,
@@ -151,7 +160,16 @@ pub fn rff_backward_x(dz: &Tensor, w: &Tensor, x_shape: &[usize]) -> Result<Tens
             .try_into()
             .map_err(|_| shape_err(op, &[dz.shape(), w.shape()], "w must be [D, C]"))?,
     );
-    matrix_at_positions(op, w, (0, 1, c), dz, None, (n, c, d, h * wd), x_shape)
+    matrix_at_positions(
+        op,
+        w,
+        (0, 1, c),
+        (false, 1.0),
+        dz,
+        None,
+        (n, c, d, h * wd),
+        x_shape,
+    )
 }
 
 /// dw[d, c] = sum_{n, q} dz[n, d, q] x[n, c, q] (fixed-order reduction).
