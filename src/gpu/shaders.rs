@@ -102,6 +102,7 @@ shader!(COVARIANCE_PARTIAL, "covariance_partial.wgsl");
 shader!(COVARIANCE_REDUCE, "covariance_reduce.wgsl");
 shader!(COVARIANCE_BACKWARD, "covariance_backward.wgsl");
 shader!(COVARIANCE_PARTIAL_VEC4, "covariance_partial_vec4.wgsl");
+shader!(COVARIANCE_PARTIAL_SG, "covariance_partial_sg.wgsl");
 shader!(COVARIANCE_BACKWARD_SG, "covariance_backward_sg.wgsl");
 shader!(COVARIANCE_PAD_MATRIX, "covariance_pad_matrix.wgsl");
 shader!(RFF_FORWARD, "rff_forward.wgsl");

@@ -63,6 +63,14 @@ pub fn outer_sum(
     let (ma, mb) = means.unwrap_or((a, b));
     // Whole vec4s of positions (chunk is then a multiple of 4 too).
     let vec4 = len % 4 == 0;
+    // All three kernels compute a 32 x 32 tile per workgroup on the same grid.
+    let (shader, entry) = if vec4 && subgroups_usable(gpu) {
+        (&shaders::COVARIANCE_PARTIAL_SG, "covariance_partial_sg")
+    } else if vec4 {
+        (&shaders::COVARIANCE_PARTIAL_VEC4, "covariance_partial_vec4")
+    } else {
+        (&shaders::COVARIANCE_PARTIAL, "covariance_partial")
+    };
     // Units (sample, tile) in pieces when a tensor exceeds one storage binding.
     let tiles = ti * tj;
     let maxd = gpu.limits().max_compute_workgroups_per_dimension.max(1) as usize;
@@ -70,16 +78,8 @@ pub fn outer_sum(
         Split {
             op,
             shapes: &[a.shape(), b.shape()],
-            shader: if vec4 {
-                &shaders::COVARIANCE_PARTIAL_VEC4
-            } else {
-                &shaders::COVARIANCE_PARTIAL
-            },
-            entry: if vec4 {
-                "covariance_partial_vec4"
-            } else {
-                "covariance_partial"
-            },
+            shader,
+            entry,
             overrides: &[],
             ts: &[&part, a, b, ma, mb],
             units: n * tiles,
