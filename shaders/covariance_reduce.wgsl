@@ -1,8 +1,6 @@
 // covariance_reduce: out[g, i, j] = scale * sum_{s < S} part[g, s, i', j'] in index order, where
 //   (i', j') = (i, j), or (j, i) when p.sym != 0 and i's 32-row tile lies below j's (those
 //   tiles were skipped by covariance_partial). One lane per output.
-// covariance_symmetrize: out[g, i, j] = scale * (src[g, i, j] + src[g, j, i]) for square
-//   [G, ra, ra] (the covariance backward's (dS + dS^T) / HW).
 // Split launches (tensors larger than one storage binding): outputs u0..u1 only, out and src
 // bound from elements bo / bs.
 struct Params { groups: u32, chunks: u32, ra: u32, rb: u32, scale: f32, sym: u32, u0: u32, u1: u32, bo: u32, bs: u32 }
@@ -32,18 +30,4 @@ fn covariance_reduce(@builtin(global_invocation_id) gid: vec3<u32>,
         s += src[(g * p.chunks + k) * m + off - p.bs];
     }
     out[idx - p.bo] = s * p.scale;
-}
-
-@compute @workgroup_size(256)
-fn covariance_symmetrize(@builtin(global_invocation_id) gid: vec3<u32>,
-                         @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u + p.u0;
-    let m = p.ra * p.ra;
-    if (idx >= p.u1) {
-        return;
-    }
-    let g = idx / m;
-    let i = (idx % m) / p.ra;
-    let j = idx % p.ra;
-    out[idx - p.bo] = (src[idx - p.bs] + src[g * m + j * p.ra + i - p.bs]) * p.scale;
 }

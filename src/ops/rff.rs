@@ -3,10 +3,11 @@
 //! b are redrawn every step by the caller).
 //!
 //! Forward, also writing -sqrt(2/D) sin(z) for the backward: shaders/rff_forward_sg.wgsl where
-//! H*W % 4 == 0 and the adapter has subgroups of >= 8 lanes (8 features x 4 positions per lane,
-//! weights shared by subgroupBroadcast; ~2x the scalar kernel on lavapipe), else
+//! H*W % 4 == 0 and the adapter has subgroups of >= 8 lanes (32 features x 4 positions per
+//! lane, W padded by covariance::pad_matrix and shared by subgroupBroadcast, sin and cos from
+//! one range reduction; 2-3x the scalar kernel on lavapipe), else
 //! shaders/rff_forward.wgsl (4 x 4 per lane, any shape). Backward: dz = dout * that (binary mul);
-//! dx = W^T dz (covariance::matrix_at_positions with W read transposed through strides);
+//! dx = W^T dz (covariance::matrix_at_positions, which pads W^T once);
 //! dW = sum over samples and positions of dz x^T (covariance::outer_sum, chunked partials + a
 //! fixed-order second pass); db = row sums of dz over samples and positions (spatial_mean::row_sum).
 
@@ -36,7 +37,7 @@ fn check(op: &str, x: &Tensor, w: &Tensor, b: &Tensor) -> Result<[usize; 4]> {
 pub enum RffKernel {
     /// Any shape: scalar loads, 4 features x 4 positions per lane.
     Scalar,
-    /// HW a multiple of 4, subgroups of >= 8 lanes: vec4 loads of x, 8 features x 4 positions
+    /// HW a multiple of 4, subgroups of >= 8 lanes: vec4 loads of x, 32 features x 4 positions
     /// per lane, weights shared by `subgroupBroadcast`.
     Subgroup,
 }
