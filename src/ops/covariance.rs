@@ -220,17 +220,23 @@ pub fn pad_matrix(
         },
         |p| {
             let mut params: Vec<u32> = [
-                rows, k, rows_p, kp, strides.0, strides.1, strides.2, sym as usize, 0, p.u0,
+                rows,
+                k,
+                rows_p,
+                kp,
+                strides.0,
+                strides.1,
+                strides.2,
+                sym as usize,
+                0,
+                p.u0,
             ]
             .iter()
             .map(|v| *v as u32)
             .collect();
             params[8] = scale.to_bits();
             params.extend(p.base.iter().map(|v| *v as u32));
-            (
-                params,
-                [per.div_ceil(64) as u32, (p.u1 - p.u0) as u32, 1],
-            )
+            (params, [per.div_ceil(64) as u32, (p.u1 - p.u0) as u32, 1])
         },
     )?;
     Ok((out, rows_p, kp))
