@@ -559,12 +559,10 @@ pub fn train(
         params,
         terms,
         dropout_p,
-        adam: optim::Adam::new(lr0, betas[0], betas[1]),
-        ema: None,
+        adam,
+        ema,
         arch,
     };
-    std::mem::swap(&mut tr.adam, &mut adam);
-    std::mem::swap(&mut tr.ema, &mut ema);
     let mut names = vec!["l1".to_string()];
     names.extend(tr.terms.iter().map(|(t, _)| t.name().to_string()));
     names.push("total".into());
