@@ -59,7 +59,12 @@ pub fn run(a: Args) -> Result<()> {
             });
             (cfg, out)
         }
-        (None, Some(out)) if a.resume.is_some() => (TrainConfig::load(&out.join("config.toml"))?, out),
+        (None, Some(out)) if a.resume.is_some() => {
+            if !out.join("config.toml").is_file() {
+                bail!("--resume {}: no run there (no config.toml)", out.display());
+            }
+            (TrainConfig::load(&out.join("config.toml"))?, out)
+        }
         _ => bail!("--config is required (or --resume RUN_DIR to continue a run with its saved config)"),
     };
     let opts = RunOptions {
