@@ -153,7 +153,7 @@ pub fn run(a: Args) -> Result<()> {
             let terms: Vec<String> = r
                 .losses
                 .iter()
-                .map(|(k, v)| format!("{k} {v:.4}"))
+                .map(|(k, v)| format!("{k} {}", short(*v)))
                 .collect();
             let shares: Vec<String> = r
                 .grad_share
@@ -236,6 +236,15 @@ pub fn run(a: Args) -> Result<()> {
         Outcome::Halted => {}
     }
     Ok(())
+}
+
+/// A loss value readable at any size (0.0523, 3.1e-7).
+fn short(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 fn fmt_secs(s: f64) -> String {
