@@ -390,6 +390,20 @@ impl Gpu {
         if let Some(p) = self.0.pipelines.borrow().get(&key) {
             return Ok(p.clone());
         }
+        if let Some((name, v)) = l
+            .overrides
+            .iter()
+            .find(|(n, v)| !shaders::override_listed(l.shader.name, n, *v))
+        {
+            return Err(Error::Unsupported {
+                op: l.op.into(),
+                detail: format!(
+                    "override {name} = {v} of {} is not listed in gpu::shaders::OVERRIDES \
+                     (so the portability test never translated it)",
+                    l.shader.name
+                ),
+            });
+        }
         let module = {
             let mut modules = self.0.modules.borrow_mut();
             modules
