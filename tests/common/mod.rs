@@ -320,3 +320,109 @@ pub fn same_bits_split(
         );
     }
 }
+
+/// Writes a line to the test process's stderr past libtest's output capture, so that it shows
+/// in `cargo test` output even when the test passes (skips must be seen, not inferred).
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// True when `gpu` runs the texture kernels (subgroups of >= 8 lanes); otherwise names the
+/// skipped check and the reason in the output and returns false.
+pub fn texture_kernels_or_skip(gpu: &Gpu, what: &str) -> bool {
+    if gpu.has_subgroups_of(8) {
+        return true;
+    }
+    let s = gpu.summary();
+    let lanes = if gpu.has_subgroups() {
+        format!("subgroups of {}..{} lanes", s.subgroup_size.0, s.subgroup_size.1)
+    } else {
+        "no subgroups".into()
+    };
+    note(&format!(
+        "SKIPPED {what}: the texture and subgroup kernels need subgroups of >= 8 lanes; {} ({}) has {lanes}",
+        s.name, s.backend
+    ));
+    false
+}
+
+/// A configuration a test binary is run again under, in a child process.
+#[derive(Clone, Copy, Debug)]
+pub enum Child {
+    /// lavapipe with 4-lane subgroups (`LP_NATIVE_VECTOR_WIDTH=128`).
+    Lanes4,
+    /// lavapipe with 8-lane subgroups (`LP_NATIVE_VECTOR_WIDTH=256`).
+    Lanes8,
+    /// wgpu's GL backend (llvmpipe through EGL here): no subgroups.
+    Gl,
+    /// WebGPU's default limits instead of the adapter's (`SRALIGN_LIMITS=default`).
+    DefaultLimits,
+}
+
+/// Runs every test of this binary again (except the `child_` tests) in child processes, one
+/// per configuration, and fails when one of them fails. A configuration that would repeat the
+/// parent's own (lane widths off lavapipe, or the width the parent already has) or that this
+/// machine lacks (no GL adapter) is skipped, named in the output.
+pub fn run_children(children: &[Child]) {
+    if std::env::var_os("SRALIGN_TEST_CHILD").is_some() {
+        return;
+    }
+    let gpu = gpu();
+    let s = gpu.summary().clone();
+    let lavapipe = s.name.to_ascii_lowercase().contains("llvmpipe") && s.backend == "Vulkan";
+    for &c in children {
+        let env: &[(&str, &str)] = match c {
+            Child::Lanes4 => &[("LP_NATIVE_VECTOR_WIDTH", "128")],
+            Child::Lanes8 => &[("LP_NATIVE_VECTOR_WIDTH", "256")],
+            Child::Gl => &[("SRALIGN_BACKEND", "gl")],
+            Child::DefaultLimits => &[("SRALIGN_LIMITS", "default")],
+        };
+        let skip = match c {
+            Child::Lanes4 | Child::Lanes8 if !lavapipe => {
+                Some(format!("{} is not lavapipe", s.name))
+            }
+            Child::Lanes4 if s.subgroup_size == (4, 4) => Some("the parent runs at 4 lanes".into()),
+            Child::Lanes8 if s.subgroup_size == (8, 8) => Some("the parent runs at 8 lanes".into()),
+            Child::Gl
+                if !sralign::gpu::list_adapters()
+                    .iter()
+                    .any(|(_, backend, _)| backend == "Gl") =>
+            {
+                Some("no GL adapter on this machine".into())
+            }
+            Child::Gl if s.backend == "Gl" => Some("the parent runs on GL".into()),
+            _ => None,
+        };
+        if let Some(why) = skip {
+            note(&format!("SKIPPED child run {c:?}: {why}"));
+            continue;
+        }
+        let t = std::time::Instant::now();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--skip", "child_", "--test-threads", "1"])
+            .envs(env.iter().copied())
+            .env("SRALIGN_TEST_CHILD", format!("{c:?}"))
+            .output()
+            .expect("the test binary runs again");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let result = stdout
+            .lines()
+            .rfind(|l| l.starts_with("test result"))
+            .unwrap_or("no test result");
+        let skipped = stderr.lines().filter(|l| l.starts_with("SKIPPED")).count();
+        note(&format!(
+            "child run {c:?} ({}): {result}; {skipped} checks SKIPPED; {:.1} s",
+            env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+            t.elapsed().as_secs_f64()
+        ));
+        for l in stderr.lines().filter(|l| l.starts_with("SKIPPED")) {
+            note(&format!("  ({c:?}) {l}"));
+        }
+        assert!(
+            out.status.success(),
+            "child run {c:?} failed:\n{stdout}\n{stderr}"
+        );
+    }
+}
