@@ -367,3 +367,9 @@ fn resampling_splits_tensors_larger_than_a_binding() {
         |t| concat::concat(&[&t[0], &t[1]]),
     );
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}
