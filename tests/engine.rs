@@ -169,7 +169,9 @@ fn profiling_attributes_gpu_time_to_ops() {
             matches!(e, sralign::Error::Unsupported { .. }) && e.to_string().contains("timestamp"),
             "{e}"
         );
-        common::note(&format!("SKIPPED profiling_attributes_gpu_time_to_ops: {e}"));
+        common::note(&format!(
+            "SKIPPED profiling_attributes_gpu_time_to_ops: {e}"
+        ));
         return;
     }
     let a = Tensor::full(&gpu, &[100_000], 1.0).unwrap();

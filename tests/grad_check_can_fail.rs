@@ -20,7 +20,9 @@ fn wrap(y: Tensor, how: Backward) -> Result<Tensor> {
     match how {
         Backward::Right => Ok(y),
         Backward::Zero => binary::add(&y.detach(), &scale::scale(&y, 0.0)?),
-        Backward::Flipped => binary::add(&scale::scale(&y.detach(), 2.0)?, &scale::scale(&y, -1.0)?),
+        Backward::Flipped => {
+            binary::add(&scale::scale(&y.detach(), 2.0)?, &scale::scale(&y, -1.0)?)
+        }
     }
 }
 
@@ -41,11 +43,17 @@ fn prove(
             &cpu_fn,
         );
         let failed = |c: Check| failures.iter().any(|(f, _)| *f == c);
-        assert!(!failed(Check::Forward), "{name} {how:?}: the forward is right: {failures:?}");
+        assert!(
+            !failed(Check::Forward),
+            "{name} {how:?}: the forward is right: {failures:?}"
+        );
         for k in (0..inputs.len()).filter(|k| inputs[*k].grad) {
             for c in [Check::GradVsReference(k), Check::GradVsGpuFd(k)] {
                 if how == Backward::Right {
-                    assert!(!failed(c), "{name}: the right backward fails {c:?}: {failures:?}");
+                    assert!(
+                        !failed(c),
+                        "{name}: the right backward fails {c:?}: {failures:?}"
+                    );
                 } else {
                     assert!(failed(c), "{name}: a {how:?} backward passes {c:?}");
                 }

@@ -157,7 +157,8 @@ fn tiny_models_pass_an_end_to_end_finite_difference_check() {
                 let a = (3.0 / (v.len() / p.shape()[0]) as f32).sqrt();
                 v.iter_mut().for_each(|x| *x = wrng.random_range(-a..a));
             } else {
-                v.iter_mut().for_each(|x| *x += wrng.random_range(-0.1..0.1));
+                v.iter_mut()
+                    .for_each(|x| *x += wrng.random_range(-0.1..0.1));
             }
             p.write(&v).unwrap();
         }
@@ -237,7 +238,11 @@ fn tiny_models_pass_an_end_to_end_finite_difference_check() {
             attempts += 1;
             let (name, t) = &targets[k];
             let size = sizes[k];
-            let mut host = if k == np { xh.clone() } else { t.to_vec().unwrap() };
+            let mut host = if k == np {
+                xh.clone()
+            } else {
+                t.to_vec().unwrap()
+            };
             let j = rng.random_range(0..host.len());
             // A bias shifts a channel at all 1024 HR positions at once: steps of 1e-2 or 1e-3
             // straddle kinks at enough of them to move the difference by 10-80% (measured on
@@ -340,7 +345,10 @@ fn tiled_and_whole_image_inference_agree() {
             tiles = n
         })
         .unwrap();
-        assert!(tiles >= 3 * 4, "{arch:?}: {tiles} tiles for {h}x{w} at {tile}");
+        assert!(
+            tiles >= 3 * 4,
+            "{arch:?}: {tiles} tiles for {h}x{w} at {tile}"
+        );
         let worst = whole
             .data
             .iter()

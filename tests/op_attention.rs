@@ -171,5 +171,10 @@ fn split_launches_match_unsplit() {
 /// named) and at 8, on the buffer kernel on GL, everything under WebGPU's default limits.
 #[test]
 fn child_runs_other_lane_widths_backends_and_limits() {
-    run_children(&[Child::Lanes4, Child::Lanes8, Child::Gl, Child::DefaultLimits]);
+    run_children(&[
+        Child::Lanes4,
+        Child::Lanes8,
+        Child::Gl,
+        Child::DefaultLimits,
+    ]);
 }

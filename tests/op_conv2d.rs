@@ -139,7 +139,9 @@ fn split_launches_under_a_small_binding_limit() {
     })
     .unwrap();
     for imp in IMPLS {
-        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, "conv2d split launches Texture") {
+        if imp == ConvImpl::Texture
+            && !texture_kernels_or_skip(&gpu, "conv2d split launches Texture")
+        {
             continue;
         }
         check_launchers(&gpu, [5, 2, 7, 5], 3, 3, imp);
@@ -180,7 +182,9 @@ fn identical_runs_are_bit_identical() {
         v
     };
     for imp in IMPLS {
-        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, "conv2d bit-identical runs Texture") {
+        if imp == ConvImpl::Texture
+            && !texture_kernels_or_skip(&gpu, "conv2d bit-identical runs Texture")
+        {
             continue;
         }
         let (a, b) = (run(imp), run(imp));
@@ -243,5 +247,10 @@ fn bad_input_gives_typed_errors() {
 /// kernels on GL, everything under WebGPU's default limits.
 #[test]
 fn child_runs_other_lane_widths_backends_and_limits() {
-    run_children(&[Child::Lanes4, Child::Lanes8, Child::Gl, Child::DefaultLimits]);
+    run_children(&[
+        Child::Lanes4,
+        Child::Lanes8,
+        Child::Gl,
+        Child::DefaultLimits,
+    ]);
 }

@@ -8,7 +8,8 @@ const KERNELS: [MatmulKernel; 2] = [MatmulKernel::Texture, MatmulKernel::Buffer]
 /// Runs `f` with kernel `k` chosen; the texture kernel is skipped (named in the output) where
 /// the adapter cannot run it.
 fn with_kernel(k: MatmulKernel, what: &str, f: impl FnOnce()) {
-    if k == MatmulKernel::Texture && !texture_kernels_or_skip(&gpu(), &format!("{what} (Texture)")) {
+    if k == MatmulKernel::Texture && !texture_kernels_or_skip(&gpu(), &format!("{what} (Texture)"))
+    {
         return;
     }
     let prev = matmul::set_kernel(k);
@@ -243,5 +244,10 @@ fn impossible_limit_is_a_typed_error() {
 /// kernel on GL, everything under WebGPU's default limits.
 #[test]
 fn child_runs_other_lane_widths_backends_and_limits() {
-    run_children(&[Child::Lanes4, Child::Lanes8, Child::Gl, Child::DefaultLimits]);
+    run_children(&[
+        Child::Lanes4,
+        Child::Lanes8,
+        Child::Gl,
+        Child::DefaultLimits,
+    ]);
 }

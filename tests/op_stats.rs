@@ -201,5 +201,10 @@ fn stats_split_tensors_larger_than_a_binding() {
 /// at 8, the scalar kernels on GL, everything under WebGPU's default limits.
 #[test]
 fn child_runs_other_lane_widths_backends_and_limits() {
-    run_children(&[Child::Lanes4, Child::Lanes8, Child::Gl, Child::DefaultLimits]);
+    run_children(&[
+        Child::Lanes4,
+        Child::Lanes8,
+        Child::Gl,
+        Child::DefaultLimits,
+    ]);
 }

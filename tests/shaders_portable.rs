@@ -14,7 +14,9 @@
 //! - HLSL shader model 6.0 (wave intrinsics; DX12's DXC path), registers from an explicit
 //!   binding map (space = group, register = binding);
 //! - GLSL ES 3.10 (the lowest GL version with compute shaders; subgroup shaders get the
-//!   GL_KHR_shader_subgroup extensions), explicit bindings per resource class.
+//!   GL_KHR_shader_subgroup extensions), explicit bindings per resource class;
+//! - every entry point within WebGPU's default limits: workgroup size and invocations,
+//!   workgroup memory, storage buffers, storage and sampled textures, uniform buffers.
 
 use std::collections::BTreeSet;
 
@@ -246,6 +248,80 @@ fn to_glsl(module: &Module, info: &ModuleInfo, entry: &str) -> Result<String, St
     Ok(src)
 }
 
+/// What WebGPU's default limits (`wgpu::Limits::default()`) allow one compute entry point.
+fn within_default_limits(module: &Module, entry: &naga::EntryPoint) -> Result<(), String> {
+    let l = wgpu_default_limits();
+    let [x, y, z] = entry.workgroup_size;
+    let mut errs = Vec::new();
+    if x > l.max_compute_workgroup_size_x
+        || y > l.max_compute_workgroup_size_y
+        || z > l.max_compute_workgroup_size_z
+        || x * y * z > l.max_compute_invocations_per_workgroup
+    {
+        errs.push(format!(
+            "workgroup {x}x{y}x{z} over max_compute_invocations_per_workgroup {} / sizes {}x{}x{}",
+            l.max_compute_invocations_per_workgroup,
+            l.max_compute_workgroup_size_x,
+            l.max_compute_workgroup_size_y,
+            l.max_compute_workgroup_size_z
+        ));
+    }
+    let shared: u32 = module
+        .global_variables
+        .iter()
+        .filter(|(_, g)| g.space == AddressSpace::WorkGroup)
+        .map(|(_, g)| module.types[g.ty].inner.size(module.to_ctx()))
+        .sum();
+    if shared > l.max_compute_workgroup_storage_size {
+        errs.push(format!(
+            "{shared} bytes of workgroup memory over max_compute_workgroup_storage_size {}",
+            l.max_compute_workgroup_storage_size
+        ));
+    }
+    let res = resources(module);
+    let count = |f: fn(&Class) -> bool| res.iter().filter(|(_, c)| f(c)).count() as u32;
+    let storage = count(|c| matches!(c, Class::Storage { .. }));
+    let storage_tex = count(|c| matches!(c, Class::Texture { storage: true }));
+    let sampled = count(|c| matches!(c, Class::Texture { storage: false }));
+    let uniforms = count(|c| matches!(c, Class::Uniform));
+    for (n, max, what) in [
+        (
+            storage,
+            l.max_storage_buffers_per_shader_stage,
+            "max_storage_buffers_per_shader_stage",
+        ),
+        (
+            storage_tex,
+            l.max_storage_textures_per_shader_stage,
+            "max_storage_textures_per_shader_stage",
+        ),
+        (
+            sampled,
+            l.max_sampled_textures_per_shader_stage,
+            "max_sampled_textures_per_shader_stage",
+        ),
+        (
+            uniforms,
+            l.max_uniform_buffers_per_shader_stage,
+            "max_uniform_buffers_per_shader_stage",
+        ),
+    ] {
+        if n > max {
+            errs.push(format!("{n} bindings over {what} {max}"));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("; "))
+    }
+}
+
+/// WebGPU's default limits, as wgpu defines them.
+fn wgpu_default_limits() -> wgpu::Limits {
+    wgpu::Limits::default()
+}
+
 #[test]
 fn every_shader_file_is_registered() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
@@ -330,6 +406,11 @@ fn every_shader_translates_to_spirv_msl_hlsl_glsl() {
                 if let Err(e) = validate(&m, caps) {
                     failures.push(format!("{what}: after overrides: {e}"));
                     continue;
+                }
+                if let Some(ep) = m.entry_points.iter().find(|e| e.name == *entry) {
+                    if let Err(e) = within_default_limits(&m, ep) {
+                        failures.push(format!("{what}: WebGPU default limits: {e}"));
+                    }
                 }
                 let results = [
                     ("SPIR-V 1.3", to_spirv(&m, &i, entry).map(|_| String::new())),

@@ -412,7 +412,10 @@ pub fn texture_kernels_or_skip(gpu: &Gpu, what: &str) -> bool {
     }
     let s = gpu.summary();
     let lanes = if gpu.has_subgroups() {
-        format!("subgroups of {}..{} lanes", s.subgroup_size.0, s.subgroup_size.1)
+        format!(
+            "subgroups of {}..{} lanes",
+            s.subgroup_size.0, s.subgroup_size.1
+        )
     } else {
         "no subgroups".into()
     };
@@ -490,7 +493,10 @@ pub fn run_children(children: &[Child]) {
         let skipped = stderr.lines().filter(|l| l.starts_with("SKIPPED")).count();
         note(&format!(
             "child run {c:?} ({}): {result}; {skipped} checks SKIPPED; {:.1} s",
-            env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+            env.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
             t.elapsed().as_secs_f64()
         ));
         for l in stderr.lines().filter(|l| l.starts_with("SKIPPED")) {
