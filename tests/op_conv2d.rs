@@ -254,3 +254,21 @@ fn child_runs_other_lane_widths_backends_and_limits() {
         Child::DefaultLimits,
     ]);
 }
+
+/// Where the texture kernels cannot run (no subgroups of >= 8 lanes: GL, 4-lane lavapipe in
+/// the child runs), asking for them is a clear error naming subgroups, not a validation panic;
+/// `Auto` falls back to the buffer kernels.
+#[test]
+fn texture_kernels_without_subgroups_are_a_clear_error() {
+    let gpu = gpu();
+    if gpu.has_subgroups_of(8) {
+        note("SKIPPED texture_kernels_without_subgroups_are_a_clear_error: the adapter has them");
+        return;
+    }
+    let x = Tensor::zeros(&gpu, &[1, 3, 8, 8]).unwrap();
+    let w = Tensor::zeros(&gpu, &[4, 3, 3, 3]).unwrap();
+    let e = conv2d::conv2d_with(&x, &w, None, ConvImpl::Texture).unwrap_err();
+    assert!(e.to_string().contains("subgroups"), "{e}");
+    conv2d::conv2d_with(&x, &w, None, ConvImpl::Auto).unwrap();
+    assert!(gpu.sync().is_ok(), "no device error after the refused launch");
+}

@@ -251,3 +251,23 @@ fn child_runs_other_lane_widths_backends_and_limits() {
         Child::DefaultLimits,
     ]);
 }
+
+/// Where the texture kernel cannot run, asking for it is a clear error naming subgroups;
+/// `Auto` falls back to the buffer kernel.
+#[test]
+fn texture_kernel_without_subgroups_is_a_clear_error() {
+    let gpu = gpu();
+    if gpu.has_subgroups_of(8) {
+        note("SKIPPED texture_kernel_without_subgroups_is_a_clear_error: the adapter has them");
+        return;
+    }
+    let a = Tensor::zeros(&gpu, &[5, 7]).unwrap();
+    let b = Tensor::zeros(&gpu, &[7, 3]).unwrap();
+    let prev = matmul::set_kernel(MatmulKernel::Texture);
+    let e = matmul::matmul(&a, &b).unwrap_err();
+    matmul::set_kernel(MatmulKernel::Auto);
+    matmul::matmul(&a, &b).unwrap();
+    matmul::set_kernel(prev);
+    assert!(e.to_string().contains("subgroups"), "{e}");
+    assert!(gpu.sync().is_ok(), "no device error after the refused launch");
+}
