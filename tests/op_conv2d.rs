@@ -243,13 +243,14 @@ fn bad_input_gives_typed_errors() {
     );
 }
 
-/// The texture kernels at 4-lane subgroups (not chosen: skipped, named) and at 8, the buffer
+/// The texture kernels at 4-lane subgroups (not chosen: skipped, named), at 8 and 32, the buffer
 /// kernels on GL, everything under WebGPU's default limits.
 #[test]
 fn child_runs_other_lane_widths_backends_and_limits() {
     run_children(&[
         Child::Lanes4,
         Child::Lanes8,
+        Child::Lanes32,
         Child::Gl,
         Child::DefaultLimits,
     ]);
@@ -270,5 +271,8 @@ fn texture_kernels_without_subgroups_are_a_clear_error() {
     let e = conv2d::conv2d_with(&x, &w, None, ConvImpl::Texture).unwrap_err();
     assert!(e.to_string().contains("subgroups"), "{e}");
     conv2d::conv2d_with(&x, &w, None, ConvImpl::Auto).unwrap();
-    assert!(gpu.sync().is_ok(), "no device error after the refused launch");
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after the refused launch"
+    );
 }

@@ -240,13 +240,14 @@ fn impossible_limit_is_a_typed_error() {
     assert!(e.to_string().contains("linear_backward_bias"), "{e}");
 }
 
-/// The texture kernel at 4-lane subgroups (not chosen: skipped, named) and at 8, the buffer
+/// The texture kernel at 4-lane subgroups (not chosen: skipped, named), at 8 and 32, the buffer
 /// kernel on GL, everything under WebGPU's default limits.
 #[test]
 fn child_runs_other_lane_widths_backends_and_limits() {
     run_children(&[
         Child::Lanes4,
         Child::Lanes8,
+        Child::Lanes32,
         Child::Gl,
         Child::DefaultLimits,
     ]);
@@ -269,5 +270,8 @@ fn texture_kernel_without_subgroups_is_a_clear_error() {
     matmul::matmul(&a, &b).unwrap();
     matmul::set_kernel(prev);
     assert!(e.to_string().contains("subgroups"), "{e}");
-    assert!(gpu.sync().is_ok(), "no device error after the refused launch");
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after the refused launch"
+    );
 }

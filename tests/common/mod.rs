@@ -433,6 +433,9 @@ pub enum Child {
     Lanes4,
     /// lavapipe with 8-lane subgroups (`LP_NATIVE_VECTOR_WIDTH=256`).
     Lanes8,
+    /// lavapipe with 32-lane subgroups (`LP_NATIVE_VECTOR_WIDTH=1024`): the 8-lane workgroups of
+    /// the subgroup kernels inside wider subgroups, as on most GPUs.
+    Lanes32,
     /// wgpu's GL backend (llvmpipe through EGL here): no subgroups.
     Gl,
     /// WebGPU's default limits instead of the adapter's (`SRALIGN_LIMITS=default`).
@@ -454,15 +457,19 @@ pub fn run_children(children: &[Child]) {
         let env: &[(&str, &str)] = match c {
             Child::Lanes4 => &[("LP_NATIVE_VECTOR_WIDTH", "128")],
             Child::Lanes8 => &[("LP_NATIVE_VECTOR_WIDTH", "256")],
+            Child::Lanes32 => &[("LP_NATIVE_VECTOR_WIDTH", "1024")],
             Child::Gl => &[("SRALIGN_BACKEND", "gl")],
             Child::DefaultLimits => &[("SRALIGN_LIMITS", "default")],
         };
         let skip = match c {
-            Child::Lanes4 | Child::Lanes8 if !lavapipe => {
+            Child::Lanes4 | Child::Lanes8 | Child::Lanes32 if !lavapipe => {
                 Some(format!("{} is not lavapipe", s.name))
             }
             Child::Lanes4 if s.subgroup_size == (4, 4) => Some("the parent runs at 4 lanes".into()),
             Child::Lanes8 if s.subgroup_size == (8, 8) => Some("the parent runs at 8 lanes".into()),
+            Child::Lanes32 if s.subgroup_size == (32, 32) => {
+                Some("the parent runs at 32 lanes".into())
+            }
             Child::Gl
                 if !sralign::gpu::list_adapters()
                     .iter()
