@@ -202,3 +202,26 @@ fn gradient_accumulation_splits_over_the_binding_limit() {
     let want: Vec<f32> = v.iter().map(|x| 2.0 * x).collect();
     assert_eq!(g.get(&a).unwrap().to_vec().unwrap(), want);
 }
+
+#[test]
+fn webgpu_default_limits_can_be_requested() {
+    let gpu = Gpu::with_options(GpuOptions {
+        webgpu_default_limits: Some(true),
+        ..Default::default()
+    })
+    .unwrap();
+    let want = wgpu::Limits::default();
+    assert_eq!(
+        gpu.limits().max_storage_buffer_binding_size,
+        want.max_storage_buffer_binding_size
+    );
+    assert_eq!(
+        gpu.device().limits().max_compute_workgroup_storage_size,
+        want.max_compute_workgroup_storage_size
+    );
+    // A launch validated against them runs and gives the exact result.
+    let v: Vec<f32> = (0..3001).map(|i| i as f32 * 0.5).collect();
+    let a = Tensor::from_slice(&gpu, &[v.len()], &v).unwrap();
+    let y = ops::binary::add(&a, &a).unwrap().to_vec().unwrap();
+    assert_eq!(y, v.iter().map(|x| 2.0 * x).collect::<Vec<_>>());
+}
