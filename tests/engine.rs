@@ -225,3 +225,31 @@ fn webgpu_default_limits_can_be_requested() {
     let y = ops::binary::add(&a, &a).unwrap().to_vec().unwrap();
     assert_eq!(y, v.iter().map(|x| 2.0 * x).collect::<Vec<_>>());
 }
+
+#[test]
+fn kernels_over_a_low_storage_buffer_limit_are_clear_errors() {
+    // wgpu's downlevel limit (many GLES devices) is 4 storage buffers per stage; layernorm's
+    // forward binds 5: a typed error naming the op and the limit, before any pipeline exists.
+    let gpu = Gpu::with_options(GpuOptions {
+        max_storage_buffers_per_stage: Some(4),
+        ..Default::default()
+    })
+    .unwrap();
+    let x = Tensor::zeros(&gpu, &[6, 8]).unwrap();
+    let g = Tensor::full(&gpu, &[8], 1.0).unwrap();
+    let b = Tensor::zeros(&gpu, &[8]).unwrap();
+    let e = ops::layernorm::layernorm(&x, &g, &b, 1e-5).unwrap_err();
+    assert!(matches!(e, Error::Limit { .. }), "{e:?}");
+    let m = e.to_string();
+    assert!(
+        m.contains("layernorm") && m.contains("max_storage_buffers_per_shader_stage 4"),
+        "{m}"
+    );
+    // Kernels within the limit still run.
+    let y = ops::binary::add(&x, &x).unwrap().to_vec().unwrap();
+    assert!(y.iter().all(|v| *v == 0.0));
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after the refused launch"
+    );
+}

@@ -29,6 +29,9 @@ pub struct GpuOptions {
     pub backend: Option<String>,
     /// Use a smaller storage-binding limit than the adapter's (for testing split launches).
     pub max_storage_binding: Option<u64>,
+    /// Use fewer storage buffers per shader stage than the adapter allows (for testing the
+    /// errors an adapter with wgpu's downlevel limit of 4, as on many GLES devices, gives).
+    pub max_storage_buffers_per_stage: Option<u32>,
     /// Dispatches recorded before the recorder submits (default 128).
     pub dispatches_per_submit: Option<usize>,
     /// Request WebGPU's default limits (`wgpu::Limits::default()`) instead of the adapter's,
@@ -250,6 +253,10 @@ impl Gpu {
         let mut limits = requested_limits.clone();
         if let Some(m) = opts.max_storage_binding {
             limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(m);
+        }
+        if let Some(m) = opts.max_storage_buffers_per_stage {
+            limits.max_storage_buffers_per_shader_stage =
+                limits.max_storage_buffers_per_shader_stage.min(m);
         }
         let summary = AdapterSummary {
             name: info.name.clone(),
