@@ -253,3 +253,9 @@ fn kernels_over_a_low_storage_buffer_limit_are_clear_errors() {
         "no device error after the refused launch"
     );
 }
+
+/// The engine tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    common::run_children(&[common::Child::Gl, common::Child::DefaultLimits]);
+}
