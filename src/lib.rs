@@ -14,6 +14,7 @@ pub mod gpu;
 pub mod models;
 pub mod nn;
 pub mod ops;
+pub mod report;
 pub mod tensor;
 pub mod train;
 

@@ -74,8 +74,12 @@ fn inputs_are_rounded_to_8bit() {
 #[test]
 fn bad_shapes_are_errors() {
     let e = metrics::psnr(&flat(10, 10, 0), &flat(10, 11, 0), 0).unwrap_err();
-    assert!(format!("{e}").contains("10x10x3 vs 10x11x3"));
+    // Width x height, as every other message.
+    assert!(format!("{e}").contains("10x10x3 vs 11x10x3"), "{e}");
     assert!(metrics::psnr(&flat(8, 8, 0), &flat(8, 8, 0), 4).is_err());
+    // A crop border whose double overflows is an error, not a wrapped-around index.
+    let e = metrics::psnr(&flat(8, 8, 0), &flat(8, 8, 0), 1 << 63).unwrap_err();
+    assert!(format!("{e}").contains("too small for crop_border"), "{e}");
     assert!(
         metrics::ssim(&flat(10, 10, 0), &flat(10, 10, 0), 0).is_err(),
         "smaller than the 11x11 window"

@@ -450,12 +450,8 @@ fn bundled_configs_parse_and_build() {
     for entry in std::fs::read_dir("tools/configs").unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let ty = text
-            .lines()
-            .find_map(|l| l.strip_prefix("type = "))
-            .unwrap()
-            .trim_matches('"')
-            .to_string();
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        let ty = doc["network_g"]["type"].as_str().unwrap().to_string();
         let arch: Arch = ty.parse().unwrap();
         let cfg = models::load_config(arch, Some(&path))
             .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));

@@ -73,8 +73,12 @@ fn pooled_align_is_zero_on_identical_halves() {
     let half = random(&mut rng, 4 * 6, &Init::Uniform(-2.0, 2.0));
     let u: Vec<f32> = half.iter().chain(&half).cloned().collect();
     let t = Tensor::from_slice(&gpu, &[8, 6], &u).unwrap();
-    let b =
-        Tensor::from_slice(&gpu, &[6], &random(&mut rng, 6, &Init::Uniform(0.0, 6.28))).unwrap();
+    let b = Tensor::from_slice(
+        &gpu,
+        &[6],
+        &random(&mut rng, 6, &Init::Uniform(0.0, std::f32::consts::TAU)),
+    )
+    .unwrap();
     let got = pooled_align::pooled_align(&t, 1.3, &b)
         .unwrap()
         .to_vec()

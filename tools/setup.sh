@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent machine set-up for sralign on Debian/Ubuntu:
 # the Vulkan loader and Mesa's software Vulkan driver (lavapipe) when no Vulkan ICD is present,
-# Mesa 25 from bookworm-backports on Debian 12 (4-5x faster compute than Mesa 22.3), and a Rust
-# toolchain check. Safe to run many times; does nothing when everything is already there.
+# Mesa 25 from bookworm-backports on Debian 12 (4-5x faster compute than Mesa 22.3), a Rust
+# toolchain check, and the LPIPS weights (tools/setup_lpips.sh). Safe to run many times; does
+# nothing when everything is already there.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -30,6 +31,12 @@ fi
 rv=$(rustc --version | awk '{print $2}')
 if ! printf '1.87.0\n%s\n' "$rv" | sort -V -C; then
   log "rustc $rv is older than 1.87 (wgpu 30 needs it): update with 'rustup update'"; exit 1
+fi
+
+# LPIPS weights (`sralign metrics --lpips`): fetched once; a failure here is reported, and the
+# LPIPS tests then fail (unless SRALIGN_SKIP_LPIPS=1) rather than skip silently.
+if ! bash "$(dirname "$0")/setup_lpips.sh"; then
+  log "WARNING: LPIPS weights not installed; LPIPS will be reported as unavailable"
 fi
 
 SUDO=$(need_root)

@@ -1,10 +1,11 @@
 //! Kernel benchmarks shared by `benches/kernels.rs` and `sralign bench`: each case runs a
 //! kernel at the paper's shapes, synchronises inside the timed region, and reports ms and
-//! GFLOP/s or GB/s. Sections live in files of their own (conv, attention, misc, stats).
+//! GFLOP/s or GB/s. Sections live in files of their own (conv, attention, misc, stats, lpips).
 
 pub mod attention;
 pub mod conv;
 pub mod data;
+pub mod lpips;
 pub mod misc;
 pub mod models;
 pub mod stats;
@@ -86,6 +87,7 @@ pub fn run_all(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     out.extend(attention::cases(gpu, opts)?);
     out.extend(stats::cases(gpu, opts)?);
     out.extend(misc::cases(gpu, opts)?);
+    out.extend(lpips::cases(gpu, opts)?);
     Ok(out)
 }
 

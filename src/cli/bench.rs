@@ -18,11 +18,13 @@ pub struct Args {
     /// Only cases whose name contains this.
     #[arg(long)]
     filter: Option<String>,
-    /// Timed repetitions per case (median reported).
-    #[arg(long, default_value_t = 5)]
+    /// Timed repetitions per case (median reported), 1 to 1000.
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true,
+          value_parser = super::safety::usize_in(1, 1000))]
     iters: usize,
     /// The adapter's fp32 peak in GFLOP/s, to print the fraction reached.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = super::safety::f64_in(0.001, 1e9))]
     peak_gflops: Option<f64>,
     /// Benchmark training steps of these models instead of kernels (comma-separated, or all)
     #[arg(long, value_delimiter = ',')]
@@ -36,7 +38,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let gpu = Gpu::new()?;
+    let gpu = super::safety::open_gpu()?;
     let s = gpu.summary();
     println!(
         "adapter: {} ({}, {} {})",

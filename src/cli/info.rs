@@ -21,7 +21,7 @@ pub fn run(args: Args) -> Result<()> {
     for (name, backend, kind) in &all {
         println!("  {name} ({backend}, {kind})");
     }
-    let gpu = Gpu::new()?;
+    let gpu = super::safety::open_gpu()?;
     let s = gpu.summary();
     println!(
         "adapter:   {}  (chosen; SRALIGN_ADAPTER / SRALIGN_BACKEND choose another)",
@@ -35,6 +35,13 @@ pub fn run(args: Args) -> Result<()> {
         s.subgroup_size.0, s.subgroup_size.1
     );
     println!("features:  {}", s.features.join(", "));
+    match gpu.pipeline_cache_file() {
+        Some(p) => println!(
+            "pipeline cache: {} (SRALIGN_PIPELINE_CACHE=off disables)",
+            p.display()
+        ),
+        None => println!("pipeline cache: none on this backend (the driver's own cache applies)"),
+    }
     let l = &s.limits;
     println!("limits:");
     println!(
@@ -66,7 +73,13 @@ pub fn run(args: Args) -> Result<()> {
         l.max_texture_dimension_2d
     );
     if args.self_test {
-        self_test(&gpu)?;
+        // Compiling the kernels takes tens of seconds on a cold driver cache (25 s on lavapipe).
+        let bar = super::safety::progress_bar(1, "self-test", "runs");
+        super::safety::show_compiles(&gpu, &bar, "self-test");
+        let r = self_test(&gpu);
+        bar.finish_and_clear();
+        gpu.set_compile_observer(None);
+        println!("{}", r?);
     }
     Ok(())
 }
@@ -93,7 +106,7 @@ fn to64(v: &[f32]) -> Vec<f64> {
 
 /// Run the main kernels on small odd shapes and compare them with the f64 references:
 /// conv2d forward and weight gradient (through the tape), matmul, window attention.
-fn self_test(gpu: &Gpu) -> Result<()> {
+fn self_test(gpu: &Gpu) -> Result<String> {
     let t0 = std::time::Instant::now();
     let d0 = gpu.dispatch_count();
     let mut report = Vec::new();
@@ -150,12 +163,11 @@ fn self_test(gpu: &Gpu) -> Result<()> {
             "self-test: {name} is off by {err:.2e} (relative) from the f64 reference"
         );
     }
-    println!(
+    Ok(format!(
         "self-test: ok ({} kernels checked against f64 references, worst error {:.1e}; {} dispatches, {:.0} ms)",
         report.len(),
         report.iter().map(|r| r.1).fold(0.0, f64::max),
         gpu.dispatch_count() - d0,
         t0.elapsed().as_secs_f64() * 1e3
-    );
-    Ok(())
+    ))
 }

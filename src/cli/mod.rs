@@ -4,11 +4,14 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod compare;
 mod degrade;
+mod demo;
 mod eval;
 mod export;
 mod info;
 mod metrics;
+mod safety;
 mod train;
 mod upscale;
 
@@ -36,6 +39,9 @@ enum Command {
     Upscale(upscale::Args),
     Train(train::Args),
     Eval(eval::Args),
+    Compare(compare::CompareArgs),
+    Report(compare::ReportArgs),
+    Demo(demo::Args),
 }
 
 pub fn main() -> i32 {
@@ -49,6 +55,9 @@ pub fn main() -> i32 {
         Command::Upscale(a) => upscale::run(a),
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Compare(a) => compare::run_compare(a),
+        Command::Report(a) => compare::run_report(a),
+        Command::Demo(a) => demo::run(a),
     };
     match r {
         Ok(()) => 0,

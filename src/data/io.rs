@@ -87,12 +87,42 @@ fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
     Ok(r)
 }
 
+/// The most bytes one decoded image may take (the file's own layout, before conversion to
+/// f32): a corrupt or hostile header cannot make the decoder allocate more.
+pub const MAX_DECODED_BYTES: u64 = 1 << 30;
+
+/// The decoder of a file and its format, the declared size checked against
+/// `MAX_DECODED_BYTES` with a message that gives both.
+fn decoder(path: &Path) -> Result<(impl ImageDecoder, Option<image::ImageFormat>)> {
+    let mut r = open(path)?;
+    let format = r.format();
+    // Our own check below says what was declared; the crate's would only say "Memory limit
+    // exceeded".
+    r.no_limits();
+    let mut dec = r
+        .into_decoder()
+        .with_context(|| format!("{}: corrupt or truncated header", path.display()))?;
+    let (w, h) = dec.dimensions();
+    let bytes = dec.total_bytes();
+    if bytes > MAX_DECODED_BYTES {
+        bail!(
+            "{}: the header declares {w}x{h} pixels ({:.1} GiB decoded); the limit is {} GiB",
+            path.display(),
+            bytes as f64 / (1u64 << 30) as f64,
+            MAX_DECODED_BYTES >> 30
+        );
+    }
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    dec.set_limits(limits)
+        .with_context(|| format!("{}: {w}x{h} image", path.display()))?;
+    Ok((dec, format))
+}
+
 /// Read only the header: size, channels, bit depth. Cheap; used to validate datasets up front.
 pub fn probe(path: impl AsRef<Path>) -> Result<ImageInfo> {
     let path = path.as_ref();
-    let dec = open(path)?
-        .into_decoder()
-        .with_context(|| format!("{}: corrupt or truncated header", path.display()))?;
+    let (dec, _) = decoder(path)?;
     let (w, h) = dec.dimensions();
     let info = info_of(dec.color_type(), w, h);
     if info.h == 0 || info.w == 0 {
@@ -110,24 +140,25 @@ pub fn probe(path: impl AsRef<Path>) -> Result<ImageInfo> {
 /// cache, which stores 8-bit images as bytes).
 pub fn decode(path: impl AsRef<Path>) -> Result<(DynamicImage, ImageInfo)> {
     let path = path.as_ref();
-    let reader = open(path)?;
+    // The declared size is checked here, before either decoder below allocates.
+    let (dec, format) = decoder(path)?;
     // Baseline JPEG through our libjpeg-turbo-exact decoder (the pixels Pillow and OpenCV
     // read); other JPEG kinds (progressive, CMYK, ...) through the `image` crate.
-    let ours = (reader.format() == Some(image::ImageFormat::Jpeg))
+    let ours = (format == Some(image::ImageFormat::Jpeg))
         .then(|| std::fs::read(path).ok())
         .flatten()
         .and_then(|bytes| super::jpeg::decode(&bytes).ok());
-    let img = match ours {
-        Some(d) if d.c == 1 => image::GrayImage::from_raw(d.w as u32, d.h as u32, d.data)
-            .map(DynamicImage::ImageLuma8),
-        Some(d) => image::RgbImage::from_raw(d.w as u32, d.h as u32, d.data)
-            .map(DynamicImage::ImageRgb8),
-        None => None,
-    };
+    let img =
+        match ours {
+            Some(d) if d.c == 1 => image::GrayImage::from_raw(d.w as u32, d.h as u32, d.data)
+                .map(DynamicImage::ImageLuma8),
+            Some(d) => image::RgbImage::from_raw(d.w as u32, d.h as u32, d.data)
+                .map(DynamicImage::ImageRgb8),
+            None => None,
+        };
     let img = match img {
         Some(img) => img,
-        None => reader
-            .decode()
+        None => DynamicImage::from_decoder(dec)
             .with_context(|| format!("{}: corrupt or truncated image data", path.display()))?,
     };
     let info = info_of(img.color(), img.width(), img.height());

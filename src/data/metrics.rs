@@ -10,11 +10,11 @@ use anyhow::{bail, Result};
 
 /// Planes (one per channel) of the cropped image on the 0..255 scale.
 fn planes(img: &Image, crop: usize, y_only: bool) -> Result<(usize, usize, Vec<Vec<f64>>)> {
-    if img.h <= 2 * crop || img.w <= 2 * crop {
+    if crop.checked_mul(2).is_none_or(|c| img.h <= c || img.w <= c) {
         bail!(
             "metrics: image {}x{} too small for crop_border {crop}",
-            img.h,
-            img.w
+            img.w,
+            img.h
         );
     }
     let (h, w) = (img.h - 2 * crop, img.w - 2 * crop);
@@ -50,12 +50,12 @@ fn planes(img: &Image, crop: usize, y_only: bool) -> Result<(usize, usize, Vec<V
 fn same_shape(a: &Image, b: &Image) -> Result<()> {
     if (a.h, a.w, a.c) != (b.h, b.w, b.c) {
         bail!(
-            "metrics: image shapes differ: {}x{}x{} vs {}x{}x{}",
-            a.h,
+            "metrics: image shapes differ: {}x{}x{} vs {}x{}x{} (width x height x channels)",
             a.w,
+            a.h,
             a.c,
-            b.h,
             b.w,
+            b.h,
             b.c
         );
     }
@@ -130,7 +130,7 @@ fn ssim_impl(a: &Image, b: &Image, crop: usize, y: bool) -> Result<f64> {
     let (h, w, pa) = planes(a, crop, y)?;
     let (_, _, pb) = planes(b, crop, y)?;
     if h < 11 || w < 11 {
-        bail!("ssim: {h}x{w} after cropping is smaller than the 11x11 window");
+        bail!("ssim: {w}x{h} (width x height) after cropping is smaller than the 11x11 window");
     }
     Ok(pa
         .iter()

@@ -61,7 +61,7 @@ fn parse(b: &[u8]) -> Result<Npy> {
         }
         v => bail!("unsupported .npy version {v}"),
     };
-    if b.len() < start + hlen {
+    if b.len() < hlen.saturating_add(start) {
         bail!("truncated header");
     }
     let header = std::str::from_utf8(&b[start..start + hlen]).context("header is not UTF-8")?;
@@ -77,7 +77,10 @@ fn parse(b: &[u8]) -> Result<Npy> {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<usize>().context("bad shape"))
         .collect::<Result<_>>()?;
-    let n: usize = shape.iter().product();
+    let n = shape
+        .iter()
+        .try_fold(1usize, |n, d| n.checked_mul(*d))
+        .with_context(|| format!("shape {shape:?} has too many elements"))?;
     let body = &b[start + hlen..];
     let (size, conv): (usize, fn(&[u8]) -> f64) = match descr {
         "<f8" => (8, |c| f64::from_le_bytes(c.try_into().unwrap())),
@@ -86,7 +89,7 @@ fn parse(b: &[u8]) -> Result<Npy> {
         "<u2" => (2, |c| u16::from_le_bytes(c.try_into().unwrap()) as f64),
         d => bail!("unsupported dtype {d}"),
     };
-    if body.len() < n * size {
+    if n.checked_mul(size).is_none_or(|bytes| body.len() < bytes) {
         bail!(
             "truncated data: {} bytes for {n} elements of {size}",
             body.len()

@@ -67,7 +67,9 @@ pub fn upscale(
             format!("tile size {t} must be a positive multiple of the window {win}"),
         ));
     }
-    let ov = overlap.div_ceil(win.max(1)) * win.max(1);
+    // More context than the image holds changes nothing; clamping first keeps the sums below
+    // from overflowing whatever overlap a caller passes.
+    let ov = overlap.min(h.max(w)).div_ceil(win.max(1)) * win.max(1);
     let (oh, ow) = (h * s, w * s);
     let mut out = vec![0f32; c * oh * ow];
     let ny = h.div_ceil(t);

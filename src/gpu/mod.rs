@@ -5,6 +5,7 @@
 //! `Gpu` is a cheap handle (`Rc`): the engine is single-threaded by design, data loading runs
 //! on CPU worker threads and hands plain `Vec<f32>` to the thread that owns the `Gpu`.
 
+mod disk_cache;
 mod pool;
 mod recorder;
 pub mod shaders;
@@ -88,6 +89,12 @@ pub(crate) struct GpuInner {
     /// The limits launches are validated against (may be lower than the device's).
     pub limits: wgpu::Limits,
     pipelines: RefCell<HashMap<PipelineKey, wgpu::ComputePipeline>>,
+    /// Compiled pipelines kept across runs (Vulkan), saved on drop when `compiled` > 0.
+    disk_cache: Option<disk_cache::DiskCache>,
+    /// Pipelines compiled by this handle (cache misses of `pipelines`).
+    compiled: Cell<usize>,
+    /// Told (count so far, entry point, seconds it took) after each pipeline compilation.
+    on_compile: RefCell<Option<CompileObserver>>,
     modules: RefCell<HashMap<&'static str, wgpu::ShaderModule>>,
     pool: Rc<RefCell<pool::BufferPool>>,
     textures: Rc<RefCell<texture::TexturePool>>,
@@ -95,6 +102,9 @@ pub(crate) struct GpuInner {
     errors: Arc<Mutex<Vec<String>>>,
     next_id: Cell<u64>,
 }
+
+/// Told (pipelines compiled so far, entry point, seconds it took) after each compilation.
+pub type CompileObserver = Box<dyn Fn(usize, &str, f64)>;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct PipelineKey {
@@ -161,6 +171,21 @@ impl Gpu {
         idesc.backends = backends;
         let instance = wgpu::Instance::new(idesc);
         let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        if adapters.is_empty() && backends != wgpu::Backends::all() {
+            let all: Vec<String> = list_adapters()
+                .into_iter()
+                .map(|(n, b, t)| format!("{n} ({b}, {t})"))
+                .collect();
+            return Err(Error::NoAdapter(format!(
+                "no adapter matches SRALIGN_BACKEND={}; adapters on this machine: {}",
+                backend_name.as_deref().unwrap_or_default(),
+                if all.is_empty() {
+                    "none".to_string()
+                } else {
+                    all.join("; ")
+                }
+            )));
+        }
         if adapters.is_empty() {
             return Err(Error::NoAdapter(
                 "wgpu found no adapter (run tools/setup.sh to install Mesa's software Vulkan driver)"
@@ -232,6 +257,12 @@ impl Gpu {
             | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
             | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES
             | wgpu::Features::SHADER_F16;
+        let cache_file = disk_cache::dir().and_then(|d| disk_cache::file_for(&d, &info));
+        let wanted = if cache_file.is_some() {
+            wanted | wgpu::Features::PIPELINE_CACHE
+        } else {
+            wanted
+        };
         let features = adapter.features() & wanted;
         let desc = wgpu::DeviceDescriptor {
             label: Some("sralign"),
@@ -286,12 +317,18 @@ impl Gpu {
             uniform_align,
             opts.dispatches_per_submit.unwrap_or(128).max(1),
         );
+        let disk_cache = cache_file
+            .filter(|_| features.contains(wgpu::Features::PIPELINE_CACHE))
+            .map(|f| disk_cache::open(&device, f));
         Ok(Gpu(Rc::new(GpuInner {
             device,
             queue,
             summary,
             limits,
             pipelines: RefCell::default(),
+            disk_cache,
+            compiled: Cell::new(0),
+            on_compile: RefCell::new(None),
             modules: RefCell::default(),
             pool: Rc::new(RefCell::new(pool::BufferPool::default())),
             textures: Rc::default(),
@@ -303,6 +340,27 @@ impl Gpu {
 
     pub fn device(&self) -> &wgpu::Device {
         &self.0.device
+    }
+    /// Pipelines compiled so far by this handle.
+    pub fn pipelines_compiled(&self) -> usize {
+        self.0.compiled.get()
+    }
+    /// The file compiled pipelines persist in across runs (Vulkan), if any.
+    pub fn pipeline_cache_file(&self) -> Option<&std::path::Path> {
+        self.0.disk_cache.as_ref().map(|c| c.path.as_path())
+    }
+    /// Call `f(count so far, entry point, seconds)` after each pipeline compilation (a front
+    /// end shows progress: on a cold driver cache compiling takes tens of seconds on a CPU
+    /// driver); `None` removes it.
+    pub fn set_compile_observer(&self, f: Option<CompileObserver>) {
+        *self.0.on_compile.borrow_mut() = f;
+    }
+    /// Write the persisted pipeline cache now (it is also written when the last handle drops).
+    pub fn save_pipeline_cache(&self) -> std::io::Result<()> {
+        match &self.0.disk_cache {
+            Some(c) if self.0.compiled.get() > 0 => c.save(),
+            _ => Ok(()),
+        }
     }
     pub fn queue(&self) -> &wgpu::Queue {
         &self.0.queue
@@ -444,6 +502,7 @@ impl Gpu {
                 ),
             });
         }
+        let t0 = std::time::Instant::now();
         let module = {
             let mut modules = self.0.modules.borrow_mut();
             modules
@@ -470,10 +529,15 @@ impl Gpu {
                     constants: l.overrides,
                     zero_initialize_workgroup_memory: false,
                 },
-                cache: None,
+                cache: self.0.disk_cache.as_ref().map(|c| &c.cache),
             });
         self.take_device_errors(l.op)?;
         self.0.pipelines.borrow_mut().insert(key, pipeline.clone());
+        let n = self.0.compiled.get() + 1;
+        self.0.compiled.set(n);
+        if let Some(f) = self.0.on_compile.borrow().as_ref() {
+            f(n, l.entry, t0.elapsed().as_secs_f64());
+        }
         Ok(pipeline)
     }
 
@@ -720,5 +784,16 @@ impl Gpu {
         };
         staging.buffer().unmap();
         Ok(out)
+    }
+}
+
+impl Drop for GpuInner {
+    fn drop(&mut self) {
+        // A cache that cannot be written costs the next run its compile time, nothing else.
+        if let Some(c) = &self.disk_cache {
+            if self.compiled.get() > 0 {
+                let _ = c.save();
+            }
+        }
     }
 }

@@ -112,6 +112,23 @@ shader!(UPSAMPLE_BILINEAR, "upsample_bilinear.wgsl");
 shader!(CONCAT, "concat.wgsl");
 shader!(PAD, "pad.wgsl");
 
+// (section boundary)
+
+// -- LPIPS networks: strided / large-kernel convolution, max-pooling, channel normalisation --
+shader!(CONV2D_GENERAL_FORWARD, "conv2d_general_forward.wgsl");
+shader!(
+    CONV2D_GENERAL_BACKWARD_INPUT,
+    "conv2d_general_backward_input.wgsl"
+);
+shader!(
+    CONV2D_GENERAL_BACKWARD_WEIGHT,
+    "conv2d_general_backward_weight.wgsl"
+);
+shader!(MAX_POOL_FORWARD, "max_pool_forward.wgsl");
+shader!(MAX_POOL_BACKWARD, "max_pool_backward.wgsl");
+shader!(CHANNEL_NORM_FORWARD, "channel_norm_forward.wgsl");
+shader!(CHANNEL_NORM_BACKWARD, "channel_norm_backward.wgsl");
+
 // (end of registry)
 
 /// Every registered shader, for the portability test (tests/shaders_portable.rs translates
@@ -178,6 +195,14 @@ pub static ALL: &[&Shader] = &[
     &UPSAMPLE_BILINEAR,
     &CONCAT,
     &PAD,
+    // LPIPS's networks (general convolutions, max pooling, channel normalisation).
+    &CONV2D_GENERAL_FORWARD,
+    &CONV2D_GENERAL_BACKWARD_INPUT,
+    &CONV2D_GENERAL_BACKWARD_WEIGHT,
+    &MAX_POOL_FORWARD,
+    &MAX_POOL_BACKWARD,
+    &CHANNEL_NORM_FORWARD,
+    &CHANNEL_NORM_BACKWARD,
 ];
 
 /// Every value an `override` constant is launched with: (shader file, constant, values).

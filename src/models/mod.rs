@@ -5,6 +5,7 @@
 //!
 //! Models know nn and ops; they never name training, data or the CLI.
 
+pub mod load;
 pub mod msrn;
 pub mod rrdbnet;
 pub mod srresnet;
@@ -157,7 +158,14 @@ pub fn load_config(arch: Arch, path: Option<&std::path::Path>) -> anyhow::Result
     };
     // A training config's other tables are allowed (its network is what is read here).
     const TRAINING: [&str; 8] = [
-        "name", "manual_seed", "datasets", "train", "regularizer", "val", "logger", "path",
+        "name",
+        "manual_seed",
+        "datasets",
+        "train",
+        "regularizer",
+        "val",
+        "logger",
+        "path",
     ];
     if let Some(k) = doc.keys().find(|k| !TRAINING.contains(&k.as_str())) {
         bail!(
@@ -184,6 +192,7 @@ pub fn load_config(arch: Arch, path: Option<&std::path::Path>) -> anyhow::Result
 
 /// Build a model with freshly initialised parameters.
 pub fn build(gpu: &Gpu, cfg: &ModelConfig, seed: u64) -> Result<Box<dyn SrModel>> {
+    load::validate(cfg)?;
     let b = Builder::new(gpu, seed);
     Ok(match cfg {
         ModelConfig::SrResNet(c) => Box::new(srresnet::SrResNet::new(&b, c)?),

@@ -11,7 +11,7 @@
 use serde::Deserialize;
 
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
-use crate::error::Result;
+use crate::error::{shape_err, Result};
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
 use crate::ops::{activation, binary, concat, pixel_shuffle, scale, upsample};
 use crate::tensor::Tensor;
@@ -145,6 +145,18 @@ impl SrModel for RrdbNet {
     }
     fn forward_hooked(&self, x: &Tensor, hook: Option<FeatureHook>) -> Result<SrOutput> {
         let r = 4 / self.cfg.upscale;
+        let sh = x.shape();
+        let (h, w) = (sh[sh.len() - 2], sh[sh.len() - 1]);
+        if h % r != 0 || w % r != 0 {
+            return Err(shape_err(
+                "rrdbnet",
+                &[sh],
+                format!(
+                    "at x{} the image width and height must be multiples of {r} (got {w}x{h});                      crop or pad the input",
+                    self.cfg.upscale
+                ),
+            ));
+        }
         let x = if r > 1 {
             pixel_shuffle::pixel_unshuffle(x, r)?
         } else {

@@ -141,8 +141,37 @@ pub fn read(
 
 /// Load a file into a model's parameters, checking every name and shape first.
 pub fn load(path: &Path, params: &ParamStore, key: WeightsKey, arch: &str) -> Result<()> {
-    let (mut file, file_arch) = read(path, key)?;
+    let (file, file_arch) = read(path, key)?;
+    load_map(path, file, file_arch, params, arch)
+}
+
+/// Load tensors already read from `path` (see `read`) into a model's parameters, checking
+/// every name and shape first, and every value for NaN/Inf (the tensors are named);
+/// `file_arch` is the arch recorded in the file, for messages.
+pub fn load_map(
+    path: &Path,
+    mut file: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    file_arch: Option<String>,
+    params: &ParamStore,
+    arch: &str,
+) -> Result<()> {
     file.retain(|n, _| !is_buffer(n));
+    // NaN/Inf weights give a black or meaningless output without any other sign.
+    let bad: Vec<String> = file
+        .iter()
+        .filter_map(|(n, (_, v))| {
+            let k = v.iter().filter(|x| !x.is_finite()).count();
+            (k > 0).then(|| format!("{n} ({k} of {})", v.len()))
+        })
+        .collect();
+    if !bad.is_empty() {
+        bail!(
+            "{}: {} tensor(s) hold NaN or Inf values, the output would be meaningless: {}",
+            path.display(),
+            bad.len(),
+            bad.join(", ")
+        );
+    }
     let mut missing = Vec::new();
     let mut shapes = Vec::new();
     for (name, t) in params.named() {

@@ -15,12 +15,15 @@ pub mod reduce;
 pub mod scale;
 
 pub mod conv2d;
+pub mod conv2d_general;
 
 pub mod attention;
 pub mod layernorm;
 pub mod matmul;
+pub mod max_pool;
 pub mod window;
 
+pub mod channel_norm;
 pub mod concat;
 pub mod covariance;
 pub mod dropout;
