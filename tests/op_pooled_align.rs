@@ -98,3 +98,9 @@ fn pooled_align_rejects_bad_shapes() {
         assert!(e.contains("pooled_align"), "{e}");
     }
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}
