@@ -13,8 +13,8 @@ pub mod eval;
 pub mod gpu;
 pub mod models;
 pub mod nn;
-pub mod report;
 pub mod ops;
+pub mod report;
 pub mod tensor;
 pub mod train;
 

@@ -130,45 +130,171 @@ fn tiny_models_give_the_right_shapes_and_a_gradient_to_every_parameter() {
     }
 }
 
+/// BasicSR's initialisation (kaiming x 0.1) leaves the HR features at O(1e-4), where LReLU
+/// kinks lie closer together than any step f32 differences can resolve (the differences then
+/// measure a smoothed slope, not the derivative), and where f32 and f64 disagree on the sign
+/// of some pre-activations. Unit-variance weights keep the activations O(1): matrices
+/// U(+-sqrt(3 / fan_in)), vectors (biases, norms) their value + U(+-0.1).
+fn unit_variance_weights(m: &dyn SrModel) {
+    let mut wrng = ChaCha8Rng::seed_from_u64(8);
+    for (_, p) in m.params().named() {
+        let mut v = p.to_vec().unwrap();
+        if p.shape().len() >= 2 {
+            let a = (3.0 / (v.len() / p.shape()[0]) as f32).sqrt();
+            v.iter_mut().for_each(|x| *x = wrng.random_range(-a..a));
+        } else {
+            v.iter_mut()
+                .for_each(|x| *x += wrng.random_range(-0.1..0.1));
+        }
+        p.write(&v).unwrap();
+    }
+}
+
+/// Probes per model: at least one in every parameter tensor, at least this many in all.
+const MODEL_PROBES: usize = 32;
+/// Probes of the input image per model.
+const INPUT_PROBES: usize = 6;
+
 #[test]
 fn tiny_models_pass_an_end_to_end_finite_difference_check() {
+    // Summed loss L = sum(out * r), r fixed random in [-1, 1]: every output counts with weight
+    // O(1) (a mean would shrink the gradients towards the f32 rounding of the forward). Each
+    // probe compares one gradient element with central differences through the GPU forward;
+    // its tolerance scales with the size of that tensor's gradient, plus the f32 rounding of
+    // the outputs the perturbation changed.
     let gpu = gpu();
     for arch in ARCHS {
         let m = models::build(&gpu, &ModelConfig::tiny(arch), 4).unwrap();
+        unit_variance_weights(m.as_ref());
         let shape = [1, 3, 8, 8];
-        let x = Tensor::from_slice(&gpu, &shape, &image(5, &shape)).unwrap();
-        let target_shape = [1, 3, 32, 32];
-        let target = Tensor::from_slice(&gpu, &target_shape, &image(6, &target_shape)).unwrap();
-        // MSE: smooth in the output (L1 has kinks the finite differences would straddle).
-        let loss_of =
-            |m: &dyn SrModel| ops::loss::mse(&m.forward(&x).unwrap().out, &target).unwrap();
-        let grads = autograd::backward(&loss_of(m.as_ref())).unwrap();
-        let params = m.params().named();
+        let xh = image(5, &shape);
+        let x = Tensor::from_slice(&gpu, &shape, &xh).unwrap();
+        x.set_requires_grad(true);
+        let out_shape = [1, 3, 32, 32];
+        let r: Vec<f32> = image(6, &out_shape).iter().map(|v| 2.0 * v - 1.0).collect();
+        let r64: Vec<f64> = r.iter().map(|v| *v as f64).collect();
+        let out = m.forward(&x).unwrap().out;
+        let grads =
+            autograd::backward_with(&out, &Tensor::from_slice(&gpu, &out_shape, &r).unwrap())
+                .unwrap();
+        let mut targets: Vec<(String, Tensor)> = m.params().named();
+        targets.push(("input".into(), x.clone()));
+        let gs: Vec<Vec<f32>> = targets
+            .iter()
+            .map(|(name, t)| {
+                let g = grads.get(t);
+                g.unwrap_or_else(|| panic!("{arch:?}: no gradient for {name}"))
+                    .to_vec()
+                    .unwrap()
+            })
+            .collect();
+        let np = targets.len() - 1;
+        let sizes: Vec<f64> = gs
+            .iter()
+            .map(|g| g.iter().fold(0f64, |a, v| a.max(v.abs() as f64)).max(1e-12))
+            .collect();
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let _ng = autograd::no_grad();
-        for k in 0..6 {
-            let (name, p) = &params[(k * 7 + 3) % params.len()];
-            let mut host = p.to_vec().unwrap();
-            let j = rng.random_range(0..host.len());
-            let g = grads.get(p).unwrap().to_vec().unwrap()[j] as f64;
+        // Central differences over (v - h, v + h) of the summed loss. Rounding errors of
+        // different outputs add in quadrature (8 ulps each: the noise measured across step
+        // sizes reached ~4), counted over the outputs the perturbation changed only.
+        let fd_at = |t: &Tensor, host: &mut Vec<f32>, j: usize, h: f32| -> (f64, f64) {
             let orig = host[j];
-            let h = 1e-2f32.max(orig.abs() * 1e-2);
-            host[j] = orig + h;
-            p.write(&host).unwrap();
-            let lp = loss_of(m.as_ref()).to_vec().unwrap()[0] as f64;
-            host[j] = orig - h;
-            p.write(&host).unwrap();
-            let lm = loss_of(m.as_ref()).to_vec().unwrap()[0] as f64;
-            host[j] = orig;
-            p.write(&host).unwrap();
-            let fd = (lp - lm) / (2.0 * h as f64);
-            // f32 forward: the loss is ~0.1 with ~1e-7 relative rounding, over a 2e-2 step.
-            let tol = 2e-4 + 5e-2 * g.abs().max(fd.abs());
-            assert!(
-                (fd - g).abs() <= tol,
-                "{arch:?} {name}[{j}]: backward {g} vs finite difference {fd}"
-            );
+            let mut eval = |v: f32| -> Vec<f32> {
+                host[j] = v;
+                t.write(host).unwrap();
+                // (The input probes write into x itself: `t` shares its buffer.)
+                let o = m.forward(&x).unwrap().out.to_vec().unwrap();
+                host[j] = orig;
+                t.write(host).unwrap();
+                o
+            };
+            let (op, om) = (eval(orig + h), eval(orig - h));
+            let h2 = (orig + h) as f64 - (orig - h) as f64;
+            let (mut diff, mut changed) = (0f64, 0f64);
+            for ((p, q), d) in op.iter().zip(&om).zip(&r64) {
+                if p.to_bits() != q.to_bits() {
+                    diff += (*p as f64 - *q as f64) * d;
+                    changed += ((p.abs() as f64 + q.abs() as f64) * d).powi(2);
+                }
+            }
+            (diff / h2, 8.0 * f32::EPSILON as f64 * changed.sqrt() / h2)
+        };
+        // Probes go round every tensor (the input last) until MODEL_PROBES parameter probes and
+        // INPUT_PROBES input probes were checked. An element is replaced when its difference
+        // cannot be trusted: the step straddles a kink (LReLU/ReLU; the differences at h and
+        // h/2 disagree), or the f32 rounding exceeds a quarter of the tensor's gradient size
+        // (tensors whose gradients are that small cannot be resolved through an f32 forward
+        // whose loss sums 3072 outputs; the op-level checks cover their kernels).
+        let (mut checked_params, mut checked_input, mut attempts, mut replaced) = (0, 0, 0, 0);
+        let mut checked_tensors = vec![0usize; np + 1];
+        let mut bad = Vec::new();
+        let mut k = 0;
+        while (checked_params < MODEL_PROBES.max(np) || checked_input < INPUT_PROBES)
+            && attempts < 20 * (MODEL_PROBES.max(np) + INPUT_PROBES)
+        {
+            k = (k + 1) % (np + 1);
+            if (k == np && checked_input >= INPUT_PROBES)
+                || (k < np && checked_params >= MODEL_PROBES.max(np))
+            {
+                continue;
+            }
+            attempts += 1;
+            let (name, t) = &targets[k];
+            let size = sizes[k];
+            let mut host = if k == np {
+                xh.clone()
+            } else {
+                t.to_vec().unwrap()
+            };
+            let j = rng.random_range(0..host.len());
+            // A bias shifts a channel at all 1024 HR positions at once: steps of 1e-2 or 1e-3
+            // straddle kinks at enough of them to move the difference by 10-80% (measured on
+            // conv_hr / conv_up biases of RRDBNet); at 1e-4 it agrees with the backward.
+            let h = 1e-4f32 * host[j].abs().max(1.0);
+            let (fd, rounding) = fd_at(t, &mut host, j, h);
+            let (fd2, rounding2) = fd_at(t, &mut host, j, h / 2.0);
+            let kink = (fd - fd2).abs() > 1e-2 * size + rounding + rounding2;
+            if rounding == 0.0 || rounding > 0.25 * size || kink {
+                replaced += 1;
+                continue;
+            }
+            checked_tensors[k] += 1;
+            if k == np {
+                checked_input += 1;
+            } else {
+                checked_params += 1;
+            }
+            let g = gs[k][j] as f64;
+            let tol = 2e-2 * size + 5e-2 * fd.abs() + rounding;
+            if (fd - g).abs() > tol || !g.is_finite() {
+                bad.push(format!(
+                    "{name}[{j}]: backward {g} vs finite difference {fd} (tolerance {tol:.3e}, \
+                     gradient size {size:.3e})"
+                ));
+            }
         }
+        let unresolved: Vec<&str> = (0..np)
+            .filter(|i| checked_tensors[*i] == 0)
+            .map(|i| targets[i].0.as_str())
+            .collect();
+        common::note(&format!(
+            "{arch:?}: {checked_params} parameter probes in {} of {np} tensors, {checked_input} \
+             input probes; {replaced} of {attempts} elements replaced (kink or below f32 \
+             resolution); tensors below resolution: {unresolved:?}",
+            np - unresolved.len()
+        ));
+        assert!(
+            bad.is_empty(),
+            "{arch:?}: {} probes off:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
+        assert!(
+            checked_params >= MODEL_PROBES && checked_input >= INPUT_PROBES,
+            "{arch:?}: only {checked_params} parameter and {checked_input} input probes could \
+             be resolved in {attempts} attempts"
+        );
     }
 }
 
@@ -201,7 +327,16 @@ fn tiled_and_whole_image_inference_agree() {
     let gpu = gpu();
     for arch in ARCHS {
         let m = models::build(&gpu, &ModelConfig::tiny(arch), 21).unwrap();
-        let (h, w) = (20, 24);
+        let win = m.window().max(1);
+        let tile = 8usize.next_multiple_of(win);
+        let overlap = m.receptive_radius();
+        // The region a tile reads is its core plus the overlap (rounded up to the window) on
+        // each side: the image is wide enough that the middle tiles read neither edge, so the
+        // stitching of interior tiles is what is compared, not one tile covering everything.
+        let ov = overlap.div_ceil(win) * win;
+        let w = tile * ((2 * ov).div_ceil(tile) + 3);
+        let h = 2 * tile + 4;
+        assert!(w >= tile + 2 * ov + tile, "{arch:?}: {w} columns");
         let img = Chw {
             c: 3,
             h,
@@ -209,9 +344,15 @@ fn tiled_and_whole_image_inference_agree() {
             data: image(22, &[3, h, w]),
         };
         let whole = tile::upscale(&gpu, m.as_ref(), &img, None, 0, &mut |_, _| {}).unwrap();
-        let overlap = m.receptive_radius();
-        let tiled =
-            tile::upscale(&gpu, m.as_ref(), &img, Some(8), overlap, &mut |_, _| {}).unwrap();
+        let mut tiles = 0;
+        let tiled = tile::upscale(&gpu, m.as_ref(), &img, Some(tile), overlap, &mut |_, n| {
+            tiles = n
+        })
+        .unwrap();
+        assert!(
+            tiles >= 3 * 4,
+            "{arch:?}: {tiles} tiles for {h}x{w} at {tile}"
+        );
         let worst = whole
             .data
             .iter()
@@ -220,7 +361,8 @@ fn tiled_and_whole_image_inference_agree() {
             .fold(0f32, f32::max);
         assert!(
             worst <= 1e-4,
-            "{arch:?}: tiled differs from whole by {worst}"
+            "{arch:?}: tiled ({tiles} tiles of {tile}, overlap {overlap}) differs from whole \
+             {h}x{w} by {worst}"
         );
     }
 }
@@ -464,5 +606,195 @@ fn tiny_swinir() -> swinir::Config {
     match ModelConfig::tiny(Arch::SwinIr) {
         ModelConfig::SwinIr(c) => c,
         _ => unreachable!(),
+    }
+}
+
+/// Parameters of a model in f64 by name, with their shapes.
+type Params64 = std::collections::HashMap<String, (Vec<f64>, Vec<usize>)>;
+
+fn lrelu64(v: &[f64], s: f64) -> Vec<f64> {
+    v.iter()
+        .map(|x| if *x > 0.0 { *x } else { s * x })
+        .collect()
+}
+
+/// conv2d (k3, bias) of the named layer on x [1, c, h, w], by the op's f64 reference.
+fn conv64(p: &Params64, name: &str, x: &[f64], [c, h, w]: [usize; 3]) -> Vec<f64> {
+    let (wt, ws) = &p[&format!("{name}.weight")];
+    let (b, _) = &p[&format!("{name}.bias")];
+    ops::conv2d::reference::forward(x, [1, c, h, w], wt, [ws[0], ws[1], ws[2], ws[3]], Some(b))
+}
+
+/// The tiny SRResNet (x4) forward in f64, composed of the ops' references.
+fn srresnet64(p: &Params64, x: &[f64], [h, w]: [usize; 2]) -> Vec<f64> {
+    let f = p["conv_first.weight"].1[0];
+    let nb = (0..)
+        .take_while(|i| p.contains_key(&format!("body.{i}.conv1.weight")))
+        .count();
+    let feat = lrelu64(&conv64(p, "conv_first", x, [3, h, w]), 0.1);
+    let mut out = feat;
+    for i in 0..nb {
+        let a = ops::activation::reference::relu(&conv64(
+            p,
+            &format!("body.{i}.conv1"),
+            &out,
+            [f, h, w],
+        ));
+        let r = conv64(p, &format!("body.{i}.conv2"), &a, [f, h, w]);
+        out = out.iter().zip(&r).map(|(a, b)| a + b).collect();
+    }
+    let (mut hh, mut ww) = (h, w);
+    for up in ["upconv1", "upconv2"] {
+        let y = conv64(p, up, &out, [f, hh, ww]);
+        out = lrelu64(
+            &ops::pixel_shuffle::reference::pixel_shuffle(&y, [1, 4 * f, hh, ww], 2),
+            0.1,
+        );
+        (hh, ww) = (2 * hh, 2 * ww);
+    }
+    let fe = lrelu64(&conv64(p, "conv_hr", &out, [f, hh, ww]), 0.1);
+    let y = conv64(p, "conv_last", &fe, [f, hh, ww]);
+    let base = ops::upsample::reference::bilinear(x, [1, 3, h, w], 4);
+    y.iter().zip(&base).map(|(a, b)| a + b).collect()
+}
+
+/// The tiny RRDBNet (x4, one RRDB) forward in f64, composed of the ops' references.
+fn rrdbnet64(p: &Params64, x: &[f64], [h, w]: [usize; 2]) -> Vec<f64> {
+    let f = p["conv_first.weight"].1[0];
+    let g = p["body.0.rdb1.conv1.weight"].1[0];
+    let nb = (0..)
+        .take_while(|i| p.contains_key(&format!("body.{i}.rdb1.conv1.weight")))
+        .count();
+    let feat = conv64(p, "conv_first", x, [3, h, w]);
+    let mut trunk = feat.clone();
+    for b in 0..nb {
+        let mut y = trunk.clone();
+        for r in 1..=3 {
+            let inp = y.clone();
+            let mut dense = inp.clone();
+            for i in 1..=5 {
+                let o = conv64(
+                    p,
+                    &format!("body.{b}.rdb{r}.conv{i}"),
+                    &dense,
+                    [f + (i - 1) * g, h, w],
+                );
+                if i == 5 {
+                    y = o.iter().zip(&inp).map(|(a, b)| 0.2 * a + b).collect();
+                } else {
+                    // Channels concatenate by appending: N = 1, NCHW.
+                    dense.extend(lrelu64(&o, 0.2));
+                }
+            }
+        }
+        trunk = y.iter().zip(&trunk).map(|(a, b)| 0.2 * a + b).collect();
+    }
+    let body = conv64(p, "conv_body", &trunk, [f, h, w]);
+    let mut out: Vec<f64> = feat.iter().zip(&body).map(|(a, b)| a + b).collect();
+    let (mut hh, mut ww) = (h, w);
+    for up in ["conv_up1", "conv_up2"] {
+        let u = ops::upsample::reference::nearest2x(&out, [1, f, hh, ww]);
+        (hh, ww) = (2 * hh, 2 * ww);
+        out = lrelu64(&conv64(p, up, &u, [f, hh, ww]), 0.2);
+    }
+    let fe = lrelu64(&conv64(p, "conv_hr", &out, [f, hh, ww]), 0.2);
+    conv64(p, "conv_last", &fe, [f, hh, ww])
+}
+
+#[test]
+fn tiny_srresnet_and_rrdbnet_gradients_match_an_f64_reference_of_the_model() {
+    // The f32 finite-difference check above cannot resolve RRDBNet's body (its gradients are
+    // ~1e-2 of the loss's rounding); an f64 forward of the whole model, composed of the ops'
+    // references, can: every parameter tensor (4 elements each) and the input are checked
+    // against its central differences, with tolerances scaled to each tensor's gradient.
+    let gpu = gpu();
+    let models64: [(Arch, fn(&Params64, &[f64], [usize; 2]) -> Vec<f64>); 2] =
+        [(Arch::SrResNet, srresnet64), (Arch::RrdbNet, rrdbnet64)];
+    for (arch, forward64) in models64 {
+        let m = models::build(&gpu, &ModelConfig::tiny(arch), 4).unwrap();
+        unit_variance_weights(m.as_ref());
+        let shape = [1, 3, 8, 8];
+        let xh = image(5, &shape);
+        let x = Tensor::from_slice(&gpu, &shape, &xh).unwrap();
+        x.set_requires_grad(true);
+        let out_shape = [1, 3, 32, 32];
+        let r: Vec<f64> = image(6, &out_shape)
+            .iter()
+            .map(|v| 2.0 * *v as f64 - 1.0)
+            .collect();
+        let r32: Vec<f32> = r.iter().map(|v| *v as f32).collect();
+        let out = m.forward(&x).unwrap().out;
+        let got = out.to_vec().unwrap();
+        let grads =
+            autograd::backward_with(&out, &Tensor::from_slice(&gpu, &out_shape, &r32).unwrap())
+                .unwrap();
+        let mut p64 = Params64::new();
+        for (name, t) in m.params().named() {
+            let v = t.to_vec().unwrap().iter().map(|v| *v as f64).collect();
+            p64.insert(name, (v, t.shape().to_vec()));
+        }
+        let x64: Vec<f64> = xh.iter().map(|v| *v as f64).collect();
+        let want = forward64(&p64, &x64, [8, 8]);
+        let worst = want
+            .iter()
+            .zip(&got)
+            .map(|(a, b)| (a - *b as f64).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 1e-4,
+            "{arch:?}: f64 forward differs from the GPU's by {worst}"
+        );
+        let loss = |p: &Params64, x: &[f64]| -> f64 {
+            forward64(p, x, [8, 8])
+                .iter()
+                .zip(&r)
+                .map(|(a, b)| a * b)
+                .sum()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut bad = Vec::new();
+        let mut probes = 0;
+        let mut targets = m.params().named();
+        targets.push(("input".into(), x.clone()));
+        for (name, t) in &targets {
+            let g = grads.get(t).unwrap().to_vec().unwrap();
+            let size = g.iter().fold(0f64, |a, v| a.max(v.abs() as f64)).max(1e-12);
+            let n = if name == "input" { 8 } else { 4 };
+            for _ in 0..n {
+                let j = rng.random_range(0..g.len());
+                let h = 1e-6;
+                let num = if name == "input" {
+                    let mut xp = x64.clone();
+                    xp[j] += h;
+                    let lp = loss(&p64, &xp);
+                    xp[j] -= 2.0 * h;
+                    (lp - loss(&p64, &xp)) / (2.0 * h)
+                } else {
+                    let mut pp = p64.clone();
+                    pp.get_mut(name).unwrap().0[j] += h;
+                    let lp = loss(&pp, &x64);
+                    pp.get_mut(name).unwrap().0[j] -= 2.0 * h;
+                    (lp - loss(&pp, &x64)) / (2.0 * h)
+                };
+                probes += 1;
+                let tol = 1e-3 * size + 1e-3 * num.abs();
+                if (g[j] as f64 - num).abs() > tol || !g[j].is_finite() {
+                    bad.push(format!(
+                        "{name}[{j}]: backward {} vs f64 reference {num} (tolerance {tol:.3e})",
+                        g[j]
+                    ));
+                }
+            }
+        }
+        common::note(&format!(
+            "{arch:?}: {probes} probes in all {} tensors and the input against the f64 model",
+            targets.len() - 1
+        ));
+        assert!(
+            bad.is_empty(),
+            "{arch:?}: {} of {probes} probes off:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
     }
 }

@@ -13,6 +13,10 @@ fn check(shift: usize) {
     let span = 2 * win - 1;
     // The products run on matmul's kernels: check both.
     for kern in [MatmulKernel::Texture, MatmulKernel::Buffer] {
+        let what = format!("window_attention shift {shift} {kern:?}");
+        if kern == MatmulKernel::Texture && !texture_kernels_or_skip(&gpu(), &what) {
+            continue;
+        }
         let prev = matmul::set_kernel(kern);
         check_op(
             &format!("window_attention shift {shift} {kern:?}"),
@@ -149,6 +153,11 @@ fn split_launches_match_unsplit() {
     .unwrap();
     let full = gpu();
     for kern in [MatmulKernel::Texture, MatmulKernel::Buffer] {
+        if kern == MatmulKernel::Texture
+            && !texture_kernels_or_skip(&full, "attention split launches (Texture)")
+        {
+            continue;
+        }
         let prev = matmul::set_kernel(kern);
         let (a, b) = (attention_all(&full), attention_all(&small));
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
@@ -156,4 +165,17 @@ fn split_launches_match_unsplit() {
         }
         matmul::set_kernel(prev);
     }
+}
+
+/// Attention's products on matmul's texture kernel at 4-lane subgroups (not chosen: skipped,
+/// named), at 8 and 32, on the buffer kernel on GL, everything under WebGPU's default limits.
+#[test]
+fn child_runs_other_lane_widths_backends_and_limits() {
+    run_children(&[
+        Child::Lanes4,
+        Child::Lanes8,
+        Child::Lanes32,
+        Child::Gl,
+        Child::DefaultLimits,
+    ]);
 }

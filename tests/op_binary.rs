@@ -37,3 +37,9 @@ fn add_rejects_mismatched_shapes() {
         "{e}"
     );
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}

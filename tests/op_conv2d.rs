@@ -15,8 +15,12 @@ fn check_conv(x: [usize; 4], cout: usize, k: usize, bias: bool) {
     if bias {
         inputs.push(input(&[cout]));
     }
+    let gpu = gpu();
     for imp in IMPLS {
         let name = format!("conv2d {x:?} -> {cout} k{k} bias {bias} {imp:?}");
+        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+            continue;
+        }
         check_op(
             &name,
             &inputs,
@@ -113,6 +117,9 @@ fn check_launchers(gpu: &Gpu, x: [usize; 4], cout: usize, k: usize, imp: ConvImp
 fn launchers_match_references() {
     let gpu = gpu();
     for imp in IMPLS {
+        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, "conv2d launchers Texture") {
+            continue;
+        }
         check_launchers(&gpu, [2, 11, 10, 13], 9, 3, imp);
         // More than 32 input channels: several lane groups in the weight gradient.
         check_launchers(&gpu, [1, 37, 5, 6], 20, 3, imp);
@@ -132,6 +139,11 @@ fn split_launches_under_a_small_binding_limit() {
     })
     .unwrap();
     for imp in IMPLS {
+        if imp == ConvImpl::Texture
+            && !texture_kernels_or_skip(&gpu, "conv2d split launches Texture")
+        {
+            continue;
+        }
         check_launchers(&gpu, [5, 2, 7, 5], 3, 3, imp);
         // Width 4: vec4 packs of chunks bound at offsets that are not 16-byte aligned in x.
         check_launchers(&gpu, [5, 2, 7, 4], 3, 3, imp);
@@ -170,6 +182,11 @@ fn identical_runs_are_bit_identical() {
         v
     };
     for imp in IMPLS {
+        if imp == ConvImpl::Texture
+            && !texture_kernels_or_skip(&gpu, "conv2d bit-identical runs Texture")
+        {
+            continue;
+        }
         let (a, b) = (run(imp), run(imp));
         for (i, (p, q)) in a.iter().zip(&b).enumerate() {
             let same = p.iter().zip(q).all(|(s, t)| s.to_bits() == t.to_bits());
@@ -223,5 +240,39 @@ fn bad_input_gives_typed_errors() {
     assert!(
         gpu.sync().is_ok(),
         "no device error after rejected launches"
+    );
+}
+
+/// The texture kernels at 4-lane subgroups (not chosen: skipped, named), at 8 and 32, the buffer
+/// kernels on GL, everything under WebGPU's default limits.
+#[test]
+fn child_runs_other_lane_widths_backends_and_limits() {
+    run_children(&[
+        Child::Lanes4,
+        Child::Lanes8,
+        Child::Lanes32,
+        Child::Gl,
+        Child::DefaultLimits,
+    ]);
+}
+
+/// Where the texture kernels cannot run (no subgroups of >= 8 lanes: GL, 4-lane lavapipe in
+/// the child runs), asking for them is a clear error naming subgroups, not a validation panic;
+/// `Auto` falls back to the buffer kernels.
+#[test]
+fn texture_kernels_without_subgroups_are_a_clear_error() {
+    let gpu = gpu();
+    if gpu.has_subgroups_of(8) {
+        note("SKIPPED texture_kernels_without_subgroups_are_a_clear_error: the adapter has them");
+        return;
+    }
+    let x = Tensor::zeros(&gpu, &[1, 3, 8, 8]).unwrap();
+    let w = Tensor::zeros(&gpu, &[4, 3, 3, 3]).unwrap();
+    let e = conv2d::conv2d_with(&x, &w, None, ConvImpl::Texture).unwrap_err();
+    assert!(e.to_string().contains("subgroups"), "{e}");
+    conv2d::conv2d_with(&x, &w, None, ConvImpl::Auto).unwrap();
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after the refused launch"
     );
 }

@@ -123,3 +123,9 @@ fn dropout_splits_tensors_larger_than_a_binding() {
         channel_dropout(&t[0], 0.4, 78, true)
     });
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}

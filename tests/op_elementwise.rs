@@ -301,3 +301,9 @@ fn channel_reductions_are_bit_identical() {
     };
     assert_eq!(run(), run());
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}

@@ -137,3 +137,9 @@ fn split_launches_match_unsplit() {
         assert_eq!(run_all(&full, 300, c), run_all(&small, 300, c), "C = {c}");
     }
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}

@@ -109,3 +109,9 @@ fn mismatched_shapes_are_typed_errors_naming_the_op() {
         );
     }
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}

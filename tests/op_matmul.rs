@@ -5,7 +5,13 @@ use sralign::Tensor;
 
 const KERNELS: [MatmulKernel; 2] = [MatmulKernel::Texture, MatmulKernel::Buffer];
 
-fn with_kernel(k: MatmulKernel, f: impl FnOnce()) {
+/// Runs `f` with kernel `k` chosen; the texture kernel is skipped (named in the output) where
+/// the adapter cannot run it.
+fn with_kernel(k: MatmulKernel, what: &str, f: impl FnOnce()) {
+    if k == MatmulKernel::Texture && !texture_kernels_or_skip(&gpu(), &format!("{what} (Texture)"))
+    {
+        return;
+    }
     let prev = matmul::set_kernel(k);
     f();
     matmul::set_kernel(prev);
@@ -14,7 +20,7 @@ fn with_kernel(k: MatmulKernel, f: impl FnOnce()) {
 #[test]
 fn matmul_2d_matches_reference_and_gradients() {
     for k in KERNELS {
-        with_kernel(k, || {
+        with_kernel(k, "matmul_2d_matches_reference_and_gradients", || {
             check_op(
                 &format!("matmul 7x13x5 {k:?}"),
                 &[input(&[7, 13]), input(&[13, 5])],
@@ -29,7 +35,7 @@ fn matmul_2d_matches_reference_and_gradients() {
 #[test]
 fn matmul_batched_matches_reference_and_gradients() {
     for k in KERNELS {
-        with_kernel(k, || {
+        with_kernel(k, "matmul_batched_matches_reference_and_gradients", || {
             check_op(
                 &format!("matmul 3x5x9x6 {k:?}"),
                 &[input(&[3, 5, 9]), input(&[3, 9, 6])],
@@ -45,7 +51,7 @@ fn matmul_batched_matches_reference_and_gradients() {
 fn matmul_larger_than_one_tile() {
     // 70 x 37 x 45: several tiles of both kernels, ragged edges everywhere.
     for k in KERNELS {
-        with_kernel(k, || {
+        with_kernel(k, "matmul_larger_than_one_tile", || {
             check_op(
                 &format!("matmul 70x37x45 {k:?}"),
                 &[input(&[70, 37]), input(&[37, 45])],
@@ -62,7 +68,7 @@ fn matmul_aligned_shapes_use_vector_packs() {
     // Multiples of 4 everywhere: the texture kernel packs with vec4 loads (pack4_rows for A,
     // pack4_cols for B^T, and both again in the backward products).
     for k in KERNELS {
-        with_kernel(k, || {
+        with_kernel(k, "matmul_aligned_shapes_use_vector_packs", || {
             check_op(
                 &format!("matmul 2x12x20x8 {k:?}"),
                 &[input(&[2, 12, 20]), input(&[2, 20, 8])],
@@ -84,7 +90,7 @@ fn matmul_aligned_shapes_use_vector_packs() {
 #[test]
 fn linear_matches_reference_and_gradients() {
     for k in KERNELS {
-        with_kernel(k, || {
+        with_kernel(k, "linear_matches_reference_and_gradients", || {
             check_op(
                 &format!("linear 11x6->9 {k:?}"),
                 &[input(&[11, 6]), input(&[9, 6]), input(&[9])],
@@ -128,12 +134,15 @@ fn kernels_agree(gpu: &sralign::Gpu, m: usize, k: usize, n: usize) {
         matmul::set_kernel(prev);
         (c, bias)
     };
-    let t1 = run(MatmulKernel::Texture);
-    let t2 = run(MatmulKernel::Texture);
     let b1 = run(MatmulKernel::Buffer);
     let b2 = run(MatmulKernel::Buffer);
-    assert_eq!(t1, t2, "texture kernel not deterministic");
     assert_eq!(b1, b2, "buffer kernel not deterministic");
+    if !texture_kernels_or_skip(&gpu, &format!("matmul {m}x{k}x{n} kernels agree (Texture)")) {
+        return;
+    }
+    let t1 = run(MatmulKernel::Texture);
+    let t2 = run(MatmulKernel::Texture);
+    assert_eq!(t1, t2, "texture kernel not deterministic");
     for (x, y) in t1.0.iter().zip(&b1.0) {
         assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
     }
@@ -208,7 +217,7 @@ fn split_launches_match_unsplit() {
     .unwrap();
     let full = gpu();
     for k in KERNELS {
-        with_kernel(k, || {
+        with_kernel(k, "split_launches_match_unsplit", || {
             let (want, got) = (products(&full), products(&small));
             for (i, (w, g)) in want.iter().zip(&got).enumerate() {
                 assert_eq!(w, g, "{k:?} product {i} differs when split");
@@ -229,4 +238,40 @@ fn impossible_limit_is_a_typed_error() {
     let e = matmul::linear_backward_bias(&x).unwrap_err();
     assert!(matches!(e, sralign::Error::Limit { .. }), "{e}");
     assert!(e.to_string().contains("linear_backward_bias"), "{e}");
+}
+
+/// The texture kernel at 4-lane subgroups (not chosen: skipped, named), at 8 and 32, the buffer
+/// kernel on GL, everything under WebGPU's default limits.
+#[test]
+fn child_runs_other_lane_widths_backends_and_limits() {
+    run_children(&[
+        Child::Lanes4,
+        Child::Lanes8,
+        Child::Lanes32,
+        Child::Gl,
+        Child::DefaultLimits,
+    ]);
+}
+
+/// Where the texture kernel cannot run, asking for it is a clear error naming subgroups;
+/// `Auto` falls back to the buffer kernel.
+#[test]
+fn texture_kernel_without_subgroups_is_a_clear_error() {
+    let gpu = gpu();
+    if gpu.has_subgroups_of(8) {
+        note("SKIPPED texture_kernel_without_subgroups_is_a_clear_error: the adapter has them");
+        return;
+    }
+    let a = Tensor::zeros(&gpu, &[5, 7]).unwrap();
+    let b = Tensor::zeros(&gpu, &[7, 3]).unwrap();
+    let prev = matmul::set_kernel(MatmulKernel::Texture);
+    let e = matmul::matmul(&a, &b).unwrap_err();
+    matmul::set_kernel(MatmulKernel::Auto);
+    matmul::matmul(&a, &b).unwrap();
+    matmul::set_kernel(prev);
+    assert!(e.to_string().contains("subgroups"), "{e}");
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after the refused launch"
+    );
 }

@@ -219,3 +219,9 @@ fn bad_input_gives_typed_errors() {
     let e = channel_norm::channel_norm(&x, 1e-10).unwrap_err();
     assert!(matches!(e, Error::Limit { .. }), "{e:?}");
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}

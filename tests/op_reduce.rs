@@ -88,3 +88,9 @@ fn sum_squares_and_grad_norm() {
     let e = reduce::grad_norm(&[]).unwrap_err().to_string();
     assert!(e.contains("grad_norm"), "{e}");
 }
+
+/// This file's tests again on wgpu's GL backend and under WebGPU's default limits.
+#[test]
+fn child_runs_on_gl_and_default_limits() {
+    run_children(&[Child::Gl, Child::DefaultLimits]);
+}

@@ -6,26 +6,45 @@ use sralign::eval::stats::{paired_ci, t975};
 use sralign::eval::testset::{EvalResult, ImageScore};
 use sralign::report::{self, write_report};
 
-const SETTINGS: [&str; 8] = ["clean", "blur", "noise", "jpeg", "b+n", "b+j", "n+j", "b+n+j"];
+const SETTINGS: [&str; 8] = [
+    "clean", "blur", "noise", "jpeg", "b+n", "b+j", "n+j", "b+n+j",
+];
 
 #[test]
 fn confidence_intervals_contain_zero_for_a_method_against_itself_only() {
-    let a: Vec<f64> = (0..40).map(|i| 25.0 + ((i * 37) % 11) as f64 * 0.3).collect();
+    let a: Vec<f64> = (0..40)
+        .map(|i| 25.0 + ((i * 37) % 11) as f64 * 0.3)
+        .collect();
     let same = paired_ci(&a, &a);
     assert!(same.contains_zero() && same.mean == 0.0);
     // A copy shifted by 0.2 dB with small independent noise: the interval excludes zero.
-    let shifted: Vec<f64> = a.iter().enumerate().map(|(i, x)| x + 0.2 + ((i * 7) % 5) as f64 * 0.01 - 0.02).collect();
+    let shifted: Vec<f64> = a
+        .iter()
+        .enumerate()
+        .map(|(i, x)| x + 0.2 + ((i * 7) % 5) as f64 * 0.01 - 0.02)
+        .collect();
     let ci = paired_ci(&shifted, &a);
     assert!(!ci.contains_zero(), "{ci:?}");
     assert!((ci.mean - 0.2).abs() < 0.01, "{ci:?}");
     // Noise larger than the shift: the interval contains zero.
-    let noisy: Vec<f64> = a.iter().enumerate().map(|(i, x)| x + 0.02 + if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+    let noisy: Vec<f64> = a
+        .iter()
+        .enumerate()
+        .map(|(i, x)| x + 0.02 + if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
     assert!(paired_ci(&noisy, &a).contains_zero());
     assert!((t975(1) - 12.706).abs() < 1e-3 && (t975(10) - 2.228).abs() < 1e-3);
     assert!((t975(100) - 1.984).abs() < 2e-3 && (t975(100000) - 1.960).abs() < 1e-3);
 }
 
-fn fake_run(root: &Path, method: &str, reg: &str, seed: u64, offset: f64, images: &[&str]) -> PathBuf {
+fn fake_run(
+    root: &Path,
+    method: &str,
+    reg: &str,
+    seed: u64,
+    offset: f64,
+    images: &[&str],
+) -> PathBuf {
     let dir = root.join(format!("{method}_seed{seed}"));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = format!(
@@ -46,7 +65,11 @@ fn fake_run(root: &Path, method: &str, reg: &str, seed: u64, offset: f64, images
     let mut r = EvalResult::default();
     for (i, img) in images.iter().enumerate() {
         for (k, s) in SETTINGS.iter().enumerate() {
-            let v = 25.0 - k as f64 * 0.5 + i as f64 * 0.7 + offset + seed as f64 * 0.05 + ((i * 3 + k) % 4) as f64 * 0.01;
+            let v = 25.0 - k as f64 * 0.5
+                + i as f64 * 0.7
+                + offset
+                + seed as f64 * 0.05
+                + ((i * 3 + k) % 4) as f64 * 0.01;
             r.scores.push(ImageScore {
                 set: "test".into(),
                 setting: s.to_string(),
@@ -71,8 +94,22 @@ fn report_holds_every_method_and_degradation_and_says_what_is_noise() {
     let mut dirs = Vec::new();
     for seed in 0..2 {
         dirs.push(fake_run(&root, "baseline", "", seed, 0.0, &imgs));
-        dirs.push(fake_run(&root, "dropout", "dropout = { p = 0.5 }", seed, 0.0, &imgs));
-        dirs.push(fake_run(&root, "align", "align_linear = { weight = 1.0 }", seed, 0.3, &imgs));
+        dirs.push(fake_run(
+            &root,
+            "dropout",
+            "dropout = { p = 0.5 }",
+            seed,
+            0.0,
+            &imgs,
+        ));
+        dirs.push(fake_run(
+            &root,
+            "align",
+            "align_linear = { weight = 1.0 }",
+            seed,
+            0.3,
+            &imgs,
+        ));
     }
     let runs = report::load_runs(&dirs).unwrap();
     let out = root.join("report");
@@ -84,20 +121,37 @@ fn report_holds_every_method_and_degradation_and_says_what_is_noise() {
     for s in SETTINGS {
         assert!(text.contains(&format!(" {s} |")), "{s} missing");
     }
-    assert!(text.contains("**dropout**, mean over the degradations: within noise"), "{text}");
-    assert!(text.contains("**align-linear**, mean over the degradations: better than the baseline by 0.300"), "{text}");
-    assert!(text.contains("25.00 ± 0.04") || text.contains("± 0.0"), "no mean ± std cells");
+    assert!(
+        text.contains("**dropout**, mean over the degradations: within noise"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "**align-linear**, mean over the degradations: better than the baseline by 0.300"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("25.00 ± 0.04") || text.contains("± 0.0"),
+        "no mean ± std cells"
+    );
     for f in ["report.json", "psnr_test.png", "curves_l1.png"] {
         assert!(out.join(f).exists(), "{f} missing");
     }
-    let js: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let js: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(js["sets"][0]["rows"].as_array().unwrap().len(), 3);
     // A run evaluated on other images cannot join the report.
     let other = fake_run(&root.join("other"), "baseline", "", 0, 0.0, &["x", "y"]);
     let mut mixed = runs.clone();
-    mixed.extend(report::load_runs(&[other.clone()]).unwrap());
-    let e = write_report(&root.join("mixed"), &mixed).unwrap_err().to_string();
-    assert!(e.contains(&other.join("eval.json").display().to_string()), "{e}");
+    mixed.extend(report::load_runs(std::slice::from_ref(&other)).unwrap());
+    let e = write_report(&root.join("mixed"), &mixed)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&other.join("eval.json").display().to_string()),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -105,13 +159,22 @@ fn report_holds_every_method_and_degradation_and_says_what_is_noise() {
 fn methods_take_their_terms_from_the_base_config() {
     let menu: sralign::train::regularizer::RegularizerCfg =
         toml::from_str("dropout = { p = 0.6 }\nalign_linear = { weight = 5.0 }").unwrap();
-    assert_eq!(report::method_regularizer(&menu, "baseline").unwrap().method_name(), "baseline");
+    assert_eq!(
+        report::method_regularizer(&menu, "baseline")
+            .unwrap()
+            .method_name(),
+        "baseline"
+    );
     let r = report::method_regularizer(&menu, "dropout+align-linear").unwrap();
     assert_eq!(r.method_name(), "dropout+align-linear");
     assert_eq!(r.dropout.unwrap().p, Some(0.6));
-    let e = report::method_regularizer(&menu, "align-rff").unwrap_err().to_string();
+    let e = report::method_regularizer(&menu, "align-rff")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("align_rff"), "{e}");
-    let e = report::method_regularizer(&menu, "align-cubic").unwrap_err().to_string();
+    let e = report::method_regularizer(&menu, "align-cubic")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("align-cubic"), "{e}");
 }
 
@@ -125,13 +188,26 @@ fn demo_quick_runs_end_to_end() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&st.stdout);
-    assert!(st.status.success(), "{}\n{}", stdout, String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&st.stderr)
+    );
     assert!(stdout.contains("full report:"), "{stdout}");
     let text = std::fs::read_to_string(out.join("report.md")).unwrap();
     for m in ["baseline", "dropout", "align-linear+align-rff"] {
-        assert!(text.contains(&format!("| {m} |")), "{m} missing from the report");
+        assert!(
+            text.contains(&format!("| {m} |")),
+            "{m} missing from the report"
+        );
     }
-    for f in ["psnr_test.png", "crops_test.png", "curves_l1.png", "report.json"] {
+    for f in [
+        "psnr_test.png",
+        "crops_test.png",
+        "curves_l1.png",
+        "report.json",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
     // A second run reuses the finished runs (no retraining) and still writes the report.

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use common::gpu;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sralign::models::{self, ModelConfig, Arch, SrModel};
+use sralign::models::{self, Arch, ModelConfig, SrModel};
 use sralign::ops::{covariance, rff, spatial_mean};
 use sralign::train::regularizer::{self, Normalize, RegularizerCfg};
 use sralign::train::{self, checkpoint, Event, Outcome, RunOptions, TrainConfig};
@@ -28,7 +28,9 @@ fn align_linear_ref(x: &[f64], rows: usize, c: usize, hw: usize, norm: Normalize
     let mut total = 0.0;
     for i in 0..p {
         let j = p + i;
-        let dm: f64 = (0..c).map(|k| (mu[i * c + k] - mu[j * c + k]).powi(2)).sum();
+        let dm: f64 = (0..c)
+            .map(|k| (mu[i * c + k] - mu[j * c + k]).powi(2))
+            .sum();
         let dc: f64 = (0..c * c)
             .map(|k| (cov[i * c * c + k] - cov[j * c * c + k]).powi(2))
             .sum();
@@ -47,9 +49,15 @@ fn alignment_losses_match_f64_references() {
     let x64: Vec<f64> = v.iter().map(|x| *x as f64).collect();
     let f = Tensor::from_slice(&gpu, &FEAT, &v).unwrap();
     for norm in [Normalize::None, Normalize::Mean, Normalize::Coral] {
-        let got = regularizer::align_linear(&f, norm).unwrap().to_vec().unwrap()[0] as f64;
+        let got = regularizer::align_linear(&f, norm)
+            .unwrap()
+            .to_vec()
+            .unwrap()[0] as f64;
         let want = align_linear_ref(&x64, rows, c, h * w, norm);
-        assert!((got - want).abs() <= 1e-4 * want.abs() + 1e-7, "{norm:?}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 1e-4 * want.abs() + 1e-7,
+            "{norm:?}: {got} vs {want}"
+        );
     }
     // RFF: the same statistics of sqrt(2/D) cos(W f + b) with this step's draw.
     let (d, sigma, seed) = (9, 1.5, 77);
@@ -67,27 +75,46 @@ fn alignment_losses_match_f64_references() {
         .unwrap()
         .to_vec()
         .unwrap()[0] as f64;
-    assert!((got - want).abs() <= 1e-3 * want.abs() + 1e-7, "rff: {got} vs {want}");
+    assert!(
+        (got - want).abs() <= 1e-3 * want.abs() + 1e-7,
+        "rff: {got} vs {want}"
+    );
     // W ~ N(0, 1/sigma^2): the draw's spread (9 x 5 values is too few; use a big draw).
     let (wbig, bbig) = regularizer::rff_draw(64, 256, 2.0, 3);
     let var = wbig.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / wbig.len() as f64;
-    assert!((var - 0.25).abs() < 0.02, "W variance {var}, want 1/sigma^2 = 0.25");
-    assert!(bbig.iter().all(|b| (0.0..std::f32::consts::TAU).contains(b)));
+    assert!(
+        (var - 0.25).abs() < 0.02,
+        "W variance {var}, want 1/sigma^2 = 0.25"
+    );
+    assert!(bbig
+        .iter()
+        .all(|b| (0.0..std::f32::consts::TAU).contains(b)));
     // feature_l2: mean squared difference of the halves.
     let half = rows / 2 * c * h * w;
-    let want: f64 = (0..half).map(|i| (x64[i] - x64[half + i]).powi(2)).sum::<f64>() / half as f64;
+    let want: f64 = (0..half)
+        .map(|i| (x64[i] - x64[half + i]).powi(2))
+        .sum::<f64>()
+        / half as f64;
     let got = regularizer::feature_l2(&f).unwrap().to_vec().unwrap()[0] as f64;
-    assert!((got - want).abs() <= 1e-5 * want, "feature_l2: {got} vs {want}");
+    assert!(
+        (got - want).abs() <= 1e-5 * want,
+        "feature_l2: {got} vs {want}"
+    );
     // align_pooled: spatial means through the op's reference.
     let u = spatial_mean::reference::spatial_mean(&x64, rows, c, h * w);
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let wp = rand_distr::Distribution::sample(&rand_distr::Normal::new(0.0f64, 1.0).unwrap(), &mut rng) as f32;
+    let wp =
+        rand_distr::Distribution::sample(&rand_distr::Normal::new(0.0f64, 1.0).unwrap(), &mut rng)
+            as f32;
     let bp: Vec<f64> = (0..c)
         .map(|_| rng.random_range(0.0..std::f64::consts::TAU) as f32 as f64)
         .collect();
     let want = sralign::ops::pooled_align::reference::pooled_align(&u, c, wp as f64, &bp);
     let got = regularizer::align_pooled(&f, 5).unwrap().to_vec().unwrap()[0] as f64;
-    assert!((got - want).abs() <= 1e-3 * want.abs() + 1e-6, "pooled: {got} vs {want}");
+    assert!(
+        (got - want).abs() <= 1e-3 * want.abs() + 1e-6,
+        "pooled: {got} vs {want}"
+    );
 }
 
 #[test]
@@ -105,7 +132,10 @@ fn alignment_losses_are_zero_on_identical_pairs_and_positive_otherwise() {
             if zero {
                 assert_eq!(v, 0.0, "{term:?} on identical halves");
             } else {
-                assert!(v > 0.0 && v.is_finite(), "{term:?} on different halves: {v}");
+                assert!(
+                    v > 0.0 && v.is_finite(),
+                    "{term:?} on different halves: {v}"
+                );
             }
         }
     }
@@ -144,10 +174,15 @@ fn each_regularizer_gradient_matches_finite_differences_through_a_tiny_model() {
             .map(|(i, x)| x * 30.0 * (1.0 + (i / 108) as f32))
             .collect();
         let x = Tensor::from_slice(&gpu, &shape, &v).unwrap();
-        let l0 = cfg.term_loss(term, &m.forward(&x).unwrap().feature, 21).unwrap();
+        let l0 = cfg
+            .term_loss(term, &m.forward(&x).unwrap().feature, 21)
+            .unwrap();
         let base = l0.to_vec().unwrap()[0] as f64;
         let grads = autograd::backward(&l0).unwrap();
-        let loss_of = |m: &dyn SrModel| cfg.term_loss(term, &m.forward(&x).unwrap().feature, 21).unwrap();
+        let loss_of = |m: &dyn SrModel| {
+            cfg.term_loss(term, &m.forward(&x).unwrap().feature, 21)
+                .unwrap()
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         let _ng = autograd::no_grad();
         let mut checked = 0;
@@ -158,8 +193,11 @@ fn each_regularizer_gradient_matches_finite_differences_through_a_tiny_model() {
             let Some(g) = grads.get(p) else { continue };
             let g = g.to_vec().unwrap();
             let orig = p.to_vec().unwrap();
-            let rms = (orig.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / orig.len() as f64).sqrt();
-            let r: Vec<f32> = (0..orig.len()).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let rms =
+                (orig.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / orig.len() as f64).sqrt();
+            let r: Vec<f32> = (0..orig.len())
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect();
             let dd: f64 = g.iter().zip(&r).map(|(a, b)| *a as f64 * *b as f64).sum();
             let at = |step: f32| {
                 let v: Vec<f32> = orig.iter().zip(&r).map(|(x, d)| x + step * d).collect();
@@ -197,7 +235,10 @@ fn each_regularizer_gradient_matches_finite_differences_through_a_tiny_model() {
             checked += 1;
         }
         assert!(checked >= 3, "{term:?}: too few parameters with a gradient");
-        assert!(base > 1e-3, "{term:?}: loss {base} too small for a meaningful check");
+        assert!(
+            base > 1e-3,
+            "{term:?}: loss {base} too small for a meaningful check"
+        );
     }
 }
 
@@ -209,12 +250,17 @@ fn align_pooled_gradient_from_the_feature_matches_references() {
             "align_pooled",
             &[common::input_init(&s, common::Init::Uniform(0.0, 3.0))],
             common::F32_LOOSE,
-            |t| regularizer::align_pooled(&t[0], 21).map_err(|e| sralign::Error::Device(e.to_string())),
+            |t| {
+                regularizer::align_pooled(&t[0], 21)
+                    .map_err(|e| sralign::Error::Device(e.to_string()))
+            },
             |x| {
                 let u = spatial_mean::reference::spatial_mean(&x[0], n, c, hw);
                 let (w, b) = regularizer::pooled_draw(c, 21);
                 let b: Vec<f64> = b.iter().map(|v| *v as f64).collect();
-                vec![sralign::ops::pooled_align::reference::pooled_align(&u, c, w as f64, &b)]
+                vec![sralign::ops::pooled_align::reference::pooled_align(
+                    &u, c, w as f64, &b,
+                )]
             },
         );
     }
@@ -247,11 +293,18 @@ fn dropout_hook_zeroes_whole_channels_with_the_right_scale_and_eval_is_identity(
             zeroed += 1;
         } else {
             for (x, y) in a.iter().zip(b) {
-                assert!((y - x / 0.3).abs() <= 1e-6 * (x / 0.3).abs() + 1e-12, "kept channel not scaled by 1/(1-p)");
+                assert!(
+                    (y - x / 0.3).abs() <= 1e-6 * (x / 0.3).abs() + 1e-12,
+                    "kept channel not scaled by 1/(1-p)"
+                );
             }
         }
     }
-    assert!(zeroed > 0 && zeroed < n * c, "{zeroed} of {} channels zeroed", n * c);
+    assert!(
+        zeroed > 0 && zeroed < n * c,
+        "{zeroed} of {} channels zeroed",
+        n * c
+    );
     assert_ne!(dropped.out.to_vec().unwrap(), plain.out.to_vec().unwrap());
     // Evaluation: not training -> the op is the identity (the very same tensor).
     let id = sralign::ops::dropout::channel_dropout(&plain.feature, p, 42, false).unwrap();
@@ -323,7 +376,10 @@ fn a_short_run_lowers_the_l1_loss() {
         .replace("../shared/data/train", data.to_str().unwrap())
         .replace("gt_size = 32", "gt_size = 64\nuse_hflip = false")
         .replace("batch_size = 2", "batch_size = 1")
-        .replace("num_worker = 2", "num_worker = 1\ndegradation = \"bicubic\"\nusm = false")
+        .replace(
+            "num_worker = 2",
+            "num_worker = 1\ndegradation = \"bicubic\"\nusm = false",
+        )
         .replace("print_freq = 4", "print_freq = 30\ngrad_share = false")
         .replace("dropout = { p = 0.5 }", "")
         .replace("align_linear = { weight = 1.0, normalize = \"mean\" }", "")
@@ -332,17 +388,28 @@ fn a_short_run_lowers_the_l1_loss() {
     assert_eq!(cfg.regularizer.method_name(), "baseline");
     let mut l1 = Vec::new();
     let gpu = gpu();
-    train::train(&gpu, &cfg, &opts(&dir.join("run")), &AtomicBool::new(false), &mut |e| {
-        if let Event::Log(r) = e {
-            l1.push(r.losses["l1"]);
-        }
-    })
+    train::train(
+        &gpu,
+        &cfg,
+        &opts(&dir.join("run")),
+        &AtomicBool::new(false),
+        &mut |e| {
+            if let Event::Log(r) = e {
+                l1.push(r.losses["l1"]);
+            }
+        },
+    )
     .unwrap();
     // Measured: 0.1376 at step 30, 0.0743 at step 300 (BasicSR's 0.1-scaled initialisation
     // makes the first ~100 steps slow).
     eprintln!("L1 at steps 30, 60, ..., 300: {l1:.4?}");
     assert_eq!(l1.len(), 10);
-    assert!(l1[9] < 0.7 * l1[0], "L1 fell only from {} to {}", l1[0], l1[9]);
+    assert!(
+        l1[9] < 0.7 * l1[0],
+        "L1 fell only from {} to {}",
+        l1[0],
+        l1[9]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -353,7 +420,10 @@ fn weights_bytes(dir: &Path) -> Vec<(String, Vec<u32>)> {
     let mut out = Vec::new();
     for key in [WeightsKey::Params, WeightsKey::ParamsEma] {
         for (name, (_, v)) in read(&f, key).unwrap().0 {
-            out.push((format!("{key:?}/{name}"), v.iter().map(|x| x.to_bits()).collect()));
+            out.push((
+                format!("{key:?}/{name}"),
+                v.iter().map(|x| x.to_bits()).collect(),
+            ));
         }
     }
     out
@@ -367,29 +437,61 @@ fn killed_and_resumed_run_ends_bit_identical_to_an_uninterrupted_one() {
     let a = tmpdir("uninterrupted");
     run(&cfg, opts(&a)).unwrap();
     let b = tmpdir("killed");
-    let s = run(&cfg, RunOptions { halt_after: Some(7), ..opts(&b) }).unwrap();
+    let s = run(
+        &cfg,
+        RunOptions {
+            halt_after: Some(7),
+            ..opts(&b)
+        },
+    )
+    .unwrap();
     assert_eq!(s.outcome, Outcome::Halted);
     assert!(!b.join("model.safetensors").exists());
     assert_eq!(checkpoint::list(&b).unwrap(), vec![5]);
-    let s = run(&cfg, RunOptions { resume: true, ..opts(&b) }).unwrap();
+    let s = run(
+        &cfg,
+        RunOptions {
+            resume: true,
+            ..opts(&b)
+        },
+    )
+    .unwrap();
     assert_eq!((s.outcome, s.step), (Outcome::Finished, 12));
-    assert!(weights_bytes(&a) == weights_bytes(&b), "resumed weights differ from the uninterrupted run");
+    assert!(
+        weights_bytes(&a) == weights_bytes(&b),
+        "resumed weights differ from the uninterrupted run"
+    );
     // The log was rewritten from the checkpoint: the same steps, once each.
     let steps = |d: &Path| -> Vec<u64> {
         std::fs::read_to_string(d.join("log.jsonl"))
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                    .as_u64()
+                    .unwrap()
+            })
             .collect()
     };
     assert_eq!(steps(&a), steps(&b));
     // Resuming with a different config is refused, naming the keys.
     let other = TrainConfig::parse(&tiny_config(12, "").replace("lr = 1e-3", "lr = 2e-3")).unwrap();
-    let e = run(&other, RunOptions { resume: true, ..opts(&b) }).unwrap_err().to_string();
+    let e = run(
+        &other,
+        RunOptions {
+            resume: true,
+            ..opts(&b)
+        },
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("train.optim_g.lr"), "{e}");
     // A fresh run into a folder that holds one is refused; --force starts over.
     let e = run(&cfg, opts(&b)).unwrap_err().to_string();
-    assert!(e.contains("already holds a run") && e.contains("--resume"), "{e}");
+    assert!(
+        e.contains("already holds a run") && e.contains("--resume"),
+        "{e}"
+    );
     for d in [a, b] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -411,7 +513,11 @@ fn killed_process_resumes_bit_identical_from_the_command_line() {
         .arg(&run_a)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     // Kill -9 once the first checkpoint exists (the process is then somewhere in steps 5-12).
     let run_b = dir.join("b");
     let mut child = std::process::Command::new(exe)
@@ -441,8 +547,15 @@ fn killed_process_resumes_bit_identical_from_the_command_line() {
         .arg("--resume")
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    assert!(weights_bytes(&run_a) == weights_bytes(&run_b), "resumed weights differ");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert!(
+        weights_bytes(&run_a) == weights_bytes(&run_b),
+        "resumed weights differ"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -450,14 +563,24 @@ fn killed_process_resumes_bit_identical_from_the_command_line() {
 fn nan_loss_stops_the_run_naming_term_and_step_and_keeps_the_last_checkpoint() {
     let cfg = TrainConfig::parse(&tiny_config(12, "")).unwrap();
     let dir = tmpdir("nan");
-    let e = run(&cfg, RunOptions { inject_nan_at: Some(7), ..opts(&dir) }).unwrap_err();
+    let e = run(
+        &cfg,
+        RunOptions {
+            inject_nan_at: Some(7),
+            ..opts(&dir)
+        },
+    )
+    .unwrap_err();
     let msg = format!("{e:#}");
     assert!(msg.contains("l1") && msg.contains("step 7"), "{msg}");
     assert_eq!(checkpoint::list(&dir).unwrap(), vec![5]);
     let latest = checkpoint::latest(&dir).unwrap().unwrap();
     let l = checkpoint::load(&latest).unwrap();
     assert_eq!(l.state.step, 5);
-    assert!(l.params.values().all(|(_, v)| v.iter().all(|x| x.is_finite())));
+    assert!(l
+        .params
+        .values()
+        .all(|(_, v)| v.iter().all(|x| x.is_finite())));
     assert!(!dir.join("model.safetensors").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -488,19 +611,55 @@ fn bad_configs_name_the_key() {
     let base = tiny_config(12, "");
     let cases: Vec<(String, &str)> = vec![
         (base.replace("batch_size = 2", "batchsize = 2"), "batchsize"),
-        (base.replace("batch_size = 2", "batch_size = \"two\""), "batch_size"),
-        (base.replace("batch_size = 2", "batch_size = 0"), "datasets.train.batch_size"),
-        (base.replace("gt_size = 32", "gt_size = 30"), "datasets.train.gt_size"),
+        (
+            base.replace("batch_size = 2", "batch_size = \"two\""),
+            "batch_size",
+        ),
+        (
+            base.replace("batch_size = 2", "batch_size = 0"),
+            "datasets.train.batch_size",
+        ),
+        (
+            base.replace("gt_size = 32", "gt_size = 30"),
+            "datasets.train.gt_size",
+        ),
         (base.replace("type = \"Adam\"", "type = \"Adamm\""), "Adamm"),
         (base.replace("lr = 1e-3", "lr = -1"), "train.optim_g.lr"),
-        (base.replace("dropout = { p = 0.5 }", "dropout = { p = 1.5 }"), "regularizer.dropout.p"),
-        (base.replace("align_rff = { weight = 1.0, dim = 8 }", "align_rff = { weight = 1.0, dim = 0 }"), "regularizer.align_rff.dim"),
-        (base.replace("normalize = \"mean\"", "normalize = \"avg\""), "avg"),
-        (base.replace("[regularizer]", "[regularizer]\nalign_cubic = { weight = 1 }"), "align_cubic"),
-        (base.replace("type = \"srresnet\"", "type = \"srnet\""), "network_g.type"),
+        (
+            base.replace("dropout = { p = 0.5 }", "dropout = { p = 1.5 }"),
+            "regularizer.dropout.p",
+        ),
+        (
+            base.replace(
+                "align_rff = { weight = 1.0, dim = 8 }",
+                "align_rff = { weight = 1.0, dim = 0 }",
+            ),
+            "regularizer.align_rff.dim",
+        ),
+        (
+            base.replace("normalize = \"mean\"", "normalize = \"avg\""),
+            "avg",
+        ),
+        (
+            base.replace(
+                "[regularizer]",
+                "[regularizer]\nalign_cubic = { weight = 1 }",
+            ),
+            "align_cubic",
+        ),
+        (
+            base.replace("type = \"srresnet\"", "type = \"srnet\""),
+            "network_g.type",
+        ),
         (base.replace("num_feat = 16", "num_feats = 16"), "num_feats"),
-        (base.replace("total_iter = 12", "total_iter = 0"), "train.total_iter"),
-        (base.replace("print_freq = 4", "print_freq = 0"), "logger.print_freq"),
+        (
+            base.replace("total_iter = 12", "total_iter = 0"),
+            "train.total_iter",
+        ),
+        (
+            base.replace("print_freq = 4", "print_freq = 0"),
+            "logger.print_freq",
+        ),
         (base.clone() + "\n[val]\nval_freq = 5\n", "datasets.val"),
     ];
     for (text, key) in cases {
@@ -524,10 +683,16 @@ fn missing_or_empty_data_and_foreign_weights_are_clear_errors() {
     let other = models::build(&gpu, &ModelConfig::tiny(Arch::Msrn), 0).unwrap();
     let w = empty.join("msrn.safetensors");
     sralign::nn::weights::save(&w, &other.params(), None, "msrn").unwrap();
-    let text = tiny_config(3, &format!("[path]\npretrain_network_g = {:?}\n", w.to_str().unwrap()));
+    let text = tiny_config(
+        3,
+        &format!("[path]\npretrain_network_g = {:?}\n", w.to_str().unwrap()),
+    );
     let cfg = TrainConfig::parse(&text).unwrap();
     let e = format!("{:#}", run(&cfg, opts(&tmpdir("foreign"))).unwrap_err());
-    assert!(e.contains("pretrain_network_g") && e.contains("msrn"), "{e}");
+    assert!(
+        e.contains("pretrain_network_g") && e.contains("msrn"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&empty);
 }
 
@@ -573,7 +738,10 @@ fn schedules_follow_basicsr() {
     // Restart at step 11 with weight 0.5: 0.5 * 0.5 * (1 + cos(pi / 20)).
     let want = 0.25 * (1.0 + (std::f64::consts::PI / 20.0).cos());
     assert!((lr(11) - want).abs() < 1e-6, "{} vs {want}", lr(11));
-    let ms = Scheduler::MultiStepLR { milestones: vec![3, 6], gamma: 0.5 };
+    let ms = Scheduler::MultiStepLR {
+        milestones: vec![3, 6],
+        gamma: 0.5,
+    };
     assert_eq!(lr_at(1.0, Some(&ms), -1, 2), 1.0);
     assert_eq!(lr_at(1.0, Some(&ms), -1, 3), 0.5);
     assert_eq!(lr_at(1.0, Some(&ms), -1, 7), 0.25);
@@ -597,9 +765,22 @@ fn ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly() {
     })
     .unwrap();
     assert_eq!((s.outcome, s.step), (Outcome::Interrupted, 7));
-    assert!(checkpoint::latest(&b).unwrap().unwrap().ends_with("step_00000007"));
-    run(&cfg, RunOptions { resume: true, ..opts(&b) }).unwrap();
-    assert!(weights_bytes(&a) == weights_bytes(&b), "resumed after Ctrl-C: weights differ");
+    assert!(checkpoint::latest(&b)
+        .unwrap()
+        .unwrap()
+        .ends_with("step_00000007"));
+    run(
+        &cfg,
+        RunOptions {
+            resume: true,
+            ..opts(&b)
+        },
+    )
+    .unwrap();
+    assert!(
+        weights_bytes(&a) == weights_bytes(&b),
+        "resumed after Ctrl-C: weights differ"
+    );
     for d in [a, b] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -607,7 +788,10 @@ fn ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly() {
 
 #[test]
 fn training_allocates_nothing_after_step_two() {
-    let cfg = TrainConfig::parse(&tiny_config(12, "").replace("save_checkpoint_freq = 5", "save_checkpoint_freq = 100")).unwrap();
+    let cfg = TrainConfig::parse(
+        &tiny_config(12, "").replace("save_checkpoint_freq = 5", "save_checkpoint_freq = 100"),
+    )
+    .unwrap();
     let dir = tmpdir("pool");
     let gpu = gpu();
     let mut at = Vec::new();
@@ -620,9 +804,17 @@ fn training_allocates_nothing_after_step_two() {
     // The first logged step (4) runs extra passes for the gradient shares and reads back (its
     // Step event comes before that): compare plain steps 2-3, then from step 5 to the end.
     let (s2, s3) = (&at[1].1, &at[2].1);
-    assert_eq!((s2.created, s2.bytes), (s3.created, s3.bytes), "pool grew between steps 2 and 3");
+    assert_eq!(
+        (s2.created, s2.bytes),
+        (s3.created, s3.bytes),
+        "pool grew between steps 2 and 3"
+    );
     let (s5, s12) = (&at[4].1, &at[11].1);
-    assert_eq!((s5.created, s5.bytes), (s12.created, s12.bytes), "pool grew between steps 5 and 12");
+    assert_eq!(
+        (s5.created, s5.bytes),
+        (s12.created, s12.bytes),
+        "pool grew between steps 5 and 12"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -633,7 +825,9 @@ fn validation_runs_on_a_paired_folder_and_is_logged() {
     let dir = tmpdir("val");
     let (hr_dir, lr_dir) = (dir.join("val/HR"), dir.join("val/LR"));
     for name in ["skimage_chelsea", "skimage_rocket"] {
-        let img = io::load_image(format!("data/test/{name}.png")).unwrap().crop(0, 0, 64, 64);
+        let img = io::load_image(format!("data/test/{name}.png"))
+            .unwrap()
+            .crop(0, 0, 64, 64);
         io::save_image(hr_dir.join(format!("{name}.png")), &img).unwrap();
         let lr = test_degrade(&img, 4, TestSetting::Clean, &TestDegradation::default(), 0).unwrap();
         io::save_image(lr_dir.join(format!("{name}.png")), &lr).unwrap();
@@ -647,8 +841,17 @@ fn validation_runs_on_a_paired_folder_and_is_logged() {
     let s = run(&cfg, opts(&dir.join("run"))).unwrap();
     let v = s.last_val.expect("a validation");
     assert_eq!((v.step, v.images, v.ema), (12, 2, true));
-    assert!(v.metrics["psnr"] > 15.0 && v.metrics["ssim"] > 0.2, "{:?}", v.metrics);
+    assert!(
+        v.metrics["psnr"] > 15.0 && v.metrics["ssim"] > 0.2,
+        "{:?}",
+        v.metrics
+    );
     let log = std::fs::read_to_string(dir.join("run/log.jsonl")).unwrap();
-    assert_eq!(log.lines().filter(|l| l.contains("\"kind\":\"val\"")).count(), 2);
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("\"kind\":\"val\""))
+            .count(),
+        2
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

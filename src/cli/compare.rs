@@ -14,19 +14,25 @@ use sralign::Gpu;
 
 /// Train each method x seed from one base config, evaluate all on test sets, and report.
 #[derive(clap::Args)]
-#[command(after_help = "Each method keeps the terms it names from the base config's \
+#[command(
+    after_help = "Each method keeps the terms it names from the base config's \
 [regularizer] table (which lists the settings of every term the comparison uses); every \
 method of one seed sees the same data in the same order. Runs go to OUTPUT/runs/<method>_seed<s>; \
 a finished run is reused and an interrupted one resumed when the command is run again.\n\n\
 Examples:\n  \
 sralign degrade --input data/test --output out/test_x4\n  \
-sralign compare --config tools/configs/demo.toml --methods baseline,dropout,align-linear+align-rff --seeds 3 --test out/test_x4 --output out/cmp")]
+sralign compare --config tools/configs/demo.toml --methods baseline,dropout,align-linear+align-rff --seeds 3 --test out/test_x4 --output out/cmp"
+)]
 pub struct CompareArgs {
     /// Base training config (TOML)
     #[arg(long)]
     config: PathBuf,
     /// Comma-separated: baseline, dropout, align-linear, align-rff, align-pooled, feature-l2 (or several joined by '+')
-    #[arg(long, value_delimiter = ',', default_value = "baseline,dropout,align-linear,align-rff")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "baseline,dropout,align-linear,align-rff"
+    )]
     methods: Vec<String>,
     /// Number of seeds (0, 1, ...), 1..=100
     #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = super::safety::u64_in(1, 100))]
@@ -73,9 +79,11 @@ impl Progress {
     pub fn new() -> Progress {
         let bar = ProgressBar::new(1);
         bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}]")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}]",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(500));
         Progress { bar }
@@ -88,14 +96,32 @@ impl Progress {
     pub fn event(&self, e: Event) {
         let b = &self.bar;
         match e {
-            Event::RunStarted { method, seed, index, total, resumed, skipped } => {
-                let what = if skipped { "finished earlier, reused" } else if resumed { "resuming" } else { "training" };
-                say(b, format!("[{index}/{total}] {method}, seed {seed}: {what}"));
+            Event::RunStarted {
+                method,
+                seed,
+                index,
+                total,
+                resumed,
+                skipped,
+            } => {
+                let what = if skipped {
+                    "finished earlier, reused"
+                } else if resumed {
+                    "resuming"
+                } else {
+                    "training"
+                };
+                say(
+                    b,
+                    format!("[{index}/{total}] {method}, seed {seed}: {what}"),
+                );
                 b.set_prefix(format!("{method} s{seed}"));
             }
             Event::Train(t) => match t {
                 train::Event::Preparing(m) => b.set_message(m.to_string()),
-                train::Event::Started { first_step, total, .. } => {
+                train::Event::Started {
+                    first_step, total, ..
+                } => {
                     b.set_length(total);
                     b.set_position(first_step - 1);
                     b.reset_eta();
@@ -103,7 +129,12 @@ impl Progress {
                 }
                 train::Event::Step { step } => b.set_position(step),
                 train::Event::Log(r) => {
-                    let shares: f64 = r.grad_share.iter().filter(|(k, _)| k.as_str() != "l1").map(|(_, v)| v).sum();
+                    let shares: f64 = r
+                        .grad_share
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != "l1")
+                        .map(|(_, v)| v)
+                        .sum();
                     b.set_message(format!(
                         "l1 {:.4}, regulariser share {:.1}%, {:.2} it/s",
                         r.losses.get("l1").copied().unwrap_or(f64::NAN),
@@ -111,7 +142,9 @@ impl Progress {
                         r.it_per_s
                     ));
                 }
-                train::Event::Val(r) => say(b, format!("  validation at {}: {:?}", r.step, r.metrics)),
+                train::Event::Val(r) => {
+                    say(b, format!("  validation at {}: {:?}", r.step, r.metrics))
+                }
                 _ => {}
             },
             Event::EvalStarted { images, .. } => {
@@ -158,7 +191,10 @@ pub fn run_compare(a: CompareArgs) -> Result<()> {
     let base = TrainConfig::load(&a.config)?;
     for t in &a.test {
         if !t.join("HR").is_dir() {
-            bail!("--test {}: not a folder written by `sralign degrade` (no HR/)", t.display());
+            bail!(
+                "--test {}: not a folder written by `sralign degrade` (no HR/)",
+                t.display()
+            );
         }
     }
     let opts = CompareOpts {
@@ -171,12 +207,17 @@ pub fn run_compare(a: CompareArgs) -> Result<()> {
         crop_border: None,
         lpips: None,
     };
-    std::fs::create_dir_all(&opts.output).with_context(|| format!("creating {}", opts.output.display()))?;
+    std::fs::create_dir_all(&opts.output)
+        .with_context(|| format!("creating {}", opts.output.display()))?;
     super::safety::check_writable_dir(&opts.output, "--output")?;
     let stop = stop_on_ctrl_c();
     let gpu = super::safety::open_gpu()?;
     let p = Progress::new();
-    p.line(format!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend));
+    p.line(format!(
+        "adapter: {} ({:?})",
+        gpu.summary().name,
+        gpu.summary().backend
+    ));
     let mut opts = opts;
     opts.lpips = load_lpips(&gpu, &p)?;
     let r = report::compare(&gpu, &base, &opts, &stop, &mut |e| p.event(e));
@@ -199,10 +240,14 @@ pub fn print_summary(path: &Path) -> Result<()> {
 pub fn run_report(a: ReportArgs) -> Result<()> {
     let existing = a.output.join("report.md");
     if existing.exists() && !a.force {
-        bail!("{} exists: use --force to replace it, or another --output", existing.display());
+        bail!(
+            "{} exists: use --force to replace it, or another --output",
+            existing.display()
+        );
     }
     let runs = report::load_runs(&a.runs)?;
-    std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
+    std::fs::create_dir_all(&a.output)
+        .with_context(|| format!("creating {}", a.output.display()))?;
     super::safety::check_writable_dir(&a.output, "--output")?;
     let p = report::write_report(&a.output, &runs)?;
     print_summary(&p)

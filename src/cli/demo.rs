@@ -17,10 +17,12 @@ const CONFIG: &str = include_str!("../../tools/configs/demo.toml");
 
 /// Train baseline, dropout and alignment on the bundled photos and compare them.
 #[derive(clap::Args)]
-#[command(after_help = "Everything goes to --output (default demo_out/): the test degradations \
+#[command(
+    after_help = "Everything goes to --output (default demo_out/): the test degradations \
 (test/), the runs (runs/<method>_seed0/), and report.md with its figures. Running it again \
 reuses finished runs and resumes interrupted ones; --force starts over.\n\nExamples:\n  \
-sralign demo\n  sralign demo --quick --output /tmp/demo_quick")]
+sralign demo\n  sralign demo --quick --output /tmp/demo_quick"
+)]
 pub struct Args {
     /// The same path in under 2 minutes: a few steps on small crops (a smoke test, not a result)
     #[arg(long)]
@@ -59,7 +61,10 @@ pub fn run(a: Args) -> Result<()> {
     cfg.validate()?;
     let marker = a.output.join("compare.json");
     if a.output.exists() && std::fs::read_dir(&a.output)?.next().is_some() && !marker.exists() {
-        bail!("{} holds something other than a demo: choose another --output", a.output.display());
+        bail!(
+            "{} holds something other than a demo: choose another --output",
+            a.output.display()
+        );
     }
     if a.force && marker.exists() {
         for d in ["runs", "test"] {
@@ -69,12 +74,17 @@ pub fn run(a: Args) -> Result<()> {
             }
         }
     }
-    std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
+    std::fs::create_dir_all(&a.output)
+        .with_context(|| format!("creating {}", a.output.display()))?;
     super::safety::check_writable_dir(&a.output, "--output")?;
     // The eight test degradations (Kong et al.'s protocol) of the bundled test photos.
     let test_dir = a.output.join("test");
     let (files, _) = io::list_images(&test_src)?;
-    let files: Vec<PathBuf> = if a.quick { files.into_iter().take(2).collect() } else { files };
+    let files: Vec<PathBuf> = if a.quick {
+        files.into_iter().take(2).collect()
+    } else {
+        files
+    };
     if files.is_empty() {
         bail!("{}: no test images", test_src.display());
     }
@@ -86,7 +96,11 @@ pub fn run(a: Args) -> Result<()> {
         test_dir.display()
     ));
     for f in &files {
-        let name = f.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let name = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let hr_path = test_dir.join("HR").join(format!("{name}.png"));
         let mut hr = io::load_image(f)?;
         if a.quick {
@@ -101,7 +115,11 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     let opts = CompareOpts {
-        methods: vec!["baseline".into(), "dropout".into(), "align-linear+align-rff".into()],
+        methods: vec![
+            "baseline".into(),
+            "dropout".into(),
+            "align-linear+align-rff".into(),
+        ],
         seeds: vec![0],
         tests: vec![test_dir],
         output: a.output.clone(),
@@ -112,13 +130,21 @@ pub fn run(a: Args) -> Result<()> {
     };
     let stop = stop_on_ctrl_c();
     let gpu = super::safety::open_gpu()?;
-    p.line(format!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend));
+    p.line(format!(
+        "adapter: {} ({:?})",
+        gpu.summary().name,
+        gpu.summary().backend
+    ));
     let mut opts = opts;
     opts.lpips = super::compare::load_lpips(&gpu, &p)?;
     let r = report::compare(&gpu, &cfg, &opts, &stop, &mut |e| p.event(e));
     p.finish();
     let path = r?;
     print_summary(&path)?;
-    println!("demo took {:.0} s on {}", t0.elapsed().as_secs_f64(), gpu.summary().name);
+    println!(
+        "demo took {:.0} s on {}",
+        t0.elapsed().as_secs_f64(),
+        gpu.summary().name
+    );
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::safety;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use sralign::eval::lpips::{find_weights, Lpips, LpipsNet};
@@ -9,15 +10,16 @@ use sralign::eval::tables;
 use sralign::eval::testset::{evaluate, EvalOpts, EvalResult, TestSet};
 use sralign::models::{self, Arch};
 use sralign::nn::weights::WeightsKey;
-use super::safety;
 
 /// Evaluate a network on test sets made by `sralign degrade`, or on paired LR/HR folders.
 #[derive(clap::Args)]
-#[command(after_help = "Tables (Markdown, CSV, JSON) go to --output; PSNR/SSIM follow BasicSR \
+#[command(
+    after_help = "Tables (Markdown, CSV, JSON) go to --output; PSNR/SSIM follow BasicSR \
 (SR rounded to 8-bit, --crop-border defaults to the scale, Y = BT.601 on RGB).\n\nExamples:\n  \
 sralign degrade --input ../shared/data/test --output out/test_x4\n  \
 sralign eval --arch srresnet --config tools/configs/srresnet_tiny_x4.toml --weights runs/align/model.safetensors --data out/test_x4 --output out/eval_align\n  \
-sralign eval --arch srresnet --weights w.safetensors --lr LR_DIR --hr HR_DIR --output out/eval")]
+sralign eval --arch srresnet --weights w.safetensors --lr LR_DIR --hr HR_DIR --output out/eval"
+)]
 pub struct Args {
     /// srresnet | rrdbnet | msrn | swinir
     #[arg(long)]
@@ -78,9 +80,13 @@ pub fn run(a: Args) -> Result<()> {
     }
     let target = a.output.join("eval.json");
     if target.exists() && !a.force {
-        bail!("{} exists: use --force to replace it, or another --output", target.display());
+        bail!(
+            "{} exists: use --force to replace it, or another --output",
+            target.display()
+        );
     }
-    std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
+    std::fs::create_dir_all(&a.output)
+        .with_context(|| format!("creating {}", a.output.display()))?;
     safety::check_writable_dir(&a.output, "--output")?;
     let gpu = safety::open_gpu()?;
     let cfg = models::load_config(a.arch, a.config.as_deref())?;
@@ -98,7 +104,9 @@ pub fn run(a: Args) -> Result<()> {
     let lp = match a.lpips.as_str() {
         "none" => None,
         name => {
-            let net: LpipsNet = name.parse().map_err(|e: String| anyhow::anyhow!("--lpips: {e}"))?;
+            let net: LpipsNet = name
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--lpips: {e}"))?;
             match find_weights(net) {
                 Ok(p) => Some(Lpips::load(&gpu, net, &p)?),
                 Err(why) => {
@@ -113,14 +121,18 @@ pub fn run(a: Args) -> Result<()> {
     };
     let total: usize = sets.iter().map(|s| s.len()).sum();
     let pb = ProgressBar::new(total as u64);
-    pb.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} images {elapsed} eta {eta}")?);
+    pb.set_style(ProgressStyle::with_template(
+        "{msg} [{bar:30}] {pos}/{len} images {elapsed} eta {eta}",
+    )?);
     let opts = EvalOpts {
         tile: a.tile,
         overlap: a.tile_overlap,
         crop_border: a.crop_border.unwrap_or(model.scale()),
         save_dir: a.save_images.then(|| a.output.join("images")),
         features: false,
-        perceptual: lp.as_ref().map(|_| &perceptual as sralign::eval::testset::Perceptual),
+        perceptual: lp
+            .as_ref()
+            .map(|_| &perceptual as sralign::eval::testset::Perceptual),
     };
     let mut all = EvalResult::default();
     for s in &sets {

@@ -14,7 +14,8 @@ use super::compare::say;
 
 /// Train a blind super-resolution network (baseline, dropout or feature alignment).
 #[derive(clap::Args)]
-#[command(after_help = "The config is TOML with BasicSR's option names ([network_g], \
+#[command(
+    after_help = "The config is TOML with BasicSR's option names ([network_g], \
 [datasets.train], [train.optim_g], [train.scheduler], [val], [logger]) plus a [regularizer] \
 table; tools/configs/ has the paper's settings and small ones for a CPU. A run folder holds \
 config.toml, log.jsonl (one JSON object per logged step and validation), checkpoints/ and, at \
@@ -22,7 +23,8 @@ the end, model.safetensors (live and EMA weights, loadable by `sralign upscale`)
 Examples:\n  \
 sralign train --config tools/configs/srresnet_tiny_align_linear.toml --output runs/align\n  \
 sralign train --config tools/configs/srresnet_tiny_align_linear.toml --output runs/align --resume\n  \
-sralign train --config tools/configs/srresnet_tiny_dropout.toml --output runs/dropout --force")]
+sralign train --config tools/configs/srresnet_tiny_dropout.toml --output runs/dropout --force"
+)]
 pub struct Args {
     /// Training config (TOML). With --resume it may be omitted: the run's saved config is used
     #[arg(long)]
@@ -42,7 +44,11 @@ pub fn run(a: Args) -> Result<()> {
     let resume_dir = a.resume.clone().flatten();
     if let (Some(r), Some(o)) = (&resume_dir, &a.output) {
         if r != o {
-            bail!("--resume {} and --output {} name different folders", r.display(), o.display());
+            bail!(
+                "--resume {} and --output {} name different folders",
+                r.display(),
+                o.display()
+            );
         }
     }
     if a.resume.is_some() && a.force {
@@ -53,14 +59,23 @@ pub fn run(a: Args) -> Result<()> {
             let cfg = TrainConfig::load(c)?;
             let out = out.unwrap_or_else(|| {
                 let stem = cfg.name.clone().unwrap_or_else(|| {
-                    c.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into())
+                    c.file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "run".into())
                 });
                 PathBuf::from("runs").join(stem)
             });
             (cfg, out)
         }
-        (None, Some(out)) if a.resume.is_some() => (TrainConfig::load(&out.join("config.toml"))?, out),
-        _ => bail!("--config is required (or --resume RUN_DIR to continue a run with its saved config)"),
+        (None, Some(out)) if a.resume.is_some() => {
+            if !out.join("config.toml").is_file() {
+                bail!("--resume {}: no run there (no config.toml)", out.display());
+            }
+            (TrainConfig::load(&out.join("config.toml"))?, out)
+        }
+        _ => bail!(
+            "--config is required (or --resume RUN_DIR to continue a run with its saved config)"
+        ),
     };
     let opts = RunOptions {
         output: output.clone(),
@@ -81,7 +96,11 @@ pub fn run(a: Args) -> Result<()> {
     std::fs::create_dir_all(&output).with_context(|| format!("creating {}", output.display()))?;
     super::safety::check_writable_dir(&output, "--output")?;
     let gpu = super::safety::open_gpu()?;
-    eprintln!("adapter: {} ({:?})", gpu.summary().name, gpu.summary().backend);
+    eprintln!(
+        "adapter: {} ({:?})",
+        gpu.summary().name,
+        gpu.summary().backend
+    );
     let bar = ProgressBar::new(cfg.train.total_iter);
     bar.set_style(
         ProgressStyle::with_template(
@@ -97,15 +116,26 @@ pub fn run(a: Args) -> Result<()> {
     let mut step_secs: Option<(Instant, u64)> = None;
     let mut on_event = |e: Event| match e {
         Event::Preparing(what) => bar.set_message(what.to_string()),
-        Event::Started { first_step, total, resumed_from, params, method } => {
+        Event::Started {
+            first_step,
+            total,
+            resumed_from,
+            params,
+            method,
+        } => {
             bar.set_position(first_step - 1);
             bar.reset_eta();
             bar.set_prefix(method.clone());
-            let from = resumed_from.map(|s| format!(", resumed at step {s}")).unwrap_or_default();
-            say(&bar, format!(
+            let from = resumed_from
+                .map(|s| format!(", resumed at step {s}"))
+                .unwrap_or_default();
+            say(
+                &bar,
+                format!(
                 "training {method}: {params} parameters, steps {first_step}..={total}{from} -> {}",
                 output.display()
-            ));
+            ),
+            );
             step_secs = Some((Instant::now(), first_step - 1));
         }
         Event::Step { step } => {
@@ -120,35 +150,57 @@ pub fn run(a: Args) -> Result<()> {
             }
         }
         Event::Log(r) => {
-            let terms: Vec<String> = r.losses.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
+            let terms: Vec<String> = r
+                .losses
+                .iter()
+                .map(|(k, v)| format!("{k} {}", short(*v)))
+                .collect();
             let shares: Vec<String> = r
                 .grad_share
                 .iter()
                 .filter(|(k, _)| k.as_str() != "l1" && k.as_str() != "total")
                 .map(|(k, v)| format!("{k} {:.2}%", 100.0 * v))
                 .collect();
-            let share = if shares.is_empty() { String::new() } else { format!(" | grad share {}", shares.join(", ")) };
+            let share = if shares.is_empty() {
+                String::new()
+            } else {
+                format!(" | grad share {}", shares.join(", "))
+            };
             say(&bar, format!(
                 "step {:>7} lr {:.2e} | {}{share} | align mu {:.3} cov {:.3} | {:.2} it/s, data wait {:.3} s/step",
                 r.step, r.lr, terms.join(", "), r.align_mu_rel, r.align_cov_rel, r.it_per_s, r.data_wait_s
             ));
-            bar.set_message(format!("l1 {:.4}", r.losses.get("l1").copied().unwrap_or(f64::NAN)));
+            bar.set_message(format!(
+                "l1 {:.4}",
+                r.losses.get("l1").copied().unwrap_or(f64::NAN)
+            ));
         }
-        Event::ValStarted { step, images } => bar.set_message(format!("validating step {step} on {images} images")),
+        Event::ValStarted { step, images } => {
+            bar.set_message(format!("validating step {step} on {images} images"))
+        }
         Event::ValImage { done, total } => bar.set_message(format!("validating {done}/{total}")),
         Event::Val(r) => {
             val_secs = Some(r.seconds);
-            let m: Vec<String> = r.metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
-            say(&bar, format!(
-                "val   {:>7} ({}{} images, {:.1} s): {}",
-                r.step,
-                if r.ema { "EMA, " } else { "" },
-                r.images,
-                r.seconds,
-                m.join(", ")
-            ));
+            let m: Vec<String> = r
+                .metrics
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.4}"))
+                .collect();
+            say(
+                &bar,
+                format!(
+                    "val   {:>7} ({}{} images, {:.1} s): {}",
+                    r.step,
+                    if r.ema { "EMA, " } else { "" },
+                    r.images,
+                    r.seconds,
+                    m.join(", ")
+                ),
+            );
         }
-        Event::Checkpoint { step, path } => say(&bar, format!("checkpoint {step} -> {}", path.display())),
+        Event::Checkpoint { step, path } => {
+            say(&bar, format!("checkpoint {step} -> {}", path.display()))
+        }
     };
     let res = train::train(&gpu, &cfg, &opts, &stop, &mut on_event);
     bar.finish_and_clear();
@@ -159,10 +211,17 @@ pub fn run(a: Args) -> Result<()> {
                 "finished {} steps ({:.3} s/step); weights: {}",
                 s.step,
                 s.step_seconds,
-                s.final_weights.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                s.final_weights
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             );
             if let Some(v) = &s.last_val {
-                let m: Vec<String> = v.metrics.iter().map(|(k, x)| format!("{k} {x:.4}")).collect();
+                let m: Vec<String> = v
+                    .metrics
+                    .iter()
+                    .map(|(k, x)| format!("{k} {x:.4}"))
+                    .collect();
                 println!("last validation: {}", m.join(", "));
             }
         }
@@ -177,6 +236,15 @@ pub fn run(a: Args) -> Result<()> {
         Outcome::Halted => {}
     }
     Ok(())
+}
+
+/// A loss value readable at any size (0.0523, 3.1e-7).
+fn short(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 fn fmt_secs(s: f64) -> String {

@@ -148,13 +148,14 @@ pub fn decode(path: impl AsRef<Path>) -> Result<(DynamicImage, ImageInfo)> {
         .then(|| std::fs::read(path).ok())
         .flatten()
         .and_then(|bytes| super::jpeg::decode(&bytes).ok());
-    let img = match ours {
-        Some(d) if d.c == 1 => image::GrayImage::from_raw(d.w as u32, d.h as u32, d.data)
-            .map(DynamicImage::ImageLuma8),
-        Some(d) => image::RgbImage::from_raw(d.w as u32, d.h as u32, d.data)
-            .map(DynamicImage::ImageRgb8),
-        None => None,
-    };
+    let img =
+        match ours {
+            Some(d) if d.c == 1 => image::GrayImage::from_raw(d.w as u32, d.h as u32, d.data)
+                .map(DynamicImage::ImageLuma8),
+            Some(d) => image::RgbImage::from_raw(d.w as u32, d.h as u32, d.data)
+                .map(DynamicImage::ImageRgb8),
+            None => None,
+        };
     let img = match img {
         Some(img) => img,
         None => DynamicImage::from_decoder(dec)

@@ -18,9 +18,9 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 /// The 0.975 quantile of Student's t with `df` degrees of freedom (two-sided 95%).
 pub fn t975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::INFINITY,
@@ -56,7 +56,11 @@ pub fn paired_ci(a: &[f64], b: &[f64]) -> Interval {
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let (m, s) = mean_std(&d);
     let n = d.len();
-    let half = if n >= 2 { t975(n - 1) * s / (n as f64).sqrt() } else { f64::INFINITY };
+    let half = if n >= 2 {
+        t975(n - 1) * s / (n as f64).sqrt()
+    } else {
+        f64::INFINITY
+    };
     Interval {
         mean: m,
         lo: m - half,

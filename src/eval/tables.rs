@@ -17,7 +17,11 @@ pub fn markdown(r: &EvalResult) -> String {
         "| set | setting | images | PSNR | SSIM | PSNR-Y | SSIM-Y |{}",
         if lp { " LPIPS |" } else { "" }
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|{}", if lp { "---|" } else { "" });
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---|---|---|{}",
+        if lp { "---|" } else { "" }
+    );
     for (set, setting, n, m, l) in rows {
         let _ = write!(
             s,
@@ -58,7 +62,10 @@ pub fn write_all(dir: &Path, stem: &str, r: &EvalResult) -> Result<Vec<PathBuf>>
     let files = [
         (dir.join(format!("{stem}.md")), markdown(r)),
         (dir.join(format!("{stem}.csv")), csv(r)),
-        (dir.join(format!("{stem}.json")), serde_json::to_string_pretty(r)?),
+        (
+            dir.join(format!("{stem}.json")),
+            serde_json::to_string_pretty(r)?,
+        ),
     ];
     for (p, text) in &files {
         std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?;

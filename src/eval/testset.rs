@@ -35,13 +35,21 @@ fn by_stem(dir: &Path) -> Result<BTreeMap<String, PathBuf>> {
     let mut out = BTreeMap::new();
     let mut dups = Vec::new();
     for f in files {
-        let stem = f.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let stem = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if let Some(prev) = out.insert(stem.clone(), f.clone()) {
             dups.push(format!("{} and {}", prev.display(), f.display()));
         }
     }
     if !dups.is_empty() {
-        bail!("{}: several images share a name: {}", dir.display(), dups.join("; "));
+        bail!(
+            "{}: several images share a name: {}",
+            dir.display(),
+            dups.join("; ")
+        );
     }
     Ok(out)
 }
@@ -83,7 +91,10 @@ impl TestSet {
             }
         }
         if settings.is_empty() {
-            bail!("{}: none of the setting folders (clean, blur, noise, jpeg, b+n, b+j, n+j, b+n+j)", dir.display());
+            bail!(
+                "{}: none of the setting folders (clean, blur, noise, jpeg, b+n, b+j, n+j, b+n+j)",
+                dir.display()
+            );
         }
         let name = dir
             .file_name()
@@ -233,14 +244,24 @@ pub fn evaluate(
                     hr_path.display()
                 );
             }
-            let sr = tile::upscale(gpu, model, &to_chw(&lr), opts.tile, opts.overlap, &mut |_, _| {})
-                .with_context(|| format!("upscaling {}", lr_path.display()))?;
+            let sr = tile::upscale(
+                gpu,
+                model,
+                &to_chw(&lr),
+                opts.tile,
+                opts.overlap,
+                &mut |_, _| {},
+            )
+            .with_context(|| format!("upscaling {}", lr_path.display()))?;
             let mut sr = Image::from_chw(sr.c, sr.h, sr.w, &sr.data);
             sr.clamp01();
             sr.quantize();
             let cb = opts.crop_border;
             let lpips = match opts.perceptual {
-                Some(f) => Some(f(&sr, &hr).with_context(|| format!("perceptual metric on {}", lr_path.display()))?),
+                Some(f) => Some(
+                    f(&sr, &hr)
+                        .with_context(|| format!("perceptual metric on {}", lr_path.display()))?,
+                ),
                 None => None,
             };
             out.scores.push(ImageScore {
@@ -278,8 +299,11 @@ pub fn evaluate(
     Ok(out)
 }
 
+/// (set, setting, images, [PSNR, SSIM, PSNR-Y, SSIM-Y], LPIPS) means of one row.
+pub type MeanRow = (String, String, usize, [f64; 4], Option<f64>);
+
 /// Mean of each metric per (set, setting), in the settings' canonical order.
-pub fn means(scores: &[ImageScore]) -> Vec<(String, String, usize, [f64; 4], Option<f64>)> {
+pub fn means(scores: &[ImageScore]) -> Vec<MeanRow> {
     let mut keys: Vec<(String, String)> = Vec::new();
     for s in scores {
         let k = (s.set.clone(), s.setting.clone());
@@ -287,11 +311,23 @@ pub fn means(scores: &[ImageScore]) -> Vec<(String, String, usize, [f64; 4], Opt
             keys.push(k);
         }
     }
-    let rank = |s: &str| TestSetting::ALL.iter().position(|t| t.name() == s).unwrap_or(99);
-    keys.sort_by(|a, b| a.0.cmp(&b.0).then(rank(&a.1).cmp(&rank(&b.1))).then(a.1.cmp(&b.1)));
+    let rank = |s: &str| {
+        TestSetting::ALL
+            .iter()
+            .position(|t| t.name() == s)
+            .unwrap_or(99)
+    };
+    keys.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(rank(&a.1).cmp(&rank(&b.1)))
+            .then(a.1.cmp(&b.1))
+    });
     keys.into_iter()
         .map(|(set, setting)| {
-            let v: Vec<&ImageScore> = scores.iter().filter(|s| s.set == set && s.setting == setting).collect();
+            let v: Vec<&ImageScore> = scores
+                .iter()
+                .filter(|s| s.set == set && s.setting == setting)
+                .collect();
             let n = v.len() as f64;
             let m = |f: &dyn Fn(&ImageScore) -> f64| v.iter().map(|s| f(s)).sum::<f64>() / n;
             let lp = if v.iter().all(|s| s.lpips.is_some()) {
@@ -299,7 +335,18 @@ pub fn means(scores: &[ImageScore]) -> Vec<(String, String, usize, [f64; 4], Opt
             } else {
                 None
             };
-            (set, setting, v.len(), [m(&|s| s.psnr), m(&|s| s.ssim), m(&|s| s.psnr_y), m(&|s| s.ssim_y)], lp)
+            (
+                set,
+                setting,
+                v.len(),
+                [
+                    m(&|s| s.psnr),
+                    m(&|s| s.ssim),
+                    m(&|s| s.psnr_y),
+                    m(&|s| s.ssim_y),
+                ],
+                lp,
+            )
         })
         .collect()
 }

@@ -30,8 +30,15 @@ pub struct GpuOptions {
     pub backend: Option<String>,
     /// Use a smaller storage-binding limit than the adapter's (for testing split launches).
     pub max_storage_binding: Option<u64>,
+    /// Use fewer storage buffers per shader stage than the adapter allows (for testing the
+    /// errors an adapter with wgpu's downlevel limit of 4, as on many GLES devices, gives).
+    pub max_storage_buffers_per_stage: Option<u32>,
     /// Dispatches recorded before the recorder submits (default 128).
     pub dispatches_per_submit: Option<usize>,
+    /// Request WebGPU's default limits (`wgpu::Limits::default()`) instead of the adapter's,
+    /// to check that the engine runs where limits are lower; `SRALIGN_LIMITS=default` when
+    /// `None` (`SRALIGN_LIMITS=adapter`, the default, requests the adapter's).
+    pub webgpu_default_limits: Option<bool>,
 }
 
 /// What `sralign info` prints about the adapter.
@@ -148,11 +155,6 @@ impl Gpu {
     }
 
     pub fn with_options(opts: GpuOptions) -> Result<Gpu> {
-        // The Vulkan loader warns when XDG_RUNTIME_DIR is unset; harmless, but noisy.
-        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-            // SAFETY: set once before any other thread of ours touches the environment.
-            unsafe { std::env::set_var("XDG_RUNTIME_DIR", "/tmp") };
-        }
         let backend_name = opts
             .backend
             .clone()
@@ -221,7 +223,35 @@ impl Gpu {
             }
         };
         let info = adapter.get_info();
-        let adapter_limits = adapter.limits();
+        let default_limits = match opts.webgpu_default_limits {
+            Some(b) => b,
+            None => match std::env::var("SRALIGN_LIMITS").ok().as_deref() {
+                None | Some("") | Some("adapter") => false,
+                Some("default") => true,
+                Some(other) => {
+                    return Err(Error::NoAdapter(format!(
+                        "SRALIGN_LIMITS={other:?} is not one of adapter, default"
+                    )))
+                }
+            },
+        };
+        let requested_limits = if default_limits {
+            let want = wgpu::Limits::default();
+            let mut short = Vec::new();
+            want.check_limits_with_fail_fn(&adapter.limits(), false, |name, w, a| {
+                short.push(format!("{name} {w} (adapter: {a})"))
+            });
+            if !short.is_empty() {
+                return Err(Error::NoAdapter(format!(
+                    "{}: SRALIGN_LIMITS=default, but the adapter is below WebGPU's defaults: {}",
+                    info.name,
+                    short.join(", ")
+                )));
+            }
+            want
+        } else {
+            adapter.limits()
+        };
         let wanted = wgpu::Features::SUBGROUP
             | wgpu::Features::TIMESTAMP_QUERY
             | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
@@ -237,7 +267,7 @@ impl Gpu {
         let desc = wgpu::DeviceDescriptor {
             label: Some("sralign"),
             required_features: features,
-            required_limits: adapter_limits.clone(),
+            required_limits: requested_limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
@@ -251,9 +281,13 @@ impl Gpu {
                 errors.lock().unwrap().push(e.to_string());
             }));
         }
-        let mut limits = adapter_limits.clone();
+        let mut limits = requested_limits.clone();
         if let Some(m) = opts.max_storage_binding {
             limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(m);
+        }
+        if let Some(m) = opts.max_storage_buffers_per_stage {
+            limits.max_storage_buffers_per_shader_stage =
+                limits.max_storage_buffers_per_shader_stage.min(m);
         }
         let summary = AdapterSummary {
             name: info.name.clone(),
@@ -274,7 +308,7 @@ impl Gpu {
             .filter(|(f, _)| features.contains(*f))
             .map(|(_, n)| n.to_string())
             .collect(),
-            limits: adapter_limits.clone(),
+            limits: requested_limits.clone(),
             subgroup_size: (info.subgroup_min_size, info.subgroup_max_size),
         };
         let uniform_align = limits.min_uniform_buffer_offset_alignment.max(256) as u64;
@@ -340,6 +374,12 @@ impl Gpu {
     }
     pub fn has_subgroups(&self) -> bool {
         self.0.device.features().contains(wgpu::Features::SUBGROUP)
+    }
+    /// True when every subgroup has at least `lanes` lanes: the condition of the kernels whose
+    /// workgroup is one subgroup of 8 lanes sharing values by `subgroupBroadcast` at constant
+    /// lanes (a workgroup of 8 then lies in one subgroup, whatever its size up to 128).
+    pub fn has_subgroups_of(&self, lanes: u32) -> bool {
+        self.has_subgroups() && self.0.summary.subgroup_size.0 >= lanes
     }
     /// True on a CPU adapter (lavapipe, WARP, SwiftShader): kernels may pick variants by it.
     pub fn is_cpu(&self) -> bool {
@@ -447,6 +487,20 @@ impl Gpu {
         };
         if let Some(p) = self.0.pipelines.borrow().get(&key) {
             return Ok(p.clone());
+        }
+        if let Some((name, v)) = l
+            .overrides
+            .iter()
+            .find(|(n, v)| !shaders::override_listed(l.shader.name, n, *v))
+        {
+            return Err(Error::Unsupported {
+                op: l.op.into(),
+                detail: format!(
+                    "override {name} = {v} of {} is not listed in gpu::shaders::OVERRIDES \
+                     (so the portability test never translated it)",
+                    l.shader.name
+                ),
+            });
         }
         let t0 = std::time::Instant::now();
         let module = {

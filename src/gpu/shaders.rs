@@ -132,3 +132,97 @@ shader!(CHANNEL_NORM_FORWARD, "channel_norm_forward.wgsl");
 shader!(CHANNEL_NORM_BACKWARD, "channel_norm_backward.wgsl");
 
 // (end of registry)
+
+/// Every registered shader, for the portability test (tests/shaders_portable.rs translates
+/// each one with naga's SPIR-V, MSL, HLSL and GLSL back ends); that test also checks that every
+/// file of `shaders/` is listed here.
+pub static ALL: &[&Shader] = &[
+    &FILL,
+    &ACCUMULATE,
+    &BINARY,
+    &SCALE,
+    &BIAS,
+    &ACTIVATION_FORWARD,
+    &ACTIVATION_BACKWARD,
+    &PRELU_FORWARD,
+    &PRELU_BACKWARD,
+    &LOSS_BACKWARD,
+    &REDUCE,
+    &REDUCE_VEC4,
+    &REDUCE_BROADCAST,
+    &OPTIM_SGD,
+    &OPTIM_ADAM,
+    &OPTIM_EMA,
+    &POOLED_ALIGN_FORWARD,
+    &POOLED_ALIGN_BACKWARD,
+    &CONV2D_PACK_INPUT,
+    &CONV2D_PACK_INPUT4,
+    &CONV2D_PACK_WEIGHT,
+    &CONV2D_FORWARD_TEX,
+    &CONV2D_FORWARD_TEX3,
+    &CONV2D_FORWARD_BUF,
+    &CONV2D_FLIP_WEIGHT,
+    &CONV2D_BACKWARD_WEIGHT_TEX,
+    &CONV2D_BACKWARD_WEIGHT_TEX3,
+    &CONV2D_BACKWARD_WEIGHT_BUF,
+    &CONV2D_REDUCE,
+    &CONV2D_BACKWARD_BIAS,
+    &MATMUL_PACK,
+    &MATMUL_PACK4,
+    &MATMUL_TEX,
+    &MATMUL_BUF,
+    &MATMUL_COLSUM,
+    &WINDOW,
+    &WINDOW4,
+    &LAYERNORM_FORWARD,
+    &LAYERNORM_BACKWARD_INPUT,
+    &LAYERNORM_BACKWARD_PARAMS,
+    &LAYERNORM_FORWARD4,
+    &LAYERNORM_BACKWARD_INPUT4,
+    &LAYERNORM_BACKWARD_PARAMS4,
+    &ATTENTION_SOFTMAX,
+    &ATTENTION_SOFTMAX_BACKWARD,
+    &ATTENTION_BACKWARD_TABLE,
+    &SPATIAL_MEAN,
+    &COVARIANCE_PARTIAL,
+    &COVARIANCE_REDUCE,
+    &COVARIANCE_BACKWARD,
+    &COVARIANCE_PARTIAL_VEC4,
+    &COVARIANCE_PARTIAL_SG,
+    &COVARIANCE_BACKWARD_SG,
+    &COVARIANCE_PAD_MATRIX,
+    &RFF_FORWARD,
+    &RFF_FORWARD_SG,
+    &DROPOUT,
+    &PIXEL_SHUFFLE,
+    &UPSAMPLE_NEAREST,
+    &UPSAMPLE_BILINEAR,
+    &CONCAT,
+    &PAD,
+    // LPIPS's networks (general convolutions, max pooling, channel normalisation).
+    &CONV2D_GENERAL_FORWARD,
+    &CONV2D_GENERAL_BACKWARD_INPUT,
+    &CONV2D_GENERAL_BACKWARD_WEIGHT,
+    &MAX_POOL_FORWARD,
+    &MAX_POOL_BACKWARD,
+    &CHANNEL_NORM_FORWARD,
+    &CHANNEL_NORM_BACKWARD,
+];
+
+/// Every value an `override` constant is launched with: (shader file, constant, values).
+/// `Gpu::launch` refuses a value not listed here, so the portability test, which translates
+/// each shader once per listed value, covers every pipeline the engine can create.
+pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
+    // reduce.rs `Term`: Value, Square, NegProduct, AbsDiff, SquaredDiff, Charbonnier.
+    ("reduce.wgsl", "MODE", &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]),
+    ("reduce_vec4.wgsl", "MODE", &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]),
+    // loss.rs: L1, MSE, Charbonnier (the `Term` values 3, 4, 5).
+    ("loss_backward.wgsl", "MODE", &[3.0, 4.0, 5.0]),
+];
+
+/// True when `OVERRIDES` lists this value of this constant for this shader.
+pub fn override_listed(shader: &str, name: &str, value: f64) -> bool {
+    OVERRIDES
+        .iter()
+        .any(|(s, n, vals)| *s == shader && *n == name && vals.contains(&value))
+}

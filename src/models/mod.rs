@@ -158,7 +158,14 @@ pub fn load_config(arch: Arch, path: Option<&std::path::Path>) -> anyhow::Result
     };
     // A training config's other tables are allowed (its network is what is read here).
     const TRAINING: [&str; 8] = [
-        "name", "manual_seed", "datasets", "train", "regularizer", "val", "logger", "path",
+        "name",
+        "manual_seed",
+        "datasets",
+        "train",
+        "regularizer",
+        "val",
+        "logger",
+        "path",
     ];
     if let Some(k) = doc.keys().find(|k| !TRAINING.contains(&k.as_str())) {
         bail!(

@@ -129,7 +129,7 @@ pub fn conv2d_dims(op: &str, x: &[usize], w: &[usize], b: Option<&[usize]>) -> R
 }
 
 fn subgroups_usable(gpu: &Gpu) -> bool {
-    gpu.has_subgroups() && gpu.summary().subgroup_size.0 >= 8
+    gpu.has_subgroups_of(8)
 }
 
 fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {

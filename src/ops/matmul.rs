@@ -99,7 +99,7 @@ const BUF_TILE: usize = 64;
 const K_STEP: usize = 4;
 
 fn texture_fits(gpu: &Gpu) -> bool {
-    gpu.has_subgroups() && gpu.summary().subgroup_size.0 >= 8
+    gpu.has_subgroups_of(8)
 }
 
 /// C = A B into a new contiguous tensor of shape `out_shape` ([batch, m, n] elements).

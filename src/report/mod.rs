@@ -84,10 +84,24 @@ pub struct CompareOpts {
 }
 
 pub enum Event<'a> {
-    RunStarted { method: &'a str, seed: u64, index: usize, total: usize, resumed: bool, skipped: bool },
+    RunStarted {
+        method: &'a str,
+        seed: u64,
+        index: usize,
+        total: usize,
+        resumed: bool,
+        skipped: bool,
+    },
     Train(train::Event<'a>),
-    EvalStarted { method: &'a str, seed: u64, images: usize },
-    EvalImage { done: usize, total: usize },
+    EvalStarted {
+        method: &'a str,
+        seed: u64,
+        images: usize,
+    },
+    EvalImage {
+        done: usize,
+        total: usize,
+    },
     Wrote(&'a Path),
 }
 
@@ -132,7 +146,8 @@ pub fn compare(
             run_config(base, m, *s)?;
         }
     }
-    std::fs::create_dir_all(&opts.output).with_context(|| format!("creating {}", opts.output.display()))?;
+    std::fs::create_dir_all(&opts.output)
+        .with_context(|| format!("creating {}", opts.output.display()))?;
     let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     checkpoint::write_atomic(
         &opts.output.join("compare.json"),
@@ -150,7 +165,10 @@ pub fn compare(
         for method in &opts.methods {
             index += 1;
             let cfg = run_config(base, method, seed)?;
-            let dir = opts.output.join("runs").join(format!("{method}_seed{seed}"));
+            let dir = opts
+                .output
+                .join("runs")
+                .join(format!("{method}_seed{seed}"));
             let finished = dir.join("model.safetensors").exists();
             let has_run = dir.join("config.toml").exists();
             if has_run {
@@ -165,7 +183,14 @@ pub fn compare(
                 }
             }
             let resume = has_run && !finished && checkpoint::latest(&dir)?.is_some();
-            on_event(Event::RunStarted { method, seed, index, total, resumed: resume, skipped: finished });
+            on_event(Event::RunStarted {
+                method,
+                seed,
+                index,
+                total,
+                resumed: resume,
+                skipped: finished,
+            });
             if !finished {
                 let ro = RunOptions {
                     output: dir.clone(),
@@ -181,9 +206,18 @@ pub fn compare(
             if !dir.join(EVAL_FILE).exists() {
                 let mcfg = cfg.model_config()?;
                 let model = models::build(gpu, &mcfg, 0)?;
-                weights::load(&dir.join("model.safetensors"), &model.params(), WeightsKey::Auto, model.arch())?;
+                weights::load(
+                    &dir.join("model.safetensors"),
+                    &model.params(),
+                    WeightsKey::Auto,
+                    model.arch(),
+                )?;
                 let images: usize = sets.iter().map(|s| s.len()).sum();
-                on_event(Event::EvalStarted { method, seed, images });
+                on_event(Event::EvalStarted {
+                    method,
+                    seed,
+                    images,
+                });
                 let mut all = EvalResult::default();
                 let mut done = 0;
                 let perceptual = |x: &Image, y: &Image| -> Result<f64> {
@@ -196,16 +230,25 @@ pub fn compare(
                         crop_border: opts.crop_border.unwrap_or(model.scale()),
                         save_dir: Some(dir.join("sr")),
                         features: true,
-                        perceptual: opts.lpips.as_ref().map(|_| &perceptual as crate::eval::testset::Perceptual),
+                        perceptual: opts
+                            .lpips
+                            .as_ref()
+                            .map(|_| &perceptual as crate::eval::testset::Perceptual),
                     };
                     let r = evaluate(gpu, model.as_ref(), set, &eo, &mut |_, _, _| {
                         done += 1;
-                        on_event(Event::EvalImage { done, total: images });
+                        on_event(Event::EvalImage {
+                            done,
+                            total: images,
+                        });
                     })?;
                     all.scores.extend(r.scores);
                     all.features.extend(r.features);
                 }
-                checkpoint::write_atomic(&dir.join(EVAL_FILE), serde_json::to_string_pretty(&all)?.as_bytes())?;
+                checkpoint::write_atomic(
+                    &dir.join(EVAL_FILE),
+                    serde_json::to_string_pretty(&all)?.as_bytes(),
+                )?;
             }
             dirs.push(dir);
         }
@@ -222,11 +265,14 @@ pub fn load_runs(dirs: &[PathBuf]) -> Result<Vec<RunResult>> {
     for d in dirs {
         let config = TrainConfig::load(&d.join("config.toml"))?;
         let ep = d.join(EVAL_FILE);
-        let eval: EvalResult = serde_json::from_str(
-            &std::fs::read_to_string(&ep)
-                .with_context(|| format!("{}: not evaluated yet (run `sralign compare`, or `sralign eval` into it)", ep.display()))?,
-        )
-        .with_context(|| format!("parsing {}", ep.display()))?;
+        let eval: EvalResult =
+            serde_json::from_str(&std::fs::read_to_string(&ep).with_context(|| {
+                format!(
+                    "{}: not evaluated yet (run `sralign compare`, or `sralign eval` into it)",
+                    ep.display()
+                )
+            })?)
+            .with_context(|| format!("parsing {}", ep.display()))?;
         let lp = d.join("log.jsonl");
         let log = std::fs::read_to_string(&lp)
             .with_context(|| format!("reading {}", lp.display()))?
@@ -246,7 +292,10 @@ pub fn load_runs(dirs: &[PathBuf]) -> Result<Vec<RunResult>> {
 }
 
 fn setting_rank(s: &str) -> usize {
-    TestSetting::ALL.iter().position(|t| t.name() == s).unwrap_or(99)
+    TestSetting::ALL
+        .iter()
+        .position(|t| t.name() == s)
+        .unwrap_or(99)
 }
 
 /// PSNR of one (set, setting, image) per run: key -> value.
@@ -358,7 +407,9 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                             .eval
                             .scores
                             .iter()
-                            .filter(|s| &s.set == set && (setting == "mean" || s.setting == setting))
+                            .filter(|s| {
+                                &s.set == set && (setting == "mean" || s.setting == setting)
+                            })
                             .map(metric)
                             .collect();
                         v.iter().sum::<f64>() / v.len().max(1) as f64
@@ -367,27 +418,52 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
             };
             let mut psnr = BTreeMap::new();
             let mut ssim = BTreeMap::new();
-            let has_lpips = rs.iter().all(|r| r.eval.scores.iter().all(|s| s.lpips.is_some()));
+            let has_lpips = rs
+                .iter()
+                .all(|r| r.eval.scores.iter().all(|s| s.lpips.is_some()));
             let mut lpips = BTreeMap::new();
             let mut diff = BTreeMap::new();
             for st in settings.iter().map(String::as_str).chain(["mean"]) {
                 let (pm, ps) = mean_std(&per_seed(&|s| s.psnr, st));
-                psnr.insert(st.to_string(), Cell { mean: pm, std: ps, seeds: rs.len() });
+                psnr.insert(
+                    st.to_string(),
+                    Cell {
+                        mean: pm,
+                        std: ps,
+                        seeds: rs.len(),
+                    },
+                );
                 let (sm, ss) = mean_std(&per_seed(&|s| s.ssim, st));
-                ssim.insert(st.to_string(), Cell { mean: sm, std: ss, seeds: rs.len() });
+                ssim.insert(
+                    st.to_string(),
+                    Cell {
+                        mean: sm,
+                        std: ss,
+                        seeds: rs.len(),
+                    },
+                );
                 if has_lpips {
                     let (lm, ls) = mean_std(&per_seed(&|s| s.lpips.unwrap_or(f64::NAN), st));
-                    lpips.insert(st.to_string(), Cell { mean: lm, std: ls, seeds: rs.len() });
+                    lpips.insert(
+                        st.to_string(),
+                        Cell {
+                            mean: lm,
+                            std: ls,
+                            seeds: rs.len(),
+                        },
+                    );
                 }
                 // Paired over (image, seed): the baseline run of the same seed.
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 for r in &rs {
-                    let Some(br) = runs_of(&base_name).into_iter().find(|x| x.seed == r.seed) else {
+                    let Some(br) = runs_of(&base_name).into_iter().find(|x| x.seed == r.seed)
+                    else {
                         continue;
                     };
                     let (pa, pb) = (psnr_map(r), psnr_map(br));
                     let imgs: Vec<&String> = {
-                        let mut v: Vec<&String> = pa.keys().filter(|k| &k.0 == set).map(|k| &k.2).collect();
+                        let mut v: Vec<&String> =
+                            pa.keys().filter(|k| &k.0 == set).map(|k| &k.2).collect();
                         v.sort();
                         v.dedup();
                         v
@@ -397,7 +473,9 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                             let v: Vec<f64> = settings
                                 .iter()
                                 .filter(|s| st == "mean" || *s == st)
-                                .filter_map(|s| p.get(&(set.clone(), s.clone(), img.clone())).copied())
+                                .filter_map(|s| {
+                                    p.get(&(set.clone(), s.clone(), img.clone())).copied()
+                                })
                                 .collect();
                             v.iter().sum::<f64>() / v.len().max(1) as f64
                         };
@@ -413,7 +491,10 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
             let base_std = runs_of(&base_name).len();
             let spread = {
                 let own = psnr["mean"].std;
-                let b = rows.first().map(|r: &MethodRow| r.psnr["mean"].std).unwrap_or(0.0);
+                let b = rows
+                    .first()
+                    .map(|r: &MethodRow| r.psnr["mean"].std)
+                    .unwrap_or(0.0);
                 own.max(b)
             };
             let verdict = if *m == base_name {
@@ -428,7 +509,11 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                                 i.mean,
                                 i.lo,
                                 i.hi,
-                                if within_seed { format!(", inside the seed spread {spread:.3} dB") } else { String::new() }
+                                if within_seed {
+                                    format!(", inside the seed spread {spread:.3} dB")
+                                } else {
+                                    String::new()
+                                }
                             )
                         } else {
                             format!(
@@ -450,7 +535,11 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                 .filter(|v| v["kind"] == "train")
                 .filter_map(|v| {
                     let g = v["grad_share"].as_object()?;
-                    let s: f64 = g.iter().filter(|(k, _)| *k != "l1").filter_map(|(_, x)| x.as_f64()).sum();
+                    let s: f64 = g
+                        .iter()
+                        .filter(|(k, _)| *k != "l1")
+                        .filter_map(|(_, x)| x.as_f64())
+                        .sum();
                     (!g.is_empty()).then_some(s)
                 })
                 .collect();
@@ -459,12 +548,21 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                 .flat_map(|r| {
                     let t: Vec<&Value> = r.log.iter().filter(|v| v["kind"] == "train").collect();
                     let n = t.len();
-                    t.into_iter().skip(n - n.div_ceil(4)).filter_map(|v| v["align_cov_rel"].as_f64()).collect::<Vec<_>>()
+                    t.into_iter()
+                        .skip(n - n.div_ceil(4))
+                        .filter_map(|v| v["align_cov_rel"].as_f64())
+                        .collect::<Vec<_>>()
                 })
                 .collect();
             let feats: Vec<(f64, f64)> = rs
                 .iter()
-                .flat_map(|r| r.eval.features.iter().filter(|f| &f.set == set).map(|f| (f.mu_rel, f.cov_rel)))
+                .flat_map(|r| {
+                    r.eval
+                        .features
+                        .iter()
+                        .filter(|f| &f.set == set)
+                        .map(|f| (f.mu_rel, f.cov_rel))
+                })
                 .collect();
             let avg = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
             let has_reg = m != "baseline" && m != "dropout";
@@ -482,10 +580,18 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
             });
         }
         // Tables.
-        let cols: Vec<String> = settings.iter().cloned().chain(["mean".to_string()]).collect();
+        let cols: Vec<String> = settings
+            .iter()
+            .cloned()
+            .chain(["mean".to_string()])
+            .collect();
         let all_lpips = rows.iter().all(|r| r.lpips.is_some());
         let tables: &[(&str, usize, usize)] = if all_lpips {
-            &[("PSNR (dB)", 0, 2), ("SSIM", 1, 4), ("LPIPS (AlexNet, lower is better)", 2, 4)]
+            &[
+                ("PSNR (dB)", 0, 2),
+                ("SSIM", 1, 4),
+                ("LPIPS (AlexNet, lower is better)", 2, 4),
+            ]
         } else {
             &[("PSNR (dB)", 0, 2), ("SSIM", 1, 4)]
         };
@@ -517,14 +623,23 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
         if !all_lpips {
             let _ = writeln!(md, "LPIPS: not measured (its weights were not available when the runs were evaluated; tools/setup.sh fetches them).\n");
         }
-        let _ = writeln!(md, "## {set}: PSNR difference to the baseline (dB, 95% CI paired over images and seeds)\n");
+        let _ = writeln!(
+            md,
+            "## {set}: PSNR difference to the baseline (dB, 95% CI paired over images and seeds)\n"
+        );
         let _ = writeln!(md, "| method | {} |", cols.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(cols.len()));
         for r in rows.iter().filter(|r| r.method != base_name) {
             let cells: Vec<String> = cols
                 .iter()
                 .map(|c| match r.diff.get(c) {
-                    Some(i) => format!("{:+.3} [{:+.3}, {:+.3}]{}", i.mean, i.lo, i.hi, if i.contains_zero() { "" } else { " *" }),
+                    Some(i) => format!(
+                        "{:+.3} [{:+.3}, {:+.3}]{}",
+                        i.mean,
+                        i.lo,
+                        i.hi,
+                        if i.contains_zero() { "" } else { " *" }
+                    ),
                     None => "n/a".into(),
                 })
                 .collect();
@@ -533,7 +648,11 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
         let _ = writeln!(md, "\n(* the interval excludes zero.)\n");
         let _ = writeln!(md, "### In words\n");
         for r in rows.iter().filter(|r| r.method != base_name) {
-            let _ = writeln!(md, "- **{}**, mean over the degradations: {}.", r.method, r.verdict);
+            let _ = writeln!(
+                md,
+                "- **{}**, mean over the degradations: {}.",
+                r.method, r.verdict
+            );
         }
         let _ = writeln!(md, "\n## {set}: mechanism\n");
         let _ = writeln!(md, "| method | regulariser's gradient share (mean over logged steps) | training: covariance distance of the two halves (last quarter) | test: mean distance to clean (mu) | test: covariance distance to clean |");
@@ -559,54 +678,106 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
         let png = format!("psnr_{}.png", sanitize(set));
         let series: Vec<(String, Vec<(f64, f64)>)> = rows
             .iter()
-            .map(|r| (r.method.clone(), cols.iter().map(|c| (r.psnr[c].mean, r.psnr[c].std)).collect()))
+            .map(|r| {
+                (
+                    r.method.clone(),
+                    cols.iter()
+                        .map(|c| (r.psnr[c].mean, r.psnr[c].std))
+                        .collect(),
+                )
+            })
             .collect();
-        plot::bars(&out.join(&png), &format!("{set}: PSNR per degradation (mean ± std over seeds)"), "PSNR (dB)", &cols, &series)?;
+        plot::bars(
+            &out.join(&png),
+            &format!("{set}: PSNR per degradation (mean ± std over seeds)"),
+            "PSNR (dB)",
+            &cols,
+            &series,
+        )?;
         let _ = writeln!(md, "![PSNR per degradation]({png})\n");
         json_sets.push(json!({"set": set, "settings": cols, "rows": rows}));
     }
 
     // Training curves.
-    let curve = |key: &dyn Fn(&Value) -> Option<f64>, kind: &str| -> Vec<(String, Vec<(f64, f64)>)> {
-        runs.iter()
-            .map(|r| {
-                let pts = r
-                    .log
-                    .iter()
-                    .filter(|v| v["kind"] == kind)
-                    .filter_map(|v| Some((v["step"].as_f64()?, key(v)?)))
-                    .collect();
-                (format!("{} s{}", r.method, r.seed), pts)
-            })
-            .filter(|(_, p): &(String, Vec<(f64, f64)>)| !p.is_empty())
-            .collect()
-    };
+    let curve =
+        |key: &dyn Fn(&Value) -> Option<f64>, kind: &str| -> Vec<(String, Vec<(f64, f64)>)> {
+            runs.iter()
+                .map(|r| {
+                    let pts = r
+                        .log
+                        .iter()
+                        .filter(|v| v["kind"] == kind)
+                        .filter_map(|v| Some((v["step"].as_f64()?, key(v)?)))
+                        .collect();
+                    (format!("{} s{}", r.method, r.seed), pts)
+                })
+                .filter(|(_, p): &(String, Vec<(f64, f64)>)| !p.is_empty())
+                .collect()
+        };
     let loss = curve(&|v| v["losses"]["l1"].as_f64(), "train");
     if !loss.is_empty() {
-        plot::lines(&out.join("curves_l1.png"), "Training L1 loss (logged steps)", "step", "L1", &loss)?;
+        plot::lines(
+            &out.join("curves_l1.png"),
+            "Training L1 loss (logged steps)",
+            "step",
+            "L1",
+            &loss,
+        )?;
         let _ = writeln!(md, "## Training curves\n\n![L1](curves_l1.png)\n");
     }
     let val = curve(&|v| v["metrics"]["psnr"].as_f64(), "val");
     if !val.is_empty() {
-        plot::lines(&out.join("curves_val_psnr.png"), "Validation PSNR", "step", "PSNR (dB)", &val)?;
+        plot::lines(
+            &out.join("curves_val_psnr.png"),
+            "Validation PSNR",
+            "step",
+            "PSNR (dB)",
+            &val,
+        )?;
         let _ = writeln!(md, "![validation PSNR](curves_val_psnr.png)\n");
     }
     let share = curve(
         &|v| {
             let g = v["grad_share"].as_object()?;
-            (!g.is_empty()).then(|| g.iter().filter(|(k, _)| *k != "l1").filter_map(|(_, x)| x.as_f64()).sum::<f64>() * 100.0)
+            (!g.is_empty()).then(|| {
+                g.iter()
+                    .filter(|(k, _)| *k != "l1")
+                    .filter_map(|(_, x)| x.as_f64())
+                    .sum::<f64>()
+                    * 100.0
+            })
         },
         "train",
     );
-    let share: Vec<_> = share.into_iter().filter(|(n, _)| !n.starts_with("baseline") && !n.starts_with("dropout ")).collect();
+    let share: Vec<_> = share
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with("baseline") && !n.starts_with("dropout "))
+        .collect();
     if !share.is_empty() {
-        plot::lines(&out.join("curves_grad_share.png"), "Regulariser's share of the gradient", "step", "share (%)", &share)?;
+        plot::lines(
+            &out.join("curves_grad_share.png"),
+            "Regulariser's share of the gradient",
+            "step",
+            "share (%)",
+            &share,
+        )?;
         let _ = writeln!(md, "![gradient share](curves_grad_share.png)\n");
     }
 
     // Side-by-side crops of the first test image on the hardest setting present.
-    if let Some(p) = crops(out, runs, &methods, &sets[0], settings.last().map(String::as_str).unwrap_or("clean"))? {
-        let _ = writeln!(md, "## Crops ({}, {})\n\n![crops]({p})\n", sets[0], settings.last().cloned().unwrap_or_default());
+    if let Some(p) = crops(
+        out,
+        runs,
+        &methods,
+        &sets[0],
+        settings.last().map(String::as_str).unwrap_or("clean"),
+    )? {
+        let _ = writeln!(
+            md,
+            "## Crops ({}, {})\n\n![crops]({p})\n",
+            sets[0],
+            settings.last().cloned().unwrap_or_default()
+        );
     }
     let mdp = out.join("report.md");
     std::fs::write(&mdp, &md).with_context(|| format!("writing {}", mdp.display()))?;
@@ -620,13 +791,33 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// HR, LR (nearest-upscaled) and each method's SR of one image, centre crops, first seed.
-fn crops(out: &Path, runs: &[RunResult], methods: &[String], set: &str, setting: &str) -> Result<Option<String>> {
+fn crops(
+    out: &Path,
+    runs: &[RunResult],
+    methods: &[String],
+    set: &str,
+    setting: &str,
+) -> Result<Option<String>> {
     let first = &runs[0];
-    let Some(img) = first.eval.scores.iter().find(|s| s.set == set && s.setting == setting).map(|s| s.image.clone()) else {
+    let Some(img) = first
+        .eval
+        .scores
+        .iter()
+        .find(|s| s.set == set && s.setting == setting)
+        .map(|s| s.image.clone())
+    else {
         return Ok(None);
     };
     let test_dir = find_test_dir(runs, set);
@@ -658,18 +849,37 @@ fn crops(out: &Path, runs: &[RunResult], methods: &[String], set: &str, setting:
     let mut row = Vec::new();
     let mut hr_size = None;
     for m in methods {
-        let Some(r) = runs.iter().filter(|r| &r.method == m).min_by_key(|r| r.seed) else { continue };
-        let p = r.dir.join("sr").join(set).join(setting).join(format!("{img}.png"));
+        let Some(r) = runs
+            .iter()
+            .filter(|r| &r.method == m)
+            .min_by_key(|r| r.seed)
+        else {
+            continue;
+        };
+        let p = r
+            .dir
+            .join("sr")
+            .join(set)
+            .join(setting)
+            .join(format!("{img}.png"));
         if !p.exists() {
             return Ok(None);
         }
         let sr = io::load_image(&p)?;
         hr_size = Some((sr.h, sr.w));
         let (y, x, s) = window(sr.h, sr.w);
-        let score = r.eval.scores.iter().find(|s| s.set == set && s.setting == setting && s.image == img).map(|s| s.psnr).unwrap_or(f64::NAN);
+        let score = r
+            .eval
+            .scores
+            .iter()
+            .find(|s| s.set == set && s.setting == setting && s.image == img)
+            .map(|s| s.psnr)
+            .unwrap_or(f64::NAN);
         row.push((format!("{m}\n{score:.2} dB"), sr.crop(y, x, s, s)));
     }
-    let Some((h, w)) = hr_size else { return Ok(None) };
+    let Some((h, w)) = hr_size else {
+        return Ok(None);
+    };
     let (y0, x0, s) = window(h, w);
     // The LR input, nearest-neighbour upscaled to the SR size, and the HR, for reference.
     let scale = runs[0].config.scale();
@@ -699,6 +909,12 @@ fn crops(out: &Path, runs: &[RunResult], methods: &[String], set: &str, setting:
 /// test folders named in OUT/compare.json) when known.
 fn find_test_dir(runs: &[RunResult], set: &str) -> Option<PathBuf> {
     let out = runs[0].dir.parent()?.parent()?;
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).ok()?).ok()?;
-    v["tests"].as_array()?.iter().filter_map(|t| t.as_str()).map(PathBuf::from).find(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == set))
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).ok()?).ok()?;
+    v["tests"]
+        .as_array()?
+        .iter()
+        .filter_map(|t| t.as_str())
+        .map(PathBuf::from)
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == set))
 }

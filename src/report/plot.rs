@@ -59,7 +59,10 @@ pub fn bars(
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let vals = series.iter().flat_map(|(_, v)| v.iter());
-        let lo = vals.clone().map(|(m, e)| m - e).fold(f64::INFINITY, f64::min);
+        let lo = vals
+            .clone()
+            .map(|(m, e)| m - e)
+            .fold(f64::INFINITY, f64::min);
         let hi = vals.map(|(m, e)| m + e).fold(f64::NEG_INFINITY, f64::max);
         let pad = ((hi - lo) * 0.15).max(0.05);
         let ns = series.len().max(1) as f64;
@@ -97,12 +100,16 @@ pub fn bars(
                 }))
                 .map_err(err)?
                 .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
             chart
-                .draw_series(v.iter().enumerate().filter(|(_, (_, e))| *e > 0.0).map(|(g, (m, e))| {
-                    let xc = x0(g) + bw * 0.45;
-                    PathElement::new(vec![(xc, m - e), (xc, m + e)], BLACK.stroke_width(2))
-                }))
+                .draw_series(v.iter().enumerate().filter(|(_, (_, e))| *e > 0.0).map(
+                    |(g, (m, e))| {
+                        let xc = x0(g) + bw * 0.45;
+                        PathElement::new(vec![(xc, m - e), (xc, m + e)], BLACK.stroke_width(2))
+                    },
+                ))
                 .map_err(err)?;
         }
         chart
@@ -132,9 +139,18 @@ pub fn lines(
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let pts = series.iter().flat_map(|(_, v)| v.iter()).filter(|(_, y)| y.is_finite());
-        let (x0, x1) = pts.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |a, (x, _)| (a.0.min(*x), a.1.max(*x)));
-        let (y0, y1) = pts.fold((f64::INFINITY, f64::NEG_INFINITY), |a, (_, y)| (a.0.min(*y), a.1.max(*y)));
+        let pts = series
+            .iter()
+            .flat_map(|(_, v)| v.iter())
+            .filter(|(_, y)| y.is_finite());
+        let (x0, x1) = pts
+            .clone()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (x, _)| {
+                (a.0.min(*x), a.1.max(*x))
+            });
+        let (y0, y1) = pts.fold((f64::INFINITY, f64::NEG_INFINITY), |a, (_, y)| {
+            (a.0.min(*y), a.1.max(*y))
+        });
         if !x0.is_finite() || !y0.is_finite() {
             return Err(anyhow!("{title}: nothing to plot"));
         }
@@ -156,10 +172,15 @@ pub fn lines(
         for (k, (name, v)) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             chart
-                .draw_series(LineSeries::new(v.iter().cloned().filter(|(_, y)| y.is_finite()), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    v.iter().cloned().filter(|(_, y)| y.is_finite()),
+                    color.stroke_width(2),
+                ))
                 .map_err(err)?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -191,7 +212,10 @@ pub fn grid(path: &Path, rows: &[Vec<(String, Image)>]) -> Result<()> {
         .max()
         .unwrap_or(1) as u32;
     let cap = 17 * lines + 4;
-    let (w, h) = (cols * (tile.0 + 6) + 6, rows.len() as u32 * (tile.1 + cap + 6) + 6);
+    let (w, h) = (
+        cols * (tile.0 + 6) + 6,
+        rows.len() as u32 * (tile.1 + cap + 6) + 6,
+    );
     let mut buf = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
@@ -201,8 +225,12 @@ pub fn grid(path: &Path, rows: &[Vec<(String, Image)>]) -> Result<()> {
                 let x = 6 + c as u32 * (tile.0 + 6);
                 let y = 6 + r as u32 * (tile.1 + cap + 6);
                 for (k, line) in name.lines().enumerate() {
-                    root.draw(&Text::new(line.to_string(), (x as i32, y as i32 + 2 + 17 * k as i32), ("sans-serif", 14)))
-                        .map_err(err)?;
+                    root.draw(&Text::new(
+                        line.to_string(),
+                        (x as i32, y as i32 + 2 + 17 * k as i32),
+                        ("sans-serif", 14),
+                    ))
+                    .map_err(err)?;
                 }
                 for yy in 0..(img.h as u32 * zoom).min(tile.1) {
                     for xx in 0..(img.w as u32 * zoom).min(tile.0) {

@@ -48,11 +48,14 @@ pub struct State {
     pub sralign_version: String,
 }
 
+/// Named tensors as read from a file: name -> (shape, values).
+pub type TensorMap = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
 /// A checkpoint read back.
 pub struct Loaded {
     pub state: State,
-    pub params: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
-    pub ema: Option<BTreeMap<String, (Vec<usize>, Vec<f32>)>>,
+    pub params: TensorMap,
+    pub ema: Option<TensorMap>,
     pub optimizer: BTreeMap<String, Vec<f32>>,
 }
 
@@ -140,7 +143,8 @@ pub fn prune(run: &Path, keep: usize) -> Result<()> {
     let n = steps.len();
     for s in steps.into_iter().take(n.saturating_sub(keep)) {
         let p = checkpoints_dir(run).join(step_name(s));
-        fs::remove_dir_all(&p).with_context(|| format!("removing old checkpoint {}", p.display()))?;
+        fs::remove_dir_all(&p)
+            .with_context(|| format!("removing old checkpoint {}", p.display()))?;
     }
     Ok(())
 }
@@ -170,7 +174,11 @@ pub fn latest(run: &Path) -> Result<Option<PathBuf>> {
     let name = fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
     let p = checkpoints_dir(run).join(name.trim());
     if !p.join("state.json").exists() {
-        bail!("{} names {}, which is incomplete or missing", f.display(), p.display());
+        bail!(
+            "{} names {}, which is incomplete or missing",
+            f.display(),
+            p.display()
+        );
     }
     Ok(Some(p))
 }
@@ -187,9 +195,15 @@ fn optimizer_bytes(params: &[(String, Tensor)], s: &OptimState) -> Result<Vec<u8
     }
     let views: Vec<(String, TensorView)> = host
         .iter()
-        .map(|(n, s, v)| Ok((n.clone(), TensorView::new(Dtype::F32, s.clone(), bytemuck::cast_slice(v))?)))
+        .map(|(n, s, v)| {
+            Ok((
+                n.clone(),
+                TensorView::new(Dtype::F32, s.clone(), bytemuck::cast_slice(v))?,
+            ))
+        })
         .collect::<Result<_, safetensors::SafeTensorError>>()?;
-    let meta = std::collections::HashMap::from([("optimizer_step".to_string(), s.step.to_string())]);
+    let meta =
+        std::collections::HashMap::from([("optimizer_step".to_string(), s.step.to_string())]);
     Ok(safetensors::serialize(views, Some(meta))?)
 }
 

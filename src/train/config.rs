@@ -310,7 +310,8 @@ impl TrainConfig {
     pub fn load(path: &Path) -> Result<TrainConfig> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
-        let cfg = TrainConfig::parse(&text).with_context(|| format!("config {}", path.display()))?;
+        let cfg =
+            TrainConfig::parse(&text).with_context(|| format!("config {}", path.display()))?;
         Ok(cfg)
     }
 
@@ -351,9 +352,12 @@ impl TrainConfig {
         let scale = self.scale();
         let d = &self.datasets.train;
         if d.batch_size == 0 || d.batch_size > 4096 {
-            bail!("datasets.train.batch_size = {}: must be in 1..=4096 (GT crops per step)", d.batch_size);
+            bail!(
+                "datasets.train.batch_size = {}: must be in 1..=4096 (GT crops per step)",
+                d.batch_size
+            );
         }
-        if d.gt_size == 0 || d.gt_size % scale != 0 || d.gt_size > 4096 {
+        if d.gt_size == 0 || !d.gt_size.is_multiple_of(scale) || d.gt_size > 4096 {
             bail!(
                 "datasets.train.gt_size = {}: must be a positive multiple of the scale {scale}, at most 4096",
                 d.gt_size
@@ -361,7 +365,7 @@ impl TrainConfig {
         }
         if let Arch::SwinIr = mc.arch() {
             if let ModelConfig::SwinIr(c) = &mc {
-                if (d.gt_size / scale) % c.window_size != 0 {
+                if !(d.gt_size / scale).is_multiple_of(c.window_size) {
                     bail!(
                         "datasets.train.gt_size = {}: the LR patch {} must be a multiple of network_g.window_size {}",
                         d.gt_size,
@@ -372,10 +376,16 @@ impl TrainConfig {
             }
         }
         if d.num_worker == 0 || d.num_worker > 256 {
-            bail!("datasets.train.num_worker = {}: must be in 1..=256", d.num_worker);
+            bail!(
+                "datasets.train.num_worker = {}: must be in 1..=256",
+                d.num_worker
+            );
         }
         if d.prefetch == 0 || d.prefetch > 64 {
-            bail!("datasets.train.prefetch = {}: must be in 1..=64", d.prefetch);
+            bail!(
+                "datasets.train.prefetch = {}: must be in 1..=64",
+                d.prefetch
+            );
         }
         crate::data::degrade::Pipeline::parse(&d.degradation)
             .map_err(|e| anyhow::anyhow!("datasets.train.degradation: {e}"))?;
@@ -388,18 +398,34 @@ impl TrainConfig {
         }
         let t = &self.train;
         if t.total_iter == 0 || t.total_iter > 100_000_000 {
-            bail!("train.total_iter = {}: must be in 1..=100000000", t.total_iter);
+            bail!(
+                "train.total_iter = {}: must be in 1..=100000000",
+                t.total_iter
+            );
         }
         if t.warmup_iter < -1 || t.warmup_iter > t.total_iter as i64 {
-            bail!("train.warmup_iter = {}: -1 (none) or 0..=total_iter", t.warmup_iter);
+            bail!(
+                "train.warmup_iter = {}: -1 (none) or 0..=total_iter",
+                t.warmup_iter
+            );
         }
         if !(0.0..1.0).contains(&t.ema_decay) {
-            bail!("train.ema_decay = {}: must be in [0, 1) (0: no EMA)", t.ema_decay);
+            bail!(
+                "train.ema_decay = {}: must be in [0, 1) (0: no EMA)",
+                t.ema_decay
+            );
         }
         let (lr, betas, wd) = match &t.optim_g {
-            Optim::Adam { lr, betas, weight_decay } | Optim::AdamW { lr, betas, weight_decay } => {
-                (*lr, *betas, *weight_decay)
+            Optim::Adam {
+                lr,
+                betas,
+                weight_decay,
             }
+            | Optim::AdamW {
+                lr,
+                betas,
+                weight_decay,
+            } => (*lr, *betas, *weight_decay),
         };
         if !(lr.is_finite() && lr > 0.0 && lr < 1.0) {
             bail!("train.optim_g.lr = {lr}: must be in (0, 1)");
@@ -411,7 +437,11 @@ impl TrainConfig {
             bail!("train.optim_g.weight_decay = {wd}: must be in [0, 1)");
         }
         match &t.scheduler {
-            Some(Scheduler::CosineAnnealingRestartLR { periods, restart_weights, eta_min }) => {
+            Some(Scheduler::CosineAnnealingRestartLR {
+                periods,
+                restart_weights,
+                eta_min,
+            }) => {
                 if periods.is_empty() || periods.contains(&0) {
                     bail!("train.scheduler.periods = {periods:?}: one or more positive periods");
                 }
@@ -438,13 +468,22 @@ impl TrainConfig {
         }
         let p = &t.pixel_opt;
         if p.kind != "L1Loss" {
-            bail!("train.pixel_opt.type = {:?}: only \"L1Loss\" (the paper's loss)", p.kind);
+            bail!(
+                "train.pixel_opt.type = {:?}: only \"L1Loss\" (the paper's loss)",
+                p.kind
+            );
         }
         if p.reduction != "mean" {
-            bail!("train.pixel_opt.reduction = {:?}: only \"mean\"", p.reduction);
+            bail!(
+                "train.pixel_opt.reduction = {:?}: only \"mean\"",
+                p.reduction
+            );
         }
         if !(p.loss_weight.is_finite() && p.loss_weight > 0.0) {
-            bail!("train.pixel_opt.loss_weight = {}: must be finite and > 0", p.loss_weight);
+            bail!(
+                "train.pixel_opt.loss_weight = {}: must be finite and > 0",
+                p.loss_weight
+            );
         }
         self.regularizer.validate()?;
         if let Some(v) = &self.val {

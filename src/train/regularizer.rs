@@ -21,14 +21,16 @@
 
 use anyhow::{bail, Result};
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::autograd;
-use crate::ops::{concat, covariance, loss, pooled_align, reshape, rff, scale::scale, spatial_mean};
 use crate::ops::binary::add;
+use crate::ops::{
+    concat, covariance, loss, pooled_align, reshape, rff, scale::scale, spatial_mean,
+};
 use crate::tensor::Tensor;
 
 /// Scale of the two alignment terms.
@@ -180,7 +182,10 @@ impl RegularizerCfg {
         }
         for (t, w) in self.terms() {
             if !w.is_finite() || w < 0.0 {
-                bail!("regularizer.{}.weight = {w}: must be finite and >= 0", t.name());
+                bail!(
+                    "regularizer.{}.weight = {w}: must be finite and >= 0",
+                    t.name()
+                );
             }
         }
         if let Some(r) = &self.align_rff {
@@ -188,7 +193,10 @@ impl RegularizerCfg {
                 bail!("regularizer.align_rff.dim = {}: must be in 1..=4096", r.dim);
             }
             if !(r.sigma.is_finite() && r.sigma > 0.0) {
-                bail!("regularizer.align_rff.sigma = {}: must be finite and > 0", r.sigma);
+                bail!(
+                    "regularizer.align_rff.sigma = {}: must be finite and > 0",
+                    r.sigma
+                );
             }
         }
         Ok(())
@@ -216,7 +224,7 @@ impl RegularizerCfg {
 /// differentiable flat views [1, P * rest, 1, 1].
 pub fn halves(x: &Tensor) -> Result<(Tensor, Tensor)> {
     let rows = x.shape()[0];
-    if rows % 2 != 0 || rows == 0 {
+    if !rows.is_multiple_of(2) || rows == 0 {
         bail!(
             "pair batch: the first dimension of {:?} must be even (two degradations per GT crop)",
             x.shape()
@@ -252,7 +260,9 @@ pub fn align_linear(f: &Tensor, norm: Normalize) -> Result<Tensor> {
 pub fn rff_draw(c: usize, dim: usize, sigma: f32, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let normal = Normal::new(0.0f64, 1.0 / sigma as f64).expect("sigma > 0");
-    let w: Vec<f32> = (0..dim * c).map(|_| normal.sample(&mut rng) as f32).collect();
+    let w: Vec<f32> = (0..dim * c)
+        .map(|_| normal.sample(&mut rng) as f32)
+        .collect();
     let b: Vec<f32> = (0..dim)
         .map(|_| rng.random_range(0.0..std::f64::consts::TAU) as f32)
         .collect();
@@ -272,7 +282,9 @@ pub fn align_rff(f: &Tensor, dim: usize, sigma: f32, norm: Normalize, seed: u64)
 /// The pooled form's random feature of one step: w ~ N(0, 1), b [C] ~ U(0, 2 pi).
 pub fn pooled_draw(c: usize, seed: u64) -> (f32, Vec<f32>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let w = Normal::new(0.0f64, 1.0).expect("unit normal").sample(&mut rng) as f32;
+    let w = Normal::new(0.0f64, 1.0)
+        .expect("unit normal")
+        .sample(&mut rng) as f32;
     let b = (0..c)
         .map(|_| rng.random_range(0.0..std::f64::consts::TAU) as f32)
         .collect();

@@ -26,7 +26,9 @@ use super::config::{Optim, TrainConfig};
 use super::regularizer::{alignment_distances, alignment_pieces, Term};
 use super::schedule::lr_at;
 use crate::autograd::{self, Grads};
-use crate::data::dataset::{HrFolder, HrFolderOpts, Loader, LoaderOpts, PairedFolder, PairedFolderOpts, Dataset};
+use crate::data::dataset::{
+    Dataset, HrFolder, HrFolderOpts, Loader, LoaderOpts, PairedFolder, PairedFolderOpts,
+};
 use crate::data::degrade::Pipeline;
 use crate::data::{derive_seed, metrics, Image};
 use crate::eval::tile::{self, Chw};
@@ -96,12 +98,23 @@ pub enum Event<'a> {
         method: String,
     },
     /// After every step (cheap: nothing read back).
-    Step { step: u64 },
+    Step {
+        step: u64,
+    },
     Log(&'a LogRecord),
-    ValStarted { step: u64, images: usize },
-    ValImage { done: usize, total: usize },
+    ValStarted {
+        step: u64,
+        images: usize,
+    },
+    ValImage {
+        done: usize,
+        total: usize,
+    },
     Val(&'a ValRecord),
-    Checkpoint { step: u64, path: &'a Path },
+    Checkpoint {
+        step: u64,
+        path: &'a Path,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,7 +138,12 @@ pub struct Summary {
     pub step_seconds: f64,
 }
 
-const OWNED: [&str; 4] = ["config.toml", "log.jsonl", "checkpoints", "model.safetensors"];
+const OWNED: [&str; 4] = [
+    "config.toml",
+    "log.jsonl",
+    "checkpoints",
+    "model.safetensors",
+];
 
 /// Prepare the run folder: fresh (refusing another run's folder unless `force`), or resumed
 /// (refusing a config that differs). Returns the checkpoint to resume from.
@@ -134,7 +152,10 @@ fn prepare_dir(cfg: &TrainConfig, opts: &RunOptions) -> Result<Option<PathBuf>> 
     let saved = run.join("config.toml");
     if opts.resume {
         if !saved.exists() {
-            bail!("--resume {}: no run there (config.toml missing)", run.display());
+            bail!(
+                "--resume {}: no run there (config.toml missing)",
+                run.display()
+            );
         }
         let old = TrainConfig::load(&saved)?;
         let diff = old.differences(cfg)?;
@@ -154,7 +175,11 @@ fn prepare_dir(cfg: &TrainConfig, opts: &RunOptions) -> Result<Option<PathBuf>> 
         };
         return Ok(Some(ck));
     }
-    let held: Vec<&str> = OWNED.iter().copied().filter(|f| run.join(f).exists()).collect();
+    let held: Vec<&str> = OWNED
+        .iter()
+        .copied()
+        .filter(|f| run.join(f).exists())
+        .collect();
     if !held.is_empty() {
         if !opts.force {
             bail!(
@@ -210,17 +235,31 @@ struct History {
 impl History {
     fn new(gpu: &Gpu, names: Vec<String>, cap: usize) -> Result<History> {
         let buf = Tensor::zeros(gpu, &[cap.max(1) * names.len()])?;
-        Ok(History { names, buf, cap: cap.max(1), steps: Vec::new() })
+        Ok(History {
+            names,
+            buf,
+            cap: cap.max(1),
+            steps: Vec::new(),
+        })
     }
 
     fn push(&mut self, gpu: &Gpu, step: u64, values: &[Tensor]) -> Result<()> {
         if self.steps.len() == self.cap {
-            bail!("loss history full at step {step} (room for {} steps)", self.cap);
+            bail!(
+                "loss history full at step {step} (room for {} steps)",
+                self.cap
+            );
         }
         let k = self.names.len();
         let i = self.steps.len();
         for (j, t) in values.iter().enumerate() {
-            gpu.copy(t.buffer(), 0, self.buf.buffer(), ((i * k + j) * 4) as u64, 4);
+            gpu.copy(
+                t.buffer(),
+                0,
+                self.buf.buffer(),
+                ((i * k + j) * 4) as u64,
+                4,
+            );
         }
         self.steps.push(step);
         Ok(())
@@ -285,7 +324,14 @@ enum Part {
 
 impl Trainer<'_> {
     /// Forward pass and losses: (the weighted total, [pixel, terms..., total], feature).
-    fn losses(&self, x: &Tensor, y: &Tensor, step: u64, part: Part, nan: bool) -> Result<(Tensor, Vec<Tensor>, Tensor)> {
+    fn losses(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        step: u64,
+        part: Part,
+        nan: bool,
+    ) -> Result<(Tensor, Vec<Tensor>, Tensor)> {
         let seed = self.cfg.manual_seed;
         let drop_seed = derive_seed(seed, step, 1);
         let hook_fn = |f: &Tensor| -> crate::Result<Tensor> {
@@ -315,10 +361,11 @@ impl Trainer<'_> {
             if !matches!(part, Part::All) && part != Part::Term(i) {
                 continue;
             }
-            let raw = self
-                .cfg
-                .regularizer
-                .term_loss(*term, &o.feature, derive_seed(seed, step, 2 + i as u64))?;
+            let raw = self.cfg.regularizer.term_loss(
+                *term,
+                &o.feature,
+                derive_seed(seed, step, 2 + i as u64),
+            )?;
             let l = scale(&raw, *w)?;
             values.push(l.clone());
             total = Some(match total {
@@ -336,7 +383,11 @@ impl Trainer<'_> {
     fn part_grad_norm(&self, x: &Tensor, y: &Tensor, step: u64, part: Part) -> Result<Tensor> {
         let (total, _, _) = self.losses(x, y, step, part, false)?;
         let g = autograd::backward(&total)?;
-        let gs: Vec<Tensor> = self.params.iter().filter_map(|p| g.get(p).cloned()).collect();
+        let gs: Vec<Tensor> = self
+            .params
+            .iter()
+            .filter_map(|p| g.get(p).cloned())
+            .collect();
         Ok(reduce::grad_norm(&gs)?)
     }
 
@@ -346,7 +397,8 @@ impl Trainer<'_> {
                 Some(e) => e.get(src).ok_or_else(|| anyhow!("EMA state missing"))?,
                 None => src,
             };
-            self.gpu.copy(from.buffer(), 0, dst.buffer(), 0, from.bytes());
+            self.gpu
+                .copy(from.buffer(), 0, dst.buffer(), 0, from.bytes());
         }
         Ok(())
     }
@@ -417,7 +469,10 @@ fn validate(
             };
             *sums.entry(name.clone()).or_default() += val;
         }
-        on_event(Event::ValImage { done: i + 1, total: n });
+        on_event(Event::ValImage {
+            done: i + 1,
+            total: n,
+        });
     }
     Ok(ValRecord {
         kind: "val",
@@ -450,7 +505,11 @@ pub fn train(
     on_event(Event::Preparing(&format!(
         "opening {}{}",
         d.dataroot_gt.display(),
-        if d.cache { " (decoding every image)" } else { "" }
+        if d.cache {
+            " (decoding every image)"
+        } else {
+            ""
+        }
     )));
     let ds = HrFolder::open(
         &d.dataroot_gt,
@@ -488,7 +547,13 @@ pub fn train(
                     cache: true,
                 },
             )
-            .with_context(|| format!("datasets.val ({} / {})", v.dataroot_lq.display(), v.dataroot_gt.display()))?,
+            .with_context(|| {
+                format!(
+                    "datasets.val ({} / {})",
+                    v.dataroot_lq.display(),
+                    v.dataroot_gt.display()
+                )
+            })?,
         ),
         _ => None,
     };
@@ -511,8 +576,16 @@ pub fn train(
     let named = store.named();
     let params = store.tensors();
     let (lr0, betas, wd, decoupled) = match &cfg.train.optim_g {
-        Optim::Adam { lr, betas, weight_decay } => (*lr, *betas, *weight_decay, false),
-        Optim::AdamW { lr, betas, weight_decay } => (*lr, *betas, *weight_decay, true),
+        Optim::Adam {
+            lr,
+            betas,
+            weight_decay,
+        } => (*lr, *betas, *weight_decay, false),
+        Optim::AdamW {
+            lr,
+            betas,
+            weight_decay,
+        } => (*lr, *betas, *weight_decay, true),
     };
     let mut adam = if decoupled {
         optim::Adam::adamw(lr0, betas[0], betas[1], wd)
@@ -529,14 +602,28 @@ pub fn train(
     let mut start = 0u64;
     if let Some(ck) = &resume_from {
         let l = checkpoint::load(ck)?;
-        weights::load(&ck.join("weights.safetensors"), &store, weights::WeightsKey::Params, arch.name())?;
-        let st = checkpoint::optimizer_state(&l.optimizer, &named, l.state.optimizer_step, &["exp_avg", "exp_avg_sq"])?;
+        weights::load(
+            &ck.join("weights.safetensors"),
+            &store,
+            weights::WeightsKey::Params,
+            arch.name(),
+        )?;
+        let st = checkpoint::optimizer_state(
+            &l.optimizer,
+            &named,
+            l.state.optimizer_step,
+            &["exp_avg", "exp_avg_sq"],
+        )?;
         adam.import_state(&params, &st)?;
         if let Some(e) = ema.as_mut() {
-            let m = l.ema.ok_or_else(|| anyhow!("{}: no EMA weights in the checkpoint", ck.display()))?;
+            let m = l
+                .ema
+                .ok_or_else(|| anyhow!("{}: no EMA weights in the checkpoint", ck.display()))?;
             let mut tensors = Vec::new();
             for (i, (name, _)) in named.iter().enumerate() {
-                let (_, v) = m.get(name).ok_or_else(|| anyhow!("{}: EMA of {name} missing", ck.display()))?;
+                let (_, v) = m
+                    .get(name)
+                    .ok_or_else(|| anyhow!("{}: EMA of {name} missing", ck.display()))?;
                 tensors.push((format!("{i}.ema"), v.clone()));
             }
             e.import_state(&params, &optim::OptimState { step: 0, tensors })?;
@@ -559,12 +646,10 @@ pub fn train(
         params,
         terms,
         dropout_p,
-        adam: optim::Adam::new(lr0, betas[0], betas[1]),
-        ema: None,
+        adam,
+        ema,
         arch,
     };
-    std::mem::swap(&mut tr.adam, &mut adam);
-    std::mem::swap(&mut tr.ema, &mut ema);
     let mut names = vec!["l1".to_string()];
     names.extend(tr.terms.iter().map(|(t, _)| t.name().to_string()));
     names.push("total".into());
@@ -588,7 +673,8 @@ pub fn train(
         .open(run.join("log.jsonl"))
         .with_context(|| format!("opening {}", run.join("log.jsonl").display()))?;
     let mut write_log = |v: &dyn erased::Json| -> Result<()> {
-        writeln!(log, "{}", v.json()?).with_context(|| format!("writing {}", run.join("log.jsonl").display()))
+        writeln!(log, "{}", v.json()?)
+            .with_context(|| format!("writing {}", run.join("log.jsonl").display()))
     };
 
     on_event(Event::Started {
@@ -609,7 +695,11 @@ pub fn train(
     let mut pending_norms: Option<(u64, Vec<Tensor>)> = None;
     let mut outcome = Outcome::Finished;
     let mut step = start;
-    let checkpoint_now = |tr: &Trainer, history: &mut History, step: u64, lr: f32| -> Result<PathBuf> {
+    let checkpoint_now = |tr: &Trainer,
+                          history: &mut History,
+                          step: u64,
+                          lr: f32|
+     -> Result<PathBuf> {
         history.flush(gpu)?;
         // A finite loss does not prove finite weights (an Inf gradient): check them too.
         let norm = reduce::grad_norm(&tr.params)?.to_vec()?[0];
@@ -625,15 +715,27 @@ pub fn train(
             method: cfg.regularizer.method_name(),
             arch: tr.arch.name().into(),
             loader_batch: step,
-            rng: "every draw derives from (manual_seed, step); the loader restarts at batch `step`".into(),
+            rng: "every draw derives from (manual_seed, step); the loader restarts at batch `step`"
+                .into(),
             sralign_version: env!("CARGO_PKG_VERSION").into(),
         };
         let ema = tr.ema_named();
-        let p = checkpoint::save(&run, &state, &tr.named, ema.as_deref(), &tr.adam.export_state(&tr.params)?)?;
+        let p = checkpoint::save(
+            &run,
+            &state,
+            &tr.named,
+            ema.as_deref(),
+            &tr.adam.export_state(&tr.params)?,
+        )?;
         checkpoint::prune(&run, cfg.logger.keep_checkpoints)?;
         Ok(p)
     };
-    let mut lr = lr_at(lr0, cfg.train.scheduler.as_ref(), cfg.train.warmup_iter, start.max(1));
+    let mut lr = lr_at(
+        lr0,
+        cfg.train.scheduler.as_ref(),
+        cfg.train.warmup_iter,
+        start.max(1),
+    );
     while step < total_iter {
         if stop.load(Ordering::SeqCst) {
             outcome = Outcome::Interrupted;
@@ -642,12 +744,14 @@ pub fn train(
         let s = step + 1;
         let t_step = Instant::now();
         let t_data = Instant::now();
-        let batch = loader.next().ok_or_else(|| anyhow!("the data loader ended"))??;
+        let batch = loader
+            .next()
+            .ok_or_else(|| anyhow!("the data loader ended"))??;
         let wait = t_data.elapsed().as_secs_f64();
         let (x, y) = upload_pair_batch(gpu, &batch)?;
         lr = lr_at(lr0, cfg.train.scheduler.as_ref(), cfg.train.warmup_iter, s);
         tr.adam.lr = lr;
-        let logged = s % cfg.logger.print_freq == 0 || s == total_iter;
+        let logged = s.is_multiple_of(cfg.logger.print_freq) || s == total_iter;
         if logged && cfg.logger.grad_share {
             let mut norms = vec![tr.part_grad_norm(&x, &y, s, Part::Pixel)?];
             for i in 0..tr.terms.len() {
@@ -734,7 +838,7 @@ pub fn train(
             since_log = (Instant::now(), 0, 0.0);
         }
         if let (Some(v), Some(vds), Some(em)) = (&cfg.val, &val_ds, &eval_model) {
-            if s % v.val_freq == 0 || s == total_iter {
+            if s.is_multiple_of(v.val_freq) || s == total_iter {
                 history.flush(gpu)?;
                 tr.apply_ema_to(em.as_ref())?;
                 let rec = validate(gpu, cfg, em.as_ref(), vds, s, on_event)?;
@@ -744,7 +848,7 @@ pub fn train(
                 since_log.0 = Instant::now();
             }
         }
-        if s % cfg.logger.save_checkpoint_freq == 0 && s != total_iter {
+        if s.is_multiple_of(cfg.logger.save_checkpoint_freq) && s != total_iter {
             let p = checkpoint_now(&tr, &mut history, s, lr)?;
             on_event(Event::Checkpoint { step: s, path: &p });
             last_ckpt = Some(p);
