@@ -695,18 +695,17 @@ pub fn train(
     let mut pending_norms: Option<(u64, Vec<Tensor>)> = None;
     let mut outcome = Outcome::Finished;
     let mut step = start;
-    let checkpoint_now = |tr: &Trainer,
-                          history: &mut History,
-                          step: u64,
-                          lr: f32|
-     -> Result<PathBuf> {
-        history.flush(gpu)?;
-        // A finite loss does not prove finite weights (an Inf gradient): check them too.
-        let norm = reduce::grad_norm(&tr.params)?.to_vec()?[0];
-        if !norm.is_finite() {
-            bail!("the weights hold NaN or Inf after step {step}: stopping without a checkpoint");
-        }
-        let state = State {
+    let checkpoint_now =
+        |tr: &Trainer, history: &mut History, step: u64, lr: f32| -> Result<PathBuf> {
+            history.flush(gpu)?;
+            // A finite loss does not prove finite weights (an Inf gradient): check them too.
+            let norm = reduce::grad_norm(&tr.params)?.to_vec()?[0];
+            if !norm.is_finite() {
+                bail!(
+                    "the weights hold NaN or Inf after step {step}: stopping without a checkpoint"
+                );
+            }
+            let state = State {
             step,
             total_iter,
             optimizer_step: tr.adam.steps(),
@@ -719,17 +718,17 @@ pub fn train(
                 .into(),
             sralign_version: env!("CARGO_PKG_VERSION").into(),
         };
-        let ema = tr.ema_named();
-        let p = checkpoint::save(
-            &run,
-            &state,
-            &tr.named,
-            ema.as_deref(),
-            &tr.adam.export_state(&tr.params)?,
-        )?;
-        checkpoint::prune(&run, cfg.logger.keep_checkpoints)?;
-        Ok(p)
-    };
+            let ema = tr.ema_named();
+            let p = checkpoint::save(
+                &run,
+                &state,
+                &tr.named,
+                ema.as_deref(),
+                &tr.adam.export_state(&tr.params)?,
+            )?;
+            checkpoint::prune(&run, cfg.logger.keep_checkpoints)?;
+            Ok(p)
+        };
     let mut lr = lr_at(
         lr0,
         cfg.train.scheduler.as_ref(),
