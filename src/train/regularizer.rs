@@ -27,6 +27,7 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::autograd;
+use crate::gpu::Gpu;
 use crate::ops::binary::add;
 use crate::ops::{
     concat, covariance, loss, pooled_align, reshape, rff, scale::scale, spatial_mean,
@@ -109,6 +110,14 @@ pub struct RegularizerCfg {
     pub align_rff: Option<RffCfg>,
     pub align_pooled: Option<WeightCfg>,
     pub feature_l2: Option<WeightCfg>,
+}
+
+/// A term's random draws of one step, on the device.
+pub enum Draw {
+    /// W [D, C], b [D] of the RFF map.
+    Rff { w: Tensor, b: Tensor },
+    /// The pooled form's scalar w and b [C].
+    Pooled { w: f32, b: Tensor },
 }
 
 /// One loss term of the regulariser.
@@ -205,17 +214,51 @@ impl RegularizerCfg {
     /// The value of `term` on the feature of a pair batch (differentiable). `seed` fixes the
     /// term's random draws (RFF weights) for this step.
     pub fn term_loss(&self, term: Term, f: &Tensor, seed: u64) -> Result<Tensor> {
+        let [_, c, _, _] = f.dims4(term.name())?;
+        let draw = self.draw(term, f.gpu(), c, seed)?;
+        self.term_loss_with(term, f, draw.as_ref())
+    }
+
+    /// The random draws of `term` for a feature of `c` channels, uploaded: a trainer makes them
+    /// before recording the step, so that no upload (which submits) falls inside it.
+    pub fn draw(&self, term: Term, gpu: &Gpu, c: usize, seed: u64) -> Result<Option<Draw>> {
         Ok(match term {
-            Term::AlignLinear => {
+            Term::AlignRff => {
+                let r = self.align_rff.as_ref().expect("term in use");
+                let (w, b) = rff_draw(c, r.dim, r.sigma, seed);
+                Some(Draw::Rff {
+                    w: Tensor::from_slice(gpu, &[r.dim, c], &w)?,
+                    b: Tensor::from_slice(gpu, &[r.dim], &b)?,
+                })
+            }
+            Term::AlignPooled => {
+                let (w, b) = pooled_draw(c, seed);
+                Some(Draw::Pooled {
+                    w,
+                    b: Tensor::from_slice(gpu, &[c], &b)?,
+                })
+            }
+            Term::AlignLinear | Term::FeatureL2 => None,
+        })
+    }
+
+    /// `term_loss` with the term's draws made beforehand (see `draw`).
+    pub fn term_loss_with(&self, term: Term, f: &Tensor, draw: Option<&Draw>) -> Result<Tensor> {
+        Ok(match (term, draw) {
+            (Term::AlignLinear, _) => {
                 let c = self.align_linear.as_ref().expect("term in use");
                 align_linear(f, c.normalize)?
             }
-            Term::AlignRff => {
+            (Term::AlignRff, Some(Draw::Rff { w, b })) => {
                 let c = self.align_rff.as_ref().expect("term in use");
-                align_rff(f, c.dim, c.sigma, c.normalize, seed)?
+                align_linear(&rff::rff(f, w, b)?, c.normalize)?
             }
-            Term::AlignPooled => align_pooled(f, seed)?,
-            Term::FeatureL2 => feature_l2(f)?,
+            (Term::AlignPooled, Some(Draw::Pooled { w, b })) => pooled_loss(f, *w, b)?,
+            (Term::FeatureL2, _) => feature_l2(f)?,
+            (t, _) => bail!(
+                "{}: its random draw is missing or of another term",
+                t.name()
+            ),
         })
     }
 }
@@ -275,8 +318,7 @@ pub fn align_rff(f: &Tensor, dim: usize, sigma: f32, norm: Normalize, seed: u64)
     let (w, b) = rff_draw(c, dim, sigma, seed);
     let w = Tensor::from_slice(f.gpu(), &[dim, c], &w)?;
     let b = Tensor::from_slice(f.gpu(), &[dim], &b)?;
-    let phi = rff::rff(f, &w, &b)?;
-    align_linear(&phi, norm)
+    align_linear(&rff::rff(f, &w, &b)?, norm)
 }
 
 /// The pooled form's random feature of one step: w ~ N(0, 1), b [C] ~ U(0, 2 pi).
@@ -294,12 +336,15 @@ pub fn pooled_draw(c: usize, seed: u64) -> (f32, Vec<f32>) {
 /// The published code's pooled form (see ops::pooled_align); w ~ N(0, 1), b ~ U(0, 2 pi) per
 /// channel, redrawn every step.
 pub fn align_pooled(f: &Tensor, seed: u64) -> Result<Tensor> {
-    let [n, c, _, _] = f.dims4("align_pooled")?;
+    let [_, c, _, _] = f.dims4("align_pooled")?;
     let (w, b) = pooled_draw(c, seed);
-    let b = Tensor::from_slice(f.gpu(), &[c], &b)?;
-    let u = spatial_mean::spatial_mean(f)?;
-    let u = reshape(&u, &[n, c])?;
-    Ok(pooled_align::pooled_align(&u, w, &b)?)
+    pooled_loss(f, w, &Tensor::from_slice(f.gpu(), &[c], &b)?)
+}
+
+fn pooled_loss(f: &Tensor, w: f32, b: &Tensor) -> Result<Tensor> {
+    let [n, c, _, _] = f.dims4("align_pooled")?;
+    let u = reshape(&spatial_mean::spatial_mean(f)?, &[n, c])?;
+    Ok(pooled_align::pooled_align(&u, w, b)?)
 }
 
 /// ||F1 - F2||^2 / (C H W) per pair, averaged over pairs.

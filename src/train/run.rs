@@ -304,6 +304,8 @@ struct Trainer<'a> {
     adam: optim::Adam,
     ema: Option<optim::Ema>,
     arch: Arch,
+    /// Channels of the regularised feature (known after the first forward).
+    feature_channels: std::cell::Cell<Option<usize>>,
 }
 
 /// The default channel-dropout probability of Kong et al.: 0.7 for SRResNet, 0.5 otherwise.
@@ -342,7 +344,25 @@ impl Trainer<'_> {
         } else {
             None
         };
+        // The terms' random draws are uploaded before the forward is recorded (an upload
+        // submits what is pending). The feature's channel count is known from the first step on.
+        let mut draws = Vec::new();
+        for (i, (term, _)) in self.terms.iter().enumerate() {
+            let used = matches!(part, Part::All) || part == Part::Term(i);
+            let d = match self.feature_channels.get().filter(|_| used) {
+                Some(c) => self.cfg.regularizer.draw(
+                    *term,
+                    self.gpu,
+                    c,
+                    derive_seed(seed, step, 2 + i as u64),
+                )?,
+                None => None,
+            };
+            draws.push(d);
+        }
         let o = self.model.forward_hooked(x, hook)?;
+        let c = o.feature.dims4("feature")?[1];
+        self.feature_channels.set(Some(c));
         let mut values = Vec::new();
         let mut total: Option<Tensor> = None;
         if matches!(part, Part::All | Part::Pixel) {
@@ -361,11 +381,15 @@ impl Trainer<'_> {
             if !matches!(part, Part::All) && part != Part::Term(i) {
                 continue;
             }
-            let raw = self.cfg.regularizer.term_loss(
-                *term,
-                &o.feature,
-                derive_seed(seed, step, 2 + i as u64),
-            )?;
+            let tseed = derive_seed(seed, step, 2 + i as u64);
+            let raw = match &draws[i] {
+                Some(d) => self
+                    .cfg
+                    .regularizer
+                    .term_loss_with(*term, &o.feature, Some(d))?,
+                // First step only: the draw is made here (the channel count was unknown).
+                None => self.cfg.regularizer.term_loss(*term, &o.feature, tseed)?,
+            };
             let l = scale(&raw, *w)?;
             values.push(l.clone());
             total = Some(match total {
@@ -649,6 +673,7 @@ pub fn train(
         adam,
         ema,
         arch,
+        feature_channels: std::cell::Cell::new(None),
     };
     let mut names = vec!["l1".to_string()];
     names.extend(tr.terms.iter().map(|(t, _)| t.name().to_string()));
