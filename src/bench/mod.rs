@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::gpu::Gpu;
 
 /// One row of the table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Measurement {
     pub name: String,
     pub shape: String,
@@ -130,7 +130,8 @@ pub fn format_table(rows: &[Measurement], peak_gflops: Option<f64>) -> String {
 }
 
 /// fp32 peak of this machine's CPU cores in GFLOP/s, for software adapters (lavapipe runs
-/// kernels on the CPU): cores x 2 FMA pipes x SIMD lanes (8 with AVX2, 16 with AVX-512) x 2
+/// kernels on the CPU): cores x 2 FMA pipes x SIMD lanes (8 with AVX2, and with AVX-512 on AMD
+/// Zen 3/4, whose FMA units are 256 bits wide; 16 with AVX-512 elsewhere) x 2
 /// FLOP x the clock /proc/cpuinfo reports. An estimate (turbo and SMT not counted); None off
 /// Linux or when the file lacks the fields.
 pub fn cpu_peak_gflops() -> Option<f64> {
@@ -146,7 +147,19 @@ pub fn cpu_peak_gflops() -> Option<f64> {
         .ok()?;
     let flags = info.lines().find(|l| l.starts_with("flags"))?;
     let has = |f: &str| flags.split_whitespace().any(|x| x == f);
-    let lanes = if has("avx512f") {
+    let field = |k: &str| {
+        info.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|v| v.trim().to_string())
+    };
+    // AMD before Zen 5 (family 25 = 0x19: Zen 3, Zen 4) executes AVX-512 on 256-bit FMA
+    // units, so its fp32 peak is that of AVX2 (2 x 8 lanes per cycle per core).
+    let amd_256 = field("vendor_id").as_deref() == Some("AuthenticAMD")
+        && field("cpu family")
+            .and_then(|f| f.parse::<u32>().ok())
+            .is_some_and(|f| f < 26);
+    let lanes = if has("avx512f") && !amd_256 {
         16.0
     } else if has("avx2") && has("fma") {
         8.0

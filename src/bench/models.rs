@@ -16,7 +16,7 @@ use crate::ops::{loss, optim};
 use crate::tensor::Tensor;
 
 /// One model's figures.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct ModelRow {
     pub name: String,
     pub batch: usize,

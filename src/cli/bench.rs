@@ -6,10 +6,12 @@ use sralign::bench::{format_table, run_all, BenchOptions};
 use sralign::models::{Arch, ModelConfig};
 use sralign::Gpu;
 
+use super::safety::OutputFile;
+
 /// Time every kernel, forward and backward, at the paper's shapes.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  sralign bench\n  sralign bench --quick --filter conv\n  sralign bench --models srresnet --tiny\n  sralign bench --models all"
+    after_help = "Examples:\n  sralign bench\n  sralign bench --quick --filter conv\n  sralign bench --models srresnet --tiny\n  sralign bench --models all\n  sralign bench --filter conv3x3 --json conv.json   (rows also as JSON, for tools/bench_vs_pytorch.py)"
 )]
 pub struct Args {
     /// Smaller shapes, fewer repetitions.
@@ -35,9 +37,56 @@ pub struct Args {
     /// Benchmark the data loader on this HR folder instead (samples/s, 1 and 2 workers)
     #[arg(long, value_name = "HR_DIR")]
     data: Option<std::path::PathBuf>,
+    /// Also write the rows (with the adapter and the time) as JSON to this file
+    #[arg(long, value_name = "FILE", conflicts_with = "data")]
+    json: Option<std::path::PathBuf>,
+    /// Replace the --json file if it exists
+    #[arg(long)]
+    force: bool,
+}
+
+/// The JSON file: the adapter, when, and the rows of whichever table ran.
+#[derive(serde::Serialize)]
+struct JsonOut<'a, T: serde::Serialize> {
+    adapter: String,
+    driver: String,
+    unix_time: u64,
+    iters: usize,
+    peak_gflops: Option<f64>,
+    rows: &'a [T],
+}
+
+fn write_json<T: serde::Serialize>(
+    out: Option<&OutputFile>,
+    gpu: &Gpu,
+    iters: usize,
+    peak_gflops: Option<f64>,
+    rows: &[T],
+) -> Result<()> {
+    let Some(out) = out else { return Ok(()) };
+    let s = gpu.summary();
+    let doc = JsonOut {
+        adapter: s.name.clone(),
+        driver: format!("{} {}", s.driver, s.driver_info),
+        unix_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        iters,
+        peak_gflops,
+        rows,
+    };
+    let text = serde_json::to_string_pretty(&doc)?;
+    out.write(|tmp| Ok(std::fs::write(tmp, text)?))
 }
 
 pub fn run(a: Args) -> Result<()> {
+    // Checked before any benchmark runs, so a bad path fails at once.
+    let json = a
+        .json
+        .as_deref()
+        .map(|p| OutputFile::check(p, &[], a.force, "--json"))
+        .transpose()?;
     let gpu = super::safety::open_gpu()?;
     let s = gpu.summary();
     println!(
@@ -50,7 +99,7 @@ pub fn run(a: Args) -> Result<()> {
         filter: a.filter,
     };
     if !a.models.is_empty() {
-        return bench_models(&gpu, &a.models, a.tiny, &opts);
+        return bench_models(&gpu, &a.models, a.tiny, &opts, json.as_ref());
     }
     if let Some(dir) = &a.data {
         println!(
@@ -77,10 +126,16 @@ pub fn run(a: Args) -> Result<()> {
     }
     let rows = run_all(&gpu, &opts)?;
     print!("{}", format_table(&rows, peak));
-    Ok(())
+    write_json(json.as_ref(), &gpu, opts.iters, peak, &rows)
 }
 
-fn bench_models(gpu: &Gpu, names: &[String], tiny: bool, opts: &BenchOptions) -> Result<()> {
+fn bench_models(
+    gpu: &Gpu,
+    names: &[String],
+    tiny: bool,
+    opts: &BenchOptions,
+    json: Option<&OutputFile>,
+) -> Result<()> {
     let archs: Vec<Arch> = if names.iter().any(|n| n == "all") {
         vec![Arch::SrResNet, Arch::RrdbNet, Arch::Msrn, Arch::SwinIr]
     } else {
@@ -107,5 +162,5 @@ fn bench_models(gpu: &Gpu, names: &[String], tiny: bool, opts: &BenchOptions) ->
         )?);
     }
     print!("{}", format_models(&rows));
-    Ok(())
+    write_json(json, gpu, opts.iters, None, &rows)
 }
