@@ -6,7 +6,7 @@ use sralign::gpu::GpuOptions;
 use sralign::ops::conv2d::{self, reference, ConvImpl};
 use sralign::{autograd, Gpu, Tensor};
 
-const IMPLS: [ConvImpl; 2] = [ConvImpl::Texture, ConvImpl::Buffer];
+const IMPLS: [ConvImpl; 3] = [ConvImpl::Texture, ConvImpl::Buffer, ConvImpl::Tiled];
 
 /// check_op of conv2d (x [n, cin, h, w], w [cout, cin, k, k], optional bias) on both variants.
 fn check_conv(x: [usize; 4], cout: usize, k: usize, bias: bool) {
@@ -126,6 +126,9 @@ fn launchers_match_references() {
         // Widths that are multiples of 4 take the vec4 pack (conv2d_pack_input4.wgsl).
         check_launchers(&gpu, [2, 6, 5, 12], 7, 3, imp);
         check_launchers(&gpu, [1, 3, 4, 8], 5, 5, imp);
+        // Several tiles of the tiled variant in every direction (pixels, channels, taps) and
+        // several pixel slabs of its weight gradient.
+        check_launchers(&gpu, [2, 37, 13, 11], 70, 3, imp);
     }
 }
 

@@ -67,6 +67,8 @@ shader!(
 );
 shader!(CONV2D_REDUCE, "conv2d_reduce.wgsl");
 shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
+shader!(CONV2D_IGEMM, "conv2d_igemm.wgsl");
+shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
 
 // (section boundary)
 
@@ -167,6 +169,8 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_BACKWARD_WEIGHT_BUF,
     &CONV2D_REDUCE,
     &CONV2D_BACKWARD_BIAS,
+    &CONV2D_IGEMM,
+    &CONV2D_IGEMM_WEIGHT,
     &MATMUL_PACK,
     &MATMUL_PACK4,
     &MATMUL_TEX,
@@ -218,6 +222,9 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     ("reduce_vec4.wgsl", "MODE", &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]),
     // loss.rs: L1, MSE, Charbonnier (the `Term` values 3, 4, 5).
     ("loss_backward.wgsl", "MODE", &[3.0, 4.0, 5.0]),
+    // conv2d.rs `tiled_wg`: lanes per side of the tiled (GPU) convolution's workgroups.
+    ("conv2d_igemm.wgsl", "WG", &[8.0, 16.0]),
+    ("conv2d_igemm_weight.wgsl", "WG", &[8.0, 16.0]),
 ];
 
 /// True when `OVERRIDES` lists this value of this constant for this shader.

@@ -36,6 +36,10 @@ pub enum ConvImpl {
     Texture,
     /// Register-blocked kernels on storage buffers.
     Buffer,
+    /// Implicit GEMM with workgroup-memory tiles (shaders/conv2d_igemm*.wgsl): the kernels
+    /// for GPUs, where workgroups of 64-256 lanes and shared memory are the norm (`Auto`
+    /// picks it on every adapter that is not a CPU). Runs anywhere the limits allow.
+    Tiled,
 }
 
 /// The sizes of one convolution.
@@ -160,12 +164,45 @@ fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
     (!fits).then(|| format!("textures of {tw}x{th} (or weights) exceed the limit {max}"))
 }
 
+/// Lanes per side of the tiled kernels' square workgroups: 16 (256 lanes, a multiple of every
+/// subgroup size from 4 to 128) where the limits allow, else 8 (64 lanes); None where even
+/// that exceeds them (the tiles take 8 KiB of workgroup memory).
+pub fn tiled_wg(gpu: &Gpu) -> Option<u32> {
+    let l = gpu.limits();
+    let fits = |wg: u32| {
+        l.max_compute_invocations_per_workgroup >= wg * wg
+            && l.max_compute_workgroup_size_x >= wg
+            && l.max_compute_workgroup_size_y >= wg
+            && l.max_compute_workgroup_storage_size >= 8192
+    };
+    [16, 8].into_iter().find(|&wg| fits(wg))
+}
+
 fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
+    if want == ConvImpl::Tiled || (want == ConvImpl::Auto && !gpu.is_cpu()) {
+        if tiled_wg(gpu).is_some() {
+            return Ok(ConvImpl::Tiled);
+        }
+        if want == ConvImpl::Tiled {
+            let l = gpu.limits();
+            return Err(limit_err(
+                op,
+                d,
+                format!(
+                    "the tiled variant needs 64 invocations per workgroup and 8192 bytes of \
+                     workgroup memory (max_compute_invocations_per_workgroup {}, \
+                     max_compute_workgroup_storage_size {})",
+                    l.max_compute_invocations_per_workgroup, l.max_compute_workgroup_storage_size
+                ),
+            ));
+        }
+    }
     match (want, texture_blocker(gpu, d)) {
         (ConvImpl::Buffer, _) => Ok(ConvImpl::Buffer),
         (_, None) => Ok(ConvImpl::Texture),
         (ConvImpl::Auto, Some(_)) => Ok(ConvImpl::Buffer),
         (ConvImpl::Texture, Some(why)) => Err(limit_err(op, d, why)),
+        (ConvImpl::Tiled, _) => unreachable!("handled above"),
     }
 }
 
@@ -406,6 +443,59 @@ fn launch_buf(
     })
 }
 
+/// out[n0..n0+nb] (channels `cout`) = implicit-GEMM conv of x (channels `cin`) with w
+/// ([cout, cin, k, k]; with `flip`, w is [cin, cout, k, k] and is applied transposed and
+/// rotated, which gives the input gradient when x is dout).
+#[allow(clippy::too_many_arguments)]
+fn launch_tiled(
+    op: &str,
+    d: &ConvDims,
+    x: &Tensor,
+    cin: usize,
+    w: &Tensor,
+    flip: bool,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+    cout: usize,
+    (n0, nb): (usize, usize),
+) -> Result<()> {
+    let gpu = out.gpu();
+    let wg = tiled_wg(gpu).expect("checked by choose") as usize;
+    let tile = 4 * wg;
+    let (xb, xoff) = span(x, n0 * cin * d.hw(), nb * cin * d.hw());
+    let (ob, ooff) = span(out, n0 * cout * d.hw(), nb * cout * d.hw());
+    let m = nb * d.hw();
+    let params = [
+        u(nb),
+        u(d.h),
+        u(d.w),
+        u(cin),
+        u(cout),
+        u(d.k),
+        u(d.pad()),
+        flip as u32,
+        xoff,
+        ooff,
+        bias.is_some() as u32,
+        u(m),
+    ];
+    gpu.launch(Launch {
+        op,
+        shapes: &[x.shape(), w.shape(), out.shape()],
+        shader: &shaders::CONV2D_IGEMM,
+        entry: "conv2d_igemm",
+        overrides: &[("WG", wg as f64)],
+        params: &params,
+        binds: &[
+            ob,
+            xb,
+            w.bind(),
+            bias.map_or(w.bind_range(0, 1), |b| b.bind()),
+        ],
+        workgroups: [u(m.div_ceil(tile)), u(cout.div_ceil(tile)), 1],
+    })
+}
+
 /// y = conv2d(x, w) + b, without recording on the tape (`ConvImpl::Auto`).
 pub fn conv2d_forward(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     conv2d_forward_with(x, w, b, ConvImpl::Auto)
@@ -436,6 +526,20 @@ pub fn conv2d_forward_with(
             for ch in chunks(d.n, nb) {
                 let xt = pack_input(op, x, &d, d.cin, d.c4(), ch)?;
                 launch_tex(op, &d, &xt, d.c4(), &wt, b, w, &out, d.cout, ch)?;
+            }
+        }
+        ConvImpl::Tiled => {
+            let tile = 4 * tiled_wg(gpu).expect("checked by choose") as usize;
+            let nb = batch_chunk(
+                gpu,
+                op,
+                &d,
+                &[d.cin * d.hw(), d.cout * d.hw()],
+                &[],
+                &[d.hw().div_ceil(tile)],
+            )?;
+            for ch in chunks(d.n, nb) {
+                launch_tiled(op, &d, x, d.cin, w, false, b, &out, d.cout, ch)?;
             }
         }
         _ => {
@@ -586,6 +690,8 @@ fn backward(
         ConvImpl::Buffer
     };
     let tex = imp == ConvImpl::Texture;
+    let tiled = imp == ConvImpl::Tiled;
+    let tile = tiled_wg(gpu).unwrap_or(8) as usize * 4;
     let kk = d.k * d.k;
     let cin8 = d.cin.div_ceil(8);
     let cout8 = d.cout.div_ceil(8);
@@ -597,7 +703,7 @@ fn backward(
         d,
         &[d.cin * d.hw(), d.cout * d.hw()],
         if tex { &layers[..] } else { &[] },
-        &[d.c4(), d.d4(), cin8],
+        &[d.c4(), d.d4(), cin8, d.hw().div_ceil(tile)],
     )?;
     let dx = if need[0] {
         Some(Tensor::empty(gpu, op, &[d.n, d.cin, d.h, d.w])?)
@@ -620,14 +726,19 @@ fn backward(
     let cout16 = d.cout.div_ceil(16);
     // 3x3: workgroups of 8 output channels x one kernel row (conv2d_backward_weight_tex3.wgsl).
     let tex3 = tex && d.k == 3;
-    let (groups, per_slab) = if tex3 {
+    let (groups, per_slab) = if tiled {
+        ((d.cin * kk).div_ceil(tile) * d.cout.div_ceil(tile), 1)
+    } else if tex3 {
         (cout8 * q8 * d.k, 1)
     } else if tex {
         (cout16 * q8 * kk, 1)
     } else {
         (cout8 * d.c4() * kk, 8)
     };
-    let slabs = if need[1] {
+    let slabs = if need[1] && tiled {
+        // Slabs of at least 64 pixels.
+        slabs_for(gpu, op, d, (nb * d.hw() / 64).max(1), groups, per_slab)?
+    } else if need[1] {
         slabs_for(gpu, op, d, nb * d.h, groups, per_slab)?
     } else {
         0
@@ -638,6 +749,8 @@ fn backward(
     };
     // Weights of the input gradient, prepared once.
     let (wt, wf) = match (&dx, w) {
+        // The tiled kernel reads w flipped in place.
+        _ if tiled => (None, None),
         (Some(_), Some(w)) if tex => (Some(pack_weight(op, w, d, true)?), None),
         (Some(_), Some(w)) => {
             let wf = Tensor::empty(gpu, op, &[d.cin, d.cout, d.k, d.k])?;
@@ -665,6 +778,10 @@ fn backward(
         if let Some(dx) = &dx {
             // dx = conv(dout, w flipped): input channels cout, output channels cin.
             match (&dt, &wt, &wf) {
+                _ if tiled => {
+                    let w = w.expect("dx needs w");
+                    launch_tiled(op, d, dout, d.cout, w, true, None, dx, d.cin, ch)?
+                }
                 (Some(dt), Some(wt), _) => {
                     launch_tex(op, d, dt, d.d4(), wt, None, dout, dx, d.cin, ch)?
                 }
@@ -675,7 +792,43 @@ fn backward(
         if let (Some(dw), Some(partial), Some(x)) = (&dw, &partial, x) {
             let rows = nbi * d.h;
             let pb = partial.bind();
-            if let Some(dt) = &dt {
+            if tiled {
+                let (xb, xoff) = span(x, n0 * d.cin * d.hw(), nbi * d.cin * d.hw());
+                let (db_, doff) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
+                let m = nbi * d.hw();
+                let per = m.div_ceil(slabs).next_multiple_of(16);
+                let params = [
+                    u(nbi),
+                    u(d.h),
+                    u(d.w),
+                    u(d.cin),
+                    u(d.cout),
+                    u(d.k),
+                    u(d.pad()),
+                    u(m),
+                    xoff,
+                    doff,
+                    u(per),
+                    0,
+                ];
+                let wg = tile / 4;
+                launch_weight_grad(op, partial, slabs, dw, i == 0, || {
+                    gpu.launch(Launch {
+                        op,
+                        shapes: &[x.shape(), dout.shape()],
+                        shader: &shaders::CONV2D_IGEMM_WEIGHT,
+                        entry: "conv2d_igemm_weight",
+                        overrides: &[("WG", wg as f64)],
+                        params: &params,
+                        binds: &[pb, xb, db_],
+                        workgroups: [
+                            u((d.cin * kk).div_ceil(tile)),
+                            u(d.cout.div_ceil(tile)),
+                            u(slabs),
+                        ],
+                    })
+                })?;
+            } else if let Some(dt) = &dt {
                 let xt = pack_input(op, x, d, d.cin, d.c4(), ch)?;
                 let params = [
                     u(d.h),
