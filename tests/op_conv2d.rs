@@ -279,3 +279,24 @@ fn texture_kernels_without_subgroups_are_a_clear_error() {
         "no device error after the refused launch"
     );
 }
+
+#[test]
+fn auto_picks_tiled_on_gpus_and_textures_on_cpus() {
+    use conv2d::auto_variant;
+    // (is_cpu, tiled kernels fit the limits, texture kernels usable)
+    assert_eq!(auto_variant(false, true, true), ConvImpl::Tiled);
+    assert_eq!(auto_variant(false, true, false), ConvImpl::Tiled);
+    assert_eq!(auto_variant(false, false, true), ConvImpl::Texture);
+    assert_eq!(auto_variant(false, false, false), ConvImpl::Buffer);
+    assert_eq!(auto_variant(true, true, true), ConvImpl::Texture);
+    assert_eq!(auto_variant(true, true, false), ConvImpl::Buffer);
+    // On this adapter, Auto runs exactly the variant chosen_variant names.
+    let gpu = gpu();
+    let x = Tensor::from_slice(&gpu, &[1, 5, 6, 7], &[0.25; 210]).unwrap();
+    let w = Tensor::from_slice(&gpu, &[4, 5, 3, 3], &[0.5; 180]).unwrap();
+    let d = conv2d::conv2d_dims("t", x.shape(), w.shape(), None).unwrap();
+    let named = conv2d::chosen_variant(&gpu, &d);
+    let a = conv2d::conv2d_forward_with(&x, &w, None, ConvImpl::Auto).unwrap();
+    let b = conv2d::conv2d_forward_with(&x, &w, None, named).unwrap();
+    assert_eq!(a.to_vec().unwrap(), b.to_vec().unwrap(), "{named:?}");
+}

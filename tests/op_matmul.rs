@@ -275,3 +275,13 @@ fn texture_kernel_without_subgroups_is_a_clear_error() {
         "no device error after the refused launch"
     );
 }
+
+#[test]
+fn auto_picks_tiled_buffer_kernel_on_gpus() {
+    use matmul::auto_kernel;
+    // (is_cpu, texture kernel usable)
+    assert_eq!(auto_kernel(false, true), MatmulKernel::Buffer);
+    assert_eq!(auto_kernel(false, false), MatmulKernel::Buffer);
+    assert_eq!(auto_kernel(true, true), MatmulKernel::Texture);
+    assert_eq!(auto_kernel(true, false), MatmulKernel::Buffer);
+}

@@ -72,6 +72,7 @@ pub fn run(args: Args) -> Result<()> {
         "  max_texture_dimension_2d             {}",
         l.max_texture_dimension_2d
     );
+    print_variants(&gpu);
     if args.self_test {
         // Compiling the kernels takes tens of seconds on a cold driver cache (25 s on lavapipe).
         let bar = super::safety::progress_bar(1, "self-test", "runs");
@@ -82,6 +83,49 @@ pub fn run(args: Args) -> Result<()> {
         println!("{}", r?);
     }
     Ok(())
+}
+
+/// Which kernel variant `Auto` runs for each op family on this adapter (the decisions of
+/// `conv2d::auto_variant`, `matmul::auto_kernel`, `rff::rff_kernel_for` and the covariance's
+/// subgroup check; tests and `sralign bench` can force any variant).
+fn print_variants(gpu: &Gpu) {
+    use ops::conv2d::{chosen_variant, conv2d_dims, tiled_wg, ConvImpl};
+    println!("kernel variants (what Auto runs here):");
+    for (what, x, w) in [
+        ("conv3x3 64->64, 16x48x48", [16, 64, 48, 48], [64, 64, 3, 3]),
+        ("conv3x3 3->16, 16x48x48", [16, 3, 48, 48], [16, 3, 3, 3]),
+    ] {
+        let Ok(d) = conv2d_dims("info", &x, &w, None) else {
+            continue;
+        };
+        let v = chosen_variant(gpu, &d);
+        let how = match v {
+            ConvImpl::Tiled => format!(
+                "implicit GEMM, {0}x{0}-lane workgroups",
+                tiled_wg(gpu).unwrap_or(0)
+            ),
+            ConvImpl::Texture => "NHWC textures + subgroupBroadcast".to_string(),
+            _ => "register-blocked storage buffers".to_string(),
+        };
+        println!("  {what:<38} {v:?} ({how})");
+    }
+    let mk = ops::matmul::chosen_kernel(gpu);
+    println!("  {:<38} {mk:?}", "matmul / linear / attention products");
+    let sg = ops::covariance::subgroups_usable(gpu);
+    println!(
+        "  {:<38} {}",
+        "covariance (H*W % 4 == 0)",
+        if sg {
+            "Subgroup"
+        } else {
+            "Vec4 (no >= 8-lane subgroups)"
+        }
+    );
+    println!(
+        "  {:<38} {:?}",
+        "RFF forward (H*W % 4 == 0)",
+        ops::rff::rff_kernel_for(gpu, 64)
+    );
 }
 
 /// Largest |a - b| relative to max(1, |b|).

@@ -178,31 +178,54 @@ pub fn tiled_wg(gpu: &Gpu) -> Option<u32> {
     [16, 8].into_iter().find(|&wg| fits(wg))
 }
 
-fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
-    if want == ConvImpl::Tiled || (want == ConvImpl::Auto && !gpu.is_cpu()) {
-        if tiled_wg(gpu).is_some() {
-            return Ok(ConvImpl::Tiled);
-        }
-        if want == ConvImpl::Tiled {
-            let l = gpu.limits();
-            return Err(limit_err(
-                op,
-                d,
-                format!(
-                    "the tiled variant needs 64 invocations per workgroup and 8192 bytes of \
-                     workgroup memory (max_compute_invocations_per_workgroup {}, \
-                     max_compute_workgroup_storage_size {})",
-                    l.max_compute_invocations_per_workgroup, l.max_compute_workgroup_storage_size
-                ),
-            ));
-        }
+/// The variant `Auto` runs, from what the adapter offers: the tiled kernels on GPUs (not on
+/// CPU adapters, where 64-256-lane workgroups serialise), the texture + subgroup kernels on
+/// CPU adapters with >= 8-lane subgroups where the textures fit, else the buffer kernels.
+/// The one place that decides (tested with made-up adapters; `sralign info` prints it).
+pub fn auto_variant(is_cpu: bool, tiled_fits: bool, texture_fits: bool) -> ConvImpl {
+    if !is_cpu && tiled_fits {
+        ConvImpl::Tiled
+    } else if texture_fits {
+        ConvImpl::Texture
+    } else {
+        ConvImpl::Buffer
     }
-    match (want, texture_blocker(gpu, d)) {
-        (ConvImpl::Buffer, _) => Ok(ConvImpl::Buffer),
-        (_, None) => Ok(ConvImpl::Texture),
-        (ConvImpl::Auto, Some(_)) => Ok(ConvImpl::Buffer),
-        (ConvImpl::Texture, Some(why)) => Err(limit_err(op, d, why)),
-        (ConvImpl::Tiled, _) => unreachable!("handled above"),
+}
+
+/// The variant that runs convolutions of these sizes on `gpu` when `Auto` is asked for.
+pub fn chosen_variant(gpu: &Gpu, d: &ConvDims) -> ConvImpl {
+    auto_variant(
+        gpu.is_cpu(),
+        tiled_wg(gpu).is_some(),
+        texture_blocker(gpu, d).is_none(),
+    )
+}
+
+fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
+    match want {
+        ConvImpl::Auto => Ok(chosen_variant(gpu, d)),
+        ConvImpl::Buffer => Ok(ConvImpl::Buffer),
+        ConvImpl::Texture => match texture_blocker(gpu, d) {
+            None => Ok(ConvImpl::Texture),
+            Some(why) => Err(limit_err(op, d, why)),
+        },
+        ConvImpl::Tiled => match tiled_wg(gpu) {
+            Some(_) => Ok(ConvImpl::Tiled),
+            None => {
+                let l = gpu.limits();
+                Err(limit_err(
+                    op,
+                    d,
+                    format!(
+                        "the tiled variant needs 64 invocations per workgroup and 8192 bytes of \
+                         workgroup memory (max_compute_invocations_per_workgroup {}, \
+                         max_compute_workgroup_storage_size {})",
+                        l.max_compute_invocations_per_workgroup,
+                        l.max_compute_workgroup_storage_size
+                    ),
+                ))
+            }
+        },
     }
 }
 

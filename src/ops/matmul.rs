@@ -9,7 +9,7 @@
 //!   then a subgroup-broadcast kernel computes 32 x 32 tiles (4 x 32 per lane). Fast on
 //!   lavapipe (textureLoad is vectorised, broadcasts are shuffles).
 //! - `Buffer` (shaders/matmul_buf.wgsl): 64 x 64 workgroup tiles straight from storage
-//!   buffers, for adapters without subgroups (or textures too small for the operands).
+//!   buffers, for GPUs and for adapters without subgroups (see `auto_kernel`).
 //!
 //! `set_kernel` forces one (tests run both on the same inputs).
 
@@ -23,8 +23,8 @@ use crate::tensor::{grid_for, Tensor};
 /// Which kernel computes the products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulKernel {
-    /// Texture kernel where the adapter supports it (subgroups of >= 8 lanes, operands within
-    /// the texture limits), else the buffer kernel.
+    /// `auto_kernel`'s choice: the texture kernel on CPU adapters with >= 8-lane subgroups,
+    /// else the tiled buffer kernel.
     Auto,
     /// Packed textures + subgroupBroadcast; an error where unsupported.
     Texture,
@@ -100,6 +100,23 @@ const K_STEP: usize = 4;
 
 fn texture_fits(gpu: &Gpu) -> bool {
     gpu.has_subgroups_of(8)
+}
+
+/// The kernel `Auto` runs: the texture + subgroup kernel on CPU adapters with >= 8-lane
+/// subgroups (lavapipe: vectorised texture loads, broadcasts as shuffles), the workgroup-tiled
+/// buffer kernel (16 x 16 lanes, 64 x 64 tiles in workgroup memory) everywhere else, GPUs
+/// included. The one place that decides; `sralign info` prints it.
+pub fn auto_kernel(is_cpu: bool, texture_fits: bool) -> MatmulKernel {
+    if is_cpu && texture_fits {
+        MatmulKernel::Texture
+    } else {
+        MatmulKernel::Buffer
+    }
+}
+
+/// The kernel `Auto` runs on `gpu`.
+pub fn chosen_kernel(gpu: &Gpu) -> MatmulKernel {
+    auto_kernel(gpu.is_cpu(), texture_fits(gpu))
 }
 
 /// C = A B into a new contiguous tensor of shape `out_shape` ([batch, m, n] elements).
@@ -321,7 +338,7 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
     };
     let use_tex = match kernel() {
         MatmulKernel::Buffer => false,
-        MatmulKernel::Auto => texture_fits(gpu),
+        MatmulKernel::Auto => chosen_kernel(gpu) == MatmulKernel::Texture,
         MatmulKernel::Texture => {
             if !texture_fits(gpu) {
                 return Err(unsupported(
