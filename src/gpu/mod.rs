@@ -6,6 +6,7 @@
 //! on CPU worker threads and hands plain `Vec<f32>` to the thread that owns the `Gpu`.
 
 mod disk_cache;
+pub mod params;
 mod pool;
 mod recorder;
 pub mod shaders;
