@@ -92,7 +92,9 @@ pub struct AttentionSoftmaxParams {
 
 impl KernelParams for AttentionSoftmaxParams {
     const SHADER: &'static str = "attention_softmax.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "heads", "win", "shift", "h", "w", "rows", "scale", "row0"];
+    const FIELDS: &'static [&'static str] = &[
+        "n", "heads", "win", "shift", "h", "w", "rows", "scale", "row0",
+    ];
 }
 
 /// `attention_softmax_backward.wgsl`.
@@ -183,7 +185,8 @@ pub struct ConcatParams {
 
 impl KernelParams for ConcatParams {
     const SHADER: &'static str = "concat.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "cs", "cb", "off", "len", "u0", "u1", "bo", "bs"];
+    const FIELDS: &'static [&'static str] =
+        &["n", "cs", "cb", "off", "len", "u0", "u1", "bo", "bs"];
 }
 
 /// `conv2d_backward_bias.wgsl`.
@@ -222,7 +225,9 @@ pub struct Conv2dBackwardWeightBufParams {
 
 impl KernelParams for Conv2dBackwardWeightBufParams {
     const SHADER: &'static str = "conv2d_backward_weight_buf.wgsl";
-    const FIELDS: &'static [&'static str] = &["w", "h", "cout", "cin", "k", "pad", "rows", "slabs", "e", "xoff", "doff", "pad_"];
+    const FIELDS: &'static [&'static str] = &[
+        "w", "h", "cout", "cin", "k", "pad", "rows", "slabs", "e", "xoff", "doff", "pad_",
+    ];
 }
 
 /// `conv2d_backward_weight_tex.wgsl`.
@@ -245,7 +250,9 @@ pub struct Conv2dBackwardWeightTexParams {
 
 impl KernelParams for Conv2dBackwardWeightTexParams {
     const SHADER: &'static str = "conv2d_backward_weight_tex.wgsl";
-    const FIELDS: &'static [&'static str] = &["h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8"];
+    const FIELDS: &'static [&'static str] = &[
+        "h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8",
+    ];
 }
 
 /// `conv2d_backward_weight_tex3.wgsl`.
@@ -268,7 +275,9 @@ pub struct Conv2dBackwardWeightTex3Params {
 
 impl KernelParams for Conv2dBackwardWeightTex3Params {
     const SHADER: &'static str = "conv2d_backward_weight_tex3.wgsl";
-    const FIELDS: &'static [&'static str] = &["h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8"];
+    const FIELDS: &'static [&'static str] = &[
+        "h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8",
+    ];
 }
 
 /// `conv2d_flip_weight.wgsl`.
@@ -303,7 +312,9 @@ pub struct Conv2dForwardBufParams {
 
 impl KernelParams for Conv2dForwardBufParams {
     const SHADER: &'static str = "conv2d_forward_buf.wgsl";
-    const FIELDS: &'static [&'static str] = &["w", "h", "cin", "cout", "k", "pad", "cout8", "xoff", "ooff", "has_bias"];
+    const FIELDS: &'static [&'static str] = &[
+        "w", "h", "cin", "cout", "k", "pad", "cout8", "xoff", "ooff", "has_bias",
+    ];
 }
 
 /// `conv2d_forward_tex.wgsl`.
@@ -322,7 +333,8 @@ pub struct Conv2dForwardTexParams {
 
 impl KernelParams for Conv2dForwardTexParams {
     const SHADER: &'static str = "conv2d_forward_tex.wgsl";
-    const FIELDS: &'static [&'static str] = &["w", "h", "cout", "c4", "k", "cout8", "off", "has_bias"];
+    const FIELDS: &'static [&'static str] =
+        &["w", "h", "cout", "c4", "k", "cout8", "off", "has_bias"];
 }
 
 /// `conv2d_forward_tex3.wgsl`.
@@ -341,7 +353,8 @@ pub struct Conv2dForwardTex3Params {
 
 impl KernelParams for Conv2dForwardTex3Params {
     const SHADER: &'static str = "conv2d_forward_tex3.wgsl";
-    const FIELDS: &'static [&'static str] = &["w", "h", "cout", "c4", "k", "cout8", "off", "has_bias"];
+    const FIELDS: &'static [&'static str] =
+        &["w", "h", "cout", "c4", "k", "cout8", "off", "has_bias"];
 }
 
 /// `conv2d_general_backward_input.wgsl`.
@@ -364,7 +377,9 @@ pub struct Conv2dGeneralBackwardInputParams {
 
 impl KernelParams for Conv2dGeneralBackwardInputParams {
     const SHADER: &'static str = "conv2d_general_backward_input.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "unused"];
+    const FIELDS: &'static [&'static str] = &[
+        "n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "unused",
+    ];
 }
 
 /// `conv2d_general_backward_weight.wgsl`.
@@ -387,7 +402,9 @@ pub struct Conv2dGeneralBackwardWeightParams {
 
 impl KernelParams for Conv2dGeneralBackwardWeightParams {
     const SHADER: &'static str = "conv2d_general_backward_weight.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "unused"];
+    const FIELDS: &'static [&'static str] = &[
+        "n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "unused",
+    ];
 }
 
 /// `conv2d_general_forward.wgsl`.
@@ -410,7 +427,9 @@ pub struct Conv2dGeneralForwardParams {
 
 impl KernelParams for Conv2dGeneralForwardParams {
     const SHADER: &'static str = "conv2d_general_forward.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "has_bias"];
+    const FIELDS: &'static [&'static str] = &[
+        "n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "has_bias",
+    ];
 }
 
 /// `conv2d_igemm.wgsl`.
@@ -433,7 +452,9 @@ pub struct Conv2dIgemmParams {
 
 impl KernelParams for Conv2dIgemmParams {
     const SHADER: &'static str = "conv2d_igemm.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "h", "w", "cin", "cout", "k", "pad", "flip", "xoff", "ooff", "has_bias", "m"];
+    const FIELDS: &'static [&'static str] = &[
+        "n", "h", "w", "cin", "cout", "k", "pad", "flip", "xoff", "ooff", "has_bias", "m",
+    ];
 }
 
 /// `conv2d_igemm_weight.wgsl`.
@@ -456,7 +477,9 @@ pub struct Conv2dIgemmWeightParams {
 
 impl KernelParams for Conv2dIgemmWeightParams {
     const SHADER: &'static str = "conv2d_igemm_weight.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "h", "w", "cin", "cout", "k", "pad", "m", "xoff", "doff", "per", "s0"];
+    const FIELDS: &'static [&'static str] = &[
+        "n", "h", "w", "cin", "cout", "k", "pad", "m", "xoff", "doff", "per", "s0",
+    ];
 }
 
 /// `conv2d_pack_input.wgsl`.
@@ -549,7 +572,9 @@ pub struct CovarianceBackwardParams {
 
 impl KernelParams for CovarianceBackwardParams {
     const SHADER: &'static str = "covariance_backward.wgsl";
-    const FIELDS: &'static [&'static str] = &["rows", "k", "len", "ms", "mr", "mc", "center", "u0", "bo", "bm", "bx", "bmu"];
+    const FIELDS: &'static [&'static str] = &[
+        "rows", "k", "len", "ms", "mr", "mc", "center", "u0", "bo", "bm", "bx", "bmu",
+    ];
 }
 
 /// `covariance_backward_sg.wgsl`.
@@ -571,7 +596,9 @@ pub struct CovarianceBackwardSgParams {
 
 impl KernelParams for CovarianceBackwardSgParams {
     const SHADER: &'static str = "covariance_backward_sg.wgsl";
-    const FIELDS: &'static [&'static str] = &["rows", "k", "len", "ms4", "kp4", "center", "u0", "bo", "bm", "bx", "bmu"];
+    const FIELDS: &'static [&'static str] = &[
+        "rows", "k", "len", "ms4", "kp4", "center", "u0", "bo", "bm", "bx", "bmu",
+    ];
 }
 
 /// `covariance_pad_matrix.wgsl`.
@@ -594,7 +621,9 @@ pub struct CovariancePadMatrixParams {
 
 impl KernelParams for CovariancePadMatrixParams {
     const SHADER: &'static str = "covariance_pad_matrix.wgsl";
-    const FIELDS: &'static [&'static str] = &["rows", "k", "rows_p", "kp", "ms", "mr", "mc", "sym", "scale", "u0", "bo", "bs"];
+    const FIELDS: &'static [&'static str] = &[
+        "rows", "k", "rows_p", "kp", "ms", "mr", "mc", "sym", "scale", "u0", "bo", "bs",
+    ];
 }
 
 /// `covariance_partial.wgsl`.
@@ -621,7 +650,10 @@ pub struct CovariancePartialParams {
 
 impl KernelParams for CovariancePartialParams {
     const SHADER: &'static str = "covariance_partial.wgsl";
-    const FIELDS: &'static [&'static str] = &["ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles", "bp", "ba", "bb", "bma", "bmb"];
+    const FIELDS: &'static [&'static str] = &[
+        "ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles",
+        "bp", "ba", "bb", "bma", "bmb",
+    ];
 }
 
 /// `covariance_partial_sg.wgsl`.
@@ -648,7 +680,10 @@ pub struct CovariancePartialSgParams {
 
 impl KernelParams for CovariancePartialSgParams {
     const SHADER: &'static str = "covariance_partial_sg.wgsl";
-    const FIELDS: &'static [&'static str] = &["ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles", "bp", "ba", "bb", "bma", "bmb"];
+    const FIELDS: &'static [&'static str] = &[
+        "ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles",
+        "bp", "ba", "bb", "bma", "bmb",
+    ];
 }
 
 /// `covariance_partial_vec4.wgsl`.
@@ -675,7 +710,10 @@ pub struct CovariancePartialVec4Params {
 
 impl KernelParams for CovariancePartialVec4Params {
     const SHADER: &'static str = "covariance_partial_vec4.wgsl";
-    const FIELDS: &'static [&'static str] = &["ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles", "bp", "ba", "bb", "bma", "bmb"];
+    const FIELDS: &'static [&'static str] = &[
+        "ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles",
+        "bp", "ba", "bb", "bma", "bmb",
+    ];
 }
 
 /// `covariance_reduce.wgsl`.
@@ -696,7 +734,9 @@ pub struct CovarianceReduceParams {
 
 impl KernelParams for CovarianceReduceParams {
     const SHADER: &'static str = "covariance_reduce.wgsl";
-    const FIELDS: &'static [&'static str] = &["groups", "chunks", "ra", "rb", "scale", "sym", "u0", "u1", "bo", "bs"];
+    const FIELDS: &'static [&'static str] = &[
+        "groups", "chunks", "ra", "rb", "scale", "sym", "u0", "u1", "bo", "bs",
+    ];
 }
 
 /// `dropout.wgsl`.
@@ -719,7 +759,20 @@ pub struct DropoutParams {
 
 impl KernelParams for DropoutParams {
     const SHADER: &'static str = "dropout.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "c", "len", "seed_lo", "seed_hi", "threshold", "scale", "fold", "u0", "u1", "bo", "bs"];
+    const FIELDS: &'static [&'static str] = &[
+        "n",
+        "c",
+        "len",
+        "seed_lo",
+        "seed_hi",
+        "threshold",
+        "scale",
+        "fold",
+        "u0",
+        "u1",
+        "bo",
+        "bs",
+    ];
 }
 
 /// `fill.wgsl`.
@@ -868,7 +921,32 @@ pub struct MatmulBufParams {
 
 impl KernelParams for MatmulBufParams {
     const SHADER: &'static str = "matmul_buf.wgsl";
-    const FIELDS: &'static [&'static str] = &["m", "n", "k", "sam", "sak", "sbk", "sbn", "has_bias", "lh", "aoff", "alo", "ali", "boff", "blo", "bli", "coff", "co", "ci", "cm", "alpha", "l0", "bias_off", "accumulate", "finalize"];
+    const FIELDS: &'static [&'static str] = &[
+        "m",
+        "n",
+        "k",
+        "sam",
+        "sak",
+        "sbk",
+        "sbn",
+        "has_bias",
+        "lh",
+        "aoff",
+        "alo",
+        "ali",
+        "boff",
+        "blo",
+        "bli",
+        "coff",
+        "co",
+        "ci",
+        "cm",
+        "alpha",
+        "l0",
+        "bias_off",
+        "accumulate",
+        "finalize",
+    ];
 }
 
 /// `matmul_colsum.wgsl`.
@@ -887,7 +965,16 @@ pub struct MatmulColsumParams {
 
 impl KernelParams for MatmulColsumParams {
     const SHADER: &'static str = "matmul_colsum.wgsl";
-    const FIELDS: &'static [&'static str] = &["rows", "bcols", "chunk", "bchunks", "stride", "xoff", "poff", "accumulate"];
+    const FIELDS: &'static [&'static str] = &[
+        "rows",
+        "bcols",
+        "chunk",
+        "bchunks",
+        "stride",
+        "xoff",
+        "poff",
+        "accumulate",
+    ];
 }
 
 /// `matmul_pack.wgsl`.
@@ -910,7 +997,9 @@ pub struct MatmulPackParams {
 
 impl KernelParams for MatmulPackParams {
     const SHADER: &'static str = "matmul_pack.wgsl";
-    const FIELDS: &'static [&'static str] = &["rows", "k", "kt", "height", "layers", "l0", "lh", "off", "slo", "sli", "sr", "sk"];
+    const FIELDS: &'static [&'static str] = &[
+        "rows", "k", "kt", "height", "layers", "l0", "lh", "off", "slo", "sli", "sr", "sk",
+    ];
 }
 
 /// `matmul_pack4.wgsl`.
@@ -933,7 +1022,9 @@ pub struct MatmulPack4Params {
 
 impl KernelParams for MatmulPack4Params {
     const SHADER: &'static str = "matmul_pack4.wgsl";
-    const FIELDS: &'static [&'static str] = &["rows", "k", "kt", "height", "layers", "l0", "lh", "off", "slo", "sli", "sr", "sk"];
+    const FIELDS: &'static [&'static str] = &[
+        "rows", "k", "kt", "height", "layers", "l0", "lh", "off", "slo", "sli", "sr", "sk",
+    ];
 }
 
 /// `matmul_tex.wgsl`.
@@ -958,7 +1049,22 @@ pub struct MatmulTexParams {
 
 impl KernelParams for MatmulTexParams {
     const SHADER: &'static str = "matmul_tex.wgsl";
-    const FIELDS: &'static [&'static str] = &["m", "n", "kt", "has_bias", "l0", "lh", "off", "co", "ci", "cm", "alpha", "boff", "accumulate", "finalize"];
+    const FIELDS: &'static [&'static str] = &[
+        "m",
+        "n",
+        "kt",
+        "has_bias",
+        "l0",
+        "lh",
+        "off",
+        "co",
+        "ci",
+        "cm",
+        "alpha",
+        "boff",
+        "accumulate",
+        "finalize",
+    ];
 }
 
 /// `max_pool_backward.wgsl`.
@@ -977,7 +1083,8 @@ pub struct MaxPoolBackwardParams {
 
 impl KernelParams for MaxPoolBackwardParams {
     const SHADER: &'static str = "max_pool_backward.wgsl";
-    const FIELDS: &'static [&'static str] = &["h", "w", "ho", "wo", "k", "stride", "total", "unused"];
+    const FIELDS: &'static [&'static str] =
+        &["h", "w", "ho", "wo", "k", "stride", "total", "unused"];
 }
 
 /// `max_pool_forward.wgsl`.
@@ -996,7 +1103,8 @@ pub struct MaxPoolForwardParams {
 
 impl KernelParams for MaxPoolForwardParams {
     const SHADER: &'static str = "max_pool_forward.wgsl";
-    const FIELDS: &'static [&'static str] = &["h", "w", "ho", "wo", "k", "stride", "total", "unused"];
+    const FIELDS: &'static [&'static str] =
+        &["h", "w", "ho", "wo", "k", "stride", "total", "unused"];
 }
 
 /// `optim_adam.wgsl`.
@@ -1018,7 +1126,19 @@ pub struct OptimAdamParams {
 
 impl KernelParams for OptimAdamParams {
     const SHADER: &'static str = "optim_adam.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "offset", "w1", "beta2", "w2", "step_size", "bc2_sqrt", "eps", "wd", "decay", "decoupled"];
+    const FIELDS: &'static [&'static str] = &[
+        "n",
+        "offset",
+        "w1",
+        "beta2",
+        "w2",
+        "step_size",
+        "bc2_sqrt",
+        "eps",
+        "wd",
+        "decay",
+        "decoupled",
+    ];
 }
 
 /// `optim_ema.wgsl`.
@@ -1050,7 +1170,8 @@ pub struct OptimSgdParams {
 
 impl KernelParams for OptimSgdParams {
     const SHADER: &'static str = "optim_sgd.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "offset", "lr", "momentum", "wd", "use_momentum"];
+    const FIELDS: &'static [&'static str] =
+        &["n", "offset", "lr", "momentum", "wd", "use_momentum"];
 }
 
 /// `pad.wgsl`.
@@ -1174,7 +1295,21 @@ pub struct ReduceParams {
 
 impl KernelParams for ReduceParams {
     const SHADER: &'static str = "reduce.wgsl";
-    const FIELDS: &'static [&'static str] = &["outer", "c", "inner", "inner_elems", "run", "nruns", "scale", "eps", "root", "remaining", "stride", "run_base", "skew"];
+    const FIELDS: &'static [&'static str] = &[
+        "outer",
+        "c",
+        "inner",
+        "inner_elems",
+        "run",
+        "nruns",
+        "scale",
+        "eps",
+        "root",
+        "remaining",
+        "stride",
+        "run_base",
+        "skew",
+    ];
 }
 
 /// `reduce_broadcast.wgsl`.
@@ -1212,7 +1347,21 @@ pub struct ReduceVec4Params {
 
 impl KernelParams for ReduceVec4Params {
     const SHADER: &'static str = "reduce_vec4.wgsl";
-    const FIELDS: &'static [&'static str] = &["outer", "c", "inner4", "inner", "run", "nruns", "scale", "eps", "root", "remaining", "stride", "run_base", "skew"];
+    const FIELDS: &'static [&'static str] = &[
+        "outer",
+        "c",
+        "inner4",
+        "inner",
+        "run",
+        "nruns",
+        "scale",
+        "eps",
+        "root",
+        "remaining",
+        "stride",
+        "run_base",
+        "skew",
+    ];
 }
 
 /// `rff_forward.wgsl`.
@@ -1286,7 +1435,9 @@ pub struct SpatialMeanParams {
 
 impl KernelParams for SpatialMeanParams {
     const SHADER: &'static str = "spatial_mean.wgsl";
-    const FIELDS: &'static [&'static str] = &["rows", "groups", "len", "scale", "u0", "u1", "bo", "bs", "q0", "q1", "g", "load"];
+    const FIELDS: &'static [&'static str] = &[
+        "rows", "groups", "len", "scale", "u0", "u1", "bo", "bs", "q0", "q1", "g", "load",
+    ];
 }
 
 /// `upsample_bilinear.wgsl`.
@@ -1346,7 +1497,19 @@ pub struct WindowParams {
 
 impl KernelParams for WindowParams {
     const SHADER: &'static str = "window.wgsl";
-    const FIELDS: &'static [&'static str] = &["mode", "total", "c", "h", "w", "win", "shift", "out_lo", "src_lo", "src_hi", "src_start"];
+    const FIELDS: &'static [&'static str] = &[
+        "mode",
+        "total",
+        "c",
+        "h",
+        "w",
+        "win",
+        "shift",
+        "out_lo",
+        "src_lo",
+        "src_hi",
+        "src_start",
+    ];
 }
 
 /// `window4.wgsl`.
@@ -1369,77 +1532,361 @@ impl KernelParams for Window4Params {
 
 /// Every shader's parameter struct: (file, field names, size in bytes).
 pub static ALL: &[(&str, &[&str], usize)] = &[
-    (AccumulateParams::SHADER, AccumulateParams::FIELDS, std::mem::size_of::<AccumulateParams>()),
-    (ActivationBackwardParams::SHADER, ActivationBackwardParams::FIELDS, std::mem::size_of::<ActivationBackwardParams>()),
-    (ActivationForwardParams::SHADER, ActivationForwardParams::FIELDS, std::mem::size_of::<ActivationForwardParams>()),
-    (AttentionBackwardTableParams::SHADER, AttentionBackwardTableParams::FIELDS, std::mem::size_of::<AttentionBackwardTableParams>()),
-    (AttentionSoftmaxParams::SHADER, AttentionSoftmaxParams::FIELDS, std::mem::size_of::<AttentionSoftmaxParams>()),
-    (AttentionSoftmaxBackwardParams::SHADER, AttentionSoftmaxBackwardParams::FIELDS, std::mem::size_of::<AttentionSoftmaxBackwardParams>()),
-    (BiasParams::SHADER, BiasParams::FIELDS, std::mem::size_of::<BiasParams>()),
-    (BinaryParams::SHADER, BinaryParams::FIELDS, std::mem::size_of::<BinaryParams>()),
-    (ChannelNormBackwardParams::SHADER, ChannelNormBackwardParams::FIELDS, std::mem::size_of::<ChannelNormBackwardParams>()),
-    (ChannelNormForwardParams::SHADER, ChannelNormForwardParams::FIELDS, std::mem::size_of::<ChannelNormForwardParams>()),
-    (ConcatParams::SHADER, ConcatParams::FIELDS, std::mem::size_of::<ConcatParams>()),
-    (Conv2dBackwardBiasParams::SHADER, Conv2dBackwardBiasParams::FIELDS, std::mem::size_of::<Conv2dBackwardBiasParams>()),
-    (Conv2dBackwardWeightBufParams::SHADER, Conv2dBackwardWeightBufParams::FIELDS, std::mem::size_of::<Conv2dBackwardWeightBufParams>()),
-    (Conv2dBackwardWeightTexParams::SHADER, Conv2dBackwardWeightTexParams::FIELDS, std::mem::size_of::<Conv2dBackwardWeightTexParams>()),
-    (Conv2dBackwardWeightTex3Params::SHADER, Conv2dBackwardWeightTex3Params::FIELDS, std::mem::size_of::<Conv2dBackwardWeightTex3Params>()),
-    (Conv2dFlipWeightParams::SHADER, Conv2dFlipWeightParams::FIELDS, std::mem::size_of::<Conv2dFlipWeightParams>()),
-    (Conv2dForwardBufParams::SHADER, Conv2dForwardBufParams::FIELDS, std::mem::size_of::<Conv2dForwardBufParams>()),
-    (Conv2dForwardTexParams::SHADER, Conv2dForwardTexParams::FIELDS, std::mem::size_of::<Conv2dForwardTexParams>()),
-    (Conv2dForwardTex3Params::SHADER, Conv2dForwardTex3Params::FIELDS, std::mem::size_of::<Conv2dForwardTex3Params>()),
-    (Conv2dGeneralBackwardInputParams::SHADER, Conv2dGeneralBackwardInputParams::FIELDS, std::mem::size_of::<Conv2dGeneralBackwardInputParams>()),
-    (Conv2dGeneralBackwardWeightParams::SHADER, Conv2dGeneralBackwardWeightParams::FIELDS, std::mem::size_of::<Conv2dGeneralBackwardWeightParams>()),
-    (Conv2dGeneralForwardParams::SHADER, Conv2dGeneralForwardParams::FIELDS, std::mem::size_of::<Conv2dGeneralForwardParams>()),
-    (Conv2dIgemmParams::SHADER, Conv2dIgemmParams::FIELDS, std::mem::size_of::<Conv2dIgemmParams>()),
-    (Conv2dIgemmWeightParams::SHADER, Conv2dIgemmWeightParams::FIELDS, std::mem::size_of::<Conv2dIgemmWeightParams>()),
-    (Conv2dPackInputParams::SHADER, Conv2dPackInputParams::FIELDS, std::mem::size_of::<Conv2dPackInputParams>()),
-    (Conv2dPackInput4Params::SHADER, Conv2dPackInput4Params::FIELDS, std::mem::size_of::<Conv2dPackInput4Params>()),
-    (Conv2dPackWeightParams::SHADER, Conv2dPackWeightParams::FIELDS, std::mem::size_of::<Conv2dPackWeightParams>()),
-    (Conv2dReduceParams::SHADER, Conv2dReduceParams::FIELDS, std::mem::size_of::<Conv2dReduceParams>()),
-    (CovarianceBackwardParams::SHADER, CovarianceBackwardParams::FIELDS, std::mem::size_of::<CovarianceBackwardParams>()),
-    (CovarianceBackwardSgParams::SHADER, CovarianceBackwardSgParams::FIELDS, std::mem::size_of::<CovarianceBackwardSgParams>()),
-    (CovariancePadMatrixParams::SHADER, CovariancePadMatrixParams::FIELDS, std::mem::size_of::<CovariancePadMatrixParams>()),
-    (CovariancePartialParams::SHADER, CovariancePartialParams::FIELDS, std::mem::size_of::<CovariancePartialParams>()),
-    (CovariancePartialSgParams::SHADER, CovariancePartialSgParams::FIELDS, std::mem::size_of::<CovariancePartialSgParams>()),
-    (CovariancePartialVec4Params::SHADER, CovariancePartialVec4Params::FIELDS, std::mem::size_of::<CovariancePartialVec4Params>()),
-    (CovarianceReduceParams::SHADER, CovarianceReduceParams::FIELDS, std::mem::size_of::<CovarianceReduceParams>()),
-    (DropoutParams::SHADER, DropoutParams::FIELDS, std::mem::size_of::<DropoutParams>()),
-    (FillParams::SHADER, FillParams::FIELDS, std::mem::size_of::<FillParams>()),
-    (LayernormBackwardInputParams::SHADER, LayernormBackwardInputParams::FIELDS, std::mem::size_of::<LayernormBackwardInputParams>()),
-    (LayernormBackwardInput4Params::SHADER, LayernormBackwardInput4Params::FIELDS, std::mem::size_of::<LayernormBackwardInput4Params>()),
-    (LayernormBackwardParamsParams::SHADER, LayernormBackwardParamsParams::FIELDS, std::mem::size_of::<LayernormBackwardParamsParams>()),
-    (LayernormBackwardParams4Params::SHADER, LayernormBackwardParams4Params::FIELDS, std::mem::size_of::<LayernormBackwardParams4Params>()),
-    (LayernormForwardParams::SHADER, LayernormForwardParams::FIELDS, std::mem::size_of::<LayernormForwardParams>()),
-    (LayernormForward4Params::SHADER, LayernormForward4Params::FIELDS, std::mem::size_of::<LayernormForward4Params>()),
-    (LossBackwardParams::SHADER, LossBackwardParams::FIELDS, std::mem::size_of::<LossBackwardParams>()),
-    (MatmulBufParams::SHADER, MatmulBufParams::FIELDS, std::mem::size_of::<MatmulBufParams>()),
-    (MatmulColsumParams::SHADER, MatmulColsumParams::FIELDS, std::mem::size_of::<MatmulColsumParams>()),
-    (MatmulPackParams::SHADER, MatmulPackParams::FIELDS, std::mem::size_of::<MatmulPackParams>()),
-    (MatmulPack4Params::SHADER, MatmulPack4Params::FIELDS, std::mem::size_of::<MatmulPack4Params>()),
-    (MatmulTexParams::SHADER, MatmulTexParams::FIELDS, std::mem::size_of::<MatmulTexParams>()),
-    (MaxPoolBackwardParams::SHADER, MaxPoolBackwardParams::FIELDS, std::mem::size_of::<MaxPoolBackwardParams>()),
-    (MaxPoolForwardParams::SHADER, MaxPoolForwardParams::FIELDS, std::mem::size_of::<MaxPoolForwardParams>()),
-    (OptimAdamParams::SHADER, OptimAdamParams::FIELDS, std::mem::size_of::<OptimAdamParams>()),
-    (OptimEmaParams::SHADER, OptimEmaParams::FIELDS, std::mem::size_of::<OptimEmaParams>()),
-    (OptimSgdParams::SHADER, OptimSgdParams::FIELDS, std::mem::size_of::<OptimSgdParams>()),
-    (PadParams::SHADER, PadParams::FIELDS, std::mem::size_of::<PadParams>()),
-    (PixelShuffleParams::SHADER, PixelShuffleParams::FIELDS, std::mem::size_of::<PixelShuffleParams>()),
-    (PooledAlignBackwardParams::SHADER, PooledAlignBackwardParams::FIELDS, std::mem::size_of::<PooledAlignBackwardParams>()),
-    (PooledAlignForwardParams::SHADER, PooledAlignForwardParams::FIELDS, std::mem::size_of::<PooledAlignForwardParams>()),
-    (PreluBackwardParams::SHADER, PreluBackwardParams::FIELDS, std::mem::size_of::<PreluBackwardParams>()),
-    (PreluForwardParams::SHADER, PreluForwardParams::FIELDS, std::mem::size_of::<PreluForwardParams>()),
-    (ReduceParams::SHADER, ReduceParams::FIELDS, std::mem::size_of::<ReduceParams>()),
-    (ReduceBroadcastParams::SHADER, ReduceBroadcastParams::FIELDS, std::mem::size_of::<ReduceBroadcastParams>()),
-    (ReduceVec4Params::SHADER, ReduceVec4Params::FIELDS, std::mem::size_of::<ReduceVec4Params>()),
-    (RffForwardParams::SHADER, RffForwardParams::FIELDS, std::mem::size_of::<RffForwardParams>()),
-    (RffForwardSgParams::SHADER, RffForwardSgParams::FIELDS, std::mem::size_of::<RffForwardSgParams>()),
-    (ScaleParams::SHADER, ScaleParams::FIELDS, std::mem::size_of::<ScaleParams>()),
-    (SpatialMeanParams::SHADER, SpatialMeanParams::FIELDS, std::mem::size_of::<SpatialMeanParams>()),
-    (UpsampleBilinearParams::SHADER, UpsampleBilinearParams::FIELDS, std::mem::size_of::<UpsampleBilinearParams>()),
-    (UpsampleNearestParams::SHADER, UpsampleNearestParams::FIELDS, std::mem::size_of::<UpsampleNearestParams>()),
-    (WindowParams::SHADER, WindowParams::FIELDS, std::mem::size_of::<WindowParams>()),
-    (Window4Params::SHADER, Window4Params::FIELDS, std::mem::size_of::<Window4Params>()),
+    (
+        AccumulateParams::SHADER,
+        AccumulateParams::FIELDS,
+        std::mem::size_of::<AccumulateParams>(),
+    ),
+    (
+        ActivationBackwardParams::SHADER,
+        ActivationBackwardParams::FIELDS,
+        std::mem::size_of::<ActivationBackwardParams>(),
+    ),
+    (
+        ActivationForwardParams::SHADER,
+        ActivationForwardParams::FIELDS,
+        std::mem::size_of::<ActivationForwardParams>(),
+    ),
+    (
+        AttentionBackwardTableParams::SHADER,
+        AttentionBackwardTableParams::FIELDS,
+        std::mem::size_of::<AttentionBackwardTableParams>(),
+    ),
+    (
+        AttentionSoftmaxParams::SHADER,
+        AttentionSoftmaxParams::FIELDS,
+        std::mem::size_of::<AttentionSoftmaxParams>(),
+    ),
+    (
+        AttentionSoftmaxBackwardParams::SHADER,
+        AttentionSoftmaxBackwardParams::FIELDS,
+        std::mem::size_of::<AttentionSoftmaxBackwardParams>(),
+    ),
+    (
+        BiasParams::SHADER,
+        BiasParams::FIELDS,
+        std::mem::size_of::<BiasParams>(),
+    ),
+    (
+        BinaryParams::SHADER,
+        BinaryParams::FIELDS,
+        std::mem::size_of::<BinaryParams>(),
+    ),
+    (
+        ChannelNormBackwardParams::SHADER,
+        ChannelNormBackwardParams::FIELDS,
+        std::mem::size_of::<ChannelNormBackwardParams>(),
+    ),
+    (
+        ChannelNormForwardParams::SHADER,
+        ChannelNormForwardParams::FIELDS,
+        std::mem::size_of::<ChannelNormForwardParams>(),
+    ),
+    (
+        ConcatParams::SHADER,
+        ConcatParams::FIELDS,
+        std::mem::size_of::<ConcatParams>(),
+    ),
+    (
+        Conv2dBackwardBiasParams::SHADER,
+        Conv2dBackwardBiasParams::FIELDS,
+        std::mem::size_of::<Conv2dBackwardBiasParams>(),
+    ),
+    (
+        Conv2dBackwardWeightBufParams::SHADER,
+        Conv2dBackwardWeightBufParams::FIELDS,
+        std::mem::size_of::<Conv2dBackwardWeightBufParams>(),
+    ),
+    (
+        Conv2dBackwardWeightTexParams::SHADER,
+        Conv2dBackwardWeightTexParams::FIELDS,
+        std::mem::size_of::<Conv2dBackwardWeightTexParams>(),
+    ),
+    (
+        Conv2dBackwardWeightTex3Params::SHADER,
+        Conv2dBackwardWeightTex3Params::FIELDS,
+        std::mem::size_of::<Conv2dBackwardWeightTex3Params>(),
+    ),
+    (
+        Conv2dFlipWeightParams::SHADER,
+        Conv2dFlipWeightParams::FIELDS,
+        std::mem::size_of::<Conv2dFlipWeightParams>(),
+    ),
+    (
+        Conv2dForwardBufParams::SHADER,
+        Conv2dForwardBufParams::FIELDS,
+        std::mem::size_of::<Conv2dForwardBufParams>(),
+    ),
+    (
+        Conv2dForwardTexParams::SHADER,
+        Conv2dForwardTexParams::FIELDS,
+        std::mem::size_of::<Conv2dForwardTexParams>(),
+    ),
+    (
+        Conv2dForwardTex3Params::SHADER,
+        Conv2dForwardTex3Params::FIELDS,
+        std::mem::size_of::<Conv2dForwardTex3Params>(),
+    ),
+    (
+        Conv2dGeneralBackwardInputParams::SHADER,
+        Conv2dGeneralBackwardInputParams::FIELDS,
+        std::mem::size_of::<Conv2dGeneralBackwardInputParams>(),
+    ),
+    (
+        Conv2dGeneralBackwardWeightParams::SHADER,
+        Conv2dGeneralBackwardWeightParams::FIELDS,
+        std::mem::size_of::<Conv2dGeneralBackwardWeightParams>(),
+    ),
+    (
+        Conv2dGeneralForwardParams::SHADER,
+        Conv2dGeneralForwardParams::FIELDS,
+        std::mem::size_of::<Conv2dGeneralForwardParams>(),
+    ),
+    (
+        Conv2dIgemmParams::SHADER,
+        Conv2dIgemmParams::FIELDS,
+        std::mem::size_of::<Conv2dIgemmParams>(),
+    ),
+    (
+        Conv2dIgemmWeightParams::SHADER,
+        Conv2dIgemmWeightParams::FIELDS,
+        std::mem::size_of::<Conv2dIgemmWeightParams>(),
+    ),
+    (
+        Conv2dPackInputParams::SHADER,
+        Conv2dPackInputParams::FIELDS,
+        std::mem::size_of::<Conv2dPackInputParams>(),
+    ),
+    (
+        Conv2dPackInput4Params::SHADER,
+        Conv2dPackInput4Params::FIELDS,
+        std::mem::size_of::<Conv2dPackInput4Params>(),
+    ),
+    (
+        Conv2dPackWeightParams::SHADER,
+        Conv2dPackWeightParams::FIELDS,
+        std::mem::size_of::<Conv2dPackWeightParams>(),
+    ),
+    (
+        Conv2dReduceParams::SHADER,
+        Conv2dReduceParams::FIELDS,
+        std::mem::size_of::<Conv2dReduceParams>(),
+    ),
+    (
+        CovarianceBackwardParams::SHADER,
+        CovarianceBackwardParams::FIELDS,
+        std::mem::size_of::<CovarianceBackwardParams>(),
+    ),
+    (
+        CovarianceBackwardSgParams::SHADER,
+        CovarianceBackwardSgParams::FIELDS,
+        std::mem::size_of::<CovarianceBackwardSgParams>(),
+    ),
+    (
+        CovariancePadMatrixParams::SHADER,
+        CovariancePadMatrixParams::FIELDS,
+        std::mem::size_of::<CovariancePadMatrixParams>(),
+    ),
+    (
+        CovariancePartialParams::SHADER,
+        CovariancePartialParams::FIELDS,
+        std::mem::size_of::<CovariancePartialParams>(),
+    ),
+    (
+        CovariancePartialSgParams::SHADER,
+        CovariancePartialSgParams::FIELDS,
+        std::mem::size_of::<CovariancePartialSgParams>(),
+    ),
+    (
+        CovariancePartialVec4Params::SHADER,
+        CovariancePartialVec4Params::FIELDS,
+        std::mem::size_of::<CovariancePartialVec4Params>(),
+    ),
+    (
+        CovarianceReduceParams::SHADER,
+        CovarianceReduceParams::FIELDS,
+        std::mem::size_of::<CovarianceReduceParams>(),
+    ),
+    (
+        DropoutParams::SHADER,
+        DropoutParams::FIELDS,
+        std::mem::size_of::<DropoutParams>(),
+    ),
+    (
+        FillParams::SHADER,
+        FillParams::FIELDS,
+        std::mem::size_of::<FillParams>(),
+    ),
+    (
+        LayernormBackwardInputParams::SHADER,
+        LayernormBackwardInputParams::FIELDS,
+        std::mem::size_of::<LayernormBackwardInputParams>(),
+    ),
+    (
+        LayernormBackwardInput4Params::SHADER,
+        LayernormBackwardInput4Params::FIELDS,
+        std::mem::size_of::<LayernormBackwardInput4Params>(),
+    ),
+    (
+        LayernormBackwardParamsParams::SHADER,
+        LayernormBackwardParamsParams::FIELDS,
+        std::mem::size_of::<LayernormBackwardParamsParams>(),
+    ),
+    (
+        LayernormBackwardParams4Params::SHADER,
+        LayernormBackwardParams4Params::FIELDS,
+        std::mem::size_of::<LayernormBackwardParams4Params>(),
+    ),
+    (
+        LayernormForwardParams::SHADER,
+        LayernormForwardParams::FIELDS,
+        std::mem::size_of::<LayernormForwardParams>(),
+    ),
+    (
+        LayernormForward4Params::SHADER,
+        LayernormForward4Params::FIELDS,
+        std::mem::size_of::<LayernormForward4Params>(),
+    ),
+    (
+        LossBackwardParams::SHADER,
+        LossBackwardParams::FIELDS,
+        std::mem::size_of::<LossBackwardParams>(),
+    ),
+    (
+        MatmulBufParams::SHADER,
+        MatmulBufParams::FIELDS,
+        std::mem::size_of::<MatmulBufParams>(),
+    ),
+    (
+        MatmulColsumParams::SHADER,
+        MatmulColsumParams::FIELDS,
+        std::mem::size_of::<MatmulColsumParams>(),
+    ),
+    (
+        MatmulPackParams::SHADER,
+        MatmulPackParams::FIELDS,
+        std::mem::size_of::<MatmulPackParams>(),
+    ),
+    (
+        MatmulPack4Params::SHADER,
+        MatmulPack4Params::FIELDS,
+        std::mem::size_of::<MatmulPack4Params>(),
+    ),
+    (
+        MatmulTexParams::SHADER,
+        MatmulTexParams::FIELDS,
+        std::mem::size_of::<MatmulTexParams>(),
+    ),
+    (
+        MaxPoolBackwardParams::SHADER,
+        MaxPoolBackwardParams::FIELDS,
+        std::mem::size_of::<MaxPoolBackwardParams>(),
+    ),
+    (
+        MaxPoolForwardParams::SHADER,
+        MaxPoolForwardParams::FIELDS,
+        std::mem::size_of::<MaxPoolForwardParams>(),
+    ),
+    (
+        OptimAdamParams::SHADER,
+        OptimAdamParams::FIELDS,
+        std::mem::size_of::<OptimAdamParams>(),
+    ),
+    (
+        OptimEmaParams::SHADER,
+        OptimEmaParams::FIELDS,
+        std::mem::size_of::<OptimEmaParams>(),
+    ),
+    (
+        OptimSgdParams::SHADER,
+        OptimSgdParams::FIELDS,
+        std::mem::size_of::<OptimSgdParams>(),
+    ),
+    (
+        PadParams::SHADER,
+        PadParams::FIELDS,
+        std::mem::size_of::<PadParams>(),
+    ),
+    (
+        PixelShuffleParams::SHADER,
+        PixelShuffleParams::FIELDS,
+        std::mem::size_of::<PixelShuffleParams>(),
+    ),
+    (
+        PooledAlignBackwardParams::SHADER,
+        PooledAlignBackwardParams::FIELDS,
+        std::mem::size_of::<PooledAlignBackwardParams>(),
+    ),
+    (
+        PooledAlignForwardParams::SHADER,
+        PooledAlignForwardParams::FIELDS,
+        std::mem::size_of::<PooledAlignForwardParams>(),
+    ),
+    (
+        PreluBackwardParams::SHADER,
+        PreluBackwardParams::FIELDS,
+        std::mem::size_of::<PreluBackwardParams>(),
+    ),
+    (
+        PreluForwardParams::SHADER,
+        PreluForwardParams::FIELDS,
+        std::mem::size_of::<PreluForwardParams>(),
+    ),
+    (
+        ReduceParams::SHADER,
+        ReduceParams::FIELDS,
+        std::mem::size_of::<ReduceParams>(),
+    ),
+    (
+        ReduceBroadcastParams::SHADER,
+        ReduceBroadcastParams::FIELDS,
+        std::mem::size_of::<ReduceBroadcastParams>(),
+    ),
+    (
+        ReduceVec4Params::SHADER,
+        ReduceVec4Params::FIELDS,
+        std::mem::size_of::<ReduceVec4Params>(),
+    ),
+    (
+        RffForwardParams::SHADER,
+        RffForwardParams::FIELDS,
+        std::mem::size_of::<RffForwardParams>(),
+    ),
+    (
+        RffForwardSgParams::SHADER,
+        RffForwardSgParams::FIELDS,
+        std::mem::size_of::<RffForwardSgParams>(),
+    ),
+    (
+        ScaleParams::SHADER,
+        ScaleParams::FIELDS,
+        std::mem::size_of::<ScaleParams>(),
+    ),
+    (
+        SpatialMeanParams::SHADER,
+        SpatialMeanParams::FIELDS,
+        std::mem::size_of::<SpatialMeanParams>(),
+    ),
+    (
+        UpsampleBilinearParams::SHADER,
+        UpsampleBilinearParams::FIELDS,
+        std::mem::size_of::<UpsampleBilinearParams>(),
+    ),
+    (
+        UpsampleNearestParams::SHADER,
+        UpsampleNearestParams::FIELDS,
+        std::mem::size_of::<UpsampleNearestParams>(),
+    ),
+    (
+        WindowParams::SHADER,
+        WindowParams::FIELDS,
+        std::mem::size_of::<WindowParams>(),
+    ),
+    (
+        Window4Params::SHADER,
+        Window4Params::FIELDS,
+        std::mem::size_of::<Window4Params>(),
+    ),
 ];
 
 /// Entry point names.
@@ -1631,7 +2078,10 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("activation_forward.wgsl", "gelu_forward"),
     ("attention_backward_table.wgsl", "attention_backward_table"),
     ("attention_softmax.wgsl", "attention_softmax"),
-    ("attention_softmax_backward.wgsl", "attention_softmax_backward"),
+    (
+        "attention_softmax_backward.wgsl",
+        "attention_softmax_backward",
+    ),
     ("bias.wgsl", "bias_forward"),
     ("binary.wgsl", "add_forward"),
     ("binary.wgsl", "mul_forward"),
@@ -1640,15 +2090,30 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("concat.wgsl", "concat_insert"),
     ("concat.wgsl", "concat_extract"),
     ("conv2d_backward_bias.wgsl", "conv2d_backward_bias"),
-    ("conv2d_backward_weight_buf.wgsl", "conv2d_backward_weight_buf"),
-    ("conv2d_backward_weight_tex.wgsl", "conv2d_backward_weight_tex"),
-    ("conv2d_backward_weight_tex3.wgsl", "conv2d_backward_weight_tex3"),
+    (
+        "conv2d_backward_weight_buf.wgsl",
+        "conv2d_backward_weight_buf",
+    ),
+    (
+        "conv2d_backward_weight_tex.wgsl",
+        "conv2d_backward_weight_tex",
+    ),
+    (
+        "conv2d_backward_weight_tex3.wgsl",
+        "conv2d_backward_weight_tex3",
+    ),
     ("conv2d_flip_weight.wgsl", "conv2d_flip_weight"),
     ("conv2d_forward_buf.wgsl", "conv2d_forward_buf"),
     ("conv2d_forward_tex.wgsl", "conv2d_forward_tex"),
     ("conv2d_forward_tex3.wgsl", "conv2d_forward_tex3"),
-    ("conv2d_general_backward_input.wgsl", "conv2d_general_backward_input"),
-    ("conv2d_general_backward_weight.wgsl", "conv2d_general_backward_weight"),
+    (
+        "conv2d_general_backward_input.wgsl",
+        "conv2d_general_backward_input",
+    ),
+    (
+        "conv2d_general_backward_weight.wgsl",
+        "conv2d_general_backward_weight",
+    ),
     ("conv2d_general_forward.wgsl", "conv2d_general_forward"),
     ("conv2d_igemm.wgsl", "conv2d_igemm"),
     ("conv2d_igemm_weight.wgsl", "conv2d_igemm_weight"),
@@ -1666,9 +2131,18 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("dropout.wgsl", "dropout_apply"),
     ("fill.wgsl", "fill"),
     ("layernorm_backward_input.wgsl", "layernorm_backward_input"),
-    ("layernorm_backward_input4.wgsl", "layernorm_backward_input4"),
-    ("layernorm_backward_params.wgsl", "layernorm_backward_params"),
-    ("layernorm_backward_params4.wgsl", "layernorm_backward_params4"),
+    (
+        "layernorm_backward_input4.wgsl",
+        "layernorm_backward_input4",
+    ),
+    (
+        "layernorm_backward_params.wgsl",
+        "layernorm_backward_params",
+    ),
+    (
+        "layernorm_backward_params4.wgsl",
+        "layernorm_backward_params4",
+    ),
     ("layernorm_forward.wgsl", "layernorm_forward"),
     ("layernorm_forward4.wgsl", "layernorm_forward4"),
     ("loss_backward.wgsl", "loss_backward"),

@@ -21,6 +21,7 @@
 
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, Error, Result};
+use crate::gpu::params::{entry, Conv2dIgemmParams, Conv2dIgemmWeightParams, KernelParams};
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
 
@@ -488,27 +489,27 @@ fn launch_tiled(
     let (xb, xoff) = span(x, n0 * cin * d.hw(), nb * cin * d.hw());
     let (ob, ooff) = span(out, n0 * cout * d.hw(), nb * cout * d.hw());
     let m = nb * d.hw();
-    let params = [
-        u(nb),
-        u(d.h),
-        u(d.w),
-        u(cin),
-        u(cout),
-        u(d.k),
-        u(d.pad()),
-        flip as u32,
+    let params = Conv2dIgemmParams {
+        n: u(nb),
+        h: u(d.h),
+        w: u(d.w),
+        cin: u(cin),
+        cout: u(cout),
+        k: u(d.k),
+        pad: u(d.pad()),
+        flip: flip as u32,
         xoff,
         ooff,
-        bias.is_some() as u32,
-        u(m),
-    ];
+        has_bias: bias.is_some() as u32,
+        m: u(m),
+    };
     gpu.launch(Launch {
         op,
         shapes: &[x.shape(), w.shape(), out.shape()],
         shader: &shaders::CONV2D_IGEMM,
-        entry: "conv2d_igemm",
+        entry: entry::CONV2D_IGEMM,
         overrides: &[("WG", wg as f64)],
-        params: &params,
+        params: params.words(),
         binds: &[
             ob,
             xb,
@@ -820,29 +821,29 @@ fn backward(
                 let (db_, doff) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
                 let m = nbi * d.hw();
                 let per = m.div_ceil(slabs).next_multiple_of(16);
-                let params = [
-                    u(nbi),
-                    u(d.h),
-                    u(d.w),
-                    u(d.cin),
-                    u(d.cout),
-                    u(d.k),
-                    u(d.pad()),
-                    u(m),
+                let params = Conv2dIgemmWeightParams {
+                    n: u(nbi),
+                    h: u(d.h),
+                    w: u(d.w),
+                    cin: u(d.cin),
+                    cout: u(d.cout),
+                    k: u(d.k),
+                    pad: u(d.pad()),
+                    m: u(m),
                     xoff,
                     doff,
-                    u(per),
-                    0,
-                ];
+                    per: u(per),
+                    s0: 0,
+                };
                 let wg = tile / 4;
                 launch_weight_grad(op, partial, slabs, dw, i == 0, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[x.shape(), dout.shape()],
                         shader: &shaders::CONV2D_IGEMM_WEIGHT,
-                        entry: "conv2d_igemm_weight",
+                        entry: entry::CONV2D_IGEMM_WEIGHT,
                         overrides: &[("WG", wg as f64)],
-                        params: &params,
+                        params: params.words(),
                         binds: &[pb, xb, db_],
                         workgroups: [
                             u((d.cin * kk).div_ceil(tile)),
