@@ -3,7 +3,7 @@
 // dx[n, ci, iy, ix] = sum over co, ky, kx with oy = (iy + pad - ky) / s and ox = (ix + pad - kx) / s
 // whole and inside the output of dout[n, co, oy, ox] w[co, ci, ky, kx].
 struct Params { n: u32, cin: u32, h: u32, w: u32, cout: u32, k: u32, stride: u32, pad: u32,
-                ho: u32, wo: u32, total: u32, unused: u32 }
+                ho: u32, wo: u32, total: u32, has_bias: u32 } // has_bias: unused by the gradients (one struct for the family)
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;

@@ -2,7 +2,7 @@
 // lane, summing over the batch and the output positions in a fixed order (deterministic):
 // dw[co, ci, ky, kx] = sum_{n, oy, ox} dout[n, co, oy, ox] x[n, ci, oy s - pad + ky, ox s - pad + kx].
 struct Params { n: u32, cin: u32, h: u32, w: u32, cout: u32, k: u32, stride: u32, pad: u32,
-                ho: u32, wo: u32, total: u32, unused: u32 }
+                ho: u32, wo: u32, total: u32, has_bias: u32 } // has_bias: unused by the gradients (one struct for the family)
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;

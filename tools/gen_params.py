@@ -16,13 +16,13 @@ HEADER = """\
 //! of its shader field by field (every field is a 4-byte `u32` or `f32`, so the WGSL uniform
 //! layout is the C layout), and each entry point's name as a constant of [`entry`]. Launches
 //! pass `params: p.words()`, so a field is named where it is set, never a position in a list.
+//! Shaders whose `Params` are identical (a forward and its backward, say) share one struct:
+//! the later ones are aliases of the first, so one launcher can serve both.
 
 use bytemuck::{Pod, Zeroable};
 
 /// The parameters of one shader file's kernels, as the bytes of its uniform `p`.
 pub trait KernelParams: Pod {
-    /// The shader file whose `struct Params` this mirrors.
-    const SHADER: &'static str;
     /// The field names, in order.
     const FIELDS: &'static [&'static str];
     /// The words to upload.
@@ -42,6 +42,7 @@ def main():
     out = [HEADER]
     table = []
     entries = []
+    seen = {}
     for f in files:
         name = os.path.basename(f)
         stem = name[:-5]
@@ -54,27 +55,33 @@ def main():
         if len(fields) != len(allf):
             raise SystemExit(f"{f}: Params holds a field that is not u32/f32/i32: {allf}")
         ty = camel(stem)
-        out.append(f"/// `{name}`.")
-        out.append("#[repr(C)]")
-        out.append("#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]")
-        out.append(f"pub struct {ty} {{")
-        for n, t in fields:
-            out.append(f"    pub {n}: {t},")
-        out.append("}")
-        out.append("")
-        out.append(f"impl KernelParams for {ty} {{")
-        out.append(f"    const SHADER: &'static str = \"{name}\";")
-        names = ", ".join(f'"{n}"' for n, _ in fields)
-        out.append(f"    const FIELDS: &'static [&'static str] = &[{names}];")
-        out.append("}")
-        out.append("")
+        key = tuple(fields)
+        if key in seen:
+            out.append(f"/// `{name}`: the same fields as `{seen[key]}`.")
+            out.append(f"pub type {ty} = {seen[key]};")
+            out.append("")
+        else:
+            seen[key] = ty
+            out.append(f"/// `{name}`.")
+            out.append("#[repr(C)]")
+            out.append("#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]")
+            out.append(f"pub struct {ty} {{")
+            for n, t in fields:
+                out.append(f"    pub {n}: {t},")
+            out.append("}")
+            out.append("")
+            out.append(f"impl KernelParams for {ty} {{")
+            names = ", ".join(f'"{n}"' for n, _ in fields)
+            out.append(f"    const FIELDS: &'static [&'static str] = &[{names}];")
+            out.append("}")
+            out.append("")
         table.append((name, ty))
         for e in re.findall(r"@compute[^;{]*?fn\s+(\w+)", src, re.S):
             entries.append((name, e))
     out.append("/// Every shader's parameter struct: (file, field names, size in bytes).")
     out.append("pub static ALL: &[(&str, &[&str], usize)] = &[")
     for name, ty in table:
-        out.append(f"    ({ty}::SHADER, {ty}::FIELDS, std::mem::size_of::<{ty}>()),")
+        out.append(f"    (\"{name}\", {ty}::FIELDS, std::mem::size_of::<{ty}>()),")
     out.append("];")
     out.append("")
     counts = {}

@@ -6,13 +6,13 @@
 //! of its shader field by field (every field is a 4-byte `u32` or `f32`, so the WGSL uniform
 //! layout is the C layout), and each entry point's name as a constant of [`entry`]. Launches
 //! pass `params: p.words()`, so a field is named where it is set, never a position in a list.
+//! Shaders whose `Params` are identical (a forward and its backward, say) share one struct:
+//! the later ones are aliases of the first, so one launcher can serve both.
 
 use bytemuck::{Pod, Zeroable};
 
 /// The parameters of one shader file's kernels, as the bytes of its uniform `p`.
 pub trait KernelParams: Pod {
-    /// The shader file whose `struct Params` this mirrors.
-    const SHADER: &'static str;
     /// The field names, in order.
     const FIELDS: &'static [&'static str];
     /// The words to upload.
@@ -29,7 +29,6 @@ pub struct AccumulateParams {
 }
 
 impl KernelParams for AccumulateParams {
-    const SHADER: &'static str = "accumulate.wgsl";
     const FIELDS: &'static [&'static str] = &["n4"];
 }
 
@@ -43,23 +42,11 @@ pub struct ActivationBackwardParams {
 }
 
 impl KernelParams for ActivationBackwardParams {
-    const SHADER: &'static str = "activation_backward.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "offset", "slope"];
 }
 
-/// `activation_forward.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct ActivationForwardParams {
-    pub n: u32,
-    pub offset: u32,
-    pub slope: f32,
-}
-
-impl KernelParams for ActivationForwardParams {
-    const SHADER: &'static str = "activation_forward.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "offset", "slope"];
-}
+/// `activation_forward.wgsl`: the same fields as `ActivationBackwardParams`.
+pub type ActivationForwardParams = ActivationBackwardParams;
 
 /// `attention_backward_table.wgsl`.
 #[repr(C)]
@@ -71,7 +58,6 @@ pub struct AttentionBackwardTableParams {
 }
 
 impl KernelParams for AttentionBackwardTableParams {
-    const SHADER: &'static str = "attention_backward_table.wgsl";
     const FIELDS: &'static [&'static str] = &["win", "heads", "entries"];
 }
 
@@ -91,7 +77,6 @@ pub struct AttentionSoftmaxParams {
 }
 
 impl KernelParams for AttentionSoftmaxParams {
-    const SHADER: &'static str = "attention_softmax.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "n", "heads", "win", "shift", "h", "w", "rows", "scale", "row0",
     ];
@@ -106,7 +91,6 @@ pub struct AttentionSoftmaxBackwardParams {
 }
 
 impl KernelParams for AttentionSoftmaxBackwardParams {
-    const SHADER: &'static str = "attention_softmax_backward.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "rows"];
 }
 
@@ -121,7 +105,6 @@ pub struct BiasParams {
 }
 
 impl KernelParams for BiasParams {
-    const SHADER: &'static str = "bias.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "offset", "c", "inner"];
 }
 
@@ -134,7 +117,6 @@ pub struct BinaryParams {
 }
 
 impl KernelParams for BinaryParams {
-    const SHADER: &'static str = "binary.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "offset"];
 }
 
@@ -149,24 +131,11 @@ pub struct ChannelNormBackwardParams {
 }
 
 impl KernelParams for ChannelNormBackwardParams {
-    const SHADER: &'static str = "channel_norm_backward.wgsl";
     const FIELDS: &'static [&'static str] = &["c", "hw", "total", "eps"];
 }
 
-/// `channel_norm_forward.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct ChannelNormForwardParams {
-    pub c: u32,
-    pub hw: u32,
-    pub total: u32,
-    pub eps: f32,
-}
-
-impl KernelParams for ChannelNormForwardParams {
-    const SHADER: &'static str = "channel_norm_forward.wgsl";
-    const FIELDS: &'static [&'static str] = &["c", "hw", "total", "eps"];
-}
+/// `channel_norm_forward.wgsl`: the same fields as `ChannelNormBackwardParams`.
+pub type ChannelNormForwardParams = ChannelNormBackwardParams;
 
 /// `concat.wgsl`.
 #[repr(C)]
@@ -184,7 +153,6 @@ pub struct ConcatParams {
 }
 
 impl KernelParams for ConcatParams {
-    const SHADER: &'static str = "concat.wgsl";
     const FIELDS: &'static [&'static str] =
         &["n", "cs", "cb", "off", "len", "u0", "u1", "bo", "bs"];
 }
@@ -201,7 +169,6 @@ pub struct Conv2dBackwardBiasParams {
 }
 
 impl KernelParams for Conv2dBackwardBiasParams {
-    const SHADER: &'static str = "conv2d_backward_bias.wgsl";
     const FIELDS: &'static [&'static str] = &["c", "hw", "nb", "off", "accumulate"];
 }
 
@@ -224,7 +191,6 @@ pub struct Conv2dBackwardWeightBufParams {
 }
 
 impl KernelParams for Conv2dBackwardWeightBufParams {
-    const SHADER: &'static str = "conv2d_backward_weight_buf.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "w", "h", "cout", "cin", "k", "pad", "rows", "slabs", "e", "xoff", "doff", "pad_",
     ];
@@ -249,36 +215,13 @@ pub struct Conv2dBackwardWeightTexParams {
 }
 
 impl KernelParams for Conv2dBackwardWeightTexParams {
-    const SHADER: &'static str = "conv2d_backward_weight_tex.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8",
     ];
 }
 
-/// `conv2d_backward_weight_tex3.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct Conv2dBackwardWeightTex3Params {
-    pub h: u32,
-    pub cout: u32,
-    pub cin: u32,
-    pub c4: u32,
-    pub d4: u32,
-    pub k: u32,
-    pub pad: u32,
-    pub rows: u32,
-    pub slabs: u32,
-    pub e: u32,
-    pub wpad: u32,
-    pub q8: u32,
-}
-
-impl KernelParams for Conv2dBackwardWeightTex3Params {
-    const SHADER: &'static str = "conv2d_backward_weight_tex3.wgsl";
-    const FIELDS: &'static [&'static str] = &[
-        "h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8",
-    ];
-}
+/// `conv2d_backward_weight_tex3.wgsl`: the same fields as `Conv2dBackwardWeightTexParams`.
+pub type Conv2dBackwardWeightTex3Params = Conv2dBackwardWeightTexParams;
 
 /// `conv2d_flip_weight.wgsl`.
 #[repr(C)]
@@ -290,7 +233,6 @@ pub struct Conv2dFlipWeightParams {
 }
 
 impl KernelParams for Conv2dFlipWeightParams {
-    const SHADER: &'static str = "conv2d_flip_weight.wgsl";
     const FIELDS: &'static [&'static str] = &["cout", "cin", "kk"];
 }
 
@@ -311,7 +253,6 @@ pub struct Conv2dForwardBufParams {
 }
 
 impl KernelParams for Conv2dForwardBufParams {
-    const SHADER: &'static str = "conv2d_forward_buf.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "w", "h", "cin", "cout", "k", "pad", "cout8", "xoff", "ooff", "has_bias",
     ];
@@ -332,30 +273,12 @@ pub struct Conv2dForwardTexParams {
 }
 
 impl KernelParams for Conv2dForwardTexParams {
-    const SHADER: &'static str = "conv2d_forward_tex.wgsl";
     const FIELDS: &'static [&'static str] =
         &["w", "h", "cout", "c4", "k", "cout8", "off", "has_bias"];
 }
 
-/// `conv2d_forward_tex3.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct Conv2dForwardTex3Params {
-    pub w: u32,
-    pub h: u32,
-    pub cout: u32,
-    pub c4: u32,
-    pub k: u32,
-    pub cout8: u32,
-    pub off: u32,
-    pub has_bias: u32,
-}
-
-impl KernelParams for Conv2dForwardTex3Params {
-    const SHADER: &'static str = "conv2d_forward_tex3.wgsl";
-    const FIELDS: &'static [&'static str] =
-        &["w", "h", "cout", "c4", "k", "cout8", "off", "has_bias"];
-}
+/// `conv2d_forward_tex3.wgsl`: the same fields as `Conv2dForwardTexParams`.
+pub type Conv2dForwardTex3Params = Conv2dForwardTexParams;
 
 /// `conv2d_general_backward_input.wgsl`.
 #[repr(C)]
@@ -372,65 +295,20 @@ pub struct Conv2dGeneralBackwardInputParams {
     pub ho: u32,
     pub wo: u32,
     pub total: u32,
-    pub unused: u32,
-}
-
-impl KernelParams for Conv2dGeneralBackwardInputParams {
-    const SHADER: &'static str = "conv2d_general_backward_input.wgsl";
-    const FIELDS: &'static [&'static str] = &[
-        "n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "unused",
-    ];
-}
-
-/// `conv2d_general_backward_weight.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct Conv2dGeneralBackwardWeightParams {
-    pub n: u32,
-    pub cin: u32,
-    pub h: u32,
-    pub w: u32,
-    pub cout: u32,
-    pub k: u32,
-    pub stride: u32,
-    pub pad: u32,
-    pub ho: u32,
-    pub wo: u32,
-    pub total: u32,
-    pub unused: u32,
-}
-
-impl KernelParams for Conv2dGeneralBackwardWeightParams {
-    const SHADER: &'static str = "conv2d_general_backward_weight.wgsl";
-    const FIELDS: &'static [&'static str] = &[
-        "n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "unused",
-    ];
-}
-
-/// `conv2d_general_forward.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct Conv2dGeneralForwardParams {
-    pub n: u32,
-    pub cin: u32,
-    pub h: u32,
-    pub w: u32,
-    pub cout: u32,
-    pub k: u32,
-    pub stride: u32,
-    pub pad: u32,
-    pub ho: u32,
-    pub wo: u32,
-    pub total: u32,
     pub has_bias: u32,
 }
 
-impl KernelParams for Conv2dGeneralForwardParams {
-    const SHADER: &'static str = "conv2d_general_forward.wgsl";
+impl KernelParams for Conv2dGeneralBackwardInputParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "has_bias",
     ];
 }
+
+/// `conv2d_general_backward_weight.wgsl`: the same fields as `Conv2dGeneralBackwardInputParams`.
+pub type Conv2dGeneralBackwardWeightParams = Conv2dGeneralBackwardInputParams;
+
+/// `conv2d_general_forward.wgsl`: the same fields as `Conv2dGeneralBackwardInputParams`.
+pub type Conv2dGeneralForwardParams = Conv2dGeneralBackwardInputParams;
 
 /// `conv2d_igemm.wgsl`.
 #[repr(C)]
@@ -451,7 +329,6 @@ pub struct Conv2dIgemmParams {
 }
 
 impl KernelParams for Conv2dIgemmParams {
-    const SHADER: &'static str = "conv2d_igemm.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "n", "h", "w", "cin", "cout", "k", "pad", "flip", "xoff", "ooff", "has_bias", "m",
     ];
@@ -476,7 +353,6 @@ pub struct Conv2dIgemmWeightParams {
 }
 
 impl KernelParams for Conv2dIgemmWeightParams {
-    const SHADER: &'static str = "conv2d_igemm_weight.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "n", "h", "w", "cin", "cout", "k", "pad", "m", "xoff", "doff", "per", "s0",
     ];
@@ -497,7 +373,6 @@ pub struct Conv2dPackInputParams {
 }
 
 impl KernelParams for Conv2dPackInputParams {
-    const SHADER: &'static str = "conv2d_pack_input.wgsl";
     const FIELDS: &'static [&'static str] = &["c", "h", "w", "c4", "pad", "tw", "th", "off"];
 }
 
@@ -517,7 +392,6 @@ pub struct Conv2dPackInput4Params {
 }
 
 impl KernelParams for Conv2dPackInput4Params {
-    const SHADER: &'static str = "conv2d_pack_input4.wgsl";
     const FIELDS: &'static [&'static str] = &["c", "h", "w", "c4", "pad", "tw", "th", "off", "gw"];
 }
 
@@ -534,7 +408,6 @@ pub struct Conv2dPackWeightParams {
 }
 
 impl KernelParams for Conv2dPackWeightParams {
-    const SHADER: &'static str = "conv2d_pack_weight.wgsl";
     const FIELDS: &'static [&'static str] = &["cout", "cin", "kk", "flip", "tw", "th"];
 }
 
@@ -548,7 +421,6 @@ pub struct Conv2dReduceParams {
 }
 
 impl KernelParams for Conv2dReduceParams {
-    const SHADER: &'static str = "conv2d_reduce.wgsl";
     const FIELDS: &'static [&'static str] = &["e", "r", "accumulate"];
 }
 
@@ -571,7 +443,6 @@ pub struct CovarianceBackwardParams {
 }
 
 impl KernelParams for CovarianceBackwardParams {
-    const SHADER: &'static str = "covariance_backward.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "len", "ms", "mr", "mc", "center", "u0", "bo", "bm", "bx", "bmu",
     ];
@@ -595,7 +466,6 @@ pub struct CovarianceBackwardSgParams {
 }
 
 impl KernelParams for CovarianceBackwardSgParams {
-    const SHADER: &'static str = "covariance_backward_sg.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "len", "ms4", "kp4", "center", "u0", "bo", "bm", "bx", "bmu",
     ];
@@ -620,7 +490,6 @@ pub struct CovariancePadMatrixParams {
 }
 
 impl KernelParams for CovariancePadMatrixParams {
-    const SHADER: &'static str = "covariance_pad_matrix.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "rows_p", "kp", "ms", "mr", "mc", "sym", "scale", "u0", "bo", "bs",
     ];
@@ -649,72 +518,17 @@ pub struct CovariancePartialParams {
 }
 
 impl KernelParams for CovariancePartialParams {
-    const SHADER: &'static str = "covariance_partial.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles",
         "bp", "ba", "bb", "bma", "bmb",
     ];
 }
 
-/// `covariance_partial_sg.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct CovariancePartialSgParams {
-    pub ra: u32,
-    pub rb: u32,
-    pub len: u32,
-    pub chunk: u32,
-    pub chunks: u32,
-    pub tiles_j: u32,
-    pub center: u32,
-    pub sym: u32,
-    pub u0: u32,
-    pub u1: u32,
-    pub tiles: u32,
-    pub bp: u32,
-    pub ba: u32,
-    pub bb: u32,
-    pub bma: u32,
-    pub bmb: u32,
-}
+/// `covariance_partial_sg.wgsl`: the same fields as `CovariancePartialParams`.
+pub type CovariancePartialSgParams = CovariancePartialParams;
 
-impl KernelParams for CovariancePartialSgParams {
-    const SHADER: &'static str = "covariance_partial_sg.wgsl";
-    const FIELDS: &'static [&'static str] = &[
-        "ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles",
-        "bp", "ba", "bb", "bma", "bmb",
-    ];
-}
-
-/// `covariance_partial_vec4.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct CovariancePartialVec4Params {
-    pub ra: u32,
-    pub rb: u32,
-    pub len: u32,
-    pub chunk: u32,
-    pub chunks: u32,
-    pub tiles_j: u32,
-    pub center: u32,
-    pub sym: u32,
-    pub u0: u32,
-    pub u1: u32,
-    pub tiles: u32,
-    pub bp: u32,
-    pub ba: u32,
-    pub bb: u32,
-    pub bma: u32,
-    pub bmb: u32,
-}
-
-impl KernelParams for CovariancePartialVec4Params {
-    const SHADER: &'static str = "covariance_partial_vec4.wgsl";
-    const FIELDS: &'static [&'static str] = &[
-        "ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles",
-        "bp", "ba", "bb", "bma", "bmb",
-    ];
-}
+/// `covariance_partial_vec4.wgsl`: the same fields as `CovariancePartialParams`.
+pub type CovariancePartialVec4Params = CovariancePartialParams;
 
 /// `covariance_reduce.wgsl`.
 #[repr(C)]
@@ -733,7 +547,6 @@ pub struct CovarianceReduceParams {
 }
 
 impl KernelParams for CovarianceReduceParams {
-    const SHADER: &'static str = "covariance_reduce.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "groups", "chunks", "ra", "rb", "scale", "sym", "u0", "u1", "bo", "bs",
     ];
@@ -758,7 +571,6 @@ pub struct DropoutParams {
 }
 
 impl KernelParams for DropoutParams {
-    const SHADER: &'static str = "dropout.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "n",
         "c",
@@ -784,7 +596,6 @@ pub struct FillParams {
 }
 
 impl KernelParams for FillParams {
-    const SHADER: &'static str = "fill.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "value"];
 }
 
@@ -797,7 +608,6 @@ pub struct LayernormBackwardInputParams {
 }
 
 impl KernelParams for LayernormBackwardInputParams {
-    const SHADER: &'static str = "layernorm_backward_input.wgsl";
     const FIELDS: &'static [&'static str] = &["rows", "c"];
 }
 
@@ -810,7 +620,6 @@ pub struct LayernormBackwardInput4Params {
 }
 
 impl KernelParams for LayernormBackwardInput4Params {
-    const SHADER: &'static str = "layernorm_backward_input4.wgsl";
     const FIELDS: &'static [&'static str] = &["rows", "c4"];
 }
 
@@ -826,7 +635,6 @@ pub struct LayernormBackwardParamsParams {
 }
 
 impl KernelParams for LayernormBackwardParamsParams {
-    const SHADER: &'static str = "layernorm_backward_params.wgsl";
     const FIELDS: &'static [&'static str] = &["rows", "c", "chunk", "nchunks", "ch0"];
 }
 
@@ -842,7 +650,6 @@ pub struct LayernormBackwardParams4Params {
 }
 
 impl KernelParams for LayernormBackwardParams4Params {
-    const SHADER: &'static str = "layernorm_backward_params4.wgsl";
     const FIELDS: &'static [&'static str] = &["rows", "c4", "chunk", "nchunks", "ch0"];
 }
 
@@ -856,7 +663,6 @@ pub struct LayernormForwardParams {
 }
 
 impl KernelParams for LayernormForwardParams {
-    const SHADER: &'static str = "layernorm_forward.wgsl";
     const FIELDS: &'static [&'static str] = &["rows", "c", "eps"];
 }
 
@@ -870,7 +676,6 @@ pub struct LayernormForward4Params {
 }
 
 impl KernelParams for LayernormForward4Params {
-    const SHADER: &'static str = "layernorm_forward4.wgsl";
     const FIELDS: &'static [&'static str] = &["rows", "c4", "eps"];
 }
 
@@ -885,7 +690,6 @@ pub struct LossBackwardParams {
 }
 
 impl KernelParams for LossBackwardParams {
-    const SHADER: &'static str = "loss_backward.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "offset", "s", "eps"];
 }
 
@@ -920,7 +724,6 @@ pub struct MatmulBufParams {
 }
 
 impl KernelParams for MatmulBufParams {
-    const SHADER: &'static str = "matmul_buf.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "m",
         "n",
@@ -964,7 +767,6 @@ pub struct MatmulColsumParams {
 }
 
 impl KernelParams for MatmulColsumParams {
-    const SHADER: &'static str = "matmul_colsum.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "rows",
         "bcols",
@@ -996,36 +798,13 @@ pub struct MatmulPackParams {
 }
 
 impl KernelParams for MatmulPackParams {
-    const SHADER: &'static str = "matmul_pack.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "kt", "height", "layers", "l0", "lh", "off", "slo", "sli", "sr", "sk",
     ];
 }
 
-/// `matmul_pack4.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct MatmulPack4Params {
-    pub rows: u32,
-    pub k: u32,
-    pub kt: u32,
-    pub height: u32,
-    pub layers: u32,
-    pub l0: u32,
-    pub lh: u32,
-    pub off: u32,
-    pub slo: u32,
-    pub sli: u32,
-    pub sr: u32,
-    pub sk: u32,
-}
-
-impl KernelParams for MatmulPack4Params {
-    const SHADER: &'static str = "matmul_pack4.wgsl";
-    const FIELDS: &'static [&'static str] = &[
-        "rows", "k", "kt", "height", "layers", "l0", "lh", "off", "slo", "sli", "sr", "sk",
-    ];
-}
+/// `matmul_pack4.wgsl`: the same fields as `MatmulPackParams`.
+pub type MatmulPack4Params = MatmulPackParams;
 
 /// `matmul_tex.wgsl`.
 #[repr(C)]
@@ -1048,7 +827,6 @@ pub struct MatmulTexParams {
 }
 
 impl KernelParams for MatmulTexParams {
-    const SHADER: &'static str = "matmul_tex.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "m",
         "n",
@@ -1082,30 +860,12 @@ pub struct MaxPoolBackwardParams {
 }
 
 impl KernelParams for MaxPoolBackwardParams {
-    const SHADER: &'static str = "max_pool_backward.wgsl";
     const FIELDS: &'static [&'static str] =
         &["h", "w", "ho", "wo", "k", "stride", "total", "unused"];
 }
 
-/// `max_pool_forward.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct MaxPoolForwardParams {
-    pub h: u32,
-    pub w: u32,
-    pub ho: u32,
-    pub wo: u32,
-    pub k: u32,
-    pub stride: u32,
-    pub total: u32,
-    pub unused: u32,
-}
-
-impl KernelParams for MaxPoolForwardParams {
-    const SHADER: &'static str = "max_pool_forward.wgsl";
-    const FIELDS: &'static [&'static str] =
-        &["h", "w", "ho", "wo", "k", "stride", "total", "unused"];
-}
+/// `max_pool_forward.wgsl`: the same fields as `MaxPoolBackwardParams`.
+pub type MaxPoolForwardParams = MaxPoolBackwardParams;
 
 /// `optim_adam.wgsl`.
 #[repr(C)]
@@ -1125,7 +885,6 @@ pub struct OptimAdamParams {
 }
 
 impl KernelParams for OptimAdamParams {
-    const SHADER: &'static str = "optim_adam.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "n",
         "offset",
@@ -1152,7 +911,6 @@ pub struct OptimEmaParams {
 }
 
 impl KernelParams for OptimEmaParams {
-    const SHADER: &'static str = "optim_ema.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "offset", "decay", "w1"];
 }
 
@@ -1169,7 +927,6 @@ pub struct OptimSgdParams {
 }
 
 impl KernelParams for OptimSgdParams {
-    const SHADER: &'static str = "optim_sgd.wgsl";
     const FIELDS: &'static [&'static str] =
         &["n", "offset", "lr", "momentum", "wd", "use_momentum"];
 }
@@ -1190,7 +947,6 @@ pub struct PadParams {
 }
 
 impl KernelParams for PadParams {
-    const SHADER: &'static str = "pad.wgsl";
     const FIELDS: &'static [&'static str] = &["nc", "h", "w", "ho", "wo", "u0", "u1", "bo", "bs"];
 }
 
@@ -1210,7 +966,6 @@ pub struct PixelShuffleParams {
 }
 
 impl KernelParams for PixelShuffleParams {
-    const SHADER: &'static str = "pixel_shuffle.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "c", "h", "w", "r", "u0", "u1", "bo", "bs"];
 }
 
@@ -1225,54 +980,17 @@ pub struct PooledAlignBackwardParams {
 }
 
 impl KernelParams for PooledAlignBackwardParams {
-    const SHADER: &'static str = "pooled_align_backward.wgsl";
     const FIELDS: &'static [&'static str] = &["pairs", "c", "w", "pad"];
 }
 
-/// `pooled_align_forward.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct PooledAlignForwardParams {
-    pub pairs: u32,
-    pub c: u32,
-    pub w: f32,
-    pub pad: u32,
-}
+/// `pooled_align_forward.wgsl`: the same fields as `PooledAlignBackwardParams`.
+pub type PooledAlignForwardParams = PooledAlignBackwardParams;
 
-impl KernelParams for PooledAlignForwardParams {
-    const SHADER: &'static str = "pooled_align_forward.wgsl";
-    const FIELDS: &'static [&'static str] = &["pairs", "c", "w", "pad"];
-}
+/// `prelu_backward.wgsl`: the same fields as `BiasParams`.
+pub type PreluBackwardParams = BiasParams;
 
-/// `prelu_backward.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct PreluBackwardParams {
-    pub n: u32,
-    pub offset: u32,
-    pub c: u32,
-    pub inner: u32,
-}
-
-impl KernelParams for PreluBackwardParams {
-    const SHADER: &'static str = "prelu_backward.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "offset", "c", "inner"];
-}
-
-/// `prelu_forward.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct PreluForwardParams {
-    pub n: u32,
-    pub offset: u32,
-    pub c: u32,
-    pub inner: u32,
-}
-
-impl KernelParams for PreluForwardParams {
-    const SHADER: &'static str = "prelu_forward.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "offset", "c", "inner"];
-}
+/// `prelu_forward.wgsl`: the same fields as `BiasParams`.
+pub type PreluForwardParams = BiasParams;
 
 /// `reduce.wgsl`.
 #[repr(C)]
@@ -1294,7 +1012,6 @@ pub struct ReduceParams {
 }
 
 impl KernelParams for ReduceParams {
-    const SHADER: &'static str = "reduce.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "outer",
         "c",
@@ -1322,7 +1039,6 @@ pub struct ReduceBroadcastParams {
 }
 
 impl KernelParams for ReduceBroadcastParams {
-    const SHADER: &'static str = "reduce_broadcast.wgsl";
     const FIELDS: &'static [&'static str] = &["n", "offset", "s"];
 }
 
@@ -1346,7 +1062,6 @@ pub struct ReduceVec4Params {
 }
 
 impl KernelParams for ReduceVec4Params {
-    const SHADER: &'static str = "reduce_vec4.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "outer",
         "c",
@@ -1378,7 +1093,6 @@ pub struct RffForwardParams {
 }
 
 impl KernelParams for RffForwardParams {
-    const SHADER: &'static str = "rff_forward.wgsl";
     const FIELDS: &'static [&'static str] = &["d", "c", "len", "s", "u0", "bo", "bx"];
 }
 
@@ -1397,23 +1111,11 @@ pub struct RffForwardSgParams {
 }
 
 impl KernelParams for RffForwardSgParams {
-    const SHADER: &'static str = "rff_forward_sg.wgsl";
     const FIELDS: &'static [&'static str] = &["d", "c", "len", "s", "u0", "bo", "bx", "kp4"];
 }
 
-/// `scale.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct ScaleParams {
-    pub n: u32,
-    pub offset: u32,
-    pub s: f32,
-}
-
-impl KernelParams for ScaleParams {
-    const SHADER: &'static str = "scale.wgsl";
-    const FIELDS: &'static [&'static str] = &["n", "offset", "s"];
-}
+/// `scale.wgsl`: the same fields as `ReduceBroadcastParams`.
+pub type ScaleParams = ReduceBroadcastParams;
 
 /// `spatial_mean.wgsl`.
 #[repr(C)]
@@ -1434,7 +1136,6 @@ pub struct SpatialMeanParams {
 }
 
 impl KernelParams for SpatialMeanParams {
-    const SHADER: &'static str = "spatial_mean.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "rows", "groups", "len", "scale", "u0", "u1", "bo", "bs", "q0", "q1", "g", "load",
     ];
@@ -1455,28 +1156,11 @@ pub struct UpsampleBilinearParams {
 }
 
 impl KernelParams for UpsampleBilinearParams {
-    const SHADER: &'static str = "upsample_bilinear.wgsl";
     const FIELDS: &'static [&'static str] = &["nc", "h", "w", "f", "u0", "u1", "bo", "bs"];
 }
 
-/// `upsample_nearest.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct UpsampleNearestParams {
-    pub nc: u32,
-    pub h: u32,
-    pub w: u32,
-    pub f: u32,
-    pub u0: u32,
-    pub u1: u32,
-    pub bo: u32,
-    pub bs: u32,
-}
-
-impl KernelParams for UpsampleNearestParams {
-    const SHADER: &'static str = "upsample_nearest.wgsl";
-    const FIELDS: &'static [&'static str] = &["nc", "h", "w", "f", "u0", "u1", "bo", "bs"];
-}
+/// `upsample_nearest.wgsl`: the same fields as `UpsampleBilinearParams`.
+pub type UpsampleNearestParams = UpsampleBilinearParams;
 
 /// `window.wgsl`.
 #[repr(C)]
@@ -1496,7 +1180,6 @@ pub struct WindowParams {
 }
 
 impl KernelParams for WindowParams {
-    const SHADER: &'static str = "window.wgsl";
     const FIELDS: &'static [&'static str] = &[
         "mode",
         "total",
@@ -1526,364 +1209,363 @@ pub struct Window4Params {
 }
 
 impl KernelParams for Window4Params {
-    const SHADER: &'static str = "window4.wgsl";
     const FIELDS: &'static [&'static str] = &["mode", "total", "c4", "h", "w", "win", "shift"];
 }
 
 /// Every shader's parameter struct: (file, field names, size in bytes).
 pub static ALL: &[(&str, &[&str], usize)] = &[
     (
-        AccumulateParams::SHADER,
+        "accumulate.wgsl",
         AccumulateParams::FIELDS,
         std::mem::size_of::<AccumulateParams>(),
     ),
     (
-        ActivationBackwardParams::SHADER,
+        "activation_backward.wgsl",
         ActivationBackwardParams::FIELDS,
         std::mem::size_of::<ActivationBackwardParams>(),
     ),
     (
-        ActivationForwardParams::SHADER,
+        "activation_forward.wgsl",
         ActivationForwardParams::FIELDS,
         std::mem::size_of::<ActivationForwardParams>(),
     ),
     (
-        AttentionBackwardTableParams::SHADER,
+        "attention_backward_table.wgsl",
         AttentionBackwardTableParams::FIELDS,
         std::mem::size_of::<AttentionBackwardTableParams>(),
     ),
     (
-        AttentionSoftmaxParams::SHADER,
+        "attention_softmax.wgsl",
         AttentionSoftmaxParams::FIELDS,
         std::mem::size_of::<AttentionSoftmaxParams>(),
     ),
     (
-        AttentionSoftmaxBackwardParams::SHADER,
+        "attention_softmax_backward.wgsl",
         AttentionSoftmaxBackwardParams::FIELDS,
         std::mem::size_of::<AttentionSoftmaxBackwardParams>(),
     ),
     (
-        BiasParams::SHADER,
+        "bias.wgsl",
         BiasParams::FIELDS,
         std::mem::size_of::<BiasParams>(),
     ),
     (
-        BinaryParams::SHADER,
+        "binary.wgsl",
         BinaryParams::FIELDS,
         std::mem::size_of::<BinaryParams>(),
     ),
     (
-        ChannelNormBackwardParams::SHADER,
+        "channel_norm_backward.wgsl",
         ChannelNormBackwardParams::FIELDS,
         std::mem::size_of::<ChannelNormBackwardParams>(),
     ),
     (
-        ChannelNormForwardParams::SHADER,
+        "channel_norm_forward.wgsl",
         ChannelNormForwardParams::FIELDS,
         std::mem::size_of::<ChannelNormForwardParams>(),
     ),
     (
-        ConcatParams::SHADER,
+        "concat.wgsl",
         ConcatParams::FIELDS,
         std::mem::size_of::<ConcatParams>(),
     ),
     (
-        Conv2dBackwardBiasParams::SHADER,
+        "conv2d_backward_bias.wgsl",
         Conv2dBackwardBiasParams::FIELDS,
         std::mem::size_of::<Conv2dBackwardBiasParams>(),
     ),
     (
-        Conv2dBackwardWeightBufParams::SHADER,
+        "conv2d_backward_weight_buf.wgsl",
         Conv2dBackwardWeightBufParams::FIELDS,
         std::mem::size_of::<Conv2dBackwardWeightBufParams>(),
     ),
     (
-        Conv2dBackwardWeightTexParams::SHADER,
+        "conv2d_backward_weight_tex.wgsl",
         Conv2dBackwardWeightTexParams::FIELDS,
         std::mem::size_of::<Conv2dBackwardWeightTexParams>(),
     ),
     (
-        Conv2dBackwardWeightTex3Params::SHADER,
+        "conv2d_backward_weight_tex3.wgsl",
         Conv2dBackwardWeightTex3Params::FIELDS,
         std::mem::size_of::<Conv2dBackwardWeightTex3Params>(),
     ),
     (
-        Conv2dFlipWeightParams::SHADER,
+        "conv2d_flip_weight.wgsl",
         Conv2dFlipWeightParams::FIELDS,
         std::mem::size_of::<Conv2dFlipWeightParams>(),
     ),
     (
-        Conv2dForwardBufParams::SHADER,
+        "conv2d_forward_buf.wgsl",
         Conv2dForwardBufParams::FIELDS,
         std::mem::size_of::<Conv2dForwardBufParams>(),
     ),
     (
-        Conv2dForwardTexParams::SHADER,
+        "conv2d_forward_tex.wgsl",
         Conv2dForwardTexParams::FIELDS,
         std::mem::size_of::<Conv2dForwardTexParams>(),
     ),
     (
-        Conv2dForwardTex3Params::SHADER,
+        "conv2d_forward_tex3.wgsl",
         Conv2dForwardTex3Params::FIELDS,
         std::mem::size_of::<Conv2dForwardTex3Params>(),
     ),
     (
-        Conv2dGeneralBackwardInputParams::SHADER,
+        "conv2d_general_backward_input.wgsl",
         Conv2dGeneralBackwardInputParams::FIELDS,
         std::mem::size_of::<Conv2dGeneralBackwardInputParams>(),
     ),
     (
-        Conv2dGeneralBackwardWeightParams::SHADER,
+        "conv2d_general_backward_weight.wgsl",
         Conv2dGeneralBackwardWeightParams::FIELDS,
         std::mem::size_of::<Conv2dGeneralBackwardWeightParams>(),
     ),
     (
-        Conv2dGeneralForwardParams::SHADER,
+        "conv2d_general_forward.wgsl",
         Conv2dGeneralForwardParams::FIELDS,
         std::mem::size_of::<Conv2dGeneralForwardParams>(),
     ),
     (
-        Conv2dIgemmParams::SHADER,
+        "conv2d_igemm.wgsl",
         Conv2dIgemmParams::FIELDS,
         std::mem::size_of::<Conv2dIgemmParams>(),
     ),
     (
-        Conv2dIgemmWeightParams::SHADER,
+        "conv2d_igemm_weight.wgsl",
         Conv2dIgemmWeightParams::FIELDS,
         std::mem::size_of::<Conv2dIgemmWeightParams>(),
     ),
     (
-        Conv2dPackInputParams::SHADER,
+        "conv2d_pack_input.wgsl",
         Conv2dPackInputParams::FIELDS,
         std::mem::size_of::<Conv2dPackInputParams>(),
     ),
     (
-        Conv2dPackInput4Params::SHADER,
+        "conv2d_pack_input4.wgsl",
         Conv2dPackInput4Params::FIELDS,
         std::mem::size_of::<Conv2dPackInput4Params>(),
     ),
     (
-        Conv2dPackWeightParams::SHADER,
+        "conv2d_pack_weight.wgsl",
         Conv2dPackWeightParams::FIELDS,
         std::mem::size_of::<Conv2dPackWeightParams>(),
     ),
     (
-        Conv2dReduceParams::SHADER,
+        "conv2d_reduce.wgsl",
         Conv2dReduceParams::FIELDS,
         std::mem::size_of::<Conv2dReduceParams>(),
     ),
     (
-        CovarianceBackwardParams::SHADER,
+        "covariance_backward.wgsl",
         CovarianceBackwardParams::FIELDS,
         std::mem::size_of::<CovarianceBackwardParams>(),
     ),
     (
-        CovarianceBackwardSgParams::SHADER,
+        "covariance_backward_sg.wgsl",
         CovarianceBackwardSgParams::FIELDS,
         std::mem::size_of::<CovarianceBackwardSgParams>(),
     ),
     (
-        CovariancePadMatrixParams::SHADER,
+        "covariance_pad_matrix.wgsl",
         CovariancePadMatrixParams::FIELDS,
         std::mem::size_of::<CovariancePadMatrixParams>(),
     ),
     (
-        CovariancePartialParams::SHADER,
+        "covariance_partial.wgsl",
         CovariancePartialParams::FIELDS,
         std::mem::size_of::<CovariancePartialParams>(),
     ),
     (
-        CovariancePartialSgParams::SHADER,
+        "covariance_partial_sg.wgsl",
         CovariancePartialSgParams::FIELDS,
         std::mem::size_of::<CovariancePartialSgParams>(),
     ),
     (
-        CovariancePartialVec4Params::SHADER,
+        "covariance_partial_vec4.wgsl",
         CovariancePartialVec4Params::FIELDS,
         std::mem::size_of::<CovariancePartialVec4Params>(),
     ),
     (
-        CovarianceReduceParams::SHADER,
+        "covariance_reduce.wgsl",
         CovarianceReduceParams::FIELDS,
         std::mem::size_of::<CovarianceReduceParams>(),
     ),
     (
-        DropoutParams::SHADER,
+        "dropout.wgsl",
         DropoutParams::FIELDS,
         std::mem::size_of::<DropoutParams>(),
     ),
     (
-        FillParams::SHADER,
+        "fill.wgsl",
         FillParams::FIELDS,
         std::mem::size_of::<FillParams>(),
     ),
     (
-        LayernormBackwardInputParams::SHADER,
+        "layernorm_backward_input.wgsl",
         LayernormBackwardInputParams::FIELDS,
         std::mem::size_of::<LayernormBackwardInputParams>(),
     ),
     (
-        LayernormBackwardInput4Params::SHADER,
+        "layernorm_backward_input4.wgsl",
         LayernormBackwardInput4Params::FIELDS,
         std::mem::size_of::<LayernormBackwardInput4Params>(),
     ),
     (
-        LayernormBackwardParamsParams::SHADER,
+        "layernorm_backward_params.wgsl",
         LayernormBackwardParamsParams::FIELDS,
         std::mem::size_of::<LayernormBackwardParamsParams>(),
     ),
     (
-        LayernormBackwardParams4Params::SHADER,
+        "layernorm_backward_params4.wgsl",
         LayernormBackwardParams4Params::FIELDS,
         std::mem::size_of::<LayernormBackwardParams4Params>(),
     ),
     (
-        LayernormForwardParams::SHADER,
+        "layernorm_forward.wgsl",
         LayernormForwardParams::FIELDS,
         std::mem::size_of::<LayernormForwardParams>(),
     ),
     (
-        LayernormForward4Params::SHADER,
+        "layernorm_forward4.wgsl",
         LayernormForward4Params::FIELDS,
         std::mem::size_of::<LayernormForward4Params>(),
     ),
     (
-        LossBackwardParams::SHADER,
+        "loss_backward.wgsl",
         LossBackwardParams::FIELDS,
         std::mem::size_of::<LossBackwardParams>(),
     ),
     (
-        MatmulBufParams::SHADER,
+        "matmul_buf.wgsl",
         MatmulBufParams::FIELDS,
         std::mem::size_of::<MatmulBufParams>(),
     ),
     (
-        MatmulColsumParams::SHADER,
+        "matmul_colsum.wgsl",
         MatmulColsumParams::FIELDS,
         std::mem::size_of::<MatmulColsumParams>(),
     ),
     (
-        MatmulPackParams::SHADER,
+        "matmul_pack.wgsl",
         MatmulPackParams::FIELDS,
         std::mem::size_of::<MatmulPackParams>(),
     ),
     (
-        MatmulPack4Params::SHADER,
+        "matmul_pack4.wgsl",
         MatmulPack4Params::FIELDS,
         std::mem::size_of::<MatmulPack4Params>(),
     ),
     (
-        MatmulTexParams::SHADER,
+        "matmul_tex.wgsl",
         MatmulTexParams::FIELDS,
         std::mem::size_of::<MatmulTexParams>(),
     ),
     (
-        MaxPoolBackwardParams::SHADER,
+        "max_pool_backward.wgsl",
         MaxPoolBackwardParams::FIELDS,
         std::mem::size_of::<MaxPoolBackwardParams>(),
     ),
     (
-        MaxPoolForwardParams::SHADER,
+        "max_pool_forward.wgsl",
         MaxPoolForwardParams::FIELDS,
         std::mem::size_of::<MaxPoolForwardParams>(),
     ),
     (
-        OptimAdamParams::SHADER,
+        "optim_adam.wgsl",
         OptimAdamParams::FIELDS,
         std::mem::size_of::<OptimAdamParams>(),
     ),
     (
-        OptimEmaParams::SHADER,
+        "optim_ema.wgsl",
         OptimEmaParams::FIELDS,
         std::mem::size_of::<OptimEmaParams>(),
     ),
     (
-        OptimSgdParams::SHADER,
+        "optim_sgd.wgsl",
         OptimSgdParams::FIELDS,
         std::mem::size_of::<OptimSgdParams>(),
     ),
     (
-        PadParams::SHADER,
+        "pad.wgsl",
         PadParams::FIELDS,
         std::mem::size_of::<PadParams>(),
     ),
     (
-        PixelShuffleParams::SHADER,
+        "pixel_shuffle.wgsl",
         PixelShuffleParams::FIELDS,
         std::mem::size_of::<PixelShuffleParams>(),
     ),
     (
-        PooledAlignBackwardParams::SHADER,
+        "pooled_align_backward.wgsl",
         PooledAlignBackwardParams::FIELDS,
         std::mem::size_of::<PooledAlignBackwardParams>(),
     ),
     (
-        PooledAlignForwardParams::SHADER,
+        "pooled_align_forward.wgsl",
         PooledAlignForwardParams::FIELDS,
         std::mem::size_of::<PooledAlignForwardParams>(),
     ),
     (
-        PreluBackwardParams::SHADER,
+        "prelu_backward.wgsl",
         PreluBackwardParams::FIELDS,
         std::mem::size_of::<PreluBackwardParams>(),
     ),
     (
-        PreluForwardParams::SHADER,
+        "prelu_forward.wgsl",
         PreluForwardParams::FIELDS,
         std::mem::size_of::<PreluForwardParams>(),
     ),
     (
-        ReduceParams::SHADER,
+        "reduce.wgsl",
         ReduceParams::FIELDS,
         std::mem::size_of::<ReduceParams>(),
     ),
     (
-        ReduceBroadcastParams::SHADER,
+        "reduce_broadcast.wgsl",
         ReduceBroadcastParams::FIELDS,
         std::mem::size_of::<ReduceBroadcastParams>(),
     ),
     (
-        ReduceVec4Params::SHADER,
+        "reduce_vec4.wgsl",
         ReduceVec4Params::FIELDS,
         std::mem::size_of::<ReduceVec4Params>(),
     ),
     (
-        RffForwardParams::SHADER,
+        "rff_forward.wgsl",
         RffForwardParams::FIELDS,
         std::mem::size_of::<RffForwardParams>(),
     ),
     (
-        RffForwardSgParams::SHADER,
+        "rff_forward_sg.wgsl",
         RffForwardSgParams::FIELDS,
         std::mem::size_of::<RffForwardSgParams>(),
     ),
     (
-        ScaleParams::SHADER,
+        "scale.wgsl",
         ScaleParams::FIELDS,
         std::mem::size_of::<ScaleParams>(),
     ),
     (
-        SpatialMeanParams::SHADER,
+        "spatial_mean.wgsl",
         SpatialMeanParams::FIELDS,
         std::mem::size_of::<SpatialMeanParams>(),
     ),
     (
-        UpsampleBilinearParams::SHADER,
+        "upsample_bilinear.wgsl",
         UpsampleBilinearParams::FIELDS,
         std::mem::size_of::<UpsampleBilinearParams>(),
     ),
     (
-        UpsampleNearestParams::SHADER,
+        "upsample_nearest.wgsl",
         UpsampleNearestParams::FIELDS,
         std::mem::size_of::<UpsampleNearestParams>(),
     ),
     (
-        WindowParams::SHADER,
+        "window.wgsl",
         WindowParams::FIELDS,
         std::mem::size_of::<WindowParams>(),
     ),
     (
-        Window4Params::SHADER,
+        "window4.wgsl",
         Window4Params::FIELDS,
         std::mem::size_of::<Window4Params>(),
     ),

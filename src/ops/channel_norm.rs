@@ -5,6 +5,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Error, Result};
+use crate::gpu::params::{entry, ChannelNormForwardParams, KernelParams};
 use crate::gpu::{shaders, Launch, Shader};
 use crate::tensor::{grid_for, Tensor};
 
@@ -26,7 +27,12 @@ fn launch(
     }
     let out = Tensor::empty(gpu, op, ins[0].shape())?;
     let total = n * h * w;
-    let params = [c as u32, (h * w) as u32, total as u32, eps.to_bits()];
+    let params = ChannelNormForwardParams {
+        c: c as u32,
+        hw: (h * w) as u32,
+        total: total as u32,
+        eps,
+    };
     let shapes: Vec<&[usize]> = ins.iter().map(|t| t.shape()).collect();
     let mut binds = vec![out.bind()];
     binds.extend(ins.iter().map(|t| t.bind()));
@@ -36,7 +42,7 @@ fn launch(
         shader,
         entry,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &binds,
         workgroups: grid_for(gpu, total, 64),
     })?;
@@ -47,7 +53,7 @@ pub fn channel_norm_forward(x: &Tensor, eps: f32) -> Result<Tensor> {
     launch(
         "channel_norm_forward",
         &shaders::CHANNEL_NORM_FORWARD,
-        "channel_norm_forward",
+        entry::CHANNEL_NORM_FORWARD,
         &[x],
         eps,
     )
@@ -65,7 +71,7 @@ pub fn channel_norm_backward_x(dy: &Tensor, x: &Tensor, eps: f32) -> Result<Tens
     launch(
         op,
         &shaders::CHANNEL_NORM_BACKWARD,
-        "channel_norm_backward",
+        entry::CHANNEL_NORM_BACKWARD,
         &[dy, x],
         eps,
     )

@@ -13,6 +13,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Error, Result};
+use crate::gpu::params::{entry, Conv2dGeneralForwardParams, KernelParams};
 use crate::gpu::{shaders, Launch, Shader};
 use crate::ops::conv2d;
 use crate::tensor::{grid_for, Tensor};
@@ -41,22 +42,22 @@ impl GeneralDims {
     fn fast_path(&self) -> bool {
         self.stride == 1 && self.pad == self.k / 2 && [1, 3, 5].contains(&self.k)
     }
-    fn params(&self, total: usize, flag: bool) -> [u32; 12] {
-        [
-            self.n,
-            self.cin,
-            self.h,
-            self.w,
-            self.cout,
-            self.k,
-            self.stride,
-            self.pad,
-            self.ho,
-            self.wo,
-            total,
-            flag as usize,
-        ]
-        .map(|v| v as u32)
+    fn params(&self, total: usize, has_bias: bool) -> Conv2dGeneralForwardParams {
+        let u = |v: usize| v as u32;
+        Conv2dGeneralForwardParams {
+            n: u(self.n),
+            cin: u(self.cin),
+            h: u(self.h),
+            w: u(self.w),
+            cout: u(self.cout),
+            k: u(self.k),
+            stride: u(self.stride),
+            pad: u(self.pad),
+            ho: u(self.ho),
+            wo: u(self.wo),
+            total: u(total),
+            has_bias: has_bias as u32,
+        }
     }
 }
 
@@ -135,7 +136,7 @@ fn launch(
     let gpu = ins[0].gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
     // The forward kernel's lanes compute 8 channels x 4 columns each.
-    let total = if entry == "conv2d_general_forward" {
+    let total = if entry == entry::CONV2D_GENERAL_FORWARD {
         d.n * d.cout.div_ceil(8) * d.ho * d.wo.div_ceil(4)
     } else {
         out.numel()
@@ -156,7 +157,7 @@ fn launch(
         shader,
         entry,
         overrides: &[],
-        params: &d.params(total, flag),
+        params: d.params(total, flag).words(),
         binds: &binds,
         workgroups: grid_for(gpu, total, 64),
     })?;
@@ -185,7 +186,7 @@ pub fn conv2d_general_forward(
         op,
         &d,
         &shaders::CONV2D_GENERAL_FORWARD,
-        "conv2d_general_forward",
+        entry::CONV2D_GENERAL_FORWARD,
         &[d.n, d.cout, d.ho, d.wo],
         &[x, w, bias],
         b.is_some(),
@@ -200,7 +201,7 @@ pub fn conv2d_general_backward_input(dout: &Tensor, w: &Tensor, d: &GeneralDims)
         op,
         d,
         &shaders::CONV2D_GENERAL_BACKWARD_INPUT,
-        "conv2d_general_backward_input",
+        entry::CONV2D_GENERAL_BACKWARD_INPUT,
         &[d.n, d.cin, d.h, d.w],
         &[dout, w],
         false,
@@ -219,7 +220,7 @@ pub fn conv2d_general_backward_weight(
         op,
         d,
         &shaders::CONV2D_GENERAL_BACKWARD_WEIGHT,
-        "conv2d_general_backward_weight",
+        entry::CONV2D_GENERAL_BACKWARD_WEIGHT,
         &[d.cout, d.cin, d.k, d.k],
         &[x, dout],
         false,

@@ -5,6 +5,11 @@
 
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
+use crate::gpu::params::{
+    entry, KernelParams, LayernormBackwardInput4Params, LayernormBackwardInputParams,
+    LayernormBackwardParams4Params, LayernormBackwardParamsParams, LayernormForward4Params,
+    LayernormForwardParams,
+};
 use crate::gpu::{shaders, Gpu, Launch};
 use crate::ops::matmul::{sum_partials, COLSUM_CHUNK};
 use crate::tensor::{grid_for, Tensor};
@@ -87,19 +92,40 @@ pub fn layernorm_forward(
     let y = Tensor::empty(gpu, op, &[m, c])?;
     let stats = Tensor::empty(gpu, op, &[m, 2])?;
     let shapes: &[&[usize]] = &[x.shape(), gamma.shape()];
-    let (shader, entry, cw) = if vec4(c) {
-        (&shaders::LAYERNORM_FORWARD4, "layernorm_forward4", c / 4)
-    } else {
-        (&shaders::LAYERNORM_FORWARD, "layernorm_forward", c)
-    };
     for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], 1)? {
+        let rows32 = rows as u32;
+        // The vec4 kernel where C is a multiple of 4.
+        let (p4, p1);
+        let (shader, entry, params): (_, _, &[u32]) = if vec4(c) {
+            p4 = LayernormForward4Params {
+                rows: rows32,
+                c4: (c / 4) as u32,
+                eps,
+            };
+            (
+                &shaders::LAYERNORM_FORWARD4,
+                entry::LAYERNORM_FORWARD4,
+                p4.words(),
+            )
+        } else {
+            p1 = LayernormForwardParams {
+                rows: rows32,
+                c: c as u32,
+                eps,
+            };
+            (
+                &shaders::LAYERNORM_FORWARD,
+                entry::LAYERNORM_FORWARD,
+                p1.words(),
+            )
+        };
         gpu.launch(Launch {
             op,
             shapes,
             shader,
             entry,
             overrides: &[],
-            params: &[rows as u32, cw as u32, eps.to_bits()],
+            params,
             binds: &[
                 y.bind_range(r0 * c, rows * c),
                 stats.bind_range(r0 * 2, rows * 2),
@@ -125,28 +151,38 @@ pub fn layernorm_backward_input(
     let gpu = x.gpu();
     let dx = Tensor::empty(gpu, op, &[m, c])?;
     let shapes: &[&[usize]] = &[dy.shape(), x.shape()];
-    let (shader, entry, cw) = if vec4(c) {
-        (
-            &shaders::LAYERNORM_BACKWARD_INPUT4,
-            "layernorm_backward_input4",
-            c / 4,
-        )
-    } else {
-        (
-            &shaders::LAYERNORM_BACKWARD_INPUT,
-            "layernorm_backward_input",
-            c,
-        )
-    };
     for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], 1)? {
         let (s0, len) = (r0 * c, rows * c);
+        let rows32 = rows as u32;
+        let (p4, p1);
+        let (shader, entry, params): (_, _, &[u32]) = if vec4(c) {
+            p4 = LayernormBackwardInput4Params {
+                rows: rows32,
+                c4: (c / 4) as u32,
+            };
+            (
+                &shaders::LAYERNORM_BACKWARD_INPUT4,
+                entry::LAYERNORM_BACKWARD_INPUT4,
+                p4.words(),
+            )
+        } else {
+            p1 = LayernormBackwardInputParams {
+                rows: rows32,
+                c: c as u32,
+            };
+            (
+                &shaders::LAYERNORM_BACKWARD_INPUT,
+                entry::LAYERNORM_BACKWARD_INPUT,
+                p1.words(),
+            )
+        };
         gpu.launch(Launch {
             op,
             shapes,
             shader,
             entry,
             overrides: &[],
-            params: &[rows as u32, cw as u32],
+            params,
             binds: &[
                 dx.bind_range(s0, len),
                 dy.bind_range(s0, len),
@@ -172,35 +208,51 @@ pub fn layernorm_backward_params(
     let nchunks = m.div_ceil(COLSUM_CHUNK);
     let partial = Tensor::empty(gpu, op, &[nchunks, 2 * c])?;
     let shapes: &[&[usize]] = &[dy.shape(), x.shape()];
-    let (shader, entry, cw) = if vec4(c) {
-        (
-            &shaders::LAYERNORM_BACKWARD_PARAMS4,
-            "layernorm_backward_params4",
-            c / 4,
-        )
-    } else {
-        (
-            &shaders::LAYERNORM_BACKWARD_PARAMS,
-            "layernorm_backward_params",
-            c,
-        )
-    };
+    let cw = if vec4(c) { c / 4 } else { c };
     for (r0, rows) in row_blocks(gpu, op, shapes, m, &[c, 2], COLSUM_CHUNK)? {
         let bchunks = rows.div_ceil(COLSUM_CHUNK);
         let (s0, len) = (r0 * c, rows * c);
+        let (rows32, chunk, nchunks, ch0) = (
+            rows as u32,
+            COLSUM_CHUNK as u32,
+            bchunks as u32,
+            (r0 / COLSUM_CHUNK) as u32,
+        );
+        let (p4, p1);
+        let (shader, entry, params): (_, _, &[u32]) = if vec4(c) {
+            p4 = LayernormBackwardParams4Params {
+                rows: rows32,
+                c4: cw as u32,
+                chunk,
+                nchunks,
+                ch0,
+            };
+            (
+                &shaders::LAYERNORM_BACKWARD_PARAMS4,
+                entry::LAYERNORM_BACKWARD_PARAMS4,
+                p4.words(),
+            )
+        } else {
+            p1 = LayernormBackwardParamsParams {
+                rows: rows32,
+                c: cw as u32,
+                chunk,
+                nchunks,
+                ch0,
+            };
+            (
+                &shaders::LAYERNORM_BACKWARD_PARAMS,
+                entry::LAYERNORM_BACKWARD_PARAMS,
+                p1.words(),
+            )
+        };
         gpu.launch(Launch {
             op,
             shapes,
             shader,
             entry,
             overrides: &[],
-            params: &[
-                rows as u32,
-                cw as u32,
-                COLSUM_CHUNK as u32,
-                bchunks as u32,
-                (r0 / COLSUM_CHUNK) as u32,
-            ],
+            params,
             binds: &[
                 partial.bind(),
                 dy.bind_range(s0, len),

@@ -7,6 +7,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Error, Result};
+use crate::gpu::params::{entry, KernelParams, MaxPoolForwardParams};
 use crate::gpu::{shaders, Launch, Shader};
 use crate::tensor::{grid_for, Tensor};
 
@@ -49,7 +50,17 @@ fn launch(
             detail: "more than 2^32 elements".into(),
         });
     }
-    let params = [h, w, ho, wo, k, stride, total, 0].map(|v| v as u32);
+    let u = |v: usize| v as u32;
+    let params = MaxPoolForwardParams {
+        h: u(h),
+        w: u(w),
+        ho: u(ho),
+        wo: u(wo),
+        k: u(k),
+        stride: u(stride),
+        total: u(total),
+        unused: 0,
+    };
     let shapes: Vec<&[usize]> = ins.iter().map(|t| t.shape()).collect();
     let mut binds = vec![out.bind()];
     binds.extend(ins.iter().map(|t| t.bind()));
@@ -59,7 +70,7 @@ fn launch(
         shader,
         entry,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &binds,
         workgroups: grid_for(gpu, total, 64),
     })?;
@@ -73,7 +84,7 @@ pub fn max_pool_forward(x: &Tensor, k: usize, stride: usize) -> Result<Tensor> {
     launch(
         op,
         &shaders::MAX_POOL_FORWARD,
-        "max_pool_forward",
+        entry::MAX_POOL_FORWARD,
         &[n, c, ho, wo],
         &[x],
         [h, w, ho, wo, k, stride],
@@ -95,7 +106,7 @@ pub fn max_pool_backward_x(dout: &Tensor, x: &Tensor, k: usize, stride: usize) -
     launch(
         op,
         &shaders::MAX_POOL_BACKWARD,
-        "max_pool_backward",
+        entry::MAX_POOL_BACKWARD,
         x.shape(),
         &[dout, x],
         [h, w, ho, wo, k, stride],

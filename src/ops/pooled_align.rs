@@ -15,6 +15,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{entry, KernelParams, PooledAlignForwardParams};
 use crate::gpu::{shaders, Launch};
 use crate::tensor::Tensor;
 
@@ -29,8 +30,13 @@ fn check(op: &str, u: &Tensor, b: &Tensor) -> Result<(usize, usize)> {
     }
 }
 
-fn params(pairs: usize, c: usize, w: f32) -> [u32; 4] {
-    [pairs as u32, c as u32, w.to_bits(), 0]
+fn params(pairs: usize, c: usize, w: f32) -> PooledAlignForwardParams {
+    PooledAlignForwardParams {
+        pairs: pairs as u32,
+        c: c as u32,
+        w,
+        pad: 0,
+    }
 }
 
 /// Forward: the loss [1].
@@ -44,9 +50,9 @@ pub fn pooled_align_forward(u: &Tensor, w: f32, b: &Tensor) -> Result<Tensor> {
         op,
         shapes: &[u.shape(), b.shape()],
         shader: &shaders::POOLED_ALIGN_FORWARD,
-        entry: "pooled_align_forward",
+        entry: entry::POOLED_ALIGN_FORWARD,
         overrides: &[],
-        params: &params(pairs, c, w),
+        params: params(pairs, c, w).words(),
         binds: &[u.bind(), b.bind(), out.bind(), scratch.bind()],
         workgroups: [1, 1, 1],
     })?;
@@ -69,9 +75,9 @@ pub fn pooled_align_backward_u(dl: &Tensor, u: &Tensor, w: f32, b: &Tensor) -> R
         op,
         shapes: &[u.shape(), b.shape()],
         shader: &shaders::POOLED_ALIGN_BACKWARD,
-        entry: "pooled_align_backward",
+        entry: entry::POOLED_ALIGN_BACKWARD,
         overrides: &[],
-        params: &params(pairs, c, w),
+        params: params(pairs, c, w).words(),
         binds: &[u.bind(), b.bind(), dl.bind(), du.bind(), scratch.bind()],
         workgroups: [1, 1, 1],
     })?;
