@@ -6,6 +6,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{entry, KernelParams, Window4Params, WindowParams};
 use crate::gpu::{shaders, Launch};
 use crate::tensor::{grid_for, Tensor};
 
@@ -52,7 +53,30 @@ fn permute(
     // Groups of whole images (each image maps onto itself) at aligned offsets.
     let step = align / gcd(align, per);
     let fit = max_bind / per / step * step;
-    let geom = [g.h as u32, g.w as u32, g.win.max(1) as u32, g.shift as u32];
+    // The fields both kernels share; window.wgsl adds the source block of a split launch
+    // (everything, unless one image exceeds a binding).
+    let base = Window4Params {
+        mode: mode as u32,
+        total: 0,
+        c4: 0,
+        h: g.h as u32,
+        w: g.w as u32,
+        win: g.win.max(1) as u32,
+        shift: g.shift as u32,
+    };
+    let plain = |total: usize, c: usize, out_lo: usize, src: (usize, usize, usize)| WindowParams {
+        mode: base.mode,
+        total: total as u32,
+        c: c as u32,
+        h: base.h,
+        w: base.w,
+        win: base.win,
+        shift: base.shift,
+        out_lo: out_lo as u32,
+        src_lo: src.0 as u32,
+        src_hi: src.1 as u32,
+        src_start: src.2 as u32,
+    };
     if fit > 0 {
         for n0 in (0..images).step_by(fit) {
             let n = fit.min(images - n0);
@@ -60,27 +84,43 @@ fn permute(
             let tokens = n * hw;
             let tok = matches!(mode, Mode::Partition | Mode::Reverse);
             let (shader, entry, c, count) = if g.c.is_multiple_of(4) && tok {
-                (&shaders::WINDOW4, "window_tokens4", g.c / 4, tokens)
+                (&shaders::WINDOW4, entry::WINDOW_TOKENS4, g.c / 4, tokens)
             } else if g.c.is_multiple_of(4) && hw.is_multiple_of(4) {
-                (&shaders::WINDOW4, "window_transpose4", g.c / 4, len / 16)
+                (
+                    &shaders::WINDOW4,
+                    entry::WINDOW_TRANSPOSE4,
+                    g.c / 4,
+                    len / 16,
+                )
             } else if tok {
-                (&shaders::WINDOW, "window_tokens", g.c, tokens)
+                (&shaders::WINDOW, entry::WINDOW_TOKENS, g.c, tokens)
             } else {
-                (&shaders::WINDOW, "window_permute", g.c, len)
+                (&shaders::WINDOW, entry::WINDOW_PERMUTE, g.c, len)
             };
-            let wg = if entry == "window_permute" { 256 } else { 64 };
-            let mut params = vec![mode as u32, count as u32, c as u32];
-            params.extend_from_slice(&geom);
-            if shader.name == "window.wgsl" {
-                params.extend_from_slice(&[0, 0, u32::MAX, 0]);
-            }
+            let wg = if entry == entry::WINDOW_PERMUTE {
+                256
+            } else {
+                64
+            };
+            let (p4, p1);
+            let params: &[u32] = if std::ptr::eq(shader, &shaders::WINDOW4) {
+                p4 = Window4Params {
+                    total: count as u32,
+                    c4: c as u32,
+                    ..base
+                };
+                p4.words()
+            } else {
+                p1 = plain(count, c, 0, (0, u32::MAX as usize, 0));
+                p1.words()
+            };
             gpu.launch(Launch {
                 op,
                 shapes: &[x.shape()],
                 shader,
                 entry,
                 overrides: &[],
-                params: &params,
+                params,
                 binds: &[out.bind_range(start, len), x.bind_range(start, len)],
                 workgroups: grid_for(gpu, count, wg),
             })?;
@@ -98,16 +138,14 @@ fn permute(
             let olen = block.min(hi - os);
             for ss in (first..hi).step_by(block) {
                 let slen = block.min(hi - ss);
-                let mut params = vec![mode as u32, olen as u32, g.c as u32];
-                params.extend_from_slice(&geom);
-                params.extend_from_slice(&[os as u32, ss as u32, (ss + slen) as u32, ss as u32]);
+                let params = plain(olen, g.c, os, (ss, ss + slen, ss));
                 gpu.launch(Launch {
                     op,
                     shapes: &[x.shape()],
                     shader: &shaders::WINDOW,
-                    entry: "window_permute",
+                    entry: entry::WINDOW_PERMUTE,
                     overrides: &[],
-                    params: &params,
+                    params: params.words(),
                     binds: &[out.bind_range(os, olen), x.bind_range(ss, slen)],
                     workgroups: grid_for(gpu, olen, 256),
                 })?;
