@@ -6,6 +6,7 @@
 
 use crate::autograd;
 use crate::error::{unsupported, Result};
+use crate::gpu::params::{entry, DropoutParams, KernelParams};
 use crate::gpu::shaders;
 use crate::ops::concat::{align_elems, launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
@@ -44,7 +45,7 @@ pub fn channel_dropout_forward(x: &Tensor, p: f32, seed: u64) -> Result<Tensor> 
             op,
             shapes: &[x.shape()],
             shader: &shaders::DROPOUT,
-            entry: "dropout_apply",
+            entry: entry::DROPOUT_APPLY,
             overrides: &[],
             ts: &[&out, x],
             units: n * c * fold,
@@ -54,23 +55,21 @@ pub fn channel_dropout_forward(x: &Tensor, p: f32, seed: u64) -> Result<Tensor> 
             },
         },
         |p| {
-            (
-                vec![
-                    n as u32,
-                    c as u32,
-                    len as u32,
-                    seed as u32,
-                    (seed >> 32) as u32,
-                    threshold,
-                    scale.to_bits(),
-                    fold as u32,
-                    p.u0 as u32,
-                    p.u1 as u32,
-                    p.base[0] as u32,
-                    p.base[1] as u32,
-                ],
-                row_grid(gpu, p.u1 - p.u0, len),
-            )
+            let params = DropoutParams {
+                n: n as u32,
+                c: c as u32,
+                len: len as u32,
+                seed_lo: seed as u32,
+                seed_hi: (seed >> 32) as u32,
+                threshold,
+                scale,
+                fold: fold as u32,
+                u0: p.u0 as u32,
+                u1: p.u1 as u32,
+                bo: p.base[0] as u32,
+                bs: p.base[1] as u32,
+            };
+            (params.words().to_vec(), row_grid(gpu, p.u1 - p.u0, len))
         },
     )?;
     Ok(out)

@@ -5,6 +5,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{KernelParams, PadParams};
 use crate::gpu::shaders;
 use crate::ops::concat::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
@@ -63,9 +64,20 @@ fn launch(
             },
         },
         |p| {
-            let params = [nc, h, w, ho, wo, p.u0, p.u1, p.base[0], p.base[1]];
+            let u = |v: usize| v as u32;
+            let params = PadParams {
+                nc: u(nc),
+                h: u(h),
+                w: u(w),
+                ho: u(ho),
+                wo: u(wo),
+                u0: u(p.u0),
+                u1: u(p.u1),
+                bo: u(p.base[0]),
+                bs: u(p.base[1]),
+            };
             (
-                params.iter().map(|v| *v as u32).collect(),
+                params.words().to_vec(),
                 row_grid(gpu, p.u1 - p.u0, out_shape[3]),
             )
         },

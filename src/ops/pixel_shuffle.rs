@@ -4,6 +4,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
+use crate::gpu::params::{KernelParams, PixelShuffleParams};
 use crate::gpu::shaders;
 use crate::ops::concat::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
@@ -38,11 +39,19 @@ fn launch(
             },
         },
         |p| {
-            let params = [n, c, h, w, r, p.u0, p.u1, p.base[0], p.base[1]];
-            (
-                params.iter().map(|v| *v as u32).collect(),
-                row_grid(gpu, p.u1 - p.u0, w),
-            )
+            let u = |v: usize| v as u32;
+            let params = PixelShuffleParams {
+                n: u(n),
+                c: u(c),
+                h: u(h),
+                w: u(w),
+                r: u(r),
+                u0: u(p.u0),
+                u1: u(p.u1),
+                bo: u(p.base[0]),
+                bs: u(p.base[1]),
+            };
+            (params.words().to_vec(), row_grid(gpu, p.u1 - p.u0, w))
         },
     )?;
     Ok(out)
