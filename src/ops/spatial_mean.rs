@@ -5,6 +5,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{entry, KernelParams, SpatialMeanParams};
 use crate::gpu::shaders;
 use crate::ops::concat::{align_elems, launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
@@ -29,20 +30,22 @@ pub fn row_sum(
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, out_shape)?;
     let params = |u0: usize, u1: usize, bo: usize, bs: usize, q: (usize, usize), g: usize, load| {
-        vec![
-            rows as u32,
-            groups as u32,
-            len as u32,
-            scale.to_bits(),
-            u0 as u32,
-            u1 as u32,
-            bo as u32,
-            bs as u32,
-            q.0 as u32,
-            q.1 as u32,
-            g as u32,
-            load as u32,
-        ]
+        SpatialMeanParams {
+            rows: rows as u32,
+            groups: groups as u32,
+            len: len as u32,
+            scale,
+            u0: u0 as u32,
+            u1: u1 as u32,
+            bo: bo as u32,
+            bs: bs as u32,
+            q0: q.0 as u32,
+            q1: q.1 as u32,
+            g: g as u32,
+            load: load as u32,
+        }
+        .words()
+        .to_vec()
     };
     // Whole rows (every group of a row) per launch, in pieces of rows when x exceeds one
     // storage binding.
@@ -50,7 +53,7 @@ pub fn row_sum(
         op,
         shapes: &[x.shape()],
         shader: &shaders::SPATIAL_MEAN,
-        entry: "spatial_mean_forward",
+        entry: entry::SPATIAL_MEAN_FORWARD,
         overrides: &[],
         ts: &[&out, x],
         units: rows,
@@ -92,7 +95,7 @@ pub fn row_sum(
                     op,
                     shapes: &[x.shape()],
                     shader: &shaders::SPATIAL_MEAN,
-                    entry: "spatial_mean_partial",
+                    entry: entry::SPATIAL_MEAN_PARTIAL,
                     overrides: &[],
                     ts: &[&part, x],
                     units: rows,
@@ -161,7 +164,7 @@ pub fn spatial_mean_backward_x(dmean: &Tensor, x_shape: &[usize]) -> Result<Tens
             op,
             shapes: &[dmean.shape(), x_shape],
             shader: &shaders::SPATIAL_MEAN,
-            entry: "spatial_mean_backward",
+            entry: entry::SPATIAL_MEAN_BACKWARD,
             overrides: &[],
             ts: &[&dx, dmean],
             units: n * c * fold,
@@ -171,20 +174,22 @@ pub fn spatial_mean_backward_x(dmean: &Tensor, x_shape: &[usize]) -> Result<Tens
             },
         },
         |p| {
-            let params = [
-                n * c * fold,
-                fold,
-                flen,
-                0,
-                p.u0,
-                p.u1,
-                p.base[0],
-                p.base[1],
-            ];
-            let mut params: Vec<u32> = params.iter().map(|v| *v as u32).collect();
-            params[3] = (1.0 / len as f32).to_bits();
-            params.extend([0, flen as u32, 0, 0]);
-            (params, row_grid(gpu, p.u1 - p.u0, flen))
+            // Row r of dx reads dmean[r / groups]: groups = fold, rows of flen.
+            let params = SpatialMeanParams {
+                rows: (n * c * fold) as u32,
+                groups: fold as u32,
+                len: flen as u32,
+                scale: 1.0 / len as f32,
+                u0: p.u0 as u32,
+                u1: p.u1 as u32,
+                bo: p.base[0] as u32,
+                bs: p.base[1] as u32,
+                q0: 0,
+                q1: flen as u32,
+                g: 0,
+                load: 0,
+            };
+            (params.words().to_vec(), row_grid(gpu, p.u1 - p.u0, flen))
         },
     )?;
     Ok(dx)
