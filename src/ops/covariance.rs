@@ -23,6 +23,10 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{
+    entry, CovarianceBackwardParams, CovarianceBackwardSgParams, CovariancePadMatrixParams,
+    CovariancePartialParams, CovarianceReduceParams, KernelParams,
+};
 use crate::gpu::{shaders, Gpu};
 use crate::ops::concat::{launch_split, widen, Split};
 use crate::ops::spatial_mean::spatial_mean_forward;
@@ -71,11 +75,17 @@ pub fn outer_sum(
     let vec4 = len % 4 == 0;
     // All three kernels compute a 32 x 32 tile per workgroup on the same grid.
     let (shader, entry) = if vec4 && subgroups_usable(gpu) {
-        (&shaders::COVARIANCE_PARTIAL_SG, "covariance_partial_sg")
+        (
+            &shaders::COVARIANCE_PARTIAL_SG,
+            entry::COVARIANCE_PARTIAL_SG,
+        )
     } else if vec4 {
-        (&shaders::COVARIANCE_PARTIAL_VEC4, "covariance_partial_vec4")
+        (
+            &shaders::COVARIANCE_PARTIAL_VEC4,
+            entry::COVARIANCE_PARTIAL_VEC4,
+        )
     } else {
-        (&shaders::COVARIANCE_PARTIAL, "covariance_partial")
+        (&shaders::COVARIANCE_PARTIAL, entry::COVARIANCE_PARTIAL)
     };
     // Units (sample, tile) in pieces when a tensor exceeds one storage binding.
     let tiles = ti * tj;
@@ -109,24 +119,30 @@ pub fn outer_sum(
         |p| {
             let units = p.u1 - p.u0;
             let x = units.min(maxd);
-            let mut params: Vec<u32> = [
-                ra,
-                rb,
-                len,
-                chunk,
-                chunks,
-                tj,
-                means.is_some() as usize,
-                sym as usize,
-                p.u0,
-                p.u1,
-                tiles,
-            ]
-            .iter()
-            .map(|v| *v as u32)
-            .collect();
-            params.extend(p.base.iter().map(|v| *v as u32));
-            (params, [x as u32, chunks as u32, units.div_ceil(x) as u32])
+            let u = |v: usize| v as u32;
+            // The three kernels share one parameter struct.
+            let params = CovariancePartialParams {
+                ra: u(ra),
+                rb: u(rb),
+                len: u(len),
+                chunk: u(chunk),
+                chunks: u(chunks),
+                tiles_j: u(tj),
+                center: means.is_some() as u32,
+                sym: sym as u32,
+                u0: u(p.u0),
+                u1: u(p.u1),
+                tiles: u(tiles),
+                bp: u(p.base[0]),
+                ba: u(p.base[1]),
+                bb: u(p.base[2]),
+                bma: u(p.base[3]),
+                bmb: u(p.base[4]),
+            };
+            (
+                params.words().to_vec(),
+                [x as u32, chunks as u32, units.div_ceil(x) as u32],
+            )
         },
     )?;
     let (groups, per_group, shape) = if sum_batch {
@@ -141,7 +157,7 @@ pub fn outer_sum(
             op,
             shapes: &[a.shape(), b.shape()],
             shader: &shaders::COVARIANCE_REDUCE,
-            entry: "covariance_reduce",
+            entry: entry::COVARIANCE_REDUCE,
             overrides: &[],
             ts: &[&out, &part],
             units: out.numel(),
@@ -160,13 +176,20 @@ pub fn outer_sum(
             },
         },
         |p| {
-            let mut params: Vec<u32> = [groups, per_group, ra, rb, 0, sym as usize, p.u0, p.u1]
-                .iter()
-                .map(|v| *v as u32)
-                .collect();
-            params[4] = scale.to_bits();
-            params.extend(p.base.iter().map(|v| *v as u32));
-            (params, grid_for(gpu, p.u1 - p.u0, 256))
+            let u = |v: usize| v as u32;
+            let params = CovarianceReduceParams {
+                groups: u(groups),
+                chunks: u(per_group),
+                ra: u(ra),
+                rb: u(rb),
+                scale,
+                sym: sym as u32,
+                u0: u(p.u0),
+                u1: u(p.u1),
+                bo: u(p.base[0]),
+                bs: u(p.base[1]),
+            };
+            (params.words().to_vec(), grid_for(gpu, p.u1 - p.u0, 256))
         },
     )?;
     Ok(out)
@@ -209,7 +232,7 @@ pub fn pad_matrix(
             op,
             shapes: &[m.shape()],
             shader: &shaders::COVARIANCE_PAD_MATRIX,
-            entry: "covariance_pad_matrix",
+            entry: entry::COVARIANCE_PAD_MATRIX,
             overrides: &[],
             ts: &[&out, m],
             units: samples,
@@ -219,24 +242,25 @@ pub fn pad_matrix(
             },
         },
         |p| {
-            let mut params: Vec<u32> = [
-                rows,
-                k,
-                rows_p,
-                kp,
-                strides.0,
-                strides.1,
-                strides.2,
-                sym as usize,
-                0,
-                p.u0,
-            ]
-            .iter()
-            .map(|v| *v as u32)
-            .collect();
-            params[8] = scale.to_bits();
-            params.extend(p.base.iter().map(|v| *v as u32));
-            (params, [per.div_ceil(64) as u32, (p.u1 - p.u0) as u32, 1])
+            let u = |v: usize| v as u32;
+            let params = CovariancePadMatrixParams {
+                rows: u(rows),
+                k: u(k),
+                rows_p: u(rows_p),
+                kp: u(kp),
+                ms: u(strides.0),
+                mr: u(strides.1),
+                mc: u(strides.2),
+                sym: sym as u32,
+                scale,
+                u0: u(p.u0),
+                bo: u(p.base[0]),
+                bs: u(p.base[1]),
+            };
+            (
+                params.words().to_vec(),
+                [per.div_ceil(64) as u32, (p.u1 - p.u0) as u32, 1],
+            )
         },
     )?;
     Ok((out, rows_p, kp))
@@ -274,13 +298,13 @@ pub fn matrix_at_positions(
     let (shader, entry, grid) = if sg {
         (
             &shaders::COVARIANCE_BACKWARD_SG,
-            "covariance_backward_sg",
+            entry::COVARIANCE_BACKWARD_SG,
             [len.div_ceil(4 * 8), rows_p / ROW_BLOCK],
         )
     } else {
         (
             &shaders::COVARIANCE_BACKWARD,
-            "covariance_backward",
+            entry::COVARIANCE_BACKWARD,
             [len.div_ceil(4 * 64), rows.div_ceil(4)],
         )
     };
@@ -305,13 +329,41 @@ pub fn matrix_at_positions(
         },
         |p| {
             // The subgroup kernel reads the padded matrix in vec4s; the scalar one by strides.
-            let head = if sg {
-                vec![rows, k, len, per / 4, kp / 4, center, p.u0]
+            let u = |v: usize| v as u32;
+            let params = if sg {
+                CovarianceBackwardSgParams {
+                    rows: u(rows),
+                    k: u(k),
+                    len: u(len),
+                    ms4: u(per / 4),
+                    kp4: u(kp / 4),
+                    center: u(center),
+                    u0: u(p.u0),
+                    bo: u(p.base[0]),
+                    bm: u(p.base[1]),
+                    bx: u(p.base[2]),
+                    bmu: u(p.base[3]),
+                }
+                .words()
+                .to_vec()
             } else {
-                vec![rows, k, len, per, kp, 1, center, p.u0]
+                CovarianceBackwardParams {
+                    rows: u(rows),
+                    k: u(k),
+                    len: u(len),
+                    ms: u(per),
+                    mr: u(kp),
+                    mc: 1,
+                    center: u(center),
+                    u0: u(p.u0),
+                    bo: u(p.base[0]),
+                    bm: u(p.base[1]),
+                    bx: u(p.base[2]),
+                    bmu: u(p.base[3]),
+                }
+                .words()
+                .to_vec()
             };
-            let mut params: Vec<u32> = head.iter().map(|v| *v as u32).collect();
-            params.extend(p.base.iter().map(|v| *v as u32));
             (
                 params,
                 [grid[0] as u32, grid[1] as u32, (p.u1 - p.u0) as u32],

@@ -13,6 +13,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
+use crate::gpu::params::{entry, KernelParams, RffForwardParams, RffForwardSgParams};
 use crate::gpu::{shaders, Gpu};
 use crate::ops::binary::mul_forward;
 use crate::ops::concat::{launch_split, widen, Split};
@@ -94,12 +95,12 @@ pub fn rff_forward_with(
     let (shader, entry, workgroups) = match kernel {
         RffKernel::Scalar => (
             &shaders::RFF_FORWARD,
-            "rff_forward",
+            entry::RFF_FORWARD,
             [len.div_ceil(4 * 64), d.div_ceil(4), n],
         ),
         RffKernel::Subgroup => (
             &shaders::RFF_FORWARD_SG,
-            "rff_forward_sg",
+            entry::RFF_FORWARD_SG,
             [len.div_ceil(4 * 8), dp / 32, n],
         ),
     };
@@ -122,18 +123,33 @@ pub fn rff_forward_with(
             },
         },
         |p| {
-            let mut params = vec![
-                d as u32,
-                c as u32,
-                len as u32,
-                s.to_bits(),
-                p.u0 as u32,
-                p.base[0] as u32,
-                p.base[2] as u32,
-            ];
-            if kernel == RffKernel::Subgroup {
-                params.push((kp / 4) as u32);
-            }
+            let (d, c, len, u0) = (d as u32, c as u32, len as u32, p.u0 as u32);
+            let (bo, bx) = (p.base[0] as u32, p.base[2] as u32);
+            let params = match kernel {
+                RffKernel::Subgroup => RffForwardSgParams {
+                    d,
+                    c,
+                    len,
+                    s,
+                    u0,
+                    bo,
+                    bx,
+                    kp4: (kp / 4) as u32,
+                }
+                .words()
+                .to_vec(),
+                RffKernel::Scalar => RffForwardParams {
+                    d,
+                    c,
+                    len,
+                    s,
+                    u0,
+                    bo,
+                    bx,
+                }
+                .words()
+                .to_vec(),
+            };
             (
                 params,
                 [
