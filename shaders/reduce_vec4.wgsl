@@ -1,6 +1,7 @@
 // First pass of the deterministic reduction of reduce.wgsl, four elements per load: the
-// tensor is viewed as [outer, c, inner4] vec4s, used when rows are whole vec4s (inner % 4 == 0)
-// or when there is one channel (c = 1, rows of `inner` elements, the last one possibly short).
+// tensor is viewed as [outer, c, inner] vec4s (inner_elems floats per row), used when rows are
+// whole vec4s (inner_elems % 4 == 0)
+// or when there is one channel (c = 1, rows of `inner_elems` elements, the last one possibly short).
 // Elements at or past `remaining` (elements from the start of this launch's binding) or past
 // `inner` in a row are masked off (bindings are padded to 16 bytes). A tensor larger than one
 // binding comes in several launches over consecutive rows, each bound from an aligned start
@@ -10,7 +11,7 @@
 override MODE: u32 = 0u;
 
 struct Params {
-    outer: u32, c: u32, inner4: u32, inner: u32, run: u32, nruns: u32, scale: f32, eps: f32,
+    outer: u32, c: u32, inner: u32, inner_elems: u32, run: u32, nruns: u32, scale: f32, eps: f32,
     root: u32, remaining: u32, stride: u32, run_base: u32, skew: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -36,17 +37,17 @@ fn reduce_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let ch = r / p.nruns;
     let k = r - ch * p.nruns;
     let start = k * p.run;
-    let end = min(start + p.run, p.outer * p.inner4);
-    var o = start / p.inner4;
-    var j = start - o * p.inner4;
+    let end = min(start + p.run, p.outer * p.inner);
+    var o = start / p.inner;
+    var j = start - o * p.inner;
     var s = vec4<f32>(0.0);
     for (var m = start; m < end; m++) {
         let e = vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u);
-        let flat = vec4<u32>((o * p.c + ch) * p.inner) + e;
-        let keep = (e < vec4<u32>(p.inner)) & (flat < vec4<u32>(p.remaining));
-        s += select(vec4<f32>(0.0), term(p.skew + (o * p.c + ch) * p.inner4 + j), keep);
+        let flat = vec4<u32>((o * p.c + ch) * p.inner_elems) + e;
+        let keep = (e < vec4<u32>(p.inner_elems)) & (flat < vec4<u32>(p.remaining));
+        s += select(vec4<f32>(0.0), term(p.skew + (o * p.c + ch) * p.inner + j), keep);
         j++;
-        if (j == p.inner4) { j = 0u; o++; }
+        if (j == p.inner) { j = 0u; o++; }
     }
     var v = ((s.x + s.y) + (s.z + s.w)) * p.scale;
     if (p.root != 0u) { v = sqrt(v); }

@@ -1042,42 +1042,8 @@ impl KernelParams for ReduceBroadcastParams {
     const FIELDS: &'static [&'static str] = &["n", "offset", "s"];
 }
 
-/// `reduce_vec4.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct ReduceVec4Params {
-    pub outer: u32,
-    pub c: u32,
-    pub inner4: u32,
-    pub inner: u32,
-    pub run: u32,
-    pub nruns: u32,
-    pub scale: f32,
-    pub eps: f32,
-    pub root: u32,
-    pub remaining: u32,
-    pub stride: u32,
-    pub run_base: u32,
-    pub skew: u32,
-}
-
-impl KernelParams for ReduceVec4Params {
-    const FIELDS: &'static [&'static str] = &[
-        "outer",
-        "c",
-        "inner4",
-        "inner",
-        "run",
-        "nruns",
-        "scale",
-        "eps",
-        "root",
-        "remaining",
-        "stride",
-        "run_base",
-        "skew",
-    ];
-}
+/// `reduce_vec4.wgsl`: the same fields as `ReduceParams`.
+pub type ReduceVec4Params = ReduceParams;
 
 /// `rff_forward.wgsl`.
 #[repr(C)]

@@ -10,6 +10,7 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Error, Result};
+use crate::gpu::params::{entry, KernelParams, ReduceParams};
 use crate::gpu::{shaders, Bind, Launch};
 use crate::ops::binary::{bind_vec4, launch_map, map_chunk, Map};
 use crate::tensor::{grid_for, Tensor};
@@ -165,23 +166,25 @@ fn pass(r: &Reduce, shapes: &[&[usize]], vec4: bool) -> Result<Tensor> {
             op: r.op,
             shapes,
             shader,
-            entry: "reduce_partial",
+            entry: entry::REDUCE__REDUCE_PARTIAL,
             overrides: &[("MODE", r.term as u32 as f64)],
-            params: &[
-                nrows as u32,
-                c as u32,
-                units as u32,
-                inner as u32,
-                run as u32,
-                nruns as u32,
-                (if last { r.scale } else { 1.0 }).to_bits(),
-                r.eps.to_bits(),
-                (last && r.root) as u32,
-                (total - start) as u32,
-                total_runs as u32,
-                run_base as u32,
-                (if vec4 { skew / 4 } else { skew }) as u32,
-            ],
+            // reduce.wgsl and reduce_vec4.wgsl share one struct (and the entry's name).
+            params: ReduceParams {
+                outer: nrows as u32,
+                c: c as u32,
+                inner: units as u32,
+                inner_elems: inner as u32,
+                run: run as u32,
+                nruns: nruns as u32,
+                scale: if last { r.scale } else { 1.0 },
+                eps: r.eps,
+                root: (last && r.root) as u32,
+                remaining: (total - start) as u32,
+                stride: total_runs as u32,
+                run_base: run_base as u32,
+                skew: (if vec4 { skew / 4 } else { skew }) as u32,
+            }
+            .words(),
             binds: &[
                 out.bind(),
                 bind(r.op, a, vec4, start - skew, len)?,
