@@ -3,7 +3,7 @@
 // whole vec4s (inner_elems % 4 == 0)
 // or when there is one channel (c = 1, rows of `inner_elems` elements, the last one possibly short).
 // Elements at or past `remaining` (elements from the start of this launch's binding) or past
-// `inner` in a row are masked off (bindings are padded to 16 bytes). A tensor larger than one
+// `inner_elems` in a row are masked off (bindings are padded to 16 bytes). A tensor larger than one
 // binding comes in several launches over consecutive rows, each bound from an aligned start
 // `skew` vec4s before its first row. Lane r = ch * nruns + k sums `run`
 // vec4s of channel ch in order, then their four components in a fixed order, into
