@@ -9,6 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::error::{shape_err, Error, Result};
+use crate::gpu::params::{entry, FillParams, KernelParams};
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledBuffer};
 
 struct Inner {
@@ -91,9 +92,9 @@ impl Tensor {
                 op: "full",
                 shapes: &[shape],
                 shader: &shaders::FILL,
-                entry: "fill",
+                entry: entry::FILL,
                 overrides: &[],
-                params: &[n as u32, value.to_bits()],
+                params: FillParams { n: n as u32, value }.words(),
                 binds: &[Bind::Buffer {
                     buffer: t.buffer(),
                     offset,
