@@ -7,8 +7,9 @@
 
 use crate::autograd;
 use crate::error::Result;
+use crate::gpu::params::{ActivationBackwardParams, ActivationForwardParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map};
+use crate::ops::binary::{launch_map, Map, MapParams};
 use crate::tensor::Tensor;
 
 fn forward(op: &'static str, entry: &'static str, x: &Tensor, slope: f32) -> Result<Tensor> {
@@ -19,7 +20,10 @@ fn forward(op: &'static str, entry: &'static str, x: &Tensor, slope: f32) -> Res
         shader: &shaders::ACTIVATION_FORWARD,
         entry,
         overrides: &[],
-        params: &[slope.to_bits()],
+        params: MapParams::of(&ActivationForwardParams {
+            slope,
+            ..Default::default()
+        }),
         chunked: &[&y, x],
         whole: &[],
         n: x.numel(),
@@ -42,7 +46,10 @@ fn backward(
         shader: &shaders::ACTIVATION_BACKWARD,
         entry,
         overrides: &[],
-        params: &[slope.to_bits()],
+        params: MapParams::of(&ActivationBackwardParams {
+            slope,
+            ..Default::default()
+        }),
         chunked: &[&dx, x, dy],
         whole: &[],
         n: x.numel(),

@@ -4,8 +4,9 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{entry, BiasParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map};
+use crate::ops::binary::{launch_map, Map, MapParams};
 use crate::ops::reduce::{reduce_channels, Reduce, Term};
 use crate::tensor::Tensor;
 
@@ -41,9 +42,13 @@ pub fn bias_forward(x: &Tensor, b: &Tensor) -> Result<Tensor> {
         op: "bias_forward",
         shapes: &[x.shape(), b.shape()],
         shader: &shaders::BIAS,
-        entry: "bias_forward",
+        entry: entry::BIAS_FORWARD,
         overrides: &[],
-        params: &[c as u32, inner as u32],
+        params: MapParams::of(&BiasParams {
+            c: c as u32,
+            inner: inner as u32,
+            ..Default::default()
+        }),
         chunked: &[&y, x],
         whole: &[b],
         n: x.numel(),

@@ -7,6 +7,7 @@
 
 use crate::autograd;
 use crate::error::{Error, Result};
+use crate::gpu::params::{BinaryParams, KernelParams};
 use crate::gpu::{shaders, Bind, Gpu, Launch, Shader};
 use crate::ops::same_shape;
 use crate::tensor::{grid_for, Tensor};
@@ -18,8 +19,9 @@ pub(crate) const MAP_WG: u32 = 256;
 /// `array<vec4<f32>>` (on lavapipe a vec4 load costs about what a scalar load costs: 2.1x
 /// faster than one element per lane, measured on add). Every tensor in `chunked` has `n`
 /// elements and is bound as the same sub-range; the tensors in `whole` (biases, slopes, a loss
-/// gradient) are bound whole after them. The uniform block starts with `[vec4s, offset]`
-/// (number of vec4s in the launch, index of its first element), then `params`. A launch per
+/// gradient) are bound whole after them. The kernel's parameter struct starts with `n` (vec4s
+/// in the launch) and `offset` (index of its first element), which the launcher fills per
+/// sub-range (`MapParams::of` checks the names). A launch per
 /// sub-range keeps each binding under `max_storage_buffer_binding_size` with offsets aligned
 /// to the storage offset alignment.
 ///
@@ -32,10 +34,26 @@ pub(crate) struct Map<'a> {
     pub shader: &'static Shader,
     pub entry: &'static str,
     pub overrides: &'a [(&'static str, f64)],
-    pub params: &'a [u32],
+    pub params: MapParams<'a>,
     pub chunked: &'a [&'a Tensor],
     pub whole: &'a [&'a Tensor],
     pub n: usize,
+}
+
+/// The words of an elementwise kernel's parameter struct, whose first two fields (`n`,
+/// `offset`) the launcher sets.
+#[derive(Clone, Copy)]
+pub(crate) struct MapParams<'a>(&'a [u32]);
+
+impl<'a> MapParams<'a> {
+    pub fn of<P: KernelParams>(p: &'a P) -> MapParams<'a> {
+        assert!(
+            P::FIELDS.len() >= 2 && P::FIELDS[0] == "n" && P::FIELDS[1] == "offset",
+            "an elementwise kernel's Params must start with n, offset: {:?}",
+            P::FIELDS
+        );
+        MapParams(p.words())
+    }
 }
 
 /// Elements per sub-range launch: the largest multiple of the offset alignment (and of 4)
@@ -72,8 +90,9 @@ pub(crate) fn launch_map(m: Map) -> Result<()> {
     while start < m.n {
         let len = chunk.min(m.n - start);
         let n4 = len.div_ceil(4);
-        let mut params = vec![n4 as u32, start as u32];
-        params.extend_from_slice(m.params);
+        let mut params = m.params.0.to_vec();
+        params[0] = n4 as u32;
+        params[1] = start as u32;
         let mut binds = Vec::with_capacity(m.chunked.len() + m.whole.len());
         for t in m.chunked {
             binds.push(bind_vec4(m.op, t, start, len)?);
@@ -105,7 +124,7 @@ fn launch_binary(op: &'static str, entry: &'static str, a: &Tensor, b: &Tensor) 
         shader: &shaders::BINARY,
         entry,
         overrides: &[],
-        params: &[],
+        params: MapParams::of(&BinaryParams::default()),
         chunked: &[&out, a, b],
         whole: &[],
         n: a.numel(),

@@ -7,8 +7,9 @@
 
 use crate::autograd;
 use crate::error::Result;
+use crate::gpu::params::{entry, LossBackwardParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map};
+use crate::ops::binary::{launch_map, Map, MapParams};
 use crate::ops::reduce::{reduce_channels, Reduce, Term};
 use crate::ops::same_shape;
 use crate::tensor::Tensor;
@@ -80,9 +81,13 @@ fn loss_backward(
         op,
         shapes: &[pred.shape(), target.shape(), dy.shape()],
         shader: &shaders::LOSS_BACKWARD,
-        entry: "loss_backward",
+        entry: entry::LOSS_BACKWARD,
         overrides: &[("MODE", loss.term() as u32 as f64)],
-        params: &[((sign / n as f64) as f32).to_bits(), loss.eps().to_bits()],
+        params: MapParams::of(&LossBackwardParams {
+            s: (sign / n as f64) as f32,
+            eps: loss.eps(),
+            ..Default::default()
+        }),
         chunked: &[&out, pred, target],
         whole: &[dy],
         n,

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 
 use crate::autograd::Grads;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{entry, OptimAdamParams, OptimEmaParams, OptimSgdParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map};
+use crate::ops::binary::{launch_map, Map, MapParams};
 use crate::tensor::Tensor;
 
 /// Optimiser state as host vectors: `"{i}.{name}"` for parameter index i of the list given to
@@ -138,12 +139,13 @@ impl Sgd {
                 }
                 self.placeholder.as_ref().unwrap()
             };
-            let params = [
-                self.lr.to_bits(),
-                self.momentum.to_bits(),
-                self.weight_decay.to_bits(),
-                use_m as u32,
-            ];
+            let params = OptimSgdParams {
+                lr: self.lr,
+                momentum: self.momentum,
+                wd: self.weight_decay,
+                use_momentum: use_m as u32,
+                ..Default::default()
+            };
             let (chunked, whole): (Vec<&Tensor>, Vec<&Tensor>) = if use_m {
                 (vec![p, g, buf], vec![])
             } else {
@@ -153,9 +155,9 @@ impl Sgd {
                 op,
                 shapes: &[p.shape()],
                 shader: &shaders::OPTIM_SGD,
-                entry: "sgd_step",
+                entry: entry::SGD_STEP,
                 overrides: &[],
-                params: &params,
+                params: MapParams::of(&params),
                 chunked: &chunked,
                 whole: &whole,
                 n: p.numel(),
@@ -233,17 +235,18 @@ impl Adam {
         );
         let bc1 = 1.0 - b1.powi(t);
         let bc2 = 1.0 - b2.powi(t);
-        let params_words = [
-            ((1.0 - b1) as f32).to_bits(),
-            self.beta2.to_bits(),
-            ((1.0 - b2) as f32).to_bits(),
-            ((lr / bc1) as f32).to_bits(),
-            (bc2.sqrt() as f32).to_bits(),
-            self.eps.to_bits(),
-            self.weight_decay.to_bits(),
-            ((1.0 - lr * wd) as f32).to_bits(),
-            self.decoupled as u32,
-        ];
+        let adam = OptimAdamParams {
+            w1: (1.0 - b1) as f32,
+            beta2: self.beta2,
+            w2: (1.0 - b2) as f32,
+            step_size: (lr / bc1) as f32,
+            bc2_sqrt: bc2.sqrt() as f32,
+            eps: self.eps,
+            wd: self.weight_decay,
+            decay: (1.0 - lr * wd) as f32,
+            decoupled: self.decoupled as u32,
+            ..Default::default()
+        };
         for p in params {
             let Some(g) = grad_for(op, p, grads)? else {
                 continue;
@@ -258,9 +261,9 @@ impl Adam {
                 op,
                 shapes: &[p.shape()],
                 shader: &shaders::OPTIM_ADAM,
-                entry: "adam_step",
+                entry: entry::ADAM_STEP,
                 overrides: &[],
-                params: &params_words,
+                params: MapParams::of(&adam),
                 chunked: &[p, g, &s[0], &s[1]],
                 whole: &[],
                 n: p.numel(),
@@ -305,12 +308,13 @@ impl Ema {
                 op: "ema_step",
                 shapes: &[p.shape()],
                 shader: &shaders::OPTIM_EMA,
-                entry: "ema_step",
+                entry: entry::EMA_STEP,
                 overrides: &[],
-                params: &[
-                    self.decay.to_bits(),
-                    ((1.0 - self.decay as f64) as f32).to_bits(),
-                ],
+                params: MapParams::of(&OptimEmaParams {
+                    decay: self.decay,
+                    w1: (1.0 - self.decay as f64) as f32,
+                    ..Default::default()
+                }),
                 chunked: &[&e[0], p],
                 whole: &[],
                 n: p.numel(),

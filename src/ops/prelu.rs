@@ -5,8 +5,9 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
+use crate::gpu::params::{entry, PreluBackwardParams, PreluForwardParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map};
+use crate::ops::binary::{launch_map, Map, MapParams};
 use crate::ops::reduce::{reduce_channels, Reduce, Term};
 use crate::tensor::Tensor;
 
@@ -34,9 +35,13 @@ pub fn prelu_forward(x: &Tensor, alpha: &Tensor) -> Result<Tensor> {
         op: "prelu_forward",
         shapes: &[x.shape(), alpha.shape()],
         shader: &shaders::PRELU_FORWARD,
-        entry: "prelu_forward",
+        entry: entry::PRELU_FORWARD,
         overrides: &[],
-        params: &[c as u32, inner as u32],
+        params: MapParams::of(&PreluForwardParams {
+            c: c as u32,
+            inner: inner as u32,
+            ..Default::default()
+        }),
         chunked: &[&y, x],
         whole: &[alpha],
         n: x.numel(),
@@ -54,9 +59,13 @@ pub fn prelu_backward_input(x: &Tensor, alpha: &Tensor, dy: &Tensor) -> Result<T
         op,
         shapes: &[x.shape(), alpha.shape()],
         shader: &shaders::PRELU_BACKWARD,
-        entry: "prelu_backward_input",
+        entry: entry::PRELU_BACKWARD_INPUT,
         overrides: &[],
-        params: &[c as u32, inner as u32],
+        params: MapParams::of(&PreluBackwardParams {
+            c: c as u32,
+            inner: inner as u32,
+            ..Default::default()
+        }),
         chunked: &[&dx, x, dy],
         whole: &[alpha],
         n: x.numel(),

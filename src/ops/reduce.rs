@@ -10,9 +10,9 @@
 
 use crate::autograd;
 use crate::error::{shape_err, Error, Result};
-use crate::gpu::params::{entry, KernelParams, ReduceParams};
+use crate::gpu::params::{entry, KernelParams, ReduceBroadcastParams, ReduceParams};
 use crate::gpu::{shaders, Bind, Launch};
-use crate::ops::binary::{bind_vec4, launch_map, map_chunk, Map};
+use crate::ops::binary::{bind_vec4, launch_map, map_chunk, Map, MapParams};
 use crate::tensor::{grid_for, Tensor};
 
 /// Elements one lane of the scalar kernel sums.
@@ -223,9 +223,12 @@ pub fn sum_backward_input(dy: &Tensor, shape: &[usize], s: f32) -> Result<Tensor
         op: "sum_backward_input",
         shapes: &[dy.shape(), shape],
         shader: &shaders::REDUCE_BROADCAST,
-        entry: "reduce_broadcast",
+        entry: entry::REDUCE_BROADCAST,
         overrides: &[],
-        params: &[s.to_bits()],
+        params: MapParams::of(&ReduceBroadcastParams {
+            s,
+            ..Default::default()
+        }),
         chunked: &[&dx],
         whole: &[dy],
         n: dx.numel(),

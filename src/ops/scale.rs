@@ -3,8 +3,9 @@
 
 use crate::autograd;
 use crate::error::Result;
+use crate::gpu::params::{entry, ScaleParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map};
+use crate::ops::binary::{launch_map, Map, MapParams};
 use crate::tensor::Tensor;
 
 /// y = s * x
@@ -14,9 +15,12 @@ pub fn scale_forward(x: &Tensor, s: f32) -> Result<Tensor> {
         op: "scale_forward",
         shapes: &[x.shape()],
         shader: &shaders::SCALE,
-        entry: "scale_forward",
+        entry: entry::SCALE_FORWARD,
         overrides: &[],
-        params: &[s.to_bits()],
+        params: MapParams::of(&ScaleParams {
+            s,
+            ..Default::default()
+        }),
         chunked: &[&y, x],
         whole: &[],
         n: x.numel(),
