@@ -67,6 +67,10 @@ pub enum Bind<'a> {
     Texture(&'a wgpu::TextureView),
 }
 
+/// Lanes of the subgroup kernels' workgroups (one subgroup each); see
+/// `Gpu::subgroup_kernels_usable`.
+pub const SUBGROUP_KERNEL_LANES: u32 = 8;
+
 /// One kernel launch.
 pub struct Launch<'a> {
     /// Op name used in errors, e.g. `conv2d_forward`.
@@ -381,6 +385,12 @@ impl Gpu {
     /// lanes (a workgroup of 8 then lies in one subgroup, whatever its size up to 128).
     pub fn has_subgroups_of(&self, lanes: u32) -> bool {
         self.has_subgroups() && self.0.summary.subgroup_size.0 >= lanes
+    }
+    /// The one check of every subgroup kernel (conv2d and matmul texture kernels, covariance,
+    /// RFF, attention): workgroups of `SUBGROUP_KERNEL_LANES` lanes that broadcast at constant
+    /// lanes need subgroups at least that wide.
+    pub fn subgroup_kernels_usable(&self) -> bool {
+        self.has_subgroups_of(SUBGROUP_KERNEL_LANES)
     }
     /// True on a CPU adapter (lavapipe, WARP, SwiftShader): kernels may pick variants by it.
     pub fn is_cpu(&self) -> bool {

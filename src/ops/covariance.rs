@@ -34,7 +34,7 @@ use crate::tensor::{grid_for, Tensor};
 
 /// True when the subgroup kernels (one subgroup of >= 8 lanes per workgroup) can run.
 pub fn subgroups_usable(gpu: &Gpu) -> bool {
-    gpu.has_subgroups_of(8)
+    gpu.subgroup_kernels_usable()
 }
 
 /// Positions per chunk of the partial products (enough chunks to fill a device, few enough
