@@ -1,115 +1,562 @@
-// Fused window attention backward, key side: per (window, head), each lane owns 4 consecutive
-// keys (j = 32 wid.x + 4 lane + c) and walks the queries in blocks of 8:
-//   dv_j = sum_i P_ij dout_i,  dk_j = scale sum_i dS_ij q_i,
-// with P and dS read as vec4 (the lane's 4 keys) from attention_fused_backward_rows.wgsl's
-// output, and q, dout rows fetched one texel per lane and shared by subgroupBroadcast.
-// Accumulators a[t][e] = the 4 keys at head_dim d = 4t + e. DT = texels of head_dim.
+// Fused window attention backward, key side: each lane owns 4 consecutive keys
+// (j = 32 wid.x + 4 lane + c) of one head and walks the queries in blocks of 8, recomputing
+//   P = exp(scale q k^T + bias - lse), dP = dout v^T, dS = P (dP - D)
+// (lse from the forward, D = rowsum(dout * out) from attention_fused_backward_rows.wgsl), so
+// nothing of size n x n goes through memory:
+//   dv_j = sum_i P_ij dout_i,  dk_j = scale sum_i dS_ij q_i.
+// Scores are vec4 over the lane's 4 keys; q and dout rows are fetched one texel per lane and
+// shared by subgroupBroadcast, bias + mask texels (tb) are already 4 keys wide.
+// A workgroup walks WC windows of one head in order (layer wid.y = head + heads * chunk) and
+// sums dS over them per (query, key) in registers: the chunk's partial sums [chunks, heads,
+// n, n] go to the deterministic bias-table gradient. Needs n <= 64.
+// The head_dim texels are written out as 8 guarded copies (`if (DT > t)`, folded when the
+// pipeline is created) with named registers: with arrays indexed by a loop counter lavapipe
+// keeps operands and accumulators in per-lane scratch memory (~2x slower).
 override DT: u32 = 8u;
-struct Params { n: u32, heads: u32, hd: u32, c: u32, rpl: u32, scale: f32, groups: u32 }
+const WC: u32 = 16u;
+struct Params { n: u32, heads: u32, hd: u32, c: u32, rpl: u32, nwx: u32, nwy: u32, shift: u32,
+                scale: f32, windows: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dqkv: array<f32>;
-@group(0) @binding(2) var<storage, read> probs: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> ds: array<vec4<f32>>;
-@group(0) @binding(4) var tq: texture_2d_array<f32>;
-@group(0) @binding(5) var td: texture_2d_array<f32>;
+@group(0) @binding(2) var<storage, read_write> dsum: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> lse: array<f32>;
+@group(0) @binding(4) var<storage, read> dd: array<f32>;
+@group(0) @binding(5) var tq: texture_2d_array<f32>;
+@group(0) @binding(6) var td: texture_2d_array<f32>;
+@group(0) @binding(7) var tb: texture_2d_array<f32>;
+
+fn mac(acc: vec4<f32>, b: vec4<f32>, x: mat4x4<f32>) -> vec4<f32> {
+    return fma(vec4<f32>(b.w), x[3], fma(vec4<f32>(b.z), x[2], fma(vec4<f32>(b.y), x[1], fma(vec4<f32>(b.x), x[0], acc))));
+}
 
 fn pv(o: mat4x4<f32>, pj: vec4<f32>, v: vec4<f32>) -> mat4x4<f32> {
     return mat4x4<f32>(fma(pj, vec4<f32>(v.x), o[0]), fma(pj, vec4<f32>(v.y), o[1]),
                        fma(pj, vec4<f32>(v.z), o[2]), fma(pj, vec4<f32>(v.w), o[3]));
 }
 
-@compute @workgroup_size(8)
-fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                                 @builtin(subgroup_invocation_id) lane: u32) {
-    let g = wid.y + wid.z * nwg.y;
-    if (g >= p.groups) {
-        return;
+fn window_type(window: u32) -> u32 {
+    if (p.shift == 0u) { return 0u; }
+    let wl = window % (p.nwx * p.nwy);
+    return u32(wl / p.nwx == p.nwy - 1u) * 2u + u32(wl % p.nwx == p.nwx - 1u);
+}
+
+// The lane's 4 keys' texels at x, transposed: [e] = the 4 keys at head_dim value e.
+fn keys(layer: u32, x: u32, y0: u32, j: vec4<u32>) -> mat4x4<f32> {
+    return transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(x, y0 + j.x), layer, 0),
+                                 textureLoad(tq, vec2<u32>(x, y0 + j.y), layer, 0),
+                                 textureLoad(tq, vec2<u32>(x, y0 + j.z), layer, 0),
+                                 textureLoad(tq, vec2<u32>(x, y0 + j.w), layer, 0)));
+}
+
+// dk (scaled) and dv of key c at the head_dim values d = 4t + e < hd.
+fn store(base: u32, t: u32, dk: mat4x4<f32>, dv: mat4x4<f32>, c: u32) {
+    for (var e = 0u; e < 4u; e++) {
+        let d = 4u * t + e;
+        if (d < p.hd) {
+            dqkv[base + p.c + d] = dk[e][c] * p.scale;
+            dqkv[base + 2u * p.c + d] = dv[e][c];
+        }
     }
-    let head = g % p.heads;
-    let window = g / p.heads;
-    let layer = (window * p.n) / p.rpl;
-    let y0 = (window * p.n) % p.rpl;
-    let xq = head * DT;
+}
+
+@compute @workgroup_size(8)
+fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
+                                 @builtin(subgroup_invocation_id) lane: u32) {
+    let head = wid.y % p.heads;
+    let chunk = wid.y / p.heads;
     let nq = p.n / 4u;
     let jq = wid.x * 8u + lane;
     let valid = jq < nq;
     let jqc = min(jq, nq - 1u);
-    var dv: array<mat4x4<f32>, 8>;
-    var dk: array<mat4x4<f32>, 8>;
-    for (var t = 0u; t < DT; t++) {
-        dv[t] = mat4x4<f32>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-        dk[t] = dv[t];
+    let jj = vec4<u32>(4u * jqc) + vec4<u32>(0u, 1u, 2u, 3u);
+    let xq = head * DT;
+    let xk = (p.heads + head) * DT;
+    let xv = (2u * p.heads + head) * DT;
+    var tsum: array<vec4<f32>, 64>;
+    for (var i = 0u; i < p.n; i++) {
+        tsum[i] = vec4<f32>(0.0);
     }
-    for (var i0 = 0u; i0 < p.n; i0 += 8u) {
-        let il = min(i0 + lane, p.n - 1u);
-        // P and dS rows i0 .. i0+7 at the lane's keys (zero past n; n % 4 == 0, so only
-        // the second half of the last block can lie past it).
-        let at = (g * p.n + i0) * nq + jqc;
-        let more = i0 + 8u <= p.n;
-        let p0 = probs[at];
-        let p1 = probs[at + nq];
-        let p2 = probs[at + 2u * nq];
-        let p3 = probs[at + 3u * nq];
-        var p4 = vec4<f32>(0.0);
-        var p5 = vec4<f32>(0.0);
-        var p6 = vec4<f32>(0.0);
-        var p7 = vec4<f32>(0.0);
-        let d0 = ds[at];
-        let d1 = ds[at + nq];
-        let d2 = ds[at + 2u * nq];
-        let d3 = ds[at + 3u * nq];
-        var d4 = vec4<f32>(0.0);
-        var d5 = vec4<f32>(0.0);
-        var d6 = vec4<f32>(0.0);
-        var d7 = vec4<f32>(0.0);
-        if (more) {
-            p4 = probs[at + 4u * nq];
-            p5 = probs[at + 5u * nq];
-            p6 = probs[at + 6u * nq];
-            p7 = probs[at + 7u * nq];
-            d4 = ds[at + 4u * nq];
-            d5 = ds[at + 5u * nq];
-            d6 = ds[at + 6u * nq];
-            d7 = ds[at + 7u * nq];
+    let w1 = min(chunk * WC + WC, p.windows);
+    for (var window = chunk * WC; window < w1; window++) {
+        let g = window * p.heads + head;
+        let layer = (window * p.n) / p.rpl;
+        let y0 = (window * p.n) % p.rpl;
+        let bl = window_type(window) * p.heads + head;
+        let zero = mat4x4<f32>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+        var k0 = zero;
+        var v0 = zero;
+        var dk0 = zero;
+        var dv0 = zero;
+        var k1 = zero;
+        var v1 = zero;
+        var dk1 = zero;
+        var dv1 = zero;
+        var k2 = zero;
+        var v2 = zero;
+        var dk2 = zero;
+        var dv2 = zero;
+        var k3 = zero;
+        var v3 = zero;
+        var dk3 = zero;
+        var dv3 = zero;
+        var k4 = zero;
+        var v4 = zero;
+        var dk4 = zero;
+        var dv4 = zero;
+        var k5 = zero;
+        var v5 = zero;
+        var dk5 = zero;
+        var dv5 = zero;
+        var k6 = zero;
+        var v6 = zero;
+        var dk6 = zero;
+        var dv6 = zero;
+        var k7 = zero;
+        var v7 = zero;
+        var dk7 = zero;
+        var dv7 = zero;
+        // The lane's keys' k and v, fetched once per window.
+        if (DT > 0u) {
+            k0 = keys(layer, xk + 0u, y0, jj);
+            v0 = keys(layer, xv + 0u, y0, jj);
         }
-        for (var t = 0u; t < DT; t++) {
-            let qt = textureLoad(tq, vec2<u32>(xq + t, y0 + il), layer, 0);
-            let ot = textureLoad(td, vec2<u32>(xq + t, y0 + il), layer, 0);
-            var a = dv[t];
-            a = pv(a, p0, subgroupBroadcast(ot, 0u));
-            a = pv(a, p1, subgroupBroadcast(ot, 1u));
-            a = pv(a, p2, subgroupBroadcast(ot, 2u));
-            a = pv(a, p3, subgroupBroadcast(ot, 3u));
-            a = pv(a, p4, subgroupBroadcast(ot, 4u));
-            a = pv(a, p5, subgroupBroadcast(ot, 5u));
-            a = pv(a, p6, subgroupBroadcast(ot, 6u));
-            a = pv(a, p7, subgroupBroadcast(ot, 7u));
-            dv[t] = a;
-            var b = dk[t];
-            b = pv(b, d0, subgroupBroadcast(qt, 0u));
-            b = pv(b, d1, subgroupBroadcast(qt, 1u));
-            b = pv(b, d2, subgroupBroadcast(qt, 2u));
-            b = pv(b, d3, subgroupBroadcast(qt, 3u));
-            b = pv(b, d4, subgroupBroadcast(qt, 4u));
-            b = pv(b, d5, subgroupBroadcast(qt, 5u));
-            b = pv(b, d6, subgroupBroadcast(qt, 6u));
-            b = pv(b, d7, subgroupBroadcast(qt, 7u));
-            dk[t] = b;
+        if (DT > 1u) {
+            k1 = keys(layer, xk + 1u, y0, jj);
+            v1 = keys(layer, xv + 1u, y0, jj);
         }
-    }
-    if (!valid) {
-        return;
-    }
-    for (var c = 0u; c < 4u; c++) {
-        let base = (window * p.n + 4u * jq + c) * 3u * p.c + head * p.hd;
-        for (var t = 0u; t < DT; t++) {
-            for (var e = 0u; e < 4u; e++) {
-                let d = 4u * t + e;
-                if (d < p.hd) {
-                    dqkv[base + p.c + d] = dk[t][e][c] * p.scale;
-                    dqkv[base + 2u * p.c + d] = dv[t][e][c];
+        if (DT > 2u) {
+            k2 = keys(layer, xk + 2u, y0, jj);
+            v2 = keys(layer, xv + 2u, y0, jj);
+        }
+        if (DT > 3u) {
+            k3 = keys(layer, xk + 3u, y0, jj);
+            v3 = keys(layer, xv + 3u, y0, jj);
+        }
+        if (DT > 4u) {
+            k4 = keys(layer, xk + 4u, y0, jj);
+            v4 = keys(layer, xv + 4u, y0, jj);
+        }
+        if (DT > 5u) {
+            k5 = keys(layer, xk + 5u, y0, jj);
+            v5 = keys(layer, xv + 5u, y0, jj);
+        }
+        if (DT > 6u) {
+            k6 = keys(layer, xk + 6u, y0, jj);
+            v6 = keys(layer, xv + 6u, y0, jj);
+        }
+        if (DT > 7u) {
+            k7 = keys(layer, xk + 7u, y0, jj);
+            v7 = keys(layer, xv + 7u, y0, jj);
+        }
+        for (var i0 = 0u; i0 < p.n; i0 += 8u) {
+            let il = min(i0 + lane, p.n - 1u);
+            var s0 = vec4<f32>(0.0);
+            var s1 = vec4<f32>(0.0);
+            var s2 = vec4<f32>(0.0);
+            var s3 = vec4<f32>(0.0);
+            var s4 = vec4<f32>(0.0);
+            var s5 = vec4<f32>(0.0);
+            var s6 = vec4<f32>(0.0);
+            var s7 = vec4<f32>(0.0);
+            var e0 = vec4<f32>(0.0);
+            var e1 = vec4<f32>(0.0);
+            var e2 = vec4<f32>(0.0);
+            var e3 = vec4<f32>(0.0);
+            var e4 = vec4<f32>(0.0);
+            var e5 = vec4<f32>(0.0);
+            var e6 = vec4<f32>(0.0);
+            var e7 = vec4<f32>(0.0);
+            if (DT > 0u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 0u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 0u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k0);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k0);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k0);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k0);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k0);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k0);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k0);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k0);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v0);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v0);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v0);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v0);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v0);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v0);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v0);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v0);
+            }
+            if (DT > 1u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 1u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 1u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k1);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k1);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k1);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k1);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k1);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k1);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k1);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k1);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v1);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v1);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v1);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v1);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v1);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v1);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v1);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v1);
+            }
+            if (DT > 2u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 2u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 2u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k2);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k2);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k2);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k2);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k2);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k2);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k2);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k2);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v2);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v2);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v2);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v2);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v2);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v2);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v2);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v2);
+            }
+            if (DT > 3u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 3u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 3u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k3);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k3);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k3);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k3);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k3);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k3);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k3);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k3);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v3);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v3);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v3);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v3);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v3);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v3);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v3);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v3);
+            }
+            if (DT > 4u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 4u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 4u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k4);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k4);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k4);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k4);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k4);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k4);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k4);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k4);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v4);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v4);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v4);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v4);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v4);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v4);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v4);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v4);
+            }
+            if (DT > 5u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 5u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 5u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k5);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k5);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k5);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k5);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k5);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k5);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k5);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k5);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v5);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v5);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v5);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v5);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v5);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v5);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v5);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v5);
+            }
+            if (DT > 6u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 6u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 6u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k6);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k6);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k6);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k6);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k6);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k6);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k6);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k6);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v6);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v6);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v6);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v6);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v6);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v6);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v6);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v6);
+            }
+            if (DT > 7u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 7u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 7u, y0 + il), layer, 0);
+                s0 = mac(s0, subgroupBroadcast(qt, 0u), k7);
+                s1 = mac(s1, subgroupBroadcast(qt, 1u), k7);
+                s2 = mac(s2, subgroupBroadcast(qt, 2u), k7);
+                s3 = mac(s3, subgroupBroadcast(qt, 3u), k7);
+                s4 = mac(s4, subgroupBroadcast(qt, 4u), k7);
+                s5 = mac(s5, subgroupBroadcast(qt, 5u), k7);
+                s6 = mac(s6, subgroupBroadcast(qt, 6u), k7);
+                s7 = mac(s7, subgroupBroadcast(qt, 7u), k7);
+                e0 = mac(e0, subgroupBroadcast(ot, 0u), v7);
+                e1 = mac(e1, subgroupBroadcast(ot, 1u), v7);
+                e2 = mac(e2, subgroupBroadcast(ot, 2u), v7);
+                e3 = mac(e3, subgroupBroadcast(ot, 3u), v7);
+                e4 = mac(e4, subgroupBroadcast(ot, 4u), v7);
+                e5 = mac(e5, subgroupBroadcast(ot, 5u), v7);
+                e6 = mac(e6, subgroupBroadcast(ot, 6u), v7);
+                e7 = mac(e7, subgroupBroadcast(ot, 7u), v7);
+            }
+            let ll = lse[g * p.n + il];
+            let dl = dd[g * p.n + il];
+            let sc = vec4<f32>(p.scale);
+            // Query rows past n (the second half of the last block) are zeroed below.
+            let i1 = min(i0 + 4u, p.n - 1u);
+            s0 = exp(fma(s0, sc, textureLoad(tb, vec2<u32>(jqc, i0), bl, 0)) - subgroupBroadcast(ll, 0u));
+            s1 = exp(fma(s1, sc, textureLoad(tb, vec2<u32>(jqc, i0 + 1u), bl, 0)) - subgroupBroadcast(ll, 1u));
+            s2 = exp(fma(s2, sc, textureLoad(tb, vec2<u32>(jqc, i0 + 2u), bl, 0)) - subgroupBroadcast(ll, 2u));
+            s3 = exp(fma(s3, sc, textureLoad(tb, vec2<u32>(jqc, i0 + 3u), bl, 0)) - subgroupBroadcast(ll, 3u));
+            s4 = exp(fma(s4, sc, textureLoad(tb, vec2<u32>(jqc, i1), bl, 0)) - subgroupBroadcast(ll, 4u));
+            s5 = exp(fma(s5, sc, textureLoad(tb, vec2<u32>(jqc, min(i1 + 1u, p.n - 1u)), bl, 0)) - subgroupBroadcast(ll, 5u));
+            s6 = exp(fma(s6, sc, textureLoad(tb, vec2<u32>(jqc, min(i1 + 2u, p.n - 1u)), bl, 0)) - subgroupBroadcast(ll, 6u));
+            s7 = exp(fma(s7, sc, textureLoad(tb, vec2<u32>(jqc, min(i1 + 3u, p.n - 1u)), bl, 0)) - subgroupBroadcast(ll, 7u));
+            if (i0 + 8u > p.n) {
+                s4 = vec4<f32>(0.0);
+                s5 = vec4<f32>(0.0);
+                s6 = vec4<f32>(0.0);
+                s7 = vec4<f32>(0.0);
+            }
+            e0 = s0 * (e0 - subgroupBroadcast(dl, 0u));
+            e1 = s1 * (e1 - subgroupBroadcast(dl, 1u));
+            e2 = s2 * (e2 - subgroupBroadcast(dl, 2u));
+            e3 = s3 * (e3 - subgroupBroadcast(dl, 3u));
+            e4 = s4 * (e4 - subgroupBroadcast(dl, 4u));
+            e5 = s5 * (e5 - subgroupBroadcast(dl, 5u));
+            e6 = s6 * (e6 - subgroupBroadcast(dl, 6u));
+            e7 = s7 * (e7 - subgroupBroadcast(dl, 7u));
+            tsum[i0] += e0;
+            tsum[i0 + 1u] += e1;
+            tsum[i0 + 2u] += e2;
+            tsum[i0 + 3u] += e3;
+            if (i0 + 8u <= p.n) {
+                tsum[i0 + 4u] += e4;
+                tsum[i0 + 5u] += e5;
+                tsum[i0 + 6u] += e6;
+                tsum[i0 + 7u] += e7;
+            }
+            if (DT > 0u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 0u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 0u, y0 + il), layer, 0);
+                dv0 = pv(dv0, s0, subgroupBroadcast(ot, 0u));
+                dv0 = pv(dv0, s1, subgroupBroadcast(ot, 1u));
+                dv0 = pv(dv0, s2, subgroupBroadcast(ot, 2u));
+                dv0 = pv(dv0, s3, subgroupBroadcast(ot, 3u));
+                dv0 = pv(dv0, s4, subgroupBroadcast(ot, 4u));
+                dv0 = pv(dv0, s5, subgroupBroadcast(ot, 5u));
+                dv0 = pv(dv0, s6, subgroupBroadcast(ot, 6u));
+                dv0 = pv(dv0, s7, subgroupBroadcast(ot, 7u));
+                dk0 = pv(dk0, e0, subgroupBroadcast(qt, 0u));
+                dk0 = pv(dk0, e1, subgroupBroadcast(qt, 1u));
+                dk0 = pv(dk0, e2, subgroupBroadcast(qt, 2u));
+                dk0 = pv(dk0, e3, subgroupBroadcast(qt, 3u));
+                dk0 = pv(dk0, e4, subgroupBroadcast(qt, 4u));
+                dk0 = pv(dk0, e5, subgroupBroadcast(qt, 5u));
+                dk0 = pv(dk0, e6, subgroupBroadcast(qt, 6u));
+                dk0 = pv(dk0, e7, subgroupBroadcast(qt, 7u));
+            }
+            if (DT > 1u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 1u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 1u, y0 + il), layer, 0);
+                dv1 = pv(dv1, s0, subgroupBroadcast(ot, 0u));
+                dv1 = pv(dv1, s1, subgroupBroadcast(ot, 1u));
+                dv1 = pv(dv1, s2, subgroupBroadcast(ot, 2u));
+                dv1 = pv(dv1, s3, subgroupBroadcast(ot, 3u));
+                dv1 = pv(dv1, s4, subgroupBroadcast(ot, 4u));
+                dv1 = pv(dv1, s5, subgroupBroadcast(ot, 5u));
+                dv1 = pv(dv1, s6, subgroupBroadcast(ot, 6u));
+                dv1 = pv(dv1, s7, subgroupBroadcast(ot, 7u));
+                dk1 = pv(dk1, e0, subgroupBroadcast(qt, 0u));
+                dk1 = pv(dk1, e1, subgroupBroadcast(qt, 1u));
+                dk1 = pv(dk1, e2, subgroupBroadcast(qt, 2u));
+                dk1 = pv(dk1, e3, subgroupBroadcast(qt, 3u));
+                dk1 = pv(dk1, e4, subgroupBroadcast(qt, 4u));
+                dk1 = pv(dk1, e5, subgroupBroadcast(qt, 5u));
+                dk1 = pv(dk1, e6, subgroupBroadcast(qt, 6u));
+                dk1 = pv(dk1, e7, subgroupBroadcast(qt, 7u));
+            }
+            if (DT > 2u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 2u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 2u, y0 + il), layer, 0);
+                dv2 = pv(dv2, s0, subgroupBroadcast(ot, 0u));
+                dv2 = pv(dv2, s1, subgroupBroadcast(ot, 1u));
+                dv2 = pv(dv2, s2, subgroupBroadcast(ot, 2u));
+                dv2 = pv(dv2, s3, subgroupBroadcast(ot, 3u));
+                dv2 = pv(dv2, s4, subgroupBroadcast(ot, 4u));
+                dv2 = pv(dv2, s5, subgroupBroadcast(ot, 5u));
+                dv2 = pv(dv2, s6, subgroupBroadcast(ot, 6u));
+                dv2 = pv(dv2, s7, subgroupBroadcast(ot, 7u));
+                dk2 = pv(dk2, e0, subgroupBroadcast(qt, 0u));
+                dk2 = pv(dk2, e1, subgroupBroadcast(qt, 1u));
+                dk2 = pv(dk2, e2, subgroupBroadcast(qt, 2u));
+                dk2 = pv(dk2, e3, subgroupBroadcast(qt, 3u));
+                dk2 = pv(dk2, e4, subgroupBroadcast(qt, 4u));
+                dk2 = pv(dk2, e5, subgroupBroadcast(qt, 5u));
+                dk2 = pv(dk2, e6, subgroupBroadcast(qt, 6u));
+                dk2 = pv(dk2, e7, subgroupBroadcast(qt, 7u));
+            }
+            if (DT > 3u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 3u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 3u, y0 + il), layer, 0);
+                dv3 = pv(dv3, s0, subgroupBroadcast(ot, 0u));
+                dv3 = pv(dv3, s1, subgroupBroadcast(ot, 1u));
+                dv3 = pv(dv3, s2, subgroupBroadcast(ot, 2u));
+                dv3 = pv(dv3, s3, subgroupBroadcast(ot, 3u));
+                dv3 = pv(dv3, s4, subgroupBroadcast(ot, 4u));
+                dv3 = pv(dv3, s5, subgroupBroadcast(ot, 5u));
+                dv3 = pv(dv3, s6, subgroupBroadcast(ot, 6u));
+                dv3 = pv(dv3, s7, subgroupBroadcast(ot, 7u));
+                dk3 = pv(dk3, e0, subgroupBroadcast(qt, 0u));
+                dk3 = pv(dk3, e1, subgroupBroadcast(qt, 1u));
+                dk3 = pv(dk3, e2, subgroupBroadcast(qt, 2u));
+                dk3 = pv(dk3, e3, subgroupBroadcast(qt, 3u));
+                dk3 = pv(dk3, e4, subgroupBroadcast(qt, 4u));
+                dk3 = pv(dk3, e5, subgroupBroadcast(qt, 5u));
+                dk3 = pv(dk3, e6, subgroupBroadcast(qt, 6u));
+                dk3 = pv(dk3, e7, subgroupBroadcast(qt, 7u));
+            }
+            if (DT > 4u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 4u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 4u, y0 + il), layer, 0);
+                dv4 = pv(dv4, s0, subgroupBroadcast(ot, 0u));
+                dv4 = pv(dv4, s1, subgroupBroadcast(ot, 1u));
+                dv4 = pv(dv4, s2, subgroupBroadcast(ot, 2u));
+                dv4 = pv(dv4, s3, subgroupBroadcast(ot, 3u));
+                dv4 = pv(dv4, s4, subgroupBroadcast(ot, 4u));
+                dv4 = pv(dv4, s5, subgroupBroadcast(ot, 5u));
+                dv4 = pv(dv4, s6, subgroupBroadcast(ot, 6u));
+                dv4 = pv(dv4, s7, subgroupBroadcast(ot, 7u));
+                dk4 = pv(dk4, e0, subgroupBroadcast(qt, 0u));
+                dk4 = pv(dk4, e1, subgroupBroadcast(qt, 1u));
+                dk4 = pv(dk4, e2, subgroupBroadcast(qt, 2u));
+                dk4 = pv(dk4, e3, subgroupBroadcast(qt, 3u));
+                dk4 = pv(dk4, e4, subgroupBroadcast(qt, 4u));
+                dk4 = pv(dk4, e5, subgroupBroadcast(qt, 5u));
+                dk4 = pv(dk4, e6, subgroupBroadcast(qt, 6u));
+                dk4 = pv(dk4, e7, subgroupBroadcast(qt, 7u));
+            }
+            if (DT > 5u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 5u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 5u, y0 + il), layer, 0);
+                dv5 = pv(dv5, s0, subgroupBroadcast(ot, 0u));
+                dv5 = pv(dv5, s1, subgroupBroadcast(ot, 1u));
+                dv5 = pv(dv5, s2, subgroupBroadcast(ot, 2u));
+                dv5 = pv(dv5, s3, subgroupBroadcast(ot, 3u));
+                dv5 = pv(dv5, s4, subgroupBroadcast(ot, 4u));
+                dv5 = pv(dv5, s5, subgroupBroadcast(ot, 5u));
+                dv5 = pv(dv5, s6, subgroupBroadcast(ot, 6u));
+                dv5 = pv(dv5, s7, subgroupBroadcast(ot, 7u));
+                dk5 = pv(dk5, e0, subgroupBroadcast(qt, 0u));
+                dk5 = pv(dk5, e1, subgroupBroadcast(qt, 1u));
+                dk5 = pv(dk5, e2, subgroupBroadcast(qt, 2u));
+                dk5 = pv(dk5, e3, subgroupBroadcast(qt, 3u));
+                dk5 = pv(dk5, e4, subgroupBroadcast(qt, 4u));
+                dk5 = pv(dk5, e5, subgroupBroadcast(qt, 5u));
+                dk5 = pv(dk5, e6, subgroupBroadcast(qt, 6u));
+                dk5 = pv(dk5, e7, subgroupBroadcast(qt, 7u));
+            }
+            if (DT > 6u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 6u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 6u, y0 + il), layer, 0);
+                dv6 = pv(dv6, s0, subgroupBroadcast(ot, 0u));
+                dv6 = pv(dv6, s1, subgroupBroadcast(ot, 1u));
+                dv6 = pv(dv6, s2, subgroupBroadcast(ot, 2u));
+                dv6 = pv(dv6, s3, subgroupBroadcast(ot, 3u));
+                dv6 = pv(dv6, s4, subgroupBroadcast(ot, 4u));
+                dv6 = pv(dv6, s5, subgroupBroadcast(ot, 5u));
+                dv6 = pv(dv6, s6, subgroupBroadcast(ot, 6u));
+                dv6 = pv(dv6, s7, subgroupBroadcast(ot, 7u));
+                dk6 = pv(dk6, e0, subgroupBroadcast(qt, 0u));
+                dk6 = pv(dk6, e1, subgroupBroadcast(qt, 1u));
+                dk6 = pv(dk6, e2, subgroupBroadcast(qt, 2u));
+                dk6 = pv(dk6, e3, subgroupBroadcast(qt, 3u));
+                dk6 = pv(dk6, e4, subgroupBroadcast(qt, 4u));
+                dk6 = pv(dk6, e5, subgroupBroadcast(qt, 5u));
+                dk6 = pv(dk6, e6, subgroupBroadcast(qt, 6u));
+                dk6 = pv(dk6, e7, subgroupBroadcast(qt, 7u));
+            }
+            if (DT > 7u) {
+                let qt = textureLoad(tq, vec2<u32>(xq + 7u, y0 + il), layer, 0);
+                let ot = textureLoad(td, vec2<u32>(xq + 7u, y0 + il), layer, 0);
+                dv7 = pv(dv7, s0, subgroupBroadcast(ot, 0u));
+                dv7 = pv(dv7, s1, subgroupBroadcast(ot, 1u));
+                dv7 = pv(dv7, s2, subgroupBroadcast(ot, 2u));
+                dv7 = pv(dv7, s3, subgroupBroadcast(ot, 3u));
+                dv7 = pv(dv7, s4, subgroupBroadcast(ot, 4u));
+                dv7 = pv(dv7, s5, subgroupBroadcast(ot, 5u));
+                dv7 = pv(dv7, s6, subgroupBroadcast(ot, 6u));
+                dv7 = pv(dv7, s7, subgroupBroadcast(ot, 7u));
+                dk7 = pv(dk7, e0, subgroupBroadcast(qt, 0u));
+                dk7 = pv(dk7, e1, subgroupBroadcast(qt, 1u));
+                dk7 = pv(dk7, e2, subgroupBroadcast(qt, 2u));
+                dk7 = pv(dk7, e3, subgroupBroadcast(qt, 3u));
+                dk7 = pv(dk7, e4, subgroupBroadcast(qt, 4u));
+                dk7 = pv(dk7, e5, subgroupBroadcast(qt, 5u));
+                dk7 = pv(dk7, e6, subgroupBroadcast(qt, 6u));
+                dk7 = pv(dk7, e7, subgroupBroadcast(qt, 7u));
+            }
+        }
+        if (valid) {
+            for (var c = 0u; c < 4u; c++) {
+                let base = (window * p.n + 4u * jq + c) * 3u * p.c + head * p.hd;
+                if (DT > 0u) {
+                    store(base, 0u, dk0, dv0, c);
+                }
+                if (DT > 1u) {
+                    store(base, 1u, dk1, dv1, c);
+                }
+                if (DT > 2u) {
+                    store(base, 2u, dk2, dv2, c);
+                }
+                if (DT > 3u) {
+                    store(base, 3u, dk3, dv3, c);
+                }
+                if (DT > 4u) {
+                    store(base, 4u, dk4, dv4, c);
+                }
+                if (DT > 5u) {
+                    store(base, 5u, dk5, dv5, c);
+                }
+                if (DT > 6u) {
+                    store(base, 6u, dk6, dv6, c);
+                }
+                if (DT > 7u) {
+                    store(base, 7u, dk7, dv7, c);
                 }
             }
+        }
+    }
+    if (valid) {
+        for (var i = 0u; i < p.n; i++) {
+            dsum[(wid.y * p.n + i) * nq + jq] = tsum[i];
         }
     }
 }

@@ -1,6 +1,6 @@
 mod common;
 use common::*;
-use sralign::ops::attention::{self, reference, AttentionKernel, Saved};
+use sralign::ops::attention::{self, reference, AttentionKernel};
 use sralign::ops::matmul::{self, MatmulKernel};
 use sralign::Tensor;
 
@@ -211,7 +211,7 @@ fn run_all(k: &Case, kernel: AttentionKernel, gpu: &sralign::Gpu) -> Vec<Vec<f32
     )
     .unwrap();
     let mut all: Vec<Vec<f32>> = [out, dq, dt].iter().map(|t| t.to_vec().unwrap()).collect();
-    if let Saved::Probs(p) = &saved {
+    if let Some(p) = saved.probs() {
         all.push(p.to_vec().unwrap());
     }
     all

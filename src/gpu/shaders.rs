@@ -239,6 +239,7 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     // loss.rs: L1, MSE, Charbonnier (the `Term` values 3, 4, 5).
     ("loss_backward.wgsl", "MODE", &[3.0, 4.0, 5.0]),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
+    ("attention_fused_pack.wgsl", "DT", DT_VALUES),
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),
     ("attention_fused_backward_rows.wgsl", "DT", DT_VALUES),
     ("attention_fused_backward_keys.wgsl", "DT", DT_VALUES),

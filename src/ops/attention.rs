@@ -309,12 +309,13 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
     Ok((dqkv, ds))
 }
 
-/// dtable [(2w-1)^2, heads] from dS, summed over windows and batch in a fixed order.
-fn backward_table(g: &Geom, ds: &Tensor) -> Result<Tensor> {
+/// dtable [(2w-1)^2, heads] from dS [slices, heads, n, n] (per window, or already summed over
+/// groups of windows), summed over the slices in a fixed order.
+fn backward_table(g: &Geom, ds: &Tensor, slices: usize) -> Result<Tensor> {
     let gpu = ds.gpu();
     let op = "window_attention_backward_table";
     let per_window = g.heads * g.n * g.n;
-    let summed = column_sums(op, ds, g.windows, per_window)?;
+    let summed = column_sums(op, ds, slices, per_window)?;
     let span = 2 * g.win - 1;
     let dtable = Tensor::empty(gpu, op, &[span * span, g.heads])?;
     let entries = span * span * g.heads;
@@ -343,16 +344,47 @@ pub enum AttentionKernel {
 }
 
 /// What the forward keeps for the backward.
-pub enum Saved {
+pub struct Saved(SavedBy);
+
+enum SavedBy {
     /// `Products`: the probabilities [B*nW, heads, n, n].
     Probs(Tensor),
-    /// `Fused`: the output [B*nW, n, C] and each score row's log-sum-exp [B*nW, heads, n].
-    Fused { out: Tensor, lse: Tensor },
+    /// `Fused`: the output, each score row's log-sum-exp [B*nW, heads, n] and the packed
+    /// q, k, v and bias textures (kept rather than packed again).
+    Fused {
+        out: Tensor,
+        lse: Tensor,
+        tex: FusedTextures,
+    },
+}
+
+impl Saved {
+    /// The probabilities, where the products computed them.
+    pub fn probs(&self) -> Option<&Tensor> {
+        match &self.0 {
+            SavedBy::Probs(p) => Some(p),
+            SavedBy::Fused { .. } => None,
+        }
+    }
+    /// True when the fused kernels made it.
+    pub fn is_fused(&self) -> bool {
+        matches!(self.0, SavedBy::Fused { .. })
+    }
+}
+
+type ArrayTexture = (crate::gpu::PooledTexture, wgpu::TextureView);
+
+/// q, k, v packed (attention_fused_pack.wgsl) and bias + mask (attention_fused_bias.wgsl).
+struct FusedTextures {
+    qkv: ArrayTexture,
+    bias: ArrayTexture,
 }
 
 /// Query rows per workgroup of the fused kernels (8 lanes x 4 rows), and keys per workgroup
 /// of the key-side backward (8 lanes x 4 keys).
 const FUSED_ROWS: usize = 32;
+/// Windows per workgroup of the key-side backward (attention_fused_backward_keys.wgsl `WC`).
+const FUSED_WINDOW_CHUNK: usize = 16;
 
 /// Texels (4 values) of one head's slice.
 fn texels(g: &Geom) -> usize {
@@ -374,8 +406,11 @@ fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
     if g.hd > 32 {
         return Some(format!("head_dim {} > 32", g.hd));
     }
-    if !g.n.is_multiple_of(4) {
-        return Some(format!("window {} has {} tokens, not a multiple of 4", g.win, g.n));
+    if !g.n.is_multiple_of(4) || g.n > 64 {
+        return Some(format!(
+            "window {} has {} tokens (the fused kernels need a multiple of 4, at most 64)",
+            g.win, g.n
+        ));
     }
     let l = gpu.limits();
     let max_dim = l.max_texture_dimension_2d as usize;
@@ -454,30 +489,27 @@ fn fused_pack(
 ) -> Result<()> {
     let gpu = src.gpu();
     let rows = g.windows * g.n;
-    let tx = parts * g.heads * texels(g);
-    let per_dim = gpu.limits().max_compute_workgroups_per_dimension as usize;
-    let ry = rows.div_ceil(8).min(per_dim);
+    let slices = parts * g.heads;
+    let rpl = rows_per_layer(gpu, g);
     gpu.launch(Launch {
         op,
         shapes: &[src.shape()],
         shader: &shaders::ATTENTION_FUSED_PACK,
         entry: "attention_fused_pack",
-        overrides: &[],
+        overrides: &[("DT", texels(g) as f64)],
         params: &[
             rows as u32,
-            rows_per_layer(gpu, g) as u32,
-            g.heads as u32,
+            rpl as u32,
             g.hd as u32,
-            texels(g) as u32,
-            tx as u32,
+            slices as u32,
             (parts * g.c) as u32,
             x0 as u32,
         ],
         binds: &[Bind::Texture(dst), src.bind()],
         workgroups: [
-            tx.div_ceil(8) as u32,
-            ry as u32,
-            rows.div_ceil(8).div_ceil(ry) as u32,
+            (slices * texels(g)).div_ceil(16) as u32,
+            rpl.div_ceil(4) as u32,
+            rows.div_ceil(rpl) as u32,
         ],
     })
 }
@@ -488,7 +520,7 @@ fn fused_texture(
     gpu: &Gpu,
     g: &Geom,
     cols: usize,
-) -> Result<(crate::gpu::PooledTexture, wgpu::TextureView)> {
+) -> Result<ArrayTexture> {
     let rpl = rows_per_layer(gpu, g);
     let layers = (g.windows * g.n).div_ceil(rpl);
     array_texture(op, gpu, cols, rpl, layers)
@@ -500,7 +532,7 @@ fn array_texture(
     width: usize,
     height: usize,
     layers: usize,
-) -> Result<(crate::gpu::PooledTexture, wgpu::TextureView)> {
+) -> Result<ArrayTexture> {
     let tex = gpu.alloc_texture_view(
         op,
         width as u32,
@@ -517,16 +549,12 @@ fn array_texture(
 }
 
 /// q, k, v packed, and the bias + mask texture (attention_fused_bias.wgsl).
-#[allow(clippy::type_complexity)]
 fn fused_operands(
     op: &'static str,
     g: &Geom,
     qkv: &Tensor,
     table: &Tensor,
-) -> Result<(
-    (crate::gpu::PooledTexture, wgpu::TextureView),
-    (crate::gpu::PooledTexture, wgpu::TextureView),
-)> {
+) -> Result<FusedTextures> {
     let gpu = qkv.gpu();
     let tq = fused_texture(op, gpu, g, 3 * g.heads * texels(g))?;
     fused_pack(op, g, qkv, 3, &tq.1, 0)?;
@@ -552,7 +580,10 @@ fn fused_operands(
             (types * g.heads) as u32,
         ],
     })?;
-    Ok((tq, tb))
+    Ok(FusedTextures {
+        qkv: tq,
+        bias: tb,
+    })
 }
 
 /// The parameter words shared by the fused forward and query-row backward kernels.
@@ -571,11 +602,12 @@ fn fused_params(gpu: &Gpu, g: &Geom) -> [u32; 10] {
     ]
 }
 
-/// The fused forward: (out [B*nW, n, C], lse [B*nW, heads, n]).
-fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Tensor)> {
+/// The fused forward: out [B*nW, n, C] and what the backward needs.
+fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Saved)> {
     let gpu = qkv.gpu();
     let op = "window_attention_forward";
-    let (tq, tb) = fused_operands(op, g, qkv, table)?;
+    let tex = fused_operands(op, g, qkv, table)?;
+    let (tq, tb) = (&tex.qkv, &tex.bias);
     let out = Tensor::empty(gpu, op, &[g.windows, g.n, g.c])?;
     let lse = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n])?;
     gpu.launch(Launch {
@@ -593,72 +625,77 @@ fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Tens
         ],
         workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
     })?;
-    Ok((out, lse))
+    let saved = Saved(SavedBy::Fused {
+        out: out.detach(),
+        lse,
+        tex,
+    });
+    Ok((out, saved))
 }
 
-/// The fused backward: (dqkv, dS [B*nW, heads, n, n]) from dout and the forward's out, lse.
+/// The fused backward: (dqkv, the sums of dS over chunks of windows [chunks, heads, n, n])
+/// from dout and the forward's out, lse and textures.
 fn fused_backward(
     g: &Geom,
     dout: &Tensor,
-    qkv: &Tensor,
-    table: &Tensor,
     out: &Tensor,
     lse: &Tensor,
+    tex: &FusedTextures,
 ) -> Result<(Tensor, Tensor)> {
-    let gpu = qkv.gpu();
+    let gpu = dout.gpu();
     let op = "window_attention_backward_qkv";
-    let shapes: &[&[usize]] = &[dout.shape(), qkv.shape()];
-    let (tq, tb) = fused_operands(op, g, qkv, table)?;
+    let shapes: &[&[usize]] = &[dout.shape(), out.shape()];
     let dt = texels(g);
     let td = fused_texture(op, gpu, g, 2 * g.heads * dt)?;
     fused_pack(op, g, dout, 1, &td.1, 0)?;
     fused_pack(op, g, out, 1, &td.1, g.heads * dt)?;
-    let dqkv = Tensor::empty(gpu, op, qkv.shape())?;
-    let probs = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n, g.n])?;
-    let ds = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n, g.n])?;
+    let dqkv = Tensor::empty(gpu, op, &[g.windows, g.n, 3 * g.c])?;
+    let dd = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n])?;
+    let params = fused_params(gpu, g);
     gpu.launch(Launch {
         op,
         shapes,
         shader: &shaders::ATTENTION_FUSED_BACKWARD_ROWS,
         entry: "attention_fused_backward_rows",
         overrides: &[("DT", dt as f64)],
-        params: &fused_params(gpu, g),
+        params: &params,
         binds: &[
             dqkv.bind(),
-            probs.bind(),
-            ds.bind(),
+            dd.bind(),
             lse.bind(),
-            Bind::Texture(&tq.1),
+            Bind::Texture(&tex.qkv.1),
             Bind::Texture(&td.1),
-            Bind::Texture(&tb.1),
+            Bind::Texture(&tex.bias.1),
         ],
         workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
     })?;
+    let chunks = g.windows.div_ceil(FUSED_WINDOW_CHUNK);
+    let dsum = Tensor::empty(gpu, op, &[chunks, g.heads, g.n, g.n])?;
+    let mut kparams = params;
+    kparams[9] = g.windows as u32;
     gpu.launch(Launch {
         op,
         shapes,
         shader: &shaders::ATTENTION_FUSED_BACKWARD_KEYS,
         entry: "attention_fused_backward_keys",
         overrides: &[("DT", dt as f64)],
-        params: &[
-            g.n as u32,
-            g.heads as u32,
-            g.hd as u32,
-            g.c as u32,
-            rows_per_layer(gpu, g) as u32,
-            g.scale().to_bits(),
-            g.groups() as u32,
-        ],
+        params: &kparams,
         binds: &[
             dqkv.bind(),
-            probs.bind(),
-            ds.bind(),
-            Bind::Texture(&tq.1),
+            dsum.bind(),
+            lse.bind(),
+            dd.bind(),
+            Bind::Texture(&tex.qkv.1),
             Bind::Texture(&td.1),
+            Bind::Texture(&tex.bias.1),
         ],
-        workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
+        workgroups: [
+            g.n.div_ceil(FUSED_ROWS) as u32,
+            (g.heads * chunks) as u32,
+            1,
+        ],
     })?;
-    Ok((dqkv, ds))
+    Ok((dqkv, dsum))
 }
 
 /// Forward without recording: out [B*nW, n, C] and what the backward needs.
@@ -675,29 +712,30 @@ pub fn window_attention_forward(
 ) -> Result<(Tensor, Saved)> {
     let g = geom(qkv, table, heads, win, shift, h, w)?;
     if use_fused(qkv.gpu(), &g, kernel)? {
-        let (out, lse) = fused_forward(&g, qkv, table)?;
-        let saved = Saved::Fused {
-            out: out.detach(),
-            lse,
-        };
-        Ok((out, saved))
+        fused_forward(&g, qkv, table)
     } else {
         let (out, probs) = products_forward(&g, qkv, table)?;
-        Ok((out, Saved::Probs(probs)))
+        Ok((out, Saved(SavedBy::Probs(probs))))
     }
 }
 
-/// (dqkv, dS) by the implementation that made `saved`.
+/// (dqkv, dS summed over groups of windows [groups, heads, n, n], groups) by the
+/// implementation that made `saved`.
 fn backward_any(
     g: &Geom,
     dout: &Tensor,
     qkv: &Tensor,
-    table: &Tensor,
     saved: &Saved,
-) -> Result<(Tensor, Tensor)> {
-    match saved {
-        Saved::Probs(probs) => backward_qkv(g, dout, qkv, probs),
-        Saved::Fused { out, lse } => fused_backward(g, dout, qkv, table, out, lse),
+) -> Result<(Tensor, Tensor, usize)> {
+    match &saved.0 {
+        SavedBy::Probs(probs) => {
+            let (dqkv, ds) = backward_qkv(g, dout, qkv, probs)?;
+            Ok((dqkv, ds, g.windows))
+        }
+        SavedBy::Fused { out, lse, tex } => {
+            let (dqkv, dsum) = fused_backward(g, dout, out, lse, tex)?;
+            Ok((dqkv, dsum, g.windows.div_ceil(FUSED_WINDOW_CHUNK)))
+        }
     }
 }
 
@@ -722,8 +760,8 @@ pub fn window_attention_backward(
             "dout must be [B*nW, n, C]",
         ));
     }
-    let (dqkv, ds) = backward_any(&g, dout, qkv, table, saved)?;
-    Ok((dqkv, backward_table(&g, &ds)?))
+    let (dqkv, ds, slices) = backward_any(&g, dout, qkv, saved)?;
+    Ok((dqkv, backward_table(&g, &ds, slices)?))
 }
 
 /// Differentiable window attention (see the module docs), on the kernel `choose` picks.
@@ -753,15 +791,15 @@ pub fn window_attention_with(
 ) -> Result<Tensor> {
     let (out, saved) = window_attention_forward(qkv, table, heads, win, shift, h, w, kernel)?;
     let g = geom(qkv, table, heads, win, shift, h, w)?;
-    let (sq, st) = (qkv.detach(), table.detach());
+    let sq = qkv.detach();
     autograd::record(
         "window_attention",
         &[qkv, table],
         &out,
         move |dout, needs| {
-            let (dqkv, ds) = backward_any(&g, dout, &sq, &st, &saved)?;
+            let (dqkv, ds, slices) = backward_any(&g, dout, &sq, &saved)?;
             let dtable = if needs[1] {
-                Some(backward_table(&g, &ds)?)
+                Some(backward_table(&g, &ds, slices)?)
             } else {
                 None
             };
