@@ -72,10 +72,72 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
     let xq = head * DT;
     let xk = (p.heads + head) * DT;
     let xv = (2u * p.heads + head) * DT;
-    var tsum: array<vec4<f32>, 64>;
-    for (var i = 0u; i < p.n; i++) {
-        tsum[i] = vec4<f32>(0.0);
-    }
+    // dS summed over the chunk's windows, per query i (ts{i}): named registers selected by a
+    // uniform switch on the query block (an array indexed by i went to per-lane scratch).
+    var ts0 = vec4<f32>(0.0);
+    var ts1 = vec4<f32>(0.0);
+    var ts2 = vec4<f32>(0.0);
+    var ts3 = vec4<f32>(0.0);
+    var ts4 = vec4<f32>(0.0);
+    var ts5 = vec4<f32>(0.0);
+    var ts6 = vec4<f32>(0.0);
+    var ts7 = vec4<f32>(0.0);
+    var ts8 = vec4<f32>(0.0);
+    var ts9 = vec4<f32>(0.0);
+    var ts10 = vec4<f32>(0.0);
+    var ts11 = vec4<f32>(0.0);
+    var ts12 = vec4<f32>(0.0);
+    var ts13 = vec4<f32>(0.0);
+    var ts14 = vec4<f32>(0.0);
+    var ts15 = vec4<f32>(0.0);
+    var ts16 = vec4<f32>(0.0);
+    var ts17 = vec4<f32>(0.0);
+    var ts18 = vec4<f32>(0.0);
+    var ts19 = vec4<f32>(0.0);
+    var ts20 = vec4<f32>(0.0);
+    var ts21 = vec4<f32>(0.0);
+    var ts22 = vec4<f32>(0.0);
+    var ts23 = vec4<f32>(0.0);
+    var ts24 = vec4<f32>(0.0);
+    var ts25 = vec4<f32>(0.0);
+    var ts26 = vec4<f32>(0.0);
+    var ts27 = vec4<f32>(0.0);
+    var ts28 = vec4<f32>(0.0);
+    var ts29 = vec4<f32>(0.0);
+    var ts30 = vec4<f32>(0.0);
+    var ts31 = vec4<f32>(0.0);
+    var ts32 = vec4<f32>(0.0);
+    var ts33 = vec4<f32>(0.0);
+    var ts34 = vec4<f32>(0.0);
+    var ts35 = vec4<f32>(0.0);
+    var ts36 = vec4<f32>(0.0);
+    var ts37 = vec4<f32>(0.0);
+    var ts38 = vec4<f32>(0.0);
+    var ts39 = vec4<f32>(0.0);
+    var ts40 = vec4<f32>(0.0);
+    var ts41 = vec4<f32>(0.0);
+    var ts42 = vec4<f32>(0.0);
+    var ts43 = vec4<f32>(0.0);
+    var ts44 = vec4<f32>(0.0);
+    var ts45 = vec4<f32>(0.0);
+    var ts46 = vec4<f32>(0.0);
+    var ts47 = vec4<f32>(0.0);
+    var ts48 = vec4<f32>(0.0);
+    var ts49 = vec4<f32>(0.0);
+    var ts50 = vec4<f32>(0.0);
+    var ts51 = vec4<f32>(0.0);
+    var ts52 = vec4<f32>(0.0);
+    var ts53 = vec4<f32>(0.0);
+    var ts54 = vec4<f32>(0.0);
+    var ts55 = vec4<f32>(0.0);
+    var ts56 = vec4<f32>(0.0);
+    var ts57 = vec4<f32>(0.0);
+    var ts58 = vec4<f32>(0.0);
+    var ts59 = vec4<f32>(0.0);
+    var ts60 = vec4<f32>(0.0);
+    var ts61 = vec4<f32>(0.0);
+    var ts62 = vec4<f32>(0.0);
+    var ts63 = vec4<f32>(0.0);
     let w1 = min(chunk * WC + WC, p.windows);
     for (var window = chunk * WC; window < w1; window++) {
         let g = window * p.heads + head;
@@ -353,15 +415,89 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
             e5 = s5 * (e5 - subgroupBroadcast(dl, 5u));
             e6 = s6 * (e6 - subgroupBroadcast(dl, 6u));
             e7 = s7 * (e7 - subgroupBroadcast(dl, 7u));
-            tsum[i0] += e0;
-            tsum[i0 + 1u] += e1;
-            tsum[i0 + 2u] += e2;
-            tsum[i0 + 3u] += e3;
-            if (i0 + 8u <= p.n) {
-                tsum[i0 + 4u] += e4;
-                tsum[i0 + 5u] += e5;
-                tsum[i0 + 6u] += e6;
-                tsum[i0 + 7u] += e7;
+            // Queries past n have e = 0 (P zeroed above): adding them changes nothing.
+            switch (i0 / 8u) {
+                case 0u: {
+                    ts0 += e0;
+                    ts1 += e1;
+                    ts2 += e2;
+                    ts3 += e3;
+                    ts4 += e4;
+                    ts5 += e5;
+                    ts6 += e6;
+                    ts7 += e7;
+                }
+                case 1u: {
+                    ts8 += e0;
+                    ts9 += e1;
+                    ts10 += e2;
+                    ts11 += e3;
+                    ts12 += e4;
+                    ts13 += e5;
+                    ts14 += e6;
+                    ts15 += e7;
+                }
+                case 2u: {
+                    ts16 += e0;
+                    ts17 += e1;
+                    ts18 += e2;
+                    ts19 += e3;
+                    ts20 += e4;
+                    ts21 += e5;
+                    ts22 += e6;
+                    ts23 += e7;
+                }
+                case 3u: {
+                    ts24 += e0;
+                    ts25 += e1;
+                    ts26 += e2;
+                    ts27 += e3;
+                    ts28 += e4;
+                    ts29 += e5;
+                    ts30 += e6;
+                    ts31 += e7;
+                }
+                case 4u: {
+                    ts32 += e0;
+                    ts33 += e1;
+                    ts34 += e2;
+                    ts35 += e3;
+                    ts36 += e4;
+                    ts37 += e5;
+                    ts38 += e6;
+                    ts39 += e7;
+                }
+                case 5u: {
+                    ts40 += e0;
+                    ts41 += e1;
+                    ts42 += e2;
+                    ts43 += e3;
+                    ts44 += e4;
+                    ts45 += e5;
+                    ts46 += e6;
+                    ts47 += e7;
+                }
+                case 6u: {
+                    ts48 += e0;
+                    ts49 += e1;
+                    ts50 += e2;
+                    ts51 += e3;
+                    ts52 += e4;
+                    ts53 += e5;
+                    ts54 += e6;
+                    ts55 += e7;
+                }
+                case 7u: {
+                    ts56 += e0;
+                    ts57 += e1;
+                    ts58 += e2;
+                    ts59 += e3;
+                    ts60 += e4;
+                    ts61 += e5;
+                    ts62 += e6;
+                    ts63 += e7;
+                }
+                default: {}
             }
             if (DT > 0u) {
                 let qt = textureLoad(tq, vec2<u32>(xq + 0u, y0 + il), layer, 0);
@@ -555,8 +691,70 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
         }
     }
     if (valid) {
-        for (var i = 0u; i < p.n; i++) {
-            dsum[(wid.y * p.n + i) * nq + jq] = tsum[i];
-        }
+        let at = wid.y * p.n * nq + jq;
+        if (0u < p.n) { dsum[at + 0u * nq] = ts0; }
+        if (1u < p.n) { dsum[at + 1u * nq] = ts1; }
+        if (2u < p.n) { dsum[at + 2u * nq] = ts2; }
+        if (3u < p.n) { dsum[at + 3u * nq] = ts3; }
+        if (4u < p.n) { dsum[at + 4u * nq] = ts4; }
+        if (5u < p.n) { dsum[at + 5u * nq] = ts5; }
+        if (6u < p.n) { dsum[at + 6u * nq] = ts6; }
+        if (7u < p.n) { dsum[at + 7u * nq] = ts7; }
+        if (8u < p.n) { dsum[at + 8u * nq] = ts8; }
+        if (9u < p.n) { dsum[at + 9u * nq] = ts9; }
+        if (10u < p.n) { dsum[at + 10u * nq] = ts10; }
+        if (11u < p.n) { dsum[at + 11u * nq] = ts11; }
+        if (12u < p.n) { dsum[at + 12u * nq] = ts12; }
+        if (13u < p.n) { dsum[at + 13u * nq] = ts13; }
+        if (14u < p.n) { dsum[at + 14u * nq] = ts14; }
+        if (15u < p.n) { dsum[at + 15u * nq] = ts15; }
+        if (16u < p.n) { dsum[at + 16u * nq] = ts16; }
+        if (17u < p.n) { dsum[at + 17u * nq] = ts17; }
+        if (18u < p.n) { dsum[at + 18u * nq] = ts18; }
+        if (19u < p.n) { dsum[at + 19u * nq] = ts19; }
+        if (20u < p.n) { dsum[at + 20u * nq] = ts20; }
+        if (21u < p.n) { dsum[at + 21u * nq] = ts21; }
+        if (22u < p.n) { dsum[at + 22u * nq] = ts22; }
+        if (23u < p.n) { dsum[at + 23u * nq] = ts23; }
+        if (24u < p.n) { dsum[at + 24u * nq] = ts24; }
+        if (25u < p.n) { dsum[at + 25u * nq] = ts25; }
+        if (26u < p.n) { dsum[at + 26u * nq] = ts26; }
+        if (27u < p.n) { dsum[at + 27u * nq] = ts27; }
+        if (28u < p.n) { dsum[at + 28u * nq] = ts28; }
+        if (29u < p.n) { dsum[at + 29u * nq] = ts29; }
+        if (30u < p.n) { dsum[at + 30u * nq] = ts30; }
+        if (31u < p.n) { dsum[at + 31u * nq] = ts31; }
+        if (32u < p.n) { dsum[at + 32u * nq] = ts32; }
+        if (33u < p.n) { dsum[at + 33u * nq] = ts33; }
+        if (34u < p.n) { dsum[at + 34u * nq] = ts34; }
+        if (35u < p.n) { dsum[at + 35u * nq] = ts35; }
+        if (36u < p.n) { dsum[at + 36u * nq] = ts36; }
+        if (37u < p.n) { dsum[at + 37u * nq] = ts37; }
+        if (38u < p.n) { dsum[at + 38u * nq] = ts38; }
+        if (39u < p.n) { dsum[at + 39u * nq] = ts39; }
+        if (40u < p.n) { dsum[at + 40u * nq] = ts40; }
+        if (41u < p.n) { dsum[at + 41u * nq] = ts41; }
+        if (42u < p.n) { dsum[at + 42u * nq] = ts42; }
+        if (43u < p.n) { dsum[at + 43u * nq] = ts43; }
+        if (44u < p.n) { dsum[at + 44u * nq] = ts44; }
+        if (45u < p.n) { dsum[at + 45u * nq] = ts45; }
+        if (46u < p.n) { dsum[at + 46u * nq] = ts46; }
+        if (47u < p.n) { dsum[at + 47u * nq] = ts47; }
+        if (48u < p.n) { dsum[at + 48u * nq] = ts48; }
+        if (49u < p.n) { dsum[at + 49u * nq] = ts49; }
+        if (50u < p.n) { dsum[at + 50u * nq] = ts50; }
+        if (51u < p.n) { dsum[at + 51u * nq] = ts51; }
+        if (52u < p.n) { dsum[at + 52u * nq] = ts52; }
+        if (53u < p.n) { dsum[at + 53u * nq] = ts53; }
+        if (54u < p.n) { dsum[at + 54u * nq] = ts54; }
+        if (55u < p.n) { dsum[at + 55u * nq] = ts55; }
+        if (56u < p.n) { dsum[at + 56u * nq] = ts56; }
+        if (57u < p.n) { dsum[at + 57u * nq] = ts57; }
+        if (58u < p.n) { dsum[at + 58u * nq] = ts58; }
+        if (59u < p.n) { dsum[at + 59u * nq] = ts59; }
+        if (60u < p.n) { dsum[at + 60u * nq] = ts60; }
+        if (61u < p.n) { dsum[at + 61u * nq] = ts61; }
+        if (62u < p.n) { dsum[at + 62u * nq] = ts62; }
+        if (63u < p.n) { dsum[at + 63u * nq] = ts63; }
     }
 }

@@ -507,8 +507,8 @@ fn fused_pack(
         ],
         binds: &[Bind::Texture(dst), src.bind()],
         workgroups: [
-            (slices * texels(g)).div_ceil(16) as u32,
-            rpl.div_ceil(4) as u32,
+            rpl.div_ceil(64) as u32,
+            slices as u32,
             rows.div_ceil(rpl) as u32,
         ],
     })
