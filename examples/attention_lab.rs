@@ -44,12 +44,17 @@ fn main() {
     let dout = random(&gpu, &[windows, n, c], 14);
     let flops = 2.0 * 2.0 * (windows * n * n * c) as f64;
     for kernel in [AttentionKernel::Products, AttentionKernel::Fused] {
-        let fwd = || attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw, kernel).unwrap();
+        let fwd = || {
+            attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw, kernel)
+                .unwrap()
+        };
         let (_, saved) = fwd();
         // Warm up (pipelines compile on first use).
         drop(
-            attention::window_attention_backward(&dout, &qkv, &table, &saved, heads, win, shift, hw, hw)
-                .unwrap(),
+            attention::window_attention_backward(
+                &dout, &qkv, &table, &saved, heads, win, shift, hw, hw,
+            )
+            .unwrap(),
         );
         gpu.sync().unwrap();
         let time = |f: &dyn Fn()| {
@@ -64,8 +69,10 @@ fn main() {
         let (fc, fw) = time(&|| drop(fwd()));
         let (bc, bw) = time(&|| {
             drop(
-                attention::window_attention_backward(&dout, &qkv, &table, &saved, heads, win, shift, hw, hw)
-                    .unwrap(),
+                attention::window_attention_backward(
+                    &dout, &qkv, &table, &saved, heads, win, shift, hw, hw,
+                )
+                .unwrap(),
             )
         });
         // 2 cores: GFLOP/s if the CPU seconds had run on both cores at once.

@@ -39,7 +39,10 @@ fn fused_or_skip(gpu: &sralign::Gpu, k: &Case, what: &str) -> bool {
         None => true,
         Some(why) => {
             let s = gpu.summary();
-            note(&format!("SKIPPED {what}: {why} ({}, {})", s.name, s.backend));
+            note(&format!(
+                "SKIPPED {what}: {why} ({}, {})",
+                s.name, s.backend
+            ));
             false
         }
     }
@@ -56,11 +59,20 @@ fn check_case(k: Case, kernel: AttentionKernel, what: &str) {
         ],
         F32_LOOSE,
         |t| {
-            attention::window_attention_with(&t[0], &t[1], k.heads, k.win, k.shift, k.h, k.w, kernel)
+            attention::window_attention_with(
+                &t[0], &t[1], k.heads, k.win, k.shift, k.h, k.w, kernel,
+            )
         },
         |x| {
             reference::window_attention(
-                &x[0], &x[1], k.windows(), k.heads, k.win, k.shift, k.h, k.w,
+                &x[0],
+                &x[1],
+                k.windows(),
+                k.heads,
+                k.win,
+                k.shift,
+                k.h,
+                k.w,
             )
         },
     );
@@ -186,7 +198,11 @@ fn window_7_and_wide_heads_fall_back_to_products() {
             "{what} should not run fused"
         );
         // Auto runs it (on the products) and matches the reference.
-        check_case(k, AttentionKernel::Auto, &format!("window_attention auto {what}"));
+        check_case(
+            k,
+            AttentionKernel::Auto,
+            &format!("window_attention auto {what}"),
+        );
     }
 }
 
@@ -199,8 +215,8 @@ fn run_all(k: &Case, kernel: AttentionKernel, gpu: &sralign::Gpu) -> Vec<Vec<f32
     };
     let (windows, n, c, span) = (k.windows(), k.n(), k.c(), k.span());
     let qkv = Tensor::from_slice(gpu, &[windows, n, 3 * c], &v(windows * n * 3 * c, 37)).unwrap();
-    let table = Tensor::from_slice(gpu, &[span * span, k.heads], &v(span * span * k.heads, 7))
-        .unwrap();
+    let table =
+        Tensor::from_slice(gpu, &[span * span, k.heads], &v(span * span * k.heads, 7)).unwrap();
     let dout = Tensor::from_slice(gpu, &[windows, n, c], &v(windows * n * c, 13)).unwrap();
     let (out, saved) = attention::window_attention_forward(
         &qkv, &table, k.heads, k.win, k.shift, k.h, k.w, kernel,
@@ -262,7 +278,11 @@ fn fused_is_deterministic_and_auto_picks_it() {
     }
     let a = run_all(&k, AttentionKernel::Fused, &gpu);
     assert_eq!(a, run_all(&k, AttentionKernel::Fused, &gpu));
-    assert_eq!(a, run_all(&k, AttentionKernel::Auto, &gpu), "Auto is the fused path here");
+    assert_eq!(
+        a,
+        run_all(&k, AttentionKernel::Auto, &gpu),
+        "Auto is the fused path here"
+    );
 }
 
 #[test]

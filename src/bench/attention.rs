@@ -4,8 +4,8 @@
 use super::{time_ms, BenchOptions, Measurement};
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::ops::matmul::{self, MatmulKernel};
 use crate::ops::attention::AttentionKernel;
+use crate::ops::matmul::{self, MatmulKernel};
 use crate::ops::{attention, layernorm, window};
 use crate::tensor::Tensor;
 

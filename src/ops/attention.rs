@@ -354,7 +354,7 @@ enum SavedBy {
     Fused {
         out: Tensor,
         lse: Tensor,
-        tex: FusedTextures,
+        tex: Box<FusedTextures>,
     },
 }
 
@@ -417,7 +417,10 @@ fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
     let rpl = (max_dim / g.n) * g.n;
     let width = 3 * g.heads * texels(g);
     if rpl == 0 || width > max_dim || g.n > max_dim {
-        return Some(format!("textures of {width} x {} texels exceed {max_dim}", g.n));
+        return Some(format!(
+            "textures of {width} x {} texels exceed {max_dim}",
+            g.n
+        ));
     }
     let layers = (g.windows * g.n).div_ceil(rpl);
     if layers.max(4 * g.heads) > l.max_texture_array_layers as usize {
@@ -515,12 +518,7 @@ fn fused_pack(
 }
 
 /// A texture array for `cols` texels per token row of every window.
-fn fused_texture(
-    op: &'static str,
-    gpu: &Gpu,
-    g: &Geom,
-    cols: usize,
-) -> Result<ArrayTexture> {
+fn fused_texture(op: &'static str, gpu: &Gpu, g: &Geom, cols: usize) -> Result<ArrayTexture> {
     let rpl = rows_per_layer(gpu, g);
     let layers = (g.windows * g.n).div_ceil(rpl);
     array_texture(op, gpu, cols, rpl, layers)
@@ -580,10 +578,7 @@ fn fused_operands(
             (types * g.heads) as u32,
         ],
     })?;
-    Ok(FusedTextures {
-        qkv: tq,
-        bias: tb,
-    })
+    Ok(FusedTextures { qkv: tq, bias: tb })
 }
 
 /// The parameter words shared by the fused forward and query-row backward kernels.
@@ -628,7 +623,7 @@ fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Save
     let saved = Saved(SavedBy::Fused {
         out: out.detach(),
         lse,
-        tex,
+        tex: Box::new(tex),
     });
     Ok((out, saved))
 }
@@ -907,8 +902,8 @@ pub mod reference {
                     let sum: f64 = e.iter().sum();
                     for d in 0..hd {
                         let mut acc = 0.0;
-                        for j in 0..n {
-                            acc += e[j] / sum * at(j, 2, d);
+                        for (j, ej) in e.iter().enumerate() {
+                            acc += ej / sum * at(j, 2, d);
                         }
                         out[(b * n + i) * c + hh * hd + d] = acc;
                     }
