@@ -11,15 +11,23 @@
 //! gives dS, and attention_backward_table.wgsl sums dS (over windows by matmul's
 //! deterministic column sums) into the bias-table gradient.
 //!
-//! Two implementations (`AttentionKernel`); `choose` picks one per call:
-//! - `Fused` (shaders/attention_fused_*.wgsl): one kernel per direction computes, per
-//!   (window, head), scores, bias, mask, softmax and the value product with no score tensor
-//!   (online softmax; the row log-sum-exp is saved), from q, k, v packed into an rgba32float
-//!   texture and shared across an 8-lane subgroup by `subgroupBroadcast`. The backward
-//!   recomputes P from the log-sum-exp; a query-row kernel gives dq and writes P and dS, a
-//!   key kernel gives dk and dv from them, and dS feeds the same deterministic table gradient.
-//!   Needs subgroups of >= 8 lanes, head_dim <= 32, n = win^2 a multiple of 4 (windows 4, 6,
-//!   8, ...; not 7) and the texture / binding limits; elsewhere `Auto` falls back to:
+//! Two implementations (`AttentionKernel`); `Auto` (what `window_attention` uses) takes the
+//! fused one wherever `fused_unsupported` finds nothing against it:
+//! - `Fused` (shaders/attention_fused_*.wgsl): q, k, v are packed once into an rgba32float
+//!   texture array (attention_fused_pack.wgsl), bias + mask into a small texture per window
+//!   type (attention_fused_bias.wgsl). The forward kernel computes, per (window, head) and 32
+//!   query rows, scores, bias, mask, an online softmax and the value product with no score
+//!   tensor, k and v shared across an 8-lane subgroup by `subgroupBroadcast`, and saves the
+//!   row log-sum-exp. The backward recomputes P from it twice instead of storing anything of
+//!   size n x n: a query-row kernel gives dq (and D = rowsum(dout * out)), a key kernel gives
+//!   dk, dv and dS summed over chunks of 16 windows, which feeds the same deterministic
+//!   bias-table gradient (no float atomics; results do not depend on the adapter's limits).
+//!   The forward keeps the packed texture for the backward (20 MB at SwinIR's 4 x 48 x 48,
+//!   where the products keep 14 MB of probabilities).
+//!   Needs subgroups of >= 8 lanes, head_dim <= 32 (SwinIR: 30, light: 10), n = win^2 a
+//!   multiple of 4 and at most 64 (windows 2, 4, 6, 8; not 7 or 12) and textures and
+//!   bindings within the adapter's limits; elsewhere (GL, 4-lane subgroups, other shapes)
+//!   `Auto` uses:
 //! - `Products`: the products on matmul's kernels, as above (any shape, any adapter).
 
 use crate::autograd;
@@ -431,15 +439,19 @@ fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
         ));
     }
     let bind = l.max_storage_buffer_binding_size as usize;
-    let biggest = (g.windows * g.n * 3 * g.c).max(g.groups() * g.n * g.n) * 4;
+    let chunks = g.windows.div_ceil(FUSED_WINDOW_CHUNK);
+    let biggest = (g.windows * g.n * 3 * g.c).max(chunks * g.heads * g.n * g.n) * 4;
     if biggest > bind {
         return Some(format!(
             "a binding of {biggest} bytes exceeds the storage binding limit {bind}"
         ));
     }
-    let rows8 = (g.windows * g.n).div_ceil(8);
     let per_dim = l.max_compute_workgroups_per_dimension as usize;
-    if g.groups().div_ceil(per_dim) > per_dim || rows8.div_ceil(per_dim) > per_dim {
+    if g.groups().div_ceil(per_dim) > per_dim
+        || rpl.div_ceil(64) > per_dim
+        || 3 * g.heads > per_dim
+        || g.heads * chunks > per_dim
+    {
         return Some("too many workgroups".into());
     }
     None
