@@ -1,6 +1,7 @@
 //! Transformer kernels at SwinIR's shapes: matmul 1024^3 (forward and backward, both kernel
 //! variants), linear 4*48*48 x 180 -> 540 (qkv), layernorm, window partition and window
-//! attention (dim 180, 6 heads, window 8) on 4 x 180 x 48 x 48. `quick` shrinks every shape.
+//! attention (dim 180, 6 heads, window 8) on 4 x 180 x 48 x 48, its two implementations side
+//! by side (`[products]`, and `[fused]` where the adapter runs it). `quick` shrinks every shape.
 use super::{time_ms, BenchOptions, Measurement};
 use crate::error::Result;
 use crate::gpu::Gpu;
