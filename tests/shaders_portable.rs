@@ -35,6 +35,10 @@ const SUBGROUP_SHADERS: &[&str] = &[
     "covariance_partial_sg.wgsl",
     "covariance_backward_sg.wgsl",
     "rff_forward_sg.wgsl",
+    // attention.rs `Fused` (fused_unsupported requires subgroups of >= 8 lanes).
+    "attention_fused_forward.wgsl",
+    "attention_fused_backward_rows.wgsl",
+    "attention_fused_backward_keys.wgsl",
 ];
 
 fn validate(module: &Module, caps: Capabilities) -> Result<ModuleInfo, String> {

@@ -4,6 +4,7 @@ its uniform `struct Params` field by field, and a constant per entry point. Run 
 repository root after changing a shader's Params or entry points; the output is committed, and
 tests/shaders_portable.rs fails when it and the shaders disagree."""
 import glob
+import subprocess
 import os
 import re
 
@@ -101,6 +102,8 @@ def main():
         out.append(f"    (\"{name}\", \"{e}\"),")
     out.append("];")
     open("src/gpu/params.rs", "w").write("\n".join(out) + "\n")
+    # The committed file is rustfmt's layout (cargo fmt --check holds it to that).
+    subprocess.run(["rustfmt", "--edition", "2021", "src/gpu/params.rs"], check=False)
 
 
 if __name__ == "__main__":

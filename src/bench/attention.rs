@@ -1,9 +1,11 @@
 //! Transformer kernels at SwinIR's shapes: matmul 1024^3 (forward and backward, both kernel
 //! variants), linear 4*48*48 x 180 -> 540 (qkv), layernorm, window partition and window
-//! attention (dim 180, 6 heads, window 8) on 4 x 180 x 48 x 48. `quick` shrinks every shape.
+//! attention (dim 180, 6 heads, window 8) on 4 x 180 x 48 x 48, its two implementations side
+//! by side (`[products]`, and `[fused]` where the adapter runs it). `quick` shrinks every shape.
 use super::{time_ms, BenchOptions, Measurement};
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::ops::attention::AttentionKernel;
 use crate::ops::matmul::{self, MatmulKernel};
 use crate::ops::{attention, layernorm, window};
 use crate::tensor::Tensor;
@@ -173,36 +175,38 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     // q k^T and P v: 2 products of n x n x head_dim per window and head.
     let aflops = 2.0 * 2.0 * (windows * n * n * c) as f64;
     let ashape = format!("{nb}x{c}x{hw}x{hw} {heads} heads win {win}");
-    if opts.wants("window_attention_forward") {
-        let ms = time_ms(gpu, it, || {
-            attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw).map(drop)
-        })?;
-        out.push(row(
-            "window_attention_forward",
-            ashape.clone(),
-            ms,
-            Some(aflops),
-            None,
-        ));
-    }
-    if opts.wants("window_attention_backward") {
-        let (_, probs) =
-            attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw)?;
-        let dout = random(gpu, &[windows, n, c], 14)?;
-        let ms = time_ms(gpu, it, || {
-            attention::window_attention_backward(
-                &dout, &qkv, &table, &probs, heads, win, shift, hw, hw,
-            )
-            .map(drop)
-        })?;
-        // dP, dq, dk, dv: four products of the forward's size.
-        out.push(row(
-            "window_attention_backward",
-            ashape,
-            ms,
-            Some(2.0 * aflops),
-            None,
-        ));
+    // Both implementations side by side (the fused one only where it can run).
+    let fused_ok = attention::fused_unsupported(&qkv, &table, heads, win, shift, hw, hw)?.is_none();
+    for (kernel, tag) in [
+        (AttentionKernel::Products, "products"),
+        (AttentionKernel::Fused, "fused"),
+    ] {
+        if kernel == AttentionKernel::Fused && !fused_ok {
+            continue;
+        }
+        let name = format!("window_attention_forward[{tag}]");
+        if opts.wants(&name) {
+            let ms = time_ms(gpu, it, || {
+                attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw, kernel)
+                    .map(drop)
+            })?;
+            out.push(row(&name, ashape.clone(), ms, Some(aflops), None));
+        }
+        let name = format!("window_attention_backward[{tag}]");
+        if opts.wants(&name) {
+            let (_, saved) = attention::window_attention_forward(
+                &qkv, &table, heads, win, shift, hw, hw, kernel,
+            )?;
+            let dout = random(gpu, &[windows, n, c], 14)?;
+            let ms = time_ms(gpu, it, || {
+                attention::window_attention_backward(
+                    &dout, &qkv, &table, &saved, heads, win, shift, hw, hw,
+                )
+                .map(drop)
+            })?;
+            // dP, dq, dk, dv: four products of the forward's size.
+            out.push(row(&name, ashape.clone(), ms, Some(2.0 * aflops), None));
+        }
     }
     Ok(out)
 }

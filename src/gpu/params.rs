@@ -61,6 +61,84 @@ impl KernelParams for AttentionBackwardTableParams {
     const FIELDS: &'static [&'static str] = &["win", "heads", "entries"];
 }
 
+/// `attention_fused_backward_keys.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct AttentionFusedBackwardKeysParams {
+    pub n: u32,
+    pub heads: u32,
+    pub hd: u32,
+    pub c: u32,
+    pub rpl: u32,
+    pub nwx: u32,
+    pub nwy: u32,
+    pub shift: u32,
+    pub scale: f32,
+    pub windows: u32,
+}
+
+impl KernelParams for AttentionFusedBackwardKeysParams {
+    const FIELDS: &'static [&'static str] = &[
+        "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "windows",
+    ];
+}
+
+/// `attention_fused_backward_rows.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct AttentionFusedBackwardRowsParams {
+    pub n: u32,
+    pub heads: u32,
+    pub hd: u32,
+    pub c: u32,
+    pub rpl: u32,
+    pub nwx: u32,
+    pub nwy: u32,
+    pub shift: u32,
+    pub scale: f32,
+    pub groups: u32,
+}
+
+impl KernelParams for AttentionFusedBackwardRowsParams {
+    const FIELDS: &'static [&'static str] = &[
+        "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "groups",
+    ];
+}
+
+/// `attention_fused_bias.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct AttentionFusedBiasParams {
+    pub n: u32,
+    pub heads: u32,
+    pub win: u32,
+    pub shift: u32,
+    pub types: u32,
+}
+
+impl KernelParams for AttentionFusedBiasParams {
+    const FIELDS: &'static [&'static str] = &["n", "heads", "win", "shift", "types"];
+}
+
+/// `attention_fused_forward.wgsl`: the same fields as `AttentionFusedBackwardRowsParams`.
+pub type AttentionFusedForwardParams = AttentionFusedBackwardRowsParams;
+
+/// `attention_fused_pack.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct AttentionFusedPackParams {
+    pub rows: u32,
+    pub rpl: u32,
+    pub hd: u32,
+    pub slices: u32,
+    pub stride: u32,
+    pub x0: u32,
+}
+
+impl KernelParams for AttentionFusedPackParams {
+    const FIELDS: &'static [&'static str] = &["rows", "rpl", "hd", "slices", "stride", "x0"];
+}
+
 /// `attention_softmax.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -1201,6 +1279,31 @@ pub static ALL: &[(&str, &[&str], usize)] = &[
         std::mem::size_of::<AttentionBackwardTableParams>(),
     ),
     (
+        "attention_fused_backward_keys.wgsl",
+        AttentionFusedBackwardKeysParams::FIELDS,
+        std::mem::size_of::<AttentionFusedBackwardKeysParams>(),
+    ),
+    (
+        "attention_fused_backward_rows.wgsl",
+        AttentionFusedBackwardRowsParams::FIELDS,
+        std::mem::size_of::<AttentionFusedBackwardRowsParams>(),
+    ),
+    (
+        "attention_fused_bias.wgsl",
+        AttentionFusedBiasParams::FIELDS,
+        std::mem::size_of::<AttentionFusedBiasParams>(),
+    ),
+    (
+        "attention_fused_forward.wgsl",
+        AttentionFusedForwardParams::FIELDS,
+        std::mem::size_of::<AttentionFusedForwardParams>(),
+    ),
+    (
+        "attention_fused_pack.wgsl",
+        AttentionFusedPackParams::FIELDS,
+        std::mem::size_of::<AttentionFusedPackParams>(),
+    ),
+    (
         "attention_softmax.wgsl",
         AttentionSoftmaxParams::FIELDS,
         std::mem::size_of::<AttentionSoftmaxParams>(),
@@ -1551,6 +1654,16 @@ pub mod entry {
     pub const GELU_FORWARD: &str = "gelu_forward";
     /// `attention_backward_table.wgsl`.
     pub const ATTENTION_BACKWARD_TABLE: &str = "attention_backward_table";
+    /// `attention_fused_backward_keys.wgsl`.
+    pub const ATTENTION_FUSED_BACKWARD_KEYS: &str = "attention_fused_backward_keys";
+    /// `attention_fused_backward_rows.wgsl`.
+    pub const ATTENTION_FUSED_BACKWARD_ROWS: &str = "attention_fused_backward_rows";
+    /// `attention_fused_bias.wgsl`.
+    pub const ATTENTION_FUSED_BIAS: &str = "attention_fused_bias";
+    /// `attention_fused_forward.wgsl`.
+    pub const ATTENTION_FUSED_FORWARD: &str = "attention_fused_forward";
+    /// `attention_fused_pack.wgsl`.
+    pub const ATTENTION_FUSED_PACK: &str = "attention_fused_pack";
     /// `attention_softmax.wgsl`.
     pub const ATTENTION_SOFTMAX: &str = "attention_softmax";
     /// `attention_softmax_backward.wgsl`.
@@ -1725,6 +1838,17 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("activation_forward.wgsl", "leaky_relu_forward"),
     ("activation_forward.wgsl", "gelu_forward"),
     ("attention_backward_table.wgsl", "attention_backward_table"),
+    (
+        "attention_fused_backward_keys.wgsl",
+        "attention_fused_backward_keys",
+    ),
+    (
+        "attention_fused_backward_rows.wgsl",
+        "attention_fused_backward_rows",
+    ),
+    ("attention_fused_bias.wgsl", "attention_fused_bias"),
+    ("attention_fused_forward.wgsl", "attention_fused_forward"),
+    ("attention_fused_pack.wgsl", "attention_fused_pack"),
     ("attention_softmax.wgsl", "attention_softmax"),
     (
         "attention_softmax_backward.wgsl",

@@ -98,6 +98,21 @@ shader!(ATTENTION_BACKWARD_TABLE, "attention_backward_table.wgsl");
 
 // (section boundary)
 
+// -- fused window attention (one kernel per window and head; attention.rs `Fused`) --
+shader!(ATTENTION_FUSED_PACK, "attention_fused_pack.wgsl");
+shader!(ATTENTION_FUSED_BIAS, "attention_fused_bias.wgsl");
+shader!(ATTENTION_FUSED_FORWARD, "attention_fused_forward.wgsl");
+shader!(
+    ATTENTION_FUSED_BACKWARD_ROWS,
+    "attention_fused_backward_rows.wgsl"
+);
+shader!(
+    ATTENTION_FUSED_BACKWARD_KEYS,
+    "attention_fused_backward_keys.wgsl"
+);
+
+// (section boundary)
+
 // -- spatial statistics, RFF, dropout, resampling, concat --
 shader!(SPATIAL_MEAN, "spatial_mean.wgsl");
 shader!(COVARIANCE_PARTIAL, "covariance_partial.wgsl");
@@ -187,6 +202,11 @@ pub static ALL: &[&Shader] = &[
     &ATTENTION_SOFTMAX,
     &ATTENTION_SOFTMAX_BACKWARD,
     &ATTENTION_BACKWARD_TABLE,
+    &ATTENTION_FUSED_PACK,
+    &ATTENTION_FUSED_BIAS,
+    &ATTENTION_FUSED_FORWARD,
+    &ATTENTION_FUSED_BACKWARD_ROWS,
+    &ATTENTION_FUSED_BACKWARD_KEYS,
     &SPATIAL_MEAN,
     &COVARIANCE_PARTIAL,
     &COVARIANCE_REDUCE,
@@ -225,7 +245,14 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     // conv2d.rs `tiled_wg`: lanes per side of the tiled (GPU) convolution's workgroups.
     ("conv2d_igemm.wgsl", "WG", &[8.0, 16.0]),
     ("conv2d_igemm_weight.wgsl", "WG", &[8.0, 16.0]),
+    // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
+    ("attention_fused_pack.wgsl", "DT", DT_VALUES),
+    ("attention_fused_forward.wgsl", "DT", DT_VALUES),
+    ("attention_fused_backward_rows.wgsl", "DT", DT_VALUES),
+    ("attention_fused_backward_keys.wgsl", "DT", DT_VALUES),
 ];
+
+const DT_VALUES: &[f64] = &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
 
 /// True when `OVERRIDES` lists this value of this constant for this shader.
 pub fn override_listed(shader: &str, name: &str, value: f64) -> bool {

@@ -10,10 +10,29 @@
 //! scale, bias and mask and normalises in place (saving P), attention_softmax_backward.wgsl
 //! gives dS, and attention_backward_table.wgsl sums dS (over windows by matmul's
 //! deterministic column sums) into the bias-table gradient.
+//!
+//! Two implementations (`AttentionKernel`); `Auto` (what `window_attention` uses) takes the
+//! fused one wherever `fused_unsupported` finds nothing against it:
+//! - `Fused` (shaders/attention_fused_*.wgsl): q, k, v are packed once into an rgba32float
+//!   texture array (attention_fused_pack.wgsl), bias + mask into a small texture per window
+//!   type (attention_fused_bias.wgsl). The forward kernel computes, per (window, head) and 32
+//!   query rows, scores, bias, mask, an online softmax and the value product with no score
+//!   tensor, k and v shared across an 8-lane subgroup by `subgroupBroadcast`, and saves the
+//!   row log-sum-exp. The backward recomputes P from it twice instead of storing anything of
+//!   size n x n: a query-row kernel gives dq (and D = rowsum(dout * out)), a key kernel gives
+//!   dk, dv and dS summed over chunks of 16 windows, which feeds the same deterministic
+//!   bias-table gradient (no float atomics; results do not depend on the adapter's limits).
+//!   The forward keeps the packed texture for the backward (20 MB at SwinIR's 4 x 48 x 48,
+//!   where the products keep 14 MB of probabilities).
+//!   Needs subgroups of >= 8 lanes, head_dim <= 32 (SwinIR: 30, light: 10), n = win^2 a
+//!   multiple of 4 and at most 64 (windows 2, 4, 6, 8; not 7 or 12) and textures and
+//!   bindings within the adapter's limits; elsewhere (GL, 4-lane subgroups, other shapes)
+//!   `Auto` uses:
+//! - `Products`: the products on matmul's kernels, as above (any shape, any adapter).
 
 use crate::autograd;
-use crate::error::{shape_err, Result};
-use crate::gpu::{shaders, Launch};
+use crate::error::{shape_err, unsupported, Result};
+use crate::gpu::{shaders, Bind, Gpu, Launch};
 use crate::ops::layernorm::row_blocks;
 use crate::ops::matmul::{column_sums, gemm_into, Gemm, View};
 use crate::tensor::{grid_for, Tensor};
@@ -163,17 +182,9 @@ fn product(
     })
 }
 
-/// Forward without recording: (out [B*nW, n, C], probabilities [B*nW, heads, n, n]).
-pub fn window_attention_forward(
-    qkv: &Tensor,
-    table: &Tensor,
-    heads: usize,
-    win: usize,
-    shift: usize,
-    h: usize,
-    w: usize,
-) -> Result<(Tensor, Tensor)> {
-    let g = geom(qkv, table, heads, win, shift, h, w)?;
+/// The products forward: (out [B*nW, n, C], probabilities [B*nW, heads, n, n]).
+fn products_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Tensor)> {
+    let g = *g;
     let gpu = qkv.gpu();
     let op = "window_attention_forward";
     let probs = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n, g.n])?;
@@ -306,12 +317,13 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
     Ok((dqkv, ds))
 }
 
-/// dtable [(2w-1)^2, heads] from dS, summed over windows and batch in a fixed order.
-fn backward_table(g: &Geom, ds: &Tensor) -> Result<Tensor> {
+/// dtable [(2w-1)^2, heads] from dS [slices, heads, n, n] (per window, or already summed over
+/// groups of windows), summed over the slices in a fixed order.
+fn backward_table(g: &Geom, ds: &Tensor, slices: usize) -> Result<Tensor> {
     let gpu = ds.gpu();
     let op = "window_attention_backward_table";
     let per_window = g.heads * g.n * g.n;
-    let summed = column_sums(op, ds, g.windows, per_window)?;
+    let summed = column_sums(op, ds, slices, per_window)?;
     let span = 2 * g.win - 1;
     let dtable = Tensor::empty(gpu, op, &[span * span, g.heads])?;
     let entries = span * span * g.heads;
@@ -328,13 +340,419 @@ fn backward_table(g: &Geom, ds: &Tensor) -> Result<Tensor> {
     Ok(dtable)
 }
 
-/// Gradients (dqkv, dtable) of `window_attention` given dout and the saved probabilities.
+/// Which implementation computes window attention (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttentionKernel {
+    /// `Fused` where it can run (`fused_unsupported` is None), else `Products`.
+    Auto,
+    /// The fused per-window kernels; an error where they cannot run.
+    Fused,
+    /// matmul products plus softmax kernels (every shape and adapter).
+    Products,
+}
+
+/// What the forward keeps for the backward.
+pub struct Saved(SavedBy);
+
+enum SavedBy {
+    /// `Products`: the probabilities [B*nW, heads, n, n].
+    Probs(Tensor),
+    /// `Fused`: the output, each score row's log-sum-exp [B*nW, heads, n] and the packed
+    /// q, k, v and bias textures (kept rather than packed again).
+    Fused {
+        out: Tensor,
+        lse: Tensor,
+        tex: Box<FusedTextures>,
+    },
+}
+
+impl Saved {
+    /// The probabilities, where the products computed them.
+    pub fn probs(&self) -> Option<&Tensor> {
+        match &self.0 {
+            SavedBy::Probs(p) => Some(p),
+            SavedBy::Fused { .. } => None,
+        }
+    }
+    /// True when the fused kernels made it.
+    pub fn is_fused(&self) -> bool {
+        matches!(self.0, SavedBy::Fused { .. })
+    }
+}
+
+type ArrayTexture = (crate::gpu::PooledTexture, wgpu::TextureView);
+
+/// q, k, v packed (attention_fused_pack.wgsl) and bias + mask (attention_fused_bias.wgsl).
+struct FusedTextures {
+    qkv: ArrayTexture,
+    bias: ArrayTexture,
+}
+
+/// Query rows per workgroup of the fused kernels (8 lanes x 4 rows), and keys per workgroup
+/// of the key-side backward (8 lanes x 4 keys).
+const FUSED_ROWS: usize = 32;
+/// Windows per workgroup of the key-side backward (attention_fused_backward_keys.wgsl `WC`).
+const FUSED_WINDOW_CHUNK: usize = 16;
+
+/// Texels (4 values) of one head's slice.
+fn texels(g: &Geom) -> usize {
+    g.hd.div_ceil(4)
+}
+
+/// Token rows per layer of the packed textures: a whole number of windows within the
+/// adapter's texture height.
+fn rows_per_layer(gpu: &Gpu, g: &Geom) -> usize {
+    let max = gpu.limits().max_texture_dimension_2d as usize;
+    ((max / g.n) * g.n).min(g.windows * g.n)
+}
+
+/// Why the fused kernels cannot compute this call on this adapter, or None when they can.
+fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
+    if !gpu.has_subgroups_of(8) {
+        return Some("the fused kernels need subgroups of >= 8 lanes".into());
+    }
+    if g.hd > 32 {
+        return Some(format!("head_dim {} > 32", g.hd));
+    }
+    if !g.n.is_multiple_of(4) || g.n > 64 {
+        return Some(format!(
+            "window {} has {} tokens (the fused kernels need a multiple of 4, at most 64)",
+            g.win, g.n
+        ));
+    }
+    let l = gpu.limits();
+    let max_dim = l.max_texture_dimension_2d as usize;
+    let rpl = (max_dim / g.n) * g.n;
+    let width = 3 * g.heads * texels(g);
+    if rpl == 0 || width > max_dim || g.n > max_dim {
+        return Some(format!(
+            "textures of {width} x {} texels exceed {max_dim}",
+            g.n
+        ));
+    }
+    let layers = (g.windows * g.n).div_ceil(rpl);
+    if layers.max(4 * g.heads) > l.max_texture_array_layers as usize {
+        return Some(format!(
+            "{layers} texture layers (or {} bias layers) exceed {}",
+            4 * g.heads,
+            l.max_texture_array_layers
+        ));
+    }
+    let bind = l.max_storage_buffer_binding_size as usize;
+    let chunks = g.windows.div_ceil(FUSED_WINDOW_CHUNK);
+    let biggest = (g.windows * g.n * 3 * g.c).max(chunks * g.heads * g.n * g.n) * 4;
+    if biggest > bind {
+        return Some(format!(
+            "a binding of {biggest} bytes exceeds the storage binding limit {bind}"
+        ));
+    }
+    let per_dim = l.max_compute_workgroups_per_dimension as usize;
+    if g.groups().div_ceil(per_dim) > per_dim
+        || rpl.div_ceil(64) > per_dim
+        || 3 * g.heads > per_dim
+        || g.heads * chunks > per_dim
+    {
+        return Some("too many workgroups".into());
+    }
+    None
+}
+
+/// Why `AttentionKernel::Fused` cannot compute this call, or None when it can (`Auto` then
+/// uses it).
+#[allow(clippy::too_many_arguments)]
+pub fn fused_unsupported(
+    qkv: &Tensor,
+    table: &Tensor,
+    heads: usize,
+    win: usize,
+    shift: usize,
+    h: usize,
+    w: usize,
+) -> Result<Option<String>> {
+    let g = geom(qkv, table, heads, win, shift, h, w)?;
+    Ok(fused_unsupported_geom(qkv.gpu(), &g))
+}
+
+/// True to run the fused kernels: `Auto` where they can run; `Fused` or an error naming why not.
+fn use_fused(gpu: &Gpu, g: &Geom, kernel: AttentionKernel) -> Result<bool> {
+    match kernel {
+        AttentionKernel::Products => Ok(false),
+        AttentionKernel::Auto => Ok(fused_unsupported_geom(gpu, g).is_none()),
+        AttentionKernel::Fused => match fused_unsupported_geom(gpu, g) {
+            None => Ok(true),
+            Some(why) => Err(unsupported("window_attention", why)),
+        },
+    }
+}
+
+/// Workgroups for (x, groups) with the groups folded into y and z (shaders: g = y + z * ny).
+fn fused_grid(gpu: &Gpu, x: usize, groups: usize) -> [u32; 3] {
+    let per_dim = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    let y = groups.min(per_dim);
+    [x as u32, y as u32, groups.div_ceil(y) as u32]
+}
+
+/// Pack per-head slices of `src` ([windows * n, parts * C], parts 3 for qkv and 1 for out or
+/// dout) into texels [x0, x0 + parts * heads * DT) of `dst` (attention_fused_pack.wgsl).
+fn fused_pack(
+    op: &'static str,
+    g: &Geom,
+    src: &Tensor,
+    parts: usize,
+    dst: &wgpu::TextureView,
+    x0: usize,
+) -> Result<()> {
+    let gpu = src.gpu();
+    let rows = g.windows * g.n;
+    let slices = parts * g.heads;
+    let rpl = rows_per_layer(gpu, g);
+    gpu.launch(Launch {
+        op,
+        shapes: &[src.shape()],
+        shader: &shaders::ATTENTION_FUSED_PACK,
+        entry: "attention_fused_pack",
+        overrides: &[("DT", texels(g) as f64)],
+        params: &[
+            rows as u32,
+            rpl as u32,
+            g.hd as u32,
+            slices as u32,
+            (parts * g.c) as u32,
+            x0 as u32,
+        ],
+        binds: &[Bind::Texture(dst), src.bind()],
+        workgroups: [
+            rpl.div_ceil(64) as u32,
+            slices as u32,
+            rows.div_ceil(rpl) as u32,
+        ],
+    })
+}
+
+/// A texture array for `cols` texels per token row of every window.
+fn fused_texture(op: &'static str, gpu: &Gpu, g: &Geom, cols: usize) -> Result<ArrayTexture> {
+    let rpl = rows_per_layer(gpu, g);
+    let layers = (g.windows * g.n).div_ceil(rpl);
+    array_texture(op, gpu, cols, rpl, layers)
+}
+
+fn array_texture(
+    op: &'static str,
+    gpu: &Gpu,
+    width: usize,
+    height: usize,
+    layers: usize,
+) -> Result<ArrayTexture> {
+    let tex = gpu.alloc_texture_view(
+        op,
+        width as u32,
+        height as u32,
+        layers as u32,
+        wgpu::TextureFormat::Rgba32Float,
+        true,
+    )?;
+    let view = tex.texture().create_view(&wgpu::TextureViewDescriptor {
+        dimension: Some(wgpu::TextureViewDimension::D2Array),
+        ..Default::default()
+    });
+    Ok((tex, view))
+}
+
+/// q, k, v packed, and the bias + mask texture (attention_fused_bias.wgsl).
+fn fused_operands(
+    op: &'static str,
+    g: &Geom,
+    qkv: &Tensor,
+    table: &Tensor,
+) -> Result<FusedTextures> {
+    let gpu = qkv.gpu();
+    let tq = fused_texture(op, gpu, g, 3 * g.heads * texels(g))?;
+    fused_pack(op, g, qkv, 3, &tq.1, 0)?;
+    let types = if g.shift > 0 { 4 } else { 1 };
+    let tb = array_texture(op, gpu, g.n / 4, g.n, types * g.heads)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[table.shape()],
+        shader: &shaders::ATTENTION_FUSED_BIAS,
+        entry: "attention_fused_bias",
+        overrides: &[],
+        params: &[
+            g.n as u32,
+            g.heads as u32,
+            g.win as u32,
+            g.shift as u32,
+            types as u32,
+        ],
+        binds: &[Bind::Texture(&tb.1), table.bind()],
+        workgroups: [
+            (g.n / 4).div_ceil(8) as u32,
+            g.n.div_ceil(8) as u32,
+            (types * g.heads) as u32,
+        ],
+    })?;
+    Ok(FusedTextures { qkv: tq, bias: tb })
+}
+
+/// The parameter words shared by the fused forward and query-row backward kernels.
+fn fused_params(gpu: &Gpu, g: &Geom) -> [u32; 10] {
+    [
+        g.n as u32,
+        g.heads as u32,
+        g.hd as u32,
+        g.c as u32,
+        rows_per_layer(gpu, g) as u32,
+        (g.w / g.win) as u32,
+        (g.h / g.win) as u32,
+        g.shift as u32,
+        g.scale().to_bits(),
+        g.groups() as u32,
+    ]
+}
+
+/// The fused forward: out [B*nW, n, C] and what the backward needs.
+fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Saved)> {
+    let gpu = qkv.gpu();
+    let op = "window_attention_forward";
+    let tex = fused_operands(op, g, qkv, table)?;
+    let (tq, tb) = (&tex.qkv, &tex.bias);
+    let out = Tensor::empty(gpu, op, &[g.windows, g.n, g.c])?;
+    let lse = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n])?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[qkv.shape(), table.shape()],
+        shader: &shaders::ATTENTION_FUSED_FORWARD,
+        entry: "attention_fused_forward",
+        overrides: &[("DT", texels(g) as f64)],
+        params: &fused_params(gpu, g),
+        binds: &[
+            out.bind(),
+            lse.bind(),
+            Bind::Texture(&tq.1),
+            Bind::Texture(&tb.1),
+        ],
+        workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
+    })?;
+    let saved = Saved(SavedBy::Fused {
+        out: out.detach(),
+        lse,
+        tex: Box::new(tex),
+    });
+    Ok((out, saved))
+}
+
+/// The fused backward: (dqkv, the sums of dS over chunks of windows [chunks, heads, n, n])
+/// from dout and the forward's out, lse and textures.
+fn fused_backward(
+    g: &Geom,
+    dout: &Tensor,
+    out: &Tensor,
+    lse: &Tensor,
+    tex: &FusedTextures,
+) -> Result<(Tensor, Tensor)> {
+    let gpu = dout.gpu();
+    let op = "window_attention_backward_qkv";
+    let shapes: &[&[usize]] = &[dout.shape(), out.shape()];
+    let dt = texels(g);
+    let td = fused_texture(op, gpu, g, 2 * g.heads * dt)?;
+    fused_pack(op, g, dout, 1, &td.1, 0)?;
+    fused_pack(op, g, out, 1, &td.1, g.heads * dt)?;
+    let dqkv = Tensor::empty(gpu, op, &[g.windows, g.n, 3 * g.c])?;
+    let dd = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n])?;
+    let params = fused_params(gpu, g);
+    gpu.launch(Launch {
+        op,
+        shapes,
+        shader: &shaders::ATTENTION_FUSED_BACKWARD_ROWS,
+        entry: "attention_fused_backward_rows",
+        overrides: &[("DT", dt as f64)],
+        params: &params,
+        binds: &[
+            dqkv.bind(),
+            dd.bind(),
+            lse.bind(),
+            Bind::Texture(&tex.qkv.1),
+            Bind::Texture(&td.1),
+            Bind::Texture(&tex.bias.1),
+        ],
+        workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
+    })?;
+    let chunks = g.windows.div_ceil(FUSED_WINDOW_CHUNK);
+    let dsum = Tensor::empty(gpu, op, &[chunks, g.heads, g.n, g.n])?;
+    let mut kparams = params;
+    kparams[9] = g.windows as u32;
+    gpu.launch(Launch {
+        op,
+        shapes,
+        shader: &shaders::ATTENTION_FUSED_BACKWARD_KEYS,
+        entry: "attention_fused_backward_keys",
+        overrides: &[("DT", dt as f64)],
+        params: &kparams,
+        binds: &[
+            dqkv.bind(),
+            dsum.bind(),
+            lse.bind(),
+            dd.bind(),
+            Bind::Texture(&tex.qkv.1),
+            Bind::Texture(&td.1),
+            Bind::Texture(&tex.bias.1),
+        ],
+        workgroups: [
+            g.n.div_ceil(FUSED_ROWS) as u32,
+            (g.heads * chunks) as u32,
+            1,
+        ],
+    })?;
+    Ok((dqkv, dsum))
+}
+
+/// Forward without recording: out [B*nW, n, C] and what the backward needs.
+#[allow(clippy::too_many_arguments)]
+pub fn window_attention_forward(
+    qkv: &Tensor,
+    table: &Tensor,
+    heads: usize,
+    win: usize,
+    shift: usize,
+    h: usize,
+    w: usize,
+    kernel: AttentionKernel,
+) -> Result<(Tensor, Saved)> {
+    let g = geom(qkv, table, heads, win, shift, h, w)?;
+    if use_fused(qkv.gpu(), &g, kernel)? {
+        fused_forward(&g, qkv, table)
+    } else {
+        let (out, probs) = products_forward(&g, qkv, table)?;
+        Ok((out, Saved(SavedBy::Probs(probs))))
+    }
+}
+
+/// (dqkv, dS summed over groups of windows [groups, heads, n, n], groups) by the
+/// implementation that made `saved`.
+fn backward_any(
+    g: &Geom,
+    dout: &Tensor,
+    qkv: &Tensor,
+    saved: &Saved,
+) -> Result<(Tensor, Tensor, usize)> {
+    match &saved.0 {
+        SavedBy::Probs(probs) => {
+            let (dqkv, ds) = backward_qkv(g, dout, qkv, probs)?;
+            Ok((dqkv, ds, g.windows))
+        }
+        SavedBy::Fused { out, lse, tex } => {
+            let (dqkv, dsum) = fused_backward(g, dout, out, lse, tex)?;
+            Ok((dqkv, dsum, g.windows.div_ceil(FUSED_WINDOW_CHUNK)))
+        }
+    }
+}
+
+/// Gradients (dqkv, dtable) of `window_attention` given dout and what the forward saved.
 #[allow(clippy::too_many_arguments)]
 pub fn window_attention_backward(
     dout: &Tensor,
     qkv: &Tensor,
     table: &Tensor,
-    probs: &Tensor,
+    saved: &Saved,
     heads: usize,
     win: usize,
     shift: usize,
@@ -349,11 +767,11 @@ pub fn window_attention_backward(
             "dout must be [B*nW, n, C]",
         ));
     }
-    let (dqkv, ds) = backward_qkv(&g, dout, qkv, probs)?;
-    Ok((dqkv, backward_table(&g, &ds)?))
+    let (dqkv, ds, slices) = backward_any(&g, dout, qkv, saved)?;
+    Ok((dqkv, backward_table(&g, &ds, slices)?))
 }
 
-/// Differentiable window attention (see the module docs).
+/// Differentiable window attention (see the module docs), on the kernel `choose` picks.
 pub fn window_attention(
     qkv: &Tensor,
     table: &Tensor,
@@ -363,7 +781,22 @@ pub fn window_attention(
     h: usize,
     w: usize,
 ) -> Result<Tensor> {
-    let (out, probs) = window_attention_forward(qkv, table, heads, win, shift, h, w)?;
+    window_attention_with(qkv, table, heads, win, shift, h, w, AttentionKernel::Auto)
+}
+
+/// `window_attention` on an explicit implementation (tests run both on the same inputs).
+#[allow(clippy::too_many_arguments)]
+pub fn window_attention_with(
+    qkv: &Tensor,
+    table: &Tensor,
+    heads: usize,
+    win: usize,
+    shift: usize,
+    h: usize,
+    w: usize,
+    kernel: AttentionKernel,
+) -> Result<Tensor> {
+    let (out, saved) = window_attention_forward(qkv, table, heads, win, shift, h, w, kernel)?;
     let g = geom(qkv, table, heads, win, shift, h, w)?;
     let sq = qkv.detach();
     autograd::record(
@@ -371,9 +804,9 @@ pub fn window_attention(
         &[qkv, table],
         &out,
         move |dout, needs| {
-            let (dqkv, ds) = backward_qkv(&g, dout, &sq, &probs)?;
+            let (dqkv, ds, slices) = backward_any(&g, dout, &sq, &saved)?;
             let dtable = if needs[1] {
-                Some(backward_table(&g, &ds)?)
+                Some(backward_table(&g, &ds, slices)?)
             } else {
                 None
             };
@@ -481,8 +914,8 @@ pub mod reference {
                     let sum: f64 = e.iter().sum();
                     for d in 0..hd {
                         let mut acc = 0.0;
-                        for j in 0..n {
-                            acc += e[j] / sum * at(j, 2, d);
+                        for (j, ej) in e.iter().enumerate() {
+                            acc += ej / sum * at(j, 2, d);
                         }
                         out[(b * n + i) * c + hh * hd + d] = acc;
                     }

@@ -1,0 +1,89 @@
+//! Kernel lab for window attention at SwinIR classical's shape (4 x 180 x 48 x 48, 6 heads,
+//! window 8, shift 4): forward and backward of both implementations, timed by the process's
+//! CPU time as well as wall time (on a shared machine the CPU seconds lavapipe's threads
+//! spend vary far less than wall time). `cargo run --release --example attention_lab [iters]`.
+use sralign::ops::attention::{self, AttentionKernel};
+use sralign::{Gpu, Tensor};
+use std::time::Instant;
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = 100.0;
+    let ut: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let st: f64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    (ut + st) / tick
+}
+
+fn random(gpu: &Gpu, shape: &[usize], seed: u32) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
+    let v: Vec<f32> = (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s as f32 / u32::MAX as f32) - 0.5
+        })
+        .collect();
+    Tensor::from_slice(gpu, shape, &v).unwrap()
+}
+
+fn main() {
+    let iters: usize = std::env::args()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let gpu = Gpu::new().unwrap();
+    let (nb, hw, c, heads, win, shift) = (4, 48, 180, 6, 8, 4);
+    let windows = nb * (hw / win) * (hw / win);
+    let n = win * win;
+    let qkv = random(&gpu, &[windows, n, 3 * c], 12);
+    let table = random(&gpu, &[(2 * win - 1) * (2 * win - 1), heads], 13);
+    let dout = random(&gpu, &[windows, n, c], 14);
+    let flops = 2.0 * 2.0 * (windows * n * n * c) as f64;
+    for kernel in [AttentionKernel::Products, AttentionKernel::Fused] {
+        let fwd = || {
+            attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw, kernel)
+                .unwrap()
+        };
+        let (_, saved) = fwd();
+        // Warm up (pipelines compile on first use).
+        drop(
+            attention::window_attention_backward(
+                &dout, &qkv, &table, &saved, heads, win, shift, hw, hw,
+            )
+            .unwrap(),
+        );
+        gpu.sync().unwrap();
+        let time = |f: &dyn Fn()| {
+            let (c0, t0) = (cpu_seconds(), Instant::now());
+            for _ in 0..iters {
+                f();
+                gpu.sync().unwrap();
+            }
+            let wall = t0.elapsed().as_secs_f64() / iters as f64;
+            ((cpu_seconds() - c0) / iters as f64, wall)
+        };
+        let (fc, fw) = time(&|| drop(fwd()));
+        let (bc, bw) = time(&|| {
+            drop(
+                attention::window_attention_backward(
+                    &dout, &qkv, &table, &saved, heads, win, shift, hw, hw,
+                )
+                .unwrap(),
+            )
+        });
+        // 2 cores: GFLOP/s if the CPU seconds had run on both cores at once.
+        println!(
+            "{kernel:?}: forward cpu {:.1} ms ({:.1} GFLOP/s at 2 cores) wall {:.1} ms; backward cpu {:.1} ms ({:.1}) wall {:.1} ms",
+            fc * 1e3,
+            flops / (fc / 2.0) / 1e9,
+            fw * 1e3,
+            bc * 1e3,
+            2.0 * flops / (bc / 2.0) / 1e9,
+            bw * 1e3
+        );
+    }
+}
