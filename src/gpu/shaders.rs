@@ -70,6 +70,17 @@ shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 
 // (section boundary)
 
+// -- conv2d, Winograd F(2x2, 3x3) --
+shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
+shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
+shader!(CONV_WINOGRAD_OUTPUT, "conv_winograd_output.wgsl");
+shader!(
+    CONV_WINOGRAD_WEIGHT_GRAD,
+    "conv_winograd_weight_grad.wgsl"
+);
+
+// (section boundary)
+
 // -- matmul, layernorm, windows, attention --
 shader!(MATMUL_PACK, "matmul_pack.wgsl");
 shader!(MATMUL_PACK4, "matmul_pack4.wgsl");
@@ -167,6 +178,10 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_BACKWARD_WEIGHT_BUF,
     &CONV2D_REDUCE,
     &CONV2D_BACKWARD_BIAS,
+    &CONV_WINOGRAD_INPUT,
+    &CONV_WINOGRAD_WEIGHT,
+    &CONV_WINOGRAD_OUTPUT,
+    &CONV_WINOGRAD_WEIGHT_GRAD,
     &MATMUL_PACK,
     &MATMUL_PACK4,
     &MATMUL_TEX,

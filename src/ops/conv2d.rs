@@ -10,6 +10,8 @@
 //!   lavapipe textures are fetched vectorised while every storage buffer load is a per-lane
 //!   loop, which is what makes this design ~4x faster there.
 //! - `Buffer`: register-blocked kernels on the NCHW buffers (8 output channels x 4 pixels).
+//! - `Winograd` (3x3 only, subgroups of >= 8 lanes): F(2x2, 3x3) transforms and 16 texture
+//!   GEMMs, in `ops::conv_winograd`.
 //!
 //! The input gradient is the forward kernel on dout with transposed, 180-degree-rotated
 //! weights. The weight gradient is deterministic: partial sums over pixel-row slabs
@@ -36,6 +38,9 @@ pub enum ConvImpl {
     Texture,
     /// Register-blocked kernels on storage buffers.
     Buffer,
+    /// Winograd F(2x2, 3x3) (`ops::conv_winograd`; an error where unavailable). `Auto` picks
+    /// it where it runs and was measured faster.
+    Winograd,
 }
 
 /// The sizes of one convolution.
@@ -132,7 +137,7 @@ fn subgroups_usable(gpu: &Gpu) -> bool {
     gpu.has_subgroups_of(8)
 }
 
-fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
+pub(super) fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
     Error::Limit {
         op: op.into(),
         shapes: format!(
@@ -161,11 +166,20 @@ fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
 }
 
 fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
+    let wino = super::conv_winograd::blocker(gpu, d);
+    match (want, wino) {
+        (ConvImpl::Winograd, Some(why)) => return Err(limit_err(op, d, why)),
+        (ConvImpl::Winograd, None) => return Ok(ConvImpl::Winograd),
+        (ConvImpl::Auto, None) if super::conv_winograd::preferred(d) => {
+            return Ok(ConvImpl::Winograd)
+        }
+        _ => {}
+    }
     match (want, texture_blocker(gpu, d)) {
         (ConvImpl::Buffer, _) => Ok(ConvImpl::Buffer),
         (_, None) => Ok(ConvImpl::Texture),
         (ConvImpl::Auto, Some(_)) => Ok(ConvImpl::Buffer),
-        (ConvImpl::Texture, Some(why)) => Err(limit_err(op, d, why)),
+        (ConvImpl::Texture | ConvImpl::Winograd, Some(why)) => Err(limit_err(op, d, why)),
     }
 }
 
@@ -212,7 +226,7 @@ fn align_elems(gpu: &Gpu) -> usize {
 
 /// Elements `start..start+len` of `t`, bound from the aligned offset at or below `start`;
 /// returns the binding and the element offset of `start` inside it.
-fn span(t: &Tensor, start: usize, len: usize) -> (Bind<'_>, u32) {
+pub(super) fn span(t: &Tensor, start: usize, len: usize) -> (Bind<'_>, u32) {
     let a = align_elems(t.gpu());
     let s0 = start / a * a;
     (t.bind_range(s0, start - s0 + len), (start - s0) as u32)
@@ -228,7 +242,7 @@ fn u(v: usize) -> u32 {
 
 /// Batch items n0..n0+nb of the NCHW tensor `t` ([_, c, d.h, d.w]) as a padded NHWC texture
 /// with `c4` layers per item.
-fn pack_input(
+pub(super) fn pack_input(
     op: &str,
     t: &Tensor,
     d: &ConvDims,
@@ -423,6 +437,7 @@ pub fn conv2d_forward_with(
     let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
     let cout8 = d.cout.div_ceil(8);
     match choose(gpu, op, &d, imp)? {
+        ConvImpl::Winograd => super::conv_winograd::forward(op, &d, x, w, b, &out)?,
         ConvImpl::Texture => {
             let nb = batch_chunk(
                 gpu,
@@ -585,6 +600,9 @@ fn backward(
     } else {
         ConvImpl::Buffer
     };
+    if imp == ConvImpl::Winograd {
+        return super::conv_winograd::backward(op, d, dout, x, w, need);
+    }
     let tex = imp == ConvImpl::Texture;
     let kk = d.k * d.k;
     let cin8 = d.cin.div_ceil(8);

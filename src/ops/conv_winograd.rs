@@ -1,0 +1,458 @@
+//! Winograd F(2x2, 3x3) convolution: the `ConvImpl::Winograd` kernels of `ops::conv2d` for 3x3
+//! kernels (stride 1, zero padding 1), forward and both gradients. Needs subgroups of >= 8
+//! lanes (the products run on the texture GEMM kernel, shaders/matmul_tex.wgsl); conv2d falls
+//! back to its other variants elsewhere. Uses conv2d's input packing; never names layers.
+//!
+//! ## The transforms
+//!
+//! 1-D F(2, 3): two outputs y0 = d0 g0 + d1 g1 + d2 g2, y1 = d1 g0 + d2 g1 + d3 g2 of a
+//! 3-tap correlation over 4 inputs d0..d3 in 4 multiplications:
+//! m0 = (d0 - d2) g0, m1 = (d1 + d2) (g0 + g1 + g2) / 2, m2 = (d2 - d1) (g0 - g1 + g2) / 2,
+//! m3 = (d1 - d3) g2; then y0 = m0 + m1 + m2 and y1 = m1 - m2 - m3 (expand: the g1 terms of
+//! m1 and m2 give d1 g1 in y0 and d2 g1 in y1, the rest cancels pairwise). In matrices,
+//! y = A^T [(G g) . (B^T d)] with
+//!
+//! ```text
+//! B^T = | 1  0 -1  0 |    G = | 1    0    0   |    A^T = | 1  1  1  0 |
+//!       | 0  1  1  0 |        | 1/2  1/2  1/2 |          | 0  1 -1 -1 |
+//!       | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
+//!       | 0  1  0 -1 |        | 0    0    1   |
+//! ```
+//!
+//! Nesting it over rows and columns gives a 2x2 output tile from a 4x4 input tile d (input
+//! pixels 2ty-1..2ty+2, 2tx-1..2tx+2: stride 2, the halo overlapping) and a 3x3 kernel g:
+//! Y = A^T [U . V] A with U = G g G^T and V = B^T d B (4x4, `.` elementwise). Summing over
+//! input channels commutes with A^T . A, so for each of the 16 positions xi = (r, c):
+//!
+//! `M_xi[t, o] = sum_i V_xi[t, i] U_xi[i, o]`: 16 GEMMs (tiles x Cin) (Cin x Cout), then
+//! `Y[t, o] = A^T M[t, o] A` (+ bias). 16 multiplies per 4 outputs instead of 36: 2.25x fewer.
+//!
+//! - grad-input: for stride 1 and padding 1, dx is the convolution of dout with w transposed
+//!   and rotated 180 degrees, so it is the forward pipeline with those weights.
+//! - grad-weight: Y = A^T M A is linear, so dM = A dY A^T per tile (dY = the tile's 2x2 output
+//!   gradient, zero past the image); M = U . V gives dU_xi[i, o] = sum_t V_xi[t, i] dM_xi[t, o]
+//!   (16 GEMMs (Cin x tiles) (tiles x Cout), summed over tiles in a fixed order inside the GEMM,
+//!   batch chunks continuing from the previous chunk's sums), and U = G g G^T gives
+//!   dg = G^T dU G.
+//!
+//! The constants are 0, +-1 and 1/2, exact in f32; the transforms add at most 4 rounding
+//! steps per value, so f32 results stay within the direct kernels' tolerances.
+//!
+//! ## Passes (shaders/conv_winograd_*.wgsl)
+//!
+//! Forward (and grad-input): x -> padded NHWC texture (conv2d's pack), -> V in a 16-layer
+//! texture as the GEMM's A operand (`wino_input_rows`), U in a 16-layer texture as its B^T
+//! operand (`wino_weight`), 16 products M into a buffer (matmul_tex.wgsl, one launch), then
+//! `wino_output` (4 output channels per vec4 load). Grad-weight: V and dM transposed (4 tiles
+//! per texel: tiles are the GEMM's k) by `wino_input_cols` / `wino_dout_cols`, the 16
+//! products dU, then `wino_weight_grad`. Everything is deterministic (no atomics).
+
+use super::conv2d::{limit_err, pack_input, span, ConvDims};
+use crate::error::Result;
+use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
+use crate::tensor::Tensor;
+
+const TEX: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
+const MAX_WORKGROUPS: usize = 65535;
+/// The texture GEMM's tile (rows and columns).
+const GEMM_TILE: usize = 32;
+
+/// (A^T M A, dU) = the outputs / weight gradients of the 16 GEMMs.
+const POSITIONS: usize = 16;
+
+fn u(v: usize) -> u32 {
+    v as u32
+}
+
+/// Tile grid of one batch item: (tiles along x, tiles per item).
+fn tiles(d: &ConvDims) -> (usize, usize) {
+    let tw = d.w.div_ceil(2);
+    (tw, tw * d.h.div_ceil(2))
+}
+
+/// GEMM outputs are stored with rows of whole vec4s.
+fn row_stride(c: usize) -> usize {
+    c.next_multiple_of(4)
+}
+
+/// Batch items per chunk so that every texture, binding and grid of a conv producing `cout`
+/// channels from `cin` stays within the adapter's limits (0 when one item does not fit).
+fn items_per_chunk(gpu: &Gpu, d: &ConvDims, cin: usize, cout: usize) -> usize {
+    let l = gpu.limits();
+    let max_tex = l.max_texture_dimension_2d as usize;
+    let align = (l.min_storage_buffer_offset_alignment as usize / 4).max(1);
+    let max_elems = (l.max_storage_buffer_binding_size as usize / 4).saturating_sub(align);
+    let (_, tpi) = tiles(d);
+    let mut nb = d.n;
+    // V rows (tiles, padded to the GEMM tile) and the transposed layouts' 4 tiles per texel.
+    nb = nb.min(max_tex / GEMM_TILE * GEMM_TILE / tpi);
+    nb = nb.min(max_tex * 4 / tpi);
+    // The 16 products of a chunk in one binding, with padded rows.
+    nb = nb.min(max_elems / (POSITIONS * row_stride(cout) * tpi + GEMM_TILE * row_stride(cout)));
+    // Inputs and outputs bound per chunk; packed textures' layers and grids.
+    nb = nb.min(max_elems / (cin.max(cout) * d.h * d.w));
+    let c4 = cin.max(cout).div_ceil(4);
+    nb = nb.min(l.max_texture_array_layers as usize / c4);
+    nb = nb.min(MAX_WORKGROUPS.min(l.max_compute_workgroups_per_dimension as usize) / c4);
+    nb
+}
+
+/// Why the Winograd kernels cannot run this convolution, if they cannot.
+pub(super) fn blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
+    if d.k != 3 {
+        return Some(format!(
+            "Winograd F(2x2, 3x3) needs a 3x3 kernel, not {}x{}",
+            d.k, d.k
+        ));
+    }
+    if !gpu.has_subgroups_of(8) {
+        return Some("the Winograd kernels need subgroups of at least 8 lanes".into());
+    }
+    let max_tex = gpu.limits().max_texture_dimension_2d as usize;
+    let (tw, th) = (d.w.next_multiple_of(24) + 2, d.h.next_multiple_of(4) + 2);
+    let fits = tw <= max_tex
+        && th <= max_tex
+        && d.cin.max(d.cout).next_multiple_of(GEMM_TILE) <= max_tex
+        && items_per_chunk(gpu, d, d.cin, d.cout) > 0
+        && items_per_chunk(gpu, d, d.cout, d.cin) > 0;
+    (!fits).then(|| {
+        format!(
+            "one {}x{} image's Winograd tiles (or its {} channels) exceed the texture or \
+             binding limits",
+            d.h,
+            d.w,
+            d.cin.max(d.cout)
+        )
+    })
+}
+
+/// Whether `Auto` should pick Winograd where it can run (measured on lavapipe: see
+/// src/bench/conv.rs).
+pub(super) fn preferred(d: &ConvDims) -> bool {
+    d.cin >= 16 && d.cout >= 16
+}
+
+fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..n).step_by(nb).map(move |n0| (n0, nb.min(n - n0)))
+}
+
+fn nb_or_err(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize, cout: usize) -> Result<usize> {
+    match items_per_chunk(gpu, d, cin, cout) {
+        0 => Err(limit_err(
+            op,
+            d,
+            "one batch item's Winograd tiles exceed the adapter's limits".into(),
+        )),
+        nb => Ok(nb),
+    }
+}
+
+/// U = G g G^T of w (or of w transposed and rotated when `flip`) as the GEMM's B^T operand:
+/// 16 layers of [outputs padded to the GEMM tile] rows x [inputs / 4] texels.
+fn weight_texture(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledTexture> {
+    let gpu = w.gpu();
+    let (outs, ins) = if flip {
+        (d.cin, d.cout)
+    } else {
+        (d.cout, d.cin)
+    };
+    let rows = outs.next_multiple_of(GEMM_TILE);
+    let c4 = ins.div_ceil(4);
+    let tex = gpu.alloc_texture_view(op, u(c4), u(rows), u(POSITIONS), TEX, true)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[w.shape()],
+        shader: &shaders::CONV_WINOGRAD_WEIGHT,
+        entry: "wino_weight",
+        overrides: &[],
+        params: &[u(d.cout), u(d.cin), flip as u32, u(rows)],
+        binds: &[w.bind(), Bind::Texture(tex.view())],
+        workgroups: [u(rows.div_ceil(8)), u(c4.div_ceil(8)), 1],
+    })?;
+    Ok(tex)
+}
+
+/// The input transforms' uniform block (conv_winograd_input.wgsl `Params`).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct InputParams {
+    tw: u32,
+    tpi: u32,
+    c4: u32,
+    tiles: u32,
+    rows: u32,
+    groups: u32,
+    channels: u32,
+    pad: u32,
+}
+
+/// One launch of matmul_tex.wgsl: C(l) = A(l) B(l) for the 16 layers, A from `ta` ([m, k]
+/// rows of texels), B^T from `tb` ([n, k]), C at c[l * plane + row * cm + col];
+/// `accumulate` continues from the sums already in C. `any` (not C) fills the unused bias
+/// binding.
+#[allow(clippy::too_many_arguments)]
+fn gemm16(
+    op: &str,
+    c: &Tensor,
+    any: &Tensor,
+    ta: &PooledTexture,
+    tb: &PooledTexture,
+    (m, n, kt): (usize, usize, usize),
+    plane: usize,
+    cm: usize,
+    accumulate: bool,
+) -> Result<()> {
+    c.gpu().launch(Launch {
+        op,
+        shapes: &[c.shape()],
+        shader: &shaders::MATMUL_TEX,
+        entry: "matmul_tex",
+        overrides: &[],
+        // m, n, kt, has_bias, l0, lh, off, co, ci, cm, alpha, boff, accumulate, finalize
+        params: &[
+            u(m),
+            u(n),
+            u(kt),
+            0,
+            0,
+            1,
+            0,
+            u(plane),
+            0,
+            u(cm),
+            1f32.to_bits(),
+            0,
+            accumulate as u32,
+            1,
+        ],
+        binds: &[
+            c.bind(),
+            Bind::Texture(ta.view()),
+            Bind::Texture(tb.view()),
+            any.bind_range(0, 1),
+        ],
+        workgroups: [
+            u(n.div_ceil(GEMM_TILE)),
+            u(m.div_ceil(GEMM_TILE)),
+            u(POSITIONS),
+        ],
+    })
+}
+
+/// out[n0..n0+nb] (channels `cout`) = Winograd conv of the packed input `xt` (`cin` channels)
+/// with the transformed weights `ut` (+ bias).
+#[allow(clippy::too_many_arguments)]
+fn conv_chunk(
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    cin: usize,
+    ut: &PooledTexture,
+    bias: Option<&Tensor>,
+    // Bound (one element) in place of absent operands.
+    any: &Tensor,
+    out: &Tensor,
+    cout: usize,
+    (n0, nb): (usize, usize),
+) -> Result<()> {
+    let gpu = out.gpu();
+    let (tw, tpi) = tiles(d);
+    let t = nb * tpi;
+    let rows = t.next_multiple_of(GEMM_TILE);
+    let c4 = cin.div_ceil(4);
+    let vt = gpu.alloc_texture_view(op, u(c4), u(rows), u(POSITIONS), TEX, true)?;
+    let p = InputParams {
+        tw: u(tw),
+        tpi: u(tpi),
+        c4: u(c4),
+        tiles: u(t),
+        rows: u(rows),
+        groups: 0,
+        channels: u(cin),
+        pad: 1,
+    };
+    gpu.launch(Launch {
+        op,
+        shapes: &[out.shape()],
+        shader: &shaders::CONV_WINOGRAD_INPUT,
+        entry: "wino_input_rows",
+        overrides: &[],
+        params: bytemuck::cast_slice(std::slice::from_ref(&p)),
+        binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
+        workgroups: [u(rows.div_ceil(64)), u(c4), 1],
+    })?;
+    let cs = row_stride(cout);
+    let m = Tensor::empty(gpu, op, &[POSITIONS * t * cs])?;
+    gemm16(op, &m, any, &vt, ut, (t, cout, c4), t * cs, cs, false)?;
+    let per = cout * d.h * d.w;
+    let (ob, off) = span(out, n0 * per, nb * per);
+    gpu.launch(Launch {
+        op,
+        shapes: &[out.shape()],
+        shader: &shaders::CONV_WINOGRAD_OUTPUT,
+        entry: "wino_output",
+        overrides: &[],
+        params: &[
+            u(d.w),
+            u(d.h),
+            u(cout),
+            u(cs),
+            u(tw),
+            u(tpi),
+            u(t),
+            off,
+            bias.is_some() as u32,
+        ],
+        binds: &[
+            ob,
+            m.bind(),
+            bias.map_or(any.bind_range(0, 1), |b| b.bind()),
+        ],
+        workgroups: [u(t.div_ceil(64)), u(cout.div_ceil(4)), 1],
+    })
+}
+
+/// out = conv2d(x, w) + b (out allocated by the caller, shape checked).
+pub(super) fn forward(
+    op: &str,
+    d: &ConvDims,
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<()> {
+    let nb = nb_or_err(x.gpu(), op, d, d.cin, d.cout)?;
+    let ut = weight_texture(op, w, d, false)?;
+    for ch in chunks(d.n, nb) {
+        let xt = pack_input(op, x, d, d.cin, d.cin.div_ceil(4), ch)?;
+        conv_chunk(op, d, &xt, d.cin, &ut, b, x, out, d.cout, ch)?;
+    }
+    Ok(())
+}
+
+/// The transposed transform (`entry`: wino_input_cols or wino_dout_cols) of a chunk's
+/// `c`-channel packed texture: 16 layers of [c padded to the GEMM tile] rows x [tiles / 4].
+#[allow(clippy::too_many_arguments)]
+fn cols_texture(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    src: &PooledTexture,
+    c: usize,
+    nb: usize,
+    entry: &'static str,
+    shapes: &[&[usize]],
+) -> Result<PooledTexture> {
+    let (tw, tpi) = tiles(d);
+    let t = nb * tpi;
+    let groups = t.div_ceil(4);
+    let c4 = c.div_ceil(4);
+    let tex = gpu.alloc_texture_view(
+        op,
+        u(groups),
+        u(c.next_multiple_of(GEMM_TILE)),
+        u(POSITIONS),
+        TEX,
+        true,
+    )?;
+    let p = InputParams {
+        tw: u(tw),
+        tpi: u(tpi),
+        c4: u(c4),
+        tiles: u(t),
+        rows: 0,
+        groups: u(groups),
+        channels: u(c),
+        pad: 1,
+    };
+    gpu.launch(Launch {
+        op,
+        shapes,
+        shader: &shaders::CONV_WINOGRAD_INPUT,
+        entry,
+        overrides: &[],
+        params: bytemuck::cast_slice(std::slice::from_ref(&p)),
+        binds: &[Bind::Texture(src.view()), Bind::Texture(tex.view())],
+        workgroups: [u(groups.div_ceil(64)), u(c4), 4],
+    })?;
+    Ok(tex)
+}
+
+pub(super) type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+
+/// The gradients asked for by `need` ([dx, dw, db]), sharing dout's packed texture.
+pub(super) fn backward(
+    op: &str,
+    d: &ConvDims,
+    dout: &Tensor,
+    x: Option<&Tensor>,
+    w: Option<&Tensor>,
+    need: [bool; 3],
+) -> Result<Grads3> {
+    let gpu = dout.gpu();
+    let mut nb = d.n;
+    if need[0] {
+        nb = nb.min(nb_or_err(gpu, op, d, d.cout, d.cin)?);
+    }
+    if need[1] {
+        nb = nb.min(nb_or_err(gpu, op, d, d.cin, d.cout)?);
+    }
+    let dx = match (need[0], w) {
+        (true, Some(_)) => Some(Tensor::empty(gpu, op, &[d.n, d.cin, d.h, d.w])?),
+        _ => None,
+    };
+    let (dw, du) = match (need[1], x) {
+        (true, Some(_)) => (
+            Some(Tensor::empty(gpu, op, &[d.cout, d.cin, 3, 3])?),
+            Some(Tensor::empty(gpu, op, &[POSITIONS * d.cin * d.cout])?),
+        ),
+        _ => (None, None),
+    };
+    let wt = match (&dx, w) {
+        (Some(_), Some(w)) => Some(weight_texture(op, w, d, true)?),
+        _ => None,
+    };
+    let shapes: &[&[usize]] = &[dout.shape()];
+    for (i, ch) in chunks(d.n, nb).enumerate() {
+        let (_, nbi) = ch;
+        let dt = pack_input(op, dout, d, d.cout, d.cout.div_ceil(4), ch)?;
+        if let (Some(dx), Some(wt)) = (&dx, &wt) {
+            conv_chunk(op, d, &dt, d.cout, wt, None, dout, dx, d.cin, ch)?;
+        }
+        if let (Some(du), Some(x)) = (&du, x) {
+            let xt = pack_input(op, x, d, d.cin, d.cin.div_ceil(4), ch)?;
+            let vt = cols_texture(gpu, op, d, &xt, d.cin, nbi, "wino_input_cols", shapes)?;
+            let mt = cols_texture(gpu, op, d, &dt, d.cout, nbi, "wino_dout_cols", shapes)?;
+            let kt = (nbi * tiles(d).1).div_ceil(4);
+            gemm16(
+                op,
+                du,
+                dout,
+                &vt,
+                &mt,
+                (d.cin, d.cout, kt),
+                d.cin * d.cout,
+                d.cout,
+                i > 0,
+            )?;
+        }
+    }
+    if let (Some(dw), Some(du)) = (&dw, &du) {
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader: &shaders::CONV_WINOGRAD_WEIGHT_GRAD,
+            entry: "wino_weight_grad",
+            overrides: &[],
+            params: &[u(d.cout), u(d.cin)],
+            binds: &[dw.bind(), du.bind()],
+            workgroups: [u(d.cin.div_ceil(8)), u(d.cout.div_ceil(8)), 1],
+        })?;
+    }
+    let db = if need[2] {
+        Some(super::conv2d::conv2d_backward_bias(dout)?)
+    } else {
+        None
+    };
+    Ok((dx, dw, db))
+}
