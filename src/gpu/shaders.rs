@@ -73,7 +73,7 @@ shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 // -- conv2d, Winograd F(2x2, 3x3) --
 shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
-shader!(CONV_WINOGRAD_OUTPUT, "conv_winograd_output.wgsl");
+shader!(CONV_WINOGRAD_FORWARD, "conv_winograd_forward.wgsl");
 shader!(
     CONV_WINOGRAD_WEIGHT_GRAD,
     "conv_winograd_weight_grad.wgsl"
@@ -180,7 +180,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_BACKWARD_BIAS,
     &CONV_WINOGRAD_INPUT,
     &CONV_WINOGRAD_WEIGHT,
-    &CONV_WINOGRAD_OUTPUT,
+    &CONV_WINOGRAD_FORWARD,
     &CONV_WINOGRAD_WEIGHT_GRAD,
     &MATMUL_PACK,
     &MATMUL_PACK4,

@@ -41,11 +41,14 @@
 //! ## Passes (shaders/conv_winograd_*.wgsl)
 //!
 //! Forward (and grad-input): x -> padded NHWC texture (conv2d's pack), -> V in a 16-layer
-//! texture as the GEMM's A operand (`wino_input_rows`), U in a 16-layer texture as its B^T
-//! operand (`wino_weight`), 16 products M into a buffer (matmul_tex.wgsl, one launch), then
-//! `wino_output` (4 output channels per vec4 load). Grad-weight: V and dM transposed (4 tiles
-//! per texel: tiles are the GEMM's k) by `wino_input_cols` / `wino_dout_cols`, the 16
-//! products dU, then `wino_weight_grad`. Everything is deterministic (no atomics).
+//! texture (`wino_input_rows`), U in a 16-layer texture (`wino_weight`), then one kernel
+//! (`wino_forward`) runs the 16 GEMMs per 32 tiles x 32 output channels in registers and
+//! applies A^T . A before storing: only Y leaves the workgroup. (A first version stored the
+//! 16 products M through matmul_tex.wgsl and transformed them in a separate pass: its stores
+//! cost about as much as its multiply-adds; fusing made the forward ~1.8x faster.)
+//! Grad-weight: V and dM transposed (4 tiles per texel: tiles are the GEMM's k) by
+//! `wino_input_cols` / `wino_dout_cols`, the 16 products dU with matmul_tex.wgsl (k = tiles:
+//! few stores), then `wino_weight_grad`. Everything is deterministic (no atomics).
 
 use super::conv2d::{limit_err, pack_input, span, ConvDims};
 use crate::error::Result;
@@ -70,9 +73,15 @@ fn tiles(d: &ConvDims) -> (usize, usize) {
     (tw, tw * d.h.div_ceil(2))
 }
 
-/// GEMM outputs are stored with rows of whole vec4s.
-fn row_stride(c: usize) -> usize {
-    c.next_multiple_of(4)
+/// Width of a GEMM operand texture of `texels` per row: an odd number of 64-byte cache lines
+/// (as matmul.rs pads its packs: rows a multiple of 4 KiB apart evict each other in L1).
+fn padded_width(gpu: &Gpu, texels: usize) -> usize {
+    let w = (texels.div_ceil(4) | 1) * 4;
+    if w <= gpu.limits().max_texture_dimension_2d as usize {
+        w
+    } else {
+        texels
+    }
 }
 
 /// Batch items per chunk so that every texture, binding and grid of a conv producing `cout`
@@ -87,8 +96,6 @@ fn items_per_chunk(gpu: &Gpu, d: &ConvDims, cin: usize, cout: usize) -> usize {
     // V rows (tiles, padded to the GEMM tile) and the transposed layouts' 4 tiles per texel.
     nb = nb.min(max_tex / GEMM_TILE * GEMM_TILE / tpi);
     nb = nb.min(max_tex * 4 / tpi);
-    // The 16 products of a chunk in one binding, with padded rows.
-    nb = nb.min(max_elems / (POSITIONS * row_stride(cout) * tpi + GEMM_TILE * row_stride(cout)));
     // Inputs and outputs bound per chunk; packed textures' layers and grids.
     nb = nb.min(max_elems / (cin.max(cout) * d.h * d.w));
     let c4 = cin.max(cout).div_ceil(4);
@@ -158,7 +165,8 @@ fn weight_texture(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<Pool
     };
     let rows = outs.next_multiple_of(GEMM_TILE);
     let c4 = ins.div_ceil(4);
-    let tex = gpu.alloc_texture_view(op, u(c4), u(rows), u(POSITIONS), TEX, true)?;
+    let width = padded_width(gpu, c4);
+    let tex = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
     gpu.launch(Launch {
         op,
         shapes: &[w.shape()],
@@ -260,7 +268,8 @@ fn conv_chunk(
     let t = nb * tpi;
     let rows = t.next_multiple_of(GEMM_TILE);
     let c4 = cin.div_ceil(4);
-    let vt = gpu.alloc_texture_view(op, u(c4), u(rows), u(POSITIONS), TEX, true)?;
+    let width = padded_width(gpu, c4);
+    let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
     let p = InputParams {
         tw: u(tw),
         tpi: u(tpi),
@@ -281,22 +290,19 @@ fn conv_chunk(
         binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
         workgroups: [u(rows.div_ceil(64)), u(c4), 1],
     })?;
-    let cs = row_stride(cout);
-    let m = Tensor::empty(gpu, op, &[POSITIONS * t * cs])?;
-    gemm16(op, &m, any, &vt, ut, (t, cout, c4), t * cs, cs, false)?;
     let per = cout * d.h * d.w;
     let (ob, off) = span(out, n0 * per, nb * per);
     gpu.launch(Launch {
         op,
         shapes: &[out.shape()],
-        shader: &shaders::CONV_WINOGRAD_OUTPUT,
-        entry: "wino_output",
+        shader: &shaders::CONV_WINOGRAD_FORWARD,
+        entry: "wino_forward",
         overrides: &[],
         params: &[
             u(d.w),
             u(d.h),
             u(cout),
-            u(cs),
+            u(c4),
             u(tw),
             u(tpi),
             u(t),
@@ -305,10 +311,15 @@ fn conv_chunk(
         ],
         binds: &[
             ob,
-            m.bind(),
+            Bind::Texture(vt.view()),
+            Bind::Texture(ut.view()),
             bias.map_or(any.bind_range(0, 1), |b| b.bind()),
         ],
-        workgroups: [u(t.div_ceil(64)), u(cout.div_ceil(4)), 1],
+        workgroups: [
+            u(cout.div_ceil(GEMM_TILE)),
+            u(rows / GEMM_TILE),
+            1,
+        ],
     })
 }
 
@@ -349,7 +360,7 @@ fn cols_texture(
     let c4 = c.div_ceil(4);
     let tex = gpu.alloc_texture_view(
         op,
-        u(groups),
+        u(padded_width(gpu, groups)),
         u(c.next_multiple_of(GEMM_TILE)),
         u(POSITIONS),
         TEX,
