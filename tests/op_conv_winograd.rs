@@ -136,7 +136,7 @@ fn batch_chunks_under_a_small_binding_limit() {
     check_launchers(&gpu, [4, 3, 3, 4], 2);
 }
 
-/// Runs conv2d through the tape with `imp`; returns y, dx, dw, db.
+/// Runs conv2d through the tape with `imp` (a fixed dout); returns y, dx, dw, db.
 fn run(gpu: &Gpu, x: [usize; 4], cout: usize, imp: ConvImpl) -> Vec<Vec<f32>> {
     let ws = [cout, x[1], 3, 3];
     let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -146,8 +146,10 @@ fn run(gpu: &Gpu, x: [usize; 4], cout: usize, imp: ConvImpl) -> Vec<Vec<f32>> {
     for t in [&xt, &wt, &bt] {
         t.set_requires_grad(true);
     }
+    let ds = [x[0], cout, x[2], x[3]];
+    let dt = Tensor::from_slice(gpu, &ds, &host(&mut rng, ds.iter().product())).unwrap();
     let y = conv2d::conv2d_with(&xt, &wt, Some(&bt), imp).unwrap();
-    let g = autograd::backward_with(&y, &y.detach()).unwrap();
+    let g = autograd::backward_with(&y, &dt).unwrap();
     let mut v = vec![y.to_vec().unwrap()];
     for t in [&xt, &wt, &bt] {
         v.push(g.get(t).unwrap().to_vec().unwrap());
@@ -173,13 +175,14 @@ fn identical_runs_are_bit_identical() {
     assert!(same_bits(&a, &b), "Winograd differs between identical runs");
 }
 
-/// `Auto` runs Winograd for 3x3 convolutions with >= 16 channels on both sides (where it was
-/// measured faster), the texture kernels below that, and falls back where Winograd cannot run.
+/// `Auto` runs Winograd for the forward and the input gradient of 3x3 convolutions with 64..=128
+/// channels on both sides (where it was measured faster), the texture kernels for the weight
+/// gradient and for other channel counts, and falls back where Winograd cannot run.
 #[test]
 fn auto_picks_winograd_where_intended() {
     let gpu = gpu();
-    let wide = [2, 16, 9, 7];
-    let auto = run(&gpu, wide, 16, ConvImpl::Auto);
+    let wide = [2, 64, 5, 7];
+    let auto = run(&gpu, wide, 64, ConvImpl::Auto);
     if !gpu.has_subgroups_of(8) {
         note("SKIPPED auto_picks_winograd_where_intended: no subgroups of >= 8 lanes (Auto falls back, checked)");
         let e = conv2d::conv2d_with(
@@ -190,20 +193,23 @@ fn auto_picks_winograd_where_intended() {
         )
         .unwrap_err();
         assert!(e.to_string().contains("subgroups"), "{e}");
-        assert!(same_bits(&auto, &run(&gpu, wide, 16, ConvImpl::Buffer)));
+        assert!(same_bits(&auto, &run(&gpu, wide, 64, ConvImpl::Buffer)));
         return;
     }
-    let wino = run(&gpu, wide, 16, ConvImpl::Winograd);
-    let tex = run(&gpu, wide, 16, ConvImpl::Texture);
-    assert!(same_bits(&auto, &wino), "Auto did not run Winograd at 16->16");
-    assert!(!same_bits(&auto, &tex), "Winograd and Texture gave identical bits");
-    // Few input channels (SRResNet's first layer): the texture kernels.
-    let narrow = [2, 3, 9, 7];
-    let auto = run(&gpu, narrow, 16, ConvImpl::Auto);
-    assert!(same_bits(&auto, &run(&gpu, narrow, 16, ConvImpl::Texture)));
+    let wino = run(&gpu, wide, 64, ConvImpl::Winograd);
+    let tex = run(&gpu, wide, 64, ConvImpl::Texture);
+    // [y, dx, dw, db]
+    assert!(same_bits(&auto[..2], &wino[..2]), "Auto did not run Winograd at 64->64");
+    assert!(!same_bits(&auto[..1], &tex[..1]), "Winograd and Texture gave identical bits");
+    assert!(same_bits(&auto[2..3], &tex[2..3]), "Auto's weight gradient is not the texture kernel's");
+    // 16 channels (the tiny SRResNet) and 64->256 (the upsampler): the texture kernels.
+    for (x, cout) in [([2, 16, 9, 7], 16), ([2, 3, 9, 7], 16), ([1, 64, 3, 5], 256)] {
+        let auto = run(&gpu, x, cout, ConvImpl::Auto);
+        assert!(same_bits(&auto, &run(&gpu, x, cout, ConvImpl::Texture)), "{x:?} -> {cout}");
+    }
     // Not 3x3: Winograd is refused with a clear error.
-    let x = Tensor::zeros(&gpu, &[1, 16, 8, 8]).unwrap();
-    let w = Tensor::zeros(&gpu, &[16, 16, 5, 5]).unwrap();
+    let x = Tensor::zeros(&gpu, &[1, 64, 8, 8]).unwrap();
+    let w = Tensor::zeros(&gpu, &[64, 64, 5, 5]).unwrap();
     let e = conv2d::conv2d_with(&x, &w, None, ConvImpl::Winograd).unwrap_err();
     assert!(e.to_string().contains("3x3"), "{e}");
     conv2d::conv2d_with(&x, &w, None, ConvImpl::Auto).unwrap();

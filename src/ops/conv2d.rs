@@ -595,13 +595,15 @@ fn backward(
     imp: ConvImpl,
 ) -> Result<Grads3> {
     let gpu = dout.gpu();
+    let want = imp;
     let imp = if need[0] || need[1] {
         choose(gpu, op, d, imp)?
     } else {
         ConvImpl::Buffer
     };
     if imp == ConvImpl::Winograd {
-        return super::conv_winograd::backward(op, d, dout, x, w, need);
+        let dw_too = want == ConvImpl::Winograd;
+        return super::conv_winograd::backward(op, d, dout, x, w, need, dw_too);
     }
     let tex = imp == ConvImpl::Texture;
     let kk = d.k * d.k;

@@ -50,7 +50,7 @@
 //! `wino_input_cols` / `wino_dout_cols`, the 16 products dU with matmul_tex.wgsl (k = tiles:
 //! few stores), then `wino_weight_grad`. Everything is deterministic (no atomics).
 
-use super::conv2d::{limit_err, pack_input, span, ConvDims};
+use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
 use crate::error::Result;
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::Tensor;
@@ -133,10 +133,17 @@ pub(super) fn blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
     })
 }
 
-/// Whether `Auto` should pick Winograd where it can run (measured on lavapipe: see
-/// src/bench/conv.rs).
+/// Whether `Auto` should pick Winograd (for the forward and the input gradient) where it can
+/// run. Measured on lavapipe (examples/conv_winograd_lab.rs, interleaved runs, 16x48x48):
+/// 64->64 forward and grad-input 1.2-1.3x faster than the texture kernels; 32->32 mixed
+/// (1.15x / 0.9x); 16 channels 2x slower (half of each 32-channel GEMM tile idle and 4
+/// k-steps per position: the transforms dominate); 64->256 forward 1.9x but its input
+/// gradient (a 256->64 conv: V is 150 MB) 0.9x, so channel counts stay within 64..=128.
+/// The weight gradient is slower on every shape measured (0.5-0.9x: its transposed
+/// transforms write and read as much as its GEMM computes), so `Auto` keeps it on the
+/// texture kernels.
 pub(super) fn preferred(d: &ConvDims) -> bool {
-    d.cin >= 16 && d.cout >= 16
+    (64..=128).contains(&d.cin) && (64..=128).contains(&d.cout)
 }
 
 fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -288,7 +295,7 @@ fn conv_chunk(
         overrides: &[],
         params: bytemuck::cast_slice(std::slice::from_ref(&p)),
         binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
-        workgroups: [u(rows.div_ceil(64)), u(c4), 1],
+        workgroups: [u(c4.div_ceil(8)), u(rows.div_ceil(8)), 1],
     })?;
     let per = cout * d.h * d.w;
     let (ob, off) = span(out, n0 * per, nb * per);
@@ -391,7 +398,9 @@ fn cols_texture(
 
 pub(super) type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
 
-/// The gradients asked for by `need` ([dx, dw, db]), sharing dout's packed texture.
+/// The gradients asked for by `need` ([dx, dw, db]), sharing dout's packed texture. The
+/// weight gradient runs here only with `dw_too` (`ConvImpl::Winograd` asked for); under
+/// `Auto` it runs on conv2d's texture kernels, measured faster (see `preferred`).
 pub(super) fn backward(
     op: &str,
     d: &ConvDims,
@@ -399,8 +408,19 @@ pub(super) fn backward(
     x: Option<&Tensor>,
     w: Option<&Tensor>,
     need: [bool; 3],
+    dw_too: bool,
 ) -> Result<Grads3> {
     let gpu = dout.gpu();
+    let dw_texture = match x {
+        Some(x) if need[1] && !dw_too => Some(conv2d::conv2d_backward_weight_with(
+            x,
+            dout,
+            3,
+            ConvImpl::Texture,
+        )?),
+        _ => None,
+    };
+    let need = [need[0], need[1] && dw_too, need[2]];
     let mut nb = d.n;
     if need[0] {
         nb = nb.min(nb_or_err(gpu, op, d, d.cout, d.cin)?);
@@ -461,9 +481,9 @@ pub(super) fn backward(
         })?;
     }
     let db = if need[2] {
-        Some(super::conv2d::conv2d_backward_bias(dout)?)
+        Some(conv2d::conv2d_backward_bias(dout)?)
     } else {
         None
     };
-    Ok((dx, dw, db))
+    Ok((dx, dw.or(dw_texture), db))
 }
