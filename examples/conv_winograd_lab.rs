@@ -48,7 +48,9 @@ fn main() -> sralign::Result<()> {
         let d = conv2d_dims("lab", &x, &ws, None)?;
         let fill = |shape: &[usize], s: f32| -> sralign::Result<Tensor> {
             let n: usize = shape.iter().product();
-            let v: Vec<f32> = (0..n).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * s).collect();
+            let v: Vec<f32> = (0..n)
+                .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * s)
+                .collect();
             Tensor::from_slice(&gpu, shape, &v)
         };
         let xt = fill(&x, 1.0)?;

@@ -86,6 +86,9 @@ fn launchers_match_references() {
     // Even sizes (whole tiles, the vec4 pack), one channel, one row of tiles.
     check_launchers(&gpu, [2, 1, 2, 8], 3);
     check_launchers(&gpu, [1, 6, 1, 1], 9);
+    // Wider images: several images and tile rows, odd and even heights.
+    check_launchers(&gpu, [3, 5, 7, 8], 6);
+    check_launchers(&gpu, [2, 9, 6, 16], 33);
 }
 
 /// check_op through the tape: forward and all three gradients vs the f64 reference and its
@@ -199,13 +202,29 @@ fn auto_picks_winograd_where_intended() {
     let wino = run(&gpu, wide, 64, ConvImpl::Winograd);
     let tex = run(&gpu, wide, 64, ConvImpl::Texture);
     // [y, dx, dw, db]
-    assert!(same_bits(&auto[..2], &wino[..2]), "Auto did not run Winograd at 64->64");
-    assert!(!same_bits(&auto[..1], &tex[..1]), "Winograd and Texture gave identical bits");
-    assert!(same_bits(&auto[2..3], &tex[2..3]), "Auto's weight gradient is not the texture kernel's");
+    assert!(
+        same_bits(&auto[..2], &wino[..2]),
+        "Auto did not run Winograd at 64->64"
+    );
+    assert!(
+        !same_bits(&auto[..1], &tex[..1]),
+        "Winograd and Texture gave identical bits"
+    );
+    assert!(
+        same_bits(&auto[2..3], &tex[2..3]),
+        "Auto's weight gradient is not the texture kernel's"
+    );
     // 16 channels (the tiny SRResNet) and 64->256 (the upsampler): the texture kernels.
-    for (x, cout) in [([2, 16, 9, 7], 16), ([2, 3, 9, 7], 16), ([1, 64, 3, 5], 256)] {
+    for (x, cout) in [
+        ([2, 16, 9, 7], 16),
+        ([2, 3, 9, 7], 16),
+        ([1, 64, 3, 5], 256),
+    ] {
         let auto = run(&gpu, x, cout, ConvImpl::Auto);
-        assert!(same_bits(&auto, &run(&gpu, x, cout, ConvImpl::Texture)), "{x:?} -> {cout}");
+        assert!(
+            same_bits(&auto, &run(&gpu, x, cout, ConvImpl::Texture)),
+            "{x:?} -> {cout}"
+        );
     }
     // Not 3x3: Winograd is refused with a clear error.
     let x = Tensor::zeros(&gpu, &[1, 64, 8, 8]).unwrap();
@@ -213,7 +232,10 @@ fn auto_picks_winograd_where_intended() {
     let e = conv2d::conv2d_with(&x, &w, None, ConvImpl::Winograd).unwrap_err();
     assert!(e.to_string().contains("3x3"), "{e}");
     conv2d::conv2d_with(&x, &w, None, ConvImpl::Auto).unwrap();
-    assert!(gpu.sync().is_ok(), "no device error after the refused launch");
+    assert!(
+        gpu.sync().is_ok(),
+        "no device error after the refused launch"
+    );
 }
 
 /// Winograd at 4 and 32 lanes, on GL (not available: SKIPPED, Auto falls back), and under
@@ -227,4 +249,17 @@ fn child_runs_other_lane_widths_backends_and_limits() {
         Child::Gl,
         Child::DefaultLimits,
     ]);
+}
+
+/// The launcher checks can fail: a zero or sign-flipped result is rejected.
+#[test]
+fn launcher_checks_reject_zero_and_flipped_results() {
+    let want = [0.5f64, -2.0, 1.25, 3.0];
+    let flipped: Vec<f32> = want.iter().map(|v| -*v as f32).collect();
+    for got in [vec![0.0f32; 4], flipped] {
+        let r = std::panic::catch_unwind(|| assert_close("deliberately wrong", &got, &want));
+        assert!(r.is_err(), "{got:?} passed the check");
+    }
+    let exact: Vec<f32> = want.iter().map(|v| *v as f32).collect();
+    assert_close("exact", &exact, &want);
 }

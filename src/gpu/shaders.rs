@@ -74,10 +74,7 @@ shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
 shader!(CONV_WINOGRAD_FORWARD, "conv_winograd_forward.wgsl");
-shader!(
-    CONV_WINOGRAD_WEIGHT_GRAD,
-    "conv_winograd_weight_grad.wgsl"
-);
+shader!(CONV_WINOGRAD_WEIGHT_GRAD, "conv_winograd_weight_grad.wgsl");
 
 // (section boundary)
 

@@ -32,7 +32,8 @@ const MAX_WORKGROUPS: usize = 65535;
 /// Which kernels to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvImpl {
-    /// `Texture` where the adapter has subgroups of >= 8 lanes and the textures fit, else `Buffer`.
+    /// `Texture` where the adapter has subgroups of >= 8 lanes and the textures fit, else
+    /// `Buffer`; the forward and input gradient of 3x3 convs at 64..=128 channels: `Winograd`.
     Auto,
     /// Padded NHWC textures + subgroup broadcasts (an error where unavailable).
     Texture,

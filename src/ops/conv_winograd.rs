@@ -60,7 +60,7 @@ const MAX_WORKGROUPS: usize = 65535;
 /// The texture GEMM's tile (rows and columns).
 const GEMM_TILE: usize = 32;
 
-/// (A^T M A, dU) = the outputs / weight gradients of the 16 GEMMs.
+/// Positions xi = 4 r + c of the 4x4 transforms: 16 GEMMs, 16 texture layers.
 const POSITIONS: usize = 16;
 
 fn u(v: usize) -> u32 {
@@ -116,6 +116,7 @@ pub(super) fn blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
         return Some("the Winograd kernels need subgroups of at least 8 lanes".into());
     }
     let max_tex = gpu.limits().max_texture_dimension_2d as usize;
+    // conv2d's packed input texture for k = 3 (`ConvDims::tex_size`).
     let (tw, th) = (d.w.next_multiple_of(24) + 2, d.h.next_multiple_of(4) + 2);
     let fits = tw <= max_tex
         && th <= max_tex
@@ -322,11 +323,7 @@ fn conv_chunk(
             Bind::Texture(ut.view()),
             bias.map_or(any.bind_range(0, 1), |b| b.bind()),
         ],
-        workgroups: [
-            u(cout.div_ceil(GEMM_TILE)),
-            u(rows / GEMM_TILE),
-            1,
-        ],
+        workgroups: [u(cout.div_ceil(GEMM_TILE)), u(rows / GEMM_TILE), 1],
     })
 }
 
