@@ -33,7 +33,8 @@ const MAX_WORKGROUPS: usize = 65535;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvImpl {
     /// `Texture` where the adapter has subgroups of >= 8 lanes and the textures fit, else
-    /// `Buffer`; the forward and input gradient of 3x3 convs at 64..=128 channels: `Winograd`.
+    /// `Buffer`; `Winograd` for the passes of 3x3 convs where it was measured faster
+    /// (`conv_winograd::fwd_pays`, `dx_pays`).
     Auto,
     /// Padded NHWC textures + subgroup broadcasts (an error where unavailable).
     Texture,
@@ -438,8 +439,10 @@ pub fn conv2d_forward_with(
     let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
     let cout8 = d.cout.div_ceil(8);
     match choose(gpu, op, &d, imp)? {
-        ConvImpl::Winograd => super::conv_winograd::forward(op, &d, x, w, b, &out)?,
-        ConvImpl::Texture => {
+        ConvImpl::Winograd if imp == ConvImpl::Winograd || super::conv_winograd::fwd_pays(&d) => {
+            super::conv_winograd::forward(op, &d, x, w, b, &out)?
+        }
+        ConvImpl::Texture | ConvImpl::Winograd => {
             let nb = batch_chunk(
                 gpu,
                 op,
@@ -603,8 +606,7 @@ fn backward(
         ConvImpl::Buffer
     };
     if imp == ConvImpl::Winograd {
-        let dw_too = want == ConvImpl::Winograd;
-        return super::conv_winograd::backward(op, d, dout, x, w, need, dw_too);
+        return super::conv_winograd::backward(op, d, dout, x, w, need, want);
     }
     let tex = imp == ConvImpl::Texture;
     let kk = d.k * d.k;

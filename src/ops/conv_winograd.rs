@@ -134,17 +134,32 @@ pub(super) fn blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
     })
 }
 
-/// Whether `Auto` should pick Winograd (for the forward and the input gradient) where it can
-/// run. Measured on lavapipe (examples/conv_winograd_lab.rs, interleaved runs, 16x48x48):
-/// 64->64 forward and grad-input 1.2-1.3x faster than the texture kernels; 32->32 mixed
-/// (1.15x / 0.9x); 16 channels 2x slower (half of each 32-channel GEMM tile idle and 4
-/// k-steps per position: the transforms dominate); 64->256 forward 1.9x but its input
-/// gradient (a 256->64 conv: V is 150 MB) 0.9x, so channel counts stay within 64..=128.
-/// The weight gradient is slower on every shape measured (0.5-0.9x: its transposed
-/// transforms write and read as much as its GEMM computes), so `Auto` keeps it on the
-/// texture kernels.
+/// Whether `Auto` should pick Winograd for a 3x3 conv (where it can run): where its forward
+/// or its input gradient pays (the weight gradient stays on the texture kernels).
 pub(super) fn preferred(d: &ConvDims) -> bool {
-    (64..=128).contains(&d.cin) && (64..=128).contains(&d.cout)
+    fwd_pays(d) || dx_pays(d)
+}
+
+/// Measured on lavapipe (examples/conv_winograd_lab.rs: interleaved texture / Winograd runs,
+/// batch 16 at 48x48, min of 5-7; the machine was shared, so ratios only):
+/// | conv (Cin -> Cout) | forward | input gradient (a Cout -> Cin conv) | weight gradient |
+/// |---|---|---|---|
+/// | 64 -> 64 | 1.2-1.3x | 1.2-1.3x | 0.8-0.9x |
+/// | 64 -> 256 | 1.7-1.9x | 0.9-1.0x | 0.9x |
+/// | 32 -> 32 | 1.15x | 0.9x | 0.5x |
+/// | 16 -> 64 | 1.0x | 0.4-0.6x | 0.8x |
+/// | 16 -> 16, 3 -> 16, 16 -> 16 at 192x192 | 0.2-0.8x | 0.2-0.5x | 0.4-0.7x |
+/// Below 64 input channels a position has too few k-steps (and at 16 output channels half
+/// of each 32-channel GEMM tile idles) for the GEMM to outrun the transforms; at 256 input
+/// channels V (4x the input) is 150 MB. The weight gradient transforms both operands, which
+/// costs as much as its GEMM saves.
+pub(super) fn fwd_pays(d: &ConvDims) -> bool {
+    (64..=128).contains(&d.cin) && d.cout >= 64
+}
+
+/// `fwd_pays` of the input gradient's conv (Cout -> Cin).
+pub(super) fn dx_pays(d: &ConvDims) -> bool {
+    (64..=128).contains(&d.cout) && d.cin >= 64
 }
 
 fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -395,9 +410,9 @@ fn cols_texture(
 
 pub(super) type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
 
-/// The gradients asked for by `need` ([dx, dw, db]), sharing dout's packed texture. The
-/// weight gradient runs here only with `dw_too` (`ConvImpl::Winograd` asked for); under
-/// `Auto` it runs on conv2d's texture kernels, measured faster (see `preferred`).
+/// The gradients asked for by `need` ([dx, dw, db]), sharing dout's packed texture. Under
+/// `want` = `Auto`, the weight gradient, and the input gradient where `dx_pays` is false, run
+/// on conv2d's texture kernels instead (measured faster, see `fwd_pays`).
 pub(super) fn backward(
     op: &str,
     d: &ConvDims,
@@ -405,11 +420,21 @@ pub(super) fn backward(
     x: Option<&Tensor>,
     w: Option<&Tensor>,
     need: [bool; 3],
-    dw_too: bool,
+    want: ConvImpl,
 ) -> Result<Grads3> {
     let gpu = dout.gpu();
+    let forced = want == ConvImpl::Winograd;
+    let (dx_here, dw_here) = (forced || dx_pays(d), forced);
+    let dx_texture = match w {
+        Some(w) if need[0] && !dx_here => Some(conv2d::conv2d_backward_input_with(
+            dout,
+            w,
+            ConvImpl::Texture,
+        )?),
+        _ => None,
+    };
     let dw_texture = match x {
-        Some(x) if need[1] && !dw_too => Some(conv2d::conv2d_backward_weight_with(
+        Some(x) if need[1] && !dw_here => Some(conv2d::conv2d_backward_weight_with(
             x,
             dout,
             3,
@@ -417,7 +442,7 @@ pub(super) fn backward(
         )?),
         _ => None,
     };
-    let need = [need[0], need[1] && dw_too, need[2]];
+    let need = [need[0] && dx_here, need[1] && dw_here, need[2]];
     let mut nb = d.n;
     if need[0] {
         nb = nb.min(nb_or_err(gpu, op, d, d.cout, d.cin)?);
@@ -441,7 +466,8 @@ pub(super) fn backward(
         _ => None,
     };
     let shapes: &[&[usize]] = &[dout.shape()];
-    for (i, ch) in chunks(d.n, nb).enumerate() {
+    let todo = if dx.is_some() || du.is_some() { d.n } else { 0 };
+    for (i, ch) in chunks(todo, nb).enumerate() {
         let (_, nbi) = ch;
         let dt = pack_input(op, dout, d, d.cout, d.cout.div_ceil(4), ch)?;
         if let (Some(dx), Some(wt)) = (&dx, &wt) {
@@ -482,5 +508,5 @@ pub(super) fn backward(
     } else {
         None
     };
-    Ok((dx, dw.or(dw_texture), db))
+    Ok((dx.or(dx_texture), dw.or(dw_texture), db))
 }
