@@ -11,7 +11,7 @@
 // The *_cols entries compute one row r of the 4x4 transform of 4 tiles x 4 channels per
 // invocation (reading only the input rows that row needs), then write it transposed (one
 // texel per channel and column). Everything is written out without arrays or switches on
-// lane-varying values: lavapipe spilled those to memory (~15x slower, measured).
+// lane-varying values: lavapipe spilled those to memory (2.5-4x slower, measured).
 struct Params {
     tw: u32, tpi: u32, c4: u32, tiles: u32,
     rows: u32, groups: u32, channels: u32, pad: u32,
@@ -44,7 +44,8 @@ fn store_row(q: u32, t: u32, r: u32, v: mat4x4<f32>) {
 }
 
 // Lanes run along q: a subgroup's 16 stores each fill whole cache lines of V (lanes along t
-// wrote 16 bytes per line per store: measured ~QQQx slower).
+// write 16 bytes per line per store). In one profile this pass went from 0.85x to 0.7x of the
+// GEMM's time; the machine was shared, so that is about the size of the noise.
 @compute @workgroup_size(8, 8, 1)
 fn wino_input_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     let q = gid.x;

@@ -1,7 +1,9 @@
 //! Winograd F(2x2, 3x3) convolution: the `ConvImpl::Winograd` kernels of `ops::conv2d` for 3x3
 //! kernels (stride 1, zero padding 1), forward and both gradients. Needs subgroups of >= 8
-//! lanes (the products run on the texture GEMM kernel, shaders/matmul_tex.wgsl); conv2d falls
-//! back to its other variants elsewhere. Uses conv2d's input packing; never names layers.
+//! lanes (the products are texture + subgroupBroadcast GEMMs, like shaders/matmul_tex.wgsl);
+//! conv2d falls back to its other variants elsewhere, and `Auto` picks it per pass only
+//! where it was measured faster (`fwd_pays`, `dx_pays`). Uses conv2d's input packing; never
+//! names layers.
 //!
 //! ## The transforms
 //!
@@ -45,10 +47,19 @@
 //! (`wino_forward`) runs the 16 GEMMs per 32 tiles x 32 output channels in registers and
 //! applies A^T . A before storing: only Y leaves the workgroup. (A first version stored the
 //! 16 products M through matmul_tex.wgsl and transformed them in a separate pass: its stores
-//! cost about as much as its multiply-adds; fusing made the forward ~1.8x faster.)
+//! cost about as much as its multiply-adds; fused, those two passes take 1.8x less time.)
 //! Grad-weight: V and dM transposed (4 tiles per texel: tiles are the GEMM's k) by
 //! `wino_input_cols` / `wino_dout_cols`, the 16 products dU with matmul_tex.wgsl (k = tiles:
 //! few stores), then `wino_weight_grad`. Everything is deterministic (no atomics).
+//!
+//! ## Where the time goes (lavapipe, 16x64x48x48 -> 64, timestamp queries, one quiet moment)
+//!
+//! Direct (texture) forward: pack 4 ms + conv 58 ms. Winograd: pack 4 + V transform 19 +
+//! fused GEMM 28 ms (1.2 GFLOP: ~43 GFLOP/s, as matmul_tex reaches). The GEMM is 2x faster
+//! than the direct kernel, but V is 4x the input (16 texel stores per tile and 4 channels;
+//! every store is a per-lane loop on lavapipe), so the transform eats half the gain:
+//! 1.2-1.3x overall. Tried and measured no better (interleaved, same run): vec4 stores of
+//! 4 tiles' output rows in the fused kernel.
 
 use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
 use crate::error::Result;
