@@ -422,3 +422,13 @@ fn child_runs_other_lane_widths_backends_and_limits() {
         Child::DefaultLimits,
     ]);
 }
+
+#[test]
+fn auto_picks_fused_kernels_on_cpu_adapters_only() {
+    use attention::auto_kernel;
+    // (is_cpu, the fused kernels can run this shape here)
+    assert_eq!(auto_kernel(true, true), AttentionKernel::Fused);
+    assert_eq!(auto_kernel(true, false), AttentionKernel::Products);
+    assert_eq!(auto_kernel(false, true), AttentionKernel::Products);
+    assert_eq!(auto_kernel(false, false), AttentionKernel::Products);
+}

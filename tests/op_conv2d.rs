@@ -283,13 +283,14 @@ fn texture_kernels_without_subgroups_are_a_clear_error() {
 #[test]
 fn auto_picks_tiled_on_gpus_and_textures_on_cpus() {
     use conv2d::auto_variant;
-    // (is_cpu, tiled kernels fit the limits, texture kernels usable)
-    assert_eq!(auto_variant(false, true, true), ConvImpl::Tiled);
-    assert_eq!(auto_variant(false, true, false), ConvImpl::Tiled);
-    assert_eq!(auto_variant(false, false, true), ConvImpl::Texture);
-    assert_eq!(auto_variant(false, false, false), ConvImpl::Buffer);
-    assert_eq!(auto_variant(true, true, true), ConvImpl::Texture);
-    assert_eq!(auto_variant(true, true, false), ConvImpl::Buffer);
+    // (is_cpu, tiled kernels fit the limits, Winograd runs and pays, texture kernels usable)
+    assert_eq!(auto_variant(false, true, true, true), ConvImpl::Tiled);
+    assert_eq!(auto_variant(false, true, false, false), ConvImpl::Tiled);
+    assert_eq!(auto_variant(false, false, true, true), ConvImpl::Texture);
+    assert_eq!(auto_variant(false, false, false, false), ConvImpl::Buffer);
+    assert_eq!(auto_variant(true, true, true, true), ConvImpl::Winograd);
+    assert_eq!(auto_variant(true, true, false, true), ConvImpl::Texture);
+    assert_eq!(auto_variant(true, true, false, false), ConvImpl::Buffer);
     // On this adapter, Auto runs exactly the variant chosen_variant names.
     let gpu = gpu();
     let x = Tensor::from_slice(&gpu, &[1, 5, 6, 7], &[0.25; 210]).unwrap();

@@ -31,6 +31,8 @@ const SUBGROUP_SHADERS: &[&str] = &[
     "conv2d_forward_tex3.wgsl",
     "conv2d_backward_weight_tex.wgsl",
     "conv2d_backward_weight_tex3.wgsl",
+    // ops::conv_winograd: `blocker` refuses adapters without subgroups of >= 8 lanes.
+    "conv_winograd_forward.wgsl",
     "matmul_tex.wgsl",
     "covariance_partial_sg.wgsl",
     "covariance_backward_sg.wgsl",

@@ -1,6 +1,9 @@
 //! conv2d cases: conv3x3 64->64 on 16x64x48x48 (forward, each gradient, the three through the
 //! tape with every layout conversion), 4x64x192x192 (over the 128 MiB binding limit: batch
-//! chunks), 64->256 (the SRResNet upsampler). GFLOP/s = 2 N Cout Cin k^2 H W / time per pass.
+//! chunks), 64->256 (the SRResNet upsampler); the texture and Winograd variants side by side
+//! at 64->64 and at the tiny SRResNet's shapes (16 channels; 3->16 first layer; 16->64
+//! upsampler conv; 16->16 at 4x the LR size). GFLOP/s = 2 N Cout Cin k^2 H W / time per pass
+//! (Winograd counted as direct convolution, so its figures compare with the others').
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -17,7 +20,8 @@ fn random(gpu: &Gpu, shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Tensor> {
     Tensor::from_slice(gpu, shape, &v)
 }
 
-/// One shape's cases; `which` picks among forward / input / weight / all / buffer / pack.
+/// One shape's cases; `which` picks among forward / input / weight / backward / all / buffer
+/// and "variants" (forward, grad-input, grad-weight on the texture and Winograd kernels).
 fn shape_cases(
     gpu: &Gpu,
     opts: &BenchOptions,
@@ -80,6 +84,24 @@ fn shape_cases(
                 let y = conv2d::conv2d(&x, &w, Some(&bt))?;
                 autograd::backward_with(&y, &dt).map(drop)
             })?,
+            // Both variants need subgroups of >= 8 lanes.
+            "variants" if !gpu.has_subgroups_of(8) => {}
+            "variants" => {
+                for (tag, imp) in [
+                    ("texture", ConvImpl::Texture),
+                    ("winograd", ConvImpl::Winograd),
+                ] {
+                    case(format!("{label} forward [{tag}]"), f, &mut || {
+                        conv2d::conv2d_forward_with(&xt, &wt, Some(&bt), imp).map(drop)
+                    })?;
+                    case(format!("{label} grad-input [{tag}]"), f, &mut || {
+                        conv2d::conv2d_backward_input_with(&dt, &wt, imp).map(drop)
+                    })?;
+                    case(format!("{label} grad-weight [{tag}]"), f, &mut || {
+                        conv2d::conv2d_backward_weight_with(&xt, &dt, k, imp).map(drop)
+                    })?;
+                }
+            }
             _ => unreachable!("unknown case"),
         }
     }
@@ -98,7 +120,7 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
         opts,
         [n, 64, hw, hw],
         64,
-        &["forward", "input", "weight", "all", "buffer"],
+        &["forward", "input", "weight", "all", "buffer", "variants"],
         &mut out,
     )?;
     shape_cases(gpu, opts, [4, 64, big, big], 64, &["forward"], &mut out)?;
@@ -110,5 +132,9 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
         &["forward", "backward"],
         &mut out,
     )?;
+    // The tiny SRResNet (16 features, batch 16, LR 48x48, x4).
+    for (c, cout, side) in [(16, 16, hw), (3, 16, hw), (16, 64, hw), (16, 16, 4 * hw)] {
+        shape_cases(gpu, opts, [n, c, side, side], cout, &["variants"], &mut out)?;
+    }
     Ok(out)
 }

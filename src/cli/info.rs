@@ -105,12 +105,22 @@ fn print_variants(gpu: &Gpu) {
                 tiled_wg(gpu).unwrap_or(0)
             ),
             ConvImpl::Texture => "NHWC textures + subgroupBroadcast".to_string(),
+            ConvImpl::Winograd => {
+                "F(2x2,3x3) for the passes measured faster, texture kernels for the rest"
+                    .to_string()
+            }
             _ => "register-blocked storage buffers".to_string(),
         };
         println!("  {what:<38} {v:?} ({how})");
     }
     let mk = ops::matmul::chosen_kernel(gpu);
     println!("  {:<38} {mk:?}", "matmul / linear / attention products");
+    let fused = gpu.subgroup_kernels_usable();
+    println!(
+        "  {:<38} {:?} (Fused needs head_dim <= 32, <= 64 tokens per window)",
+        "window attention",
+        ops::attention::auto_kernel(gpu.is_cpu(), fused)
+    );
     let sg = ops::covariance::subgroups_usable(gpu);
     println!(
         "  {:<38} {}",

@@ -502,6 +502,73 @@ impl KernelParams for Conv2dReduceParams {
     const FIELDS: &'static [&'static str] = &["e", "r", "accumulate"];
 }
 
+/// `conv_winograd_forward.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradForwardParams {
+    pub w: u32,
+    pub h: u32,
+    pub cout: u32,
+    pub kt: u32,
+    pub tw: u32,
+    pub tpi: u32,
+    pub tiles: u32,
+    pub off: u32,
+    pub has_bias: u32,
+}
+
+impl KernelParams for ConvWinogradForwardParams {
+    const FIELDS: &'static [&'static str] = &[
+        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "off", "has_bias",
+    ];
+}
+
+/// `conv_winograd_input.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradInputParams {
+    pub tw: u32,
+    pub tpi: u32,
+    pub c4: u32,
+    pub tiles: u32,
+    pub rows: u32,
+    pub groups: u32,
+    pub channels: u32,
+    pub pad: u32,
+}
+
+impl KernelParams for ConvWinogradInputParams {
+    const FIELDS: &'static [&'static str] = &[
+        "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad",
+    ];
+}
+
+/// `conv_winograd_weight.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradWeightParams {
+    pub cout: u32,
+    pub cin: u32,
+    pub flip: u32,
+    pub rows: u32,
+}
+
+impl KernelParams for ConvWinogradWeightParams {
+    const FIELDS: &'static [&'static str] = &["cout", "cin", "flip", "rows"];
+}
+
+/// `conv_winograd_weight_grad.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradWeightGradParams {
+    pub cout: u32,
+    pub cin: u32,
+}
+
+impl KernelParams for ConvWinogradWeightGradParams {
+    const FIELDS: &'static [&'static str] = &["cout", "cin"];
+}
+
 /// `covariance_backward.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -1424,6 +1491,26 @@ pub static ALL: &[(&str, &[&str], usize)] = &[
         std::mem::size_of::<Conv2dReduceParams>(),
     ),
     (
+        "conv_winograd_forward.wgsl",
+        ConvWinogradForwardParams::FIELDS,
+        std::mem::size_of::<ConvWinogradForwardParams>(),
+    ),
+    (
+        "conv_winograd_input.wgsl",
+        ConvWinogradInputParams::FIELDS,
+        std::mem::size_of::<ConvWinogradInputParams>(),
+    ),
+    (
+        "conv_winograd_weight.wgsl",
+        ConvWinogradWeightParams::FIELDS,
+        std::mem::size_of::<ConvWinogradWeightParams>(),
+    ),
+    (
+        "conv_winograd_weight_grad.wgsl",
+        ConvWinogradWeightGradParams::FIELDS,
+        std::mem::size_of::<ConvWinogradWeightGradParams>(),
+    ),
+    (
         "covariance_backward.wgsl",
         CovarianceBackwardParams::FIELDS,
         std::mem::size_of::<CovarianceBackwardParams>(),
@@ -1716,6 +1803,18 @@ pub mod entry {
     pub const CONV2D_PACK_WEIGHT: &str = "conv2d_pack_weight";
     /// `conv2d_reduce.wgsl`.
     pub const CONV2D_REDUCE: &str = "conv2d_reduce";
+    /// `conv_winograd_forward.wgsl`.
+    pub const WINO_FORWARD: &str = "wino_forward";
+    /// `conv_winograd_input.wgsl`.
+    pub const WINO_INPUT_ROWS: &str = "wino_input_rows";
+    /// `conv_winograd_input.wgsl`.
+    pub const WINO_INPUT_COLS: &str = "wino_input_cols";
+    /// `conv_winograd_input.wgsl`.
+    pub const WINO_DOUT_COLS: &str = "wino_dout_cols";
+    /// `conv_winograd_weight.wgsl`.
+    pub const WINO_WEIGHT: &str = "wino_weight";
+    /// `conv_winograd_weight_grad.wgsl`.
+    pub const WINO_WEIGHT_GRAD: &str = "wino_weight_grad";
     /// `covariance_backward.wgsl`.
     pub const COVARIANCE_BACKWARD: &str = "covariance_backward";
     /// `covariance_backward_sg.wgsl`.
@@ -1893,6 +1992,12 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("conv2d_pack_input4.wgsl", "conv2d_pack_input4"),
     ("conv2d_pack_weight.wgsl", "conv2d_pack_weight"),
     ("conv2d_reduce.wgsl", "conv2d_reduce"),
+    ("conv_winograd_forward.wgsl", "wino_forward"),
+    ("conv_winograd_input.wgsl", "wino_input_rows"),
+    ("conv_winograd_input.wgsl", "wino_input_cols"),
+    ("conv_winograd_input.wgsl", "wino_dout_cols"),
+    ("conv_winograd_weight.wgsl", "wino_weight"),
+    ("conv_winograd_weight_grad.wgsl", "wino_weight_grad"),
     ("covariance_backward.wgsl", "covariance_backward"),
     ("covariance_backward_sg.wgsl", "covariance_backward_sg"),
     ("covariance_pad_matrix.wgsl", "covariance_pad_matrix"),

@@ -72,6 +72,14 @@ shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
 
 // (section boundary)
 
+// -- conv2d, Winograd F(2x2, 3x3) --
+shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
+shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
+shader!(CONV_WINOGRAD_FORWARD, "conv_winograd_forward.wgsl");
+shader!(CONV_WINOGRAD_WEIGHT_GRAD, "conv_winograd_weight_grad.wgsl");
+
+// (section boundary)
+
 // -- matmul, layernorm, windows, attention --
 shader!(MATMUL_PACK, "matmul_pack.wgsl");
 shader!(MATMUL_PACK4, "matmul_pack4.wgsl");
@@ -186,6 +194,10 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_BACKWARD_BIAS,
     &CONV2D_IGEMM,
     &CONV2D_IGEMM_WEIGHT,
+    &CONV_WINOGRAD_INPUT,
+    &CONV_WINOGRAD_WEIGHT,
+    &CONV_WINOGRAD_FORWARD,
+    &CONV_WINOGRAD_WEIGHT_GRAD,
     &MATMUL_PACK,
     &MATMUL_PACK4,
     &MATMUL_TEX,

@@ -473,11 +473,25 @@ pub fn fused_unsupported(
     Ok(fused_unsupported_geom(qkv.gpu(), &g))
 }
 
-/// True to run the fused kernels: `Auto` where they can run; `Fused` or an error naming why not.
+/// The kernels `Auto` runs: the fused ones on CPU adapters where they can run (their 8-lane
+/// subgroup workgroups are the lavapipe design), the products (on matmul's tiled kernel) on
+/// GPUs and wherever the fused ones cannot run. The one place that decides.
+pub fn auto_kernel(is_cpu: bool, fused_runs: bool) -> AttentionKernel {
+    if is_cpu && fused_runs {
+        AttentionKernel::Fused
+    } else {
+        AttentionKernel::Products
+    }
+}
+
+/// True to run the fused kernels: `Auto` per `auto_kernel`; `Fused` or an error naming why not.
 fn use_fused(gpu: &Gpu, g: &Geom, kernel: AttentionKernel) -> Result<bool> {
     match kernel {
         AttentionKernel::Products => Ok(false),
-        AttentionKernel::Auto => Ok(fused_unsupported_geom(gpu, g).is_none()),
+        AttentionKernel::Auto => Ok(auto_kernel(
+            gpu.is_cpu(),
+            fused_unsupported_geom(gpu, g).is_none(),
+        ) == AttentionKernel::Fused),
         AttentionKernel::Fused => match fused_unsupported_geom(gpu, g) {
             None => Ok(true),
             Some(why) => Err(unsupported("window_attention", why)),

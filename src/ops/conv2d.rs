@@ -10,6 +10,8 @@
 //!   lavapipe textures are fetched vectorised while every storage buffer load is a per-lane
 //!   loop, which is what makes this design ~4x faster there.
 //! - `Buffer`: register-blocked kernels on the NCHW buffers (8 output channels x 4 pixels).
+//! - `Winograd` (3x3 only, subgroups of >= 8 lanes): F(2x2, 3x3) transforms and 16 texture
+//!   GEMMs, in `ops::conv_winograd`.
 //!
 //! The input gradient is the forward kernel on dout with transposed, 180-degree-rotated
 //! weights. The weight gradient is deterministic: partial sums over pixel-row slabs
@@ -31,7 +33,9 @@ const MAX_WORKGROUPS: usize = 65535;
 /// Which kernels to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvImpl {
-    /// `Texture` where the adapter has subgroups of >= 8 lanes and the textures fit, else `Buffer`.
+    /// `Texture` where the adapter has subgroups of >= 8 lanes and the textures fit, else
+    /// `Buffer`; `Winograd` for the passes of 3x3 convs where it was measured faster
+    /// (`conv_winograd::fwd_pays`, `dx_pays`).
     Auto,
     /// Padded NHWC textures + subgroup broadcasts (an error where unavailable).
     Texture,
@@ -41,6 +45,9 @@ pub enum ConvImpl {
     /// for GPUs, where workgroups of 64-256 lanes and shared memory are the norm (`Auto`
     /// picks it on every adapter that is not a CPU). Runs anywhere the limits allow.
     Tiled,
+    /// Winograd F(2x2, 3x3) (`ops::conv_winograd`; an error where unavailable). `Auto` picks
+    /// it where it runs and was measured faster.
+    Winograd,
 }
 
 /// The sizes of one convolution.
@@ -137,7 +144,7 @@ fn subgroups_usable(gpu: &Gpu) -> bool {
     gpu.has_subgroups_of(8)
 }
 
-fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
+pub(super) fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
     Error::Limit {
         op: op.into(),
         shapes: format!(
@@ -180,12 +187,21 @@ pub fn tiled_wg(gpu: &Gpu) -> Option<u32> {
 }
 
 /// The variant `Auto` runs, from what the adapter offers: the tiled kernels on GPUs (not on
-/// CPU adapters, where 64-256-lane workgroups serialise), the texture + subgroup kernels on
-/// CPU adapters with >= 8-lane subgroups where the textures fit, else the buffer kernels.
+/// CPU adapters, where 64-256-lane workgroups serialise); on CPU adapters Winograd where it
+/// runs and was measured faster for this conv (`conv_winograd::preferred`: it then takes the
+/// passes that pay, and leaves the others to the texture kernels), else the texture + subgroup
+/// kernels with >= 8-lane subgroups where the textures fit, else the buffer kernels.
 /// The one place that decides (tested with made-up adapters; `sralign info` prints it).
-pub fn auto_variant(is_cpu: bool, tiled_fits: bool, texture_fits: bool) -> ConvImpl {
+pub fn auto_variant(
+    is_cpu: bool,
+    tiled_fits: bool,
+    winograd_pays: bool,
+    texture_fits: bool,
+) -> ConvImpl {
     if !is_cpu && tiled_fits {
         ConvImpl::Tiled
+    } else if is_cpu && winograd_pays {
+        ConvImpl::Winograd
     } else if texture_fits {
         ConvImpl::Texture
     } else {
@@ -198,6 +214,7 @@ pub fn chosen_variant(gpu: &Gpu, d: &ConvDims) -> ConvImpl {
     auto_variant(
         gpu.is_cpu(),
         tiled_wg(gpu).is_some(),
+        super::conv_winograd::blocker(gpu, d).is_none() && super::conv_winograd::preferred(d),
         texture_blocker(gpu, d).is_none(),
     )
 }
@@ -205,6 +222,10 @@ pub fn chosen_variant(gpu: &Gpu, d: &ConvDims) -> ConvImpl {
 fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
     match want {
         ConvImpl::Auto => Ok(chosen_variant(gpu, d)),
+        ConvImpl::Winograd => match super::conv_winograd::blocker(gpu, d) {
+            None => Ok(ConvImpl::Winograd),
+            Some(why) => Err(limit_err(op, d, why)),
+        },
         ConvImpl::Buffer => Ok(ConvImpl::Buffer),
         ConvImpl::Texture => match texture_blocker(gpu, d) {
             None => Ok(ConvImpl::Texture),
@@ -273,7 +294,7 @@ fn align_elems(gpu: &Gpu) -> usize {
 
 /// Elements `start..start+len` of `t`, bound from the aligned offset at or below `start`;
 /// returns the binding and the element offset of `start` inside it.
-fn span(t: &Tensor, start: usize, len: usize) -> (Bind<'_>, u32) {
+pub(super) fn span(t: &Tensor, start: usize, len: usize) -> (Bind<'_>, u32) {
     let a = align_elems(t.gpu());
     let s0 = start / a * a;
     (t.bind_range(s0, start - s0 + len), (start - s0) as u32)
@@ -289,7 +310,7 @@ fn u(v: usize) -> u32 {
 
 /// Batch items n0..n0+nb of the NCHW tensor `t` ([_, c, d.h, d.w]) as a padded NHWC texture
 /// with `c4` layers per item.
-fn pack_input(
+pub(super) fn pack_input(
     op: &str,
     t: &Tensor,
     d: &ConvDims,
@@ -537,7 +558,10 @@ pub fn conv2d_forward_with(
     let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
     let cout8 = d.cout.div_ceil(8);
     match choose(gpu, op, &d, imp)? {
-        ConvImpl::Texture => {
+        ConvImpl::Winograd if imp == ConvImpl::Winograd || super::conv_winograd::fwd_pays(&d) => {
+            super::conv_winograd::forward(op, &d, x, w, b, &out)?
+        }
+        ConvImpl::Texture | ConvImpl::Winograd => {
             let nb = batch_chunk(
                 gpu,
                 op,
@@ -708,11 +732,15 @@ fn backward(
     imp: ConvImpl,
 ) -> Result<Grads3> {
     let gpu = dout.gpu();
+    let want = imp;
     let imp = if need[0] || need[1] {
         choose(gpu, op, d, imp)?
     } else {
         ConvImpl::Buffer
     };
+    if imp == ConvImpl::Winograd {
+        return super::conv_winograd::backward(op, d, dout, x, w, need, want);
+    }
     let tex = imp == ConvImpl::Texture;
     let tiled = imp == ConvImpl::Tiled;
     let tile = tiled_wg(gpu).unwrap_or(8) as usize * 4;

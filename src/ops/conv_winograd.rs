@@ -1,0 +1,523 @@
+//! Winograd F(2x2, 3x3) convolution: the `ConvImpl::Winograd` kernels of `ops::conv2d` for 3x3
+//! kernels (stride 1, zero padding 1), forward and both gradients. Needs subgroups of >= 8
+//! lanes (the products are texture + subgroupBroadcast GEMMs, like shaders/matmul_tex.wgsl);
+//! conv2d falls back to its other variants elsewhere, and `Auto` picks it per pass only
+//! where it was measured faster (`fwd_pays`, `dx_pays`). Uses conv2d's input packing; never
+//! names layers.
+//!
+//! ## The transforms
+//!
+//! 1-D F(2, 3): two outputs y0 = d0 g0 + d1 g1 + d2 g2, y1 = d1 g0 + d2 g1 + d3 g2 of a
+//! 3-tap correlation over 4 inputs d0..d3 in 4 multiplications:
+//! m0 = (d0 - d2) g0, m1 = (d1 + d2) (g0 + g1 + g2) / 2, m2 = (d2 - d1) (g0 - g1 + g2) / 2,
+//! m3 = (d1 - d3) g2; then y0 = m0 + m1 + m2 and y1 = m1 - m2 - m3 (expand: the g1 terms of
+//! m1 and m2 give d1 g1 in y0 and d2 g1 in y1, the rest cancels pairwise). In matrices,
+//! y = A^T [(G g) . (B^T d)] with
+//!
+//! ```text
+//! B^T = | 1  0 -1  0 |    G = | 1    0    0   |    A^T = | 1  1  1  0 |
+//!       | 0  1  1  0 |        | 1/2  1/2  1/2 |          | 0  1 -1 -1 |
+//!       | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
+//!       | 0  1  0 -1 |        | 0    0    1   |
+//! ```
+//!
+//! Nesting it over rows and columns gives a 2x2 output tile from a 4x4 input tile d (input
+//! pixels 2ty-1..2ty+2, 2tx-1..2tx+2: stride 2, the halo overlapping) and a 3x3 kernel g:
+//! Y = A^T [U . V] A with U = G g G^T and V = B^T d B (4x4, `.` elementwise). Summing over
+//! input channels commutes with A^T . A, so for each of the 16 positions xi = (r, c):
+//!
+//! `M_xi[t, o] = sum_i V_xi[t, i] U_xi[i, o]`: 16 GEMMs (tiles x Cin) (Cin x Cout), then
+//! `Y[t, o] = A^T M[t, o] A` (+ bias). 16 multiplies per 4 outputs instead of 36: 2.25x fewer.
+//!
+//! - grad-input: for stride 1 and padding 1, dx is the convolution of dout with w transposed
+//!   and rotated 180 degrees, so it is the forward pipeline with those weights.
+//! - grad-weight: Y = A^T M A is linear, so dM = A dY A^T per tile (dY = the tile's 2x2 output
+//!   gradient, zero past the image); M = U . V gives dU_xi[i, o] = sum_t V_xi[t, i] dM_xi[t, o]
+//!   (16 GEMMs (Cin x tiles) (tiles x Cout), summed over tiles in a fixed order inside the GEMM,
+//!   batch chunks continuing from the previous chunk's sums), and U = G g G^T gives
+//!   dg = G^T dU G.
+//!
+//! The constants are 0, +-1 and 1/2, exact in f32; the transforms add at most 4 rounding
+//! steps per value, so f32 results stay within the direct kernels' tolerances.
+//!
+//! ## Passes (shaders/conv_winograd_*.wgsl)
+//!
+//! Forward (and grad-input): x -> padded NHWC texture (conv2d's pack), -> V in a 16-layer
+//! texture (`wino_input_rows`), U in a 16-layer texture (`wino_weight`), then one kernel
+//! (`wino_forward`) runs the 16 GEMMs per 32 tiles x 32 output channels in registers and
+//! applies A^T . A before storing: only Y leaves the workgroup. (A first version stored the
+//! 16 products M through matmul_tex.wgsl and transformed them in a separate pass: its stores
+//! cost about as much as its multiply-adds; fused, those two passes take 1.8x less time.)
+//! Grad-weight: V and dM transposed (4 tiles per texel: tiles are the GEMM's k) by
+//! `wino_input_cols` / `wino_dout_cols`, the 16 products dU with matmul_tex.wgsl (k = tiles:
+//! few stores), then `wino_weight_grad`. Everything is deterministic (no atomics).
+//!
+//! ## Where the time goes (lavapipe, 16x64x48x48 -> 64, timestamp queries, one quiet moment)
+//!
+//! Direct (texture) forward: pack 4 ms + conv 58 ms. Winograd: pack 4 + V transform 19 +
+//! fused GEMM 28 ms (1.2 GFLOP: ~43 GFLOP/s, as matmul_tex reaches). The GEMM is 2x faster
+//! than the direct kernel, but V is 4x the input (16 texel stores per tile and 4 channels;
+//! every store is a per-lane loop on lavapipe), so the transform eats half the gain:
+//! 1.2-1.3x overall. Tried and measured no better (interleaved, same run): vec4 stores of
+//! 4 tiles' output rows in the fused kernel.
+
+use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
+use crate::error::Result;
+use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
+use crate::tensor::Tensor;
+
+const TEX: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
+const MAX_WORKGROUPS: usize = 65535;
+/// The texture GEMM's tile (rows and columns).
+const GEMM_TILE: usize = 32;
+
+/// Positions xi = 4 r + c of the 4x4 transforms: 16 GEMMs, 16 texture layers.
+const POSITIONS: usize = 16;
+
+fn u(v: usize) -> u32 {
+    v as u32
+}
+
+/// Tile grid of one batch item: (tiles along x, tiles per item).
+fn tiles(d: &ConvDims) -> (usize, usize) {
+    let tw = d.w.div_ceil(2);
+    (tw, tw * d.h.div_ceil(2))
+}
+
+/// Width of a GEMM operand texture of `texels` per row: an odd number of 64-byte cache lines
+/// (as matmul.rs pads its packs: rows a multiple of 4 KiB apart evict each other in L1).
+fn padded_width(gpu: &Gpu, texels: usize) -> usize {
+    let w = (texels.div_ceil(4) | 1) * 4;
+    if w <= gpu.limits().max_texture_dimension_2d as usize {
+        w
+    } else {
+        texels
+    }
+}
+
+/// Batch items per chunk so that every texture, binding and grid of a conv producing `cout`
+/// channels from `cin` stays within the adapter's limits (0 when one item does not fit).
+fn items_per_chunk(gpu: &Gpu, d: &ConvDims, cin: usize, cout: usize) -> usize {
+    let l = gpu.limits();
+    let max_tex = l.max_texture_dimension_2d as usize;
+    let align = (l.min_storage_buffer_offset_alignment as usize / 4).max(1);
+    let max_elems = (l.max_storage_buffer_binding_size as usize / 4).saturating_sub(align);
+    let (_, tpi) = tiles(d);
+    let mut nb = d.n;
+    // V rows (tiles, padded to the GEMM tile) and the transposed layouts' 4 tiles per texel.
+    nb = nb.min(max_tex / GEMM_TILE * GEMM_TILE / tpi);
+    nb = nb.min(max_tex * 4 / tpi);
+    // Inputs and outputs bound per chunk; packed textures' layers and grids.
+    nb = nb.min(max_elems / (cin.max(cout) * d.h * d.w));
+    let c4 = cin.max(cout).div_ceil(4);
+    nb = nb.min(l.max_texture_array_layers as usize / c4);
+    nb = nb.min(MAX_WORKGROUPS.min(l.max_compute_workgroups_per_dimension as usize) / c4);
+    nb
+}
+
+/// Why the Winograd kernels cannot run this convolution, if they cannot.
+pub(super) fn blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
+    if d.k != 3 {
+        return Some(format!(
+            "Winograd F(2x2, 3x3) needs a 3x3 kernel, not {}x{}",
+            d.k, d.k
+        ));
+    }
+    if !gpu.has_subgroups_of(8) {
+        return Some("the Winograd kernels need subgroups of at least 8 lanes".into());
+    }
+    let max_tex = gpu.limits().max_texture_dimension_2d as usize;
+    // conv2d's packed input texture for k = 3 (`ConvDims::tex_size`).
+    let (tw, th) = (d.w.next_multiple_of(24) + 2, d.h.next_multiple_of(4) + 2);
+    let fits = tw <= max_tex
+        && th <= max_tex
+        && d.cin.max(d.cout).next_multiple_of(GEMM_TILE) <= max_tex
+        && items_per_chunk(gpu, d, d.cin, d.cout) > 0
+        && items_per_chunk(gpu, d, d.cout, d.cin) > 0;
+    (!fits).then(|| {
+        format!(
+            "one {}x{} image's Winograd tiles (or its {} channels) exceed the texture or \
+             binding limits",
+            d.h,
+            d.w,
+            d.cin.max(d.cout)
+        )
+    })
+}
+
+/// Whether `Auto` should pick Winograd for a 3x3 conv (where it can run): where its forward
+/// or its input gradient pays (the weight gradient stays on the texture kernels).
+pub(super) fn preferred(d: &ConvDims) -> bool {
+    fwd_pays(d) || dx_pays(d)
+}
+
+/// Measured on lavapipe (examples/conv_winograd_lab.rs: interleaved texture / Winograd runs,
+/// batch 16 at 48x48, min of 5-7; the machine was shared, so ratios only):
+/// | conv (Cin -> Cout) | forward | input gradient (a Cout -> Cin conv) | weight gradient |
+/// |---|---|---|---|
+/// | 64 -> 64 | 1.2-1.3x | 1.2-1.3x | 0.8-0.9x |
+/// | 64 -> 256 | 1.7-1.9x | 0.9-1.0x | 0.9x |
+/// | 32 -> 32 | 1.15x | 0.9x | 0.5x |
+/// | 16 -> 64 | 1.0x | 0.4-0.6x | 0.8x |
+/// | 16 -> 16, 3 -> 16, 16 -> 16 at 192x192 | 0.2-0.8x | 0.2-0.5x | 0.4-0.7x |
+/// Below 64 input channels a position has too few k-steps (and at 16 output channels half
+/// of each 32-channel GEMM tile idles) for the GEMM to outrun the transforms; at 256 input
+/// channels V (4x the input) is 150 MB. The weight gradient transforms both operands, which
+/// costs as much as its GEMM saves.
+pub(super) fn fwd_pays(d: &ConvDims) -> bool {
+    (64..=128).contains(&d.cin) && d.cout >= 64
+}
+
+/// `fwd_pays` of the input gradient's conv (Cout -> Cin).
+pub(super) fn dx_pays(d: &ConvDims) -> bool {
+    (64..=128).contains(&d.cout) && d.cin >= 64
+}
+
+fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..n).step_by(nb).map(move |n0| (n0, nb.min(n - n0)))
+}
+
+fn nb_or_err(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize, cout: usize) -> Result<usize> {
+    match items_per_chunk(gpu, d, cin, cout) {
+        0 => Err(limit_err(
+            op,
+            d,
+            "one batch item's Winograd tiles exceed the adapter's limits".into(),
+        )),
+        nb => Ok(nb),
+    }
+}
+
+/// U = G g G^T of w (or of w transposed and rotated when `flip`) as the GEMM's B^T operand:
+/// 16 layers of [outputs padded to the GEMM tile] rows x [inputs / 4] texels.
+fn weight_texture(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledTexture> {
+    let gpu = w.gpu();
+    let (outs, ins) = if flip {
+        (d.cin, d.cout)
+    } else {
+        (d.cout, d.cin)
+    };
+    let rows = outs.next_multiple_of(GEMM_TILE);
+    let c4 = ins.div_ceil(4);
+    let width = padded_width(gpu, c4);
+    let tex = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[w.shape()],
+        shader: &shaders::CONV_WINOGRAD_WEIGHT,
+        entry: "wino_weight",
+        overrides: &[],
+        params: &[u(d.cout), u(d.cin), flip as u32, u(rows)],
+        binds: &[w.bind(), Bind::Texture(tex.view())],
+        workgroups: [u(rows.div_ceil(8)), u(c4.div_ceil(8)), 1],
+    })?;
+    Ok(tex)
+}
+
+/// The input transforms' uniform block (conv_winograd_input.wgsl `Params`).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct InputParams {
+    tw: u32,
+    tpi: u32,
+    c4: u32,
+    tiles: u32,
+    rows: u32,
+    groups: u32,
+    channels: u32,
+    pad: u32,
+}
+
+/// One launch of matmul_tex.wgsl: C(l) = A(l) B(l) for the 16 layers, A from `ta` ([m, k]
+/// rows of texels), B^T from `tb` ([n, k]), C at c[l * plane + row * cm + col];
+/// `accumulate` continues from the sums already in C. `any` (not C) fills the unused bias
+/// binding.
+#[allow(clippy::too_many_arguments)]
+fn gemm16(
+    op: &str,
+    c: &Tensor,
+    any: &Tensor,
+    ta: &PooledTexture,
+    tb: &PooledTexture,
+    (m, n, kt): (usize, usize, usize),
+    plane: usize,
+    cm: usize,
+    accumulate: bool,
+) -> Result<()> {
+    c.gpu().launch(Launch {
+        op,
+        shapes: &[c.shape()],
+        shader: &shaders::MATMUL_TEX,
+        entry: "matmul_tex",
+        overrides: &[],
+        // m, n, kt, has_bias, l0, lh, off, co, ci, cm, alpha, boff, accumulate, finalize
+        params: &[
+            u(m),
+            u(n),
+            u(kt),
+            0,
+            0,
+            1,
+            0,
+            u(plane),
+            0,
+            u(cm),
+            1f32.to_bits(),
+            0,
+            accumulate as u32,
+            1,
+        ],
+        binds: &[
+            c.bind(),
+            Bind::Texture(ta.view()),
+            Bind::Texture(tb.view()),
+            any.bind_range(0, 1),
+        ],
+        workgroups: [
+            u(n.div_ceil(GEMM_TILE)),
+            u(m.div_ceil(GEMM_TILE)),
+            u(POSITIONS),
+        ],
+    })
+}
+
+/// out[n0..n0+nb] (channels `cout`) = Winograd conv of the packed input `xt` (`cin` channels)
+/// with the transformed weights `ut` (+ bias).
+#[allow(clippy::too_many_arguments)]
+fn conv_chunk(
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    cin: usize,
+    ut: &PooledTexture,
+    bias: Option<&Tensor>,
+    // Bound (one element) in place of absent operands.
+    any: &Tensor,
+    out: &Tensor,
+    cout: usize,
+    (n0, nb): (usize, usize),
+) -> Result<()> {
+    let gpu = out.gpu();
+    let (tw, tpi) = tiles(d);
+    let t = nb * tpi;
+    let rows = t.next_multiple_of(GEMM_TILE);
+    let c4 = cin.div_ceil(4);
+    let width = padded_width(gpu, c4);
+    let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
+    let p = InputParams {
+        tw: u(tw),
+        tpi: u(tpi),
+        c4: u(c4),
+        tiles: u(t),
+        rows: u(rows),
+        groups: 0,
+        channels: u(cin),
+        pad: 1,
+    };
+    gpu.launch(Launch {
+        op,
+        shapes: &[out.shape()],
+        shader: &shaders::CONV_WINOGRAD_INPUT,
+        entry: "wino_input_rows",
+        overrides: &[],
+        params: bytemuck::cast_slice(std::slice::from_ref(&p)),
+        binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
+        workgroups: [u(c4.div_ceil(8)), u(rows.div_ceil(8)), 1],
+    })?;
+    let per = cout * d.h * d.w;
+    let (ob, off) = span(out, n0 * per, nb * per);
+    gpu.launch(Launch {
+        op,
+        shapes: &[out.shape()],
+        shader: &shaders::CONV_WINOGRAD_FORWARD,
+        entry: "wino_forward",
+        overrides: &[],
+        params: &[
+            u(d.w),
+            u(d.h),
+            u(cout),
+            u(c4),
+            u(tw),
+            u(tpi),
+            u(t),
+            off,
+            bias.is_some() as u32,
+        ],
+        binds: &[
+            ob,
+            Bind::Texture(vt.view()),
+            Bind::Texture(ut.view()),
+            bias.map_or(any.bind_range(0, 1), |b| b.bind()),
+        ],
+        workgroups: [u(cout.div_ceil(GEMM_TILE)), u(rows / GEMM_TILE), 1],
+    })
+}
+
+/// out = conv2d(x, w) + b (out allocated by the caller, shape checked).
+pub(super) fn forward(
+    op: &str,
+    d: &ConvDims,
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<()> {
+    let nb = nb_or_err(x.gpu(), op, d, d.cin, d.cout)?;
+    let ut = weight_texture(op, w, d, false)?;
+    for ch in chunks(d.n, nb) {
+        let xt = pack_input(op, x, d, d.cin, d.cin.div_ceil(4), ch)?;
+        conv_chunk(op, d, &xt, d.cin, &ut, b, x, out, d.cout, ch)?;
+    }
+    Ok(())
+}
+
+/// The transposed transform (`entry`: wino_input_cols or wino_dout_cols) of a chunk's
+/// `c`-channel packed texture: 16 layers of [c padded to the GEMM tile] rows x [tiles / 4].
+#[allow(clippy::too_many_arguments)]
+fn cols_texture(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    src: &PooledTexture,
+    c: usize,
+    nb: usize,
+    entry: &'static str,
+    shapes: &[&[usize]],
+) -> Result<PooledTexture> {
+    let (tw, tpi) = tiles(d);
+    let t = nb * tpi;
+    let groups = t.div_ceil(4);
+    let c4 = c.div_ceil(4);
+    let tex = gpu.alloc_texture_view(
+        op,
+        u(padded_width(gpu, groups)),
+        u(c.next_multiple_of(GEMM_TILE)),
+        u(POSITIONS),
+        TEX,
+        true,
+    )?;
+    let p = InputParams {
+        tw: u(tw),
+        tpi: u(tpi),
+        c4: u(c4),
+        tiles: u(t),
+        rows: 0,
+        groups: u(groups),
+        channels: u(c),
+        pad: 1,
+    };
+    gpu.launch(Launch {
+        op,
+        shapes,
+        shader: &shaders::CONV_WINOGRAD_INPUT,
+        entry,
+        overrides: &[],
+        params: bytemuck::cast_slice(std::slice::from_ref(&p)),
+        binds: &[Bind::Texture(src.view()), Bind::Texture(tex.view())],
+        workgroups: [u(groups.div_ceil(64)), u(c4), 4],
+    })?;
+    Ok(tex)
+}
+
+pub(super) type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+
+/// The gradients asked for by `need` ([dx, dw, db]), sharing dout's packed texture. Under
+/// `want` = `Auto`, the weight gradient, and the input gradient where `dx_pays` is false, run
+/// on conv2d's texture kernels instead (measured faster, see `fwd_pays`).
+pub(super) fn backward(
+    op: &str,
+    d: &ConvDims,
+    dout: &Tensor,
+    x: Option<&Tensor>,
+    w: Option<&Tensor>,
+    need: [bool; 3],
+    want: ConvImpl,
+) -> Result<Grads3> {
+    let gpu = dout.gpu();
+    let forced = want == ConvImpl::Winograd;
+    let (dx_here, dw_here) = (forced || dx_pays(d), forced);
+    let dx_texture = match w {
+        Some(w) if need[0] && !dx_here => Some(conv2d::conv2d_backward_input_with(
+            dout,
+            w,
+            ConvImpl::Texture,
+        )?),
+        _ => None,
+    };
+    let dw_texture = match x {
+        Some(x) if need[1] && !dw_here => Some(conv2d::conv2d_backward_weight_with(
+            x,
+            dout,
+            3,
+            ConvImpl::Texture,
+        )?),
+        _ => None,
+    };
+    let need = [need[0] && dx_here, need[1] && dw_here, need[2]];
+    let mut nb = d.n;
+    if need[0] {
+        nb = nb.min(nb_or_err(gpu, op, d, d.cout, d.cin)?);
+    }
+    if need[1] {
+        nb = nb.min(nb_or_err(gpu, op, d, d.cin, d.cout)?);
+    }
+    let dx = match (need[0], w) {
+        (true, Some(_)) => Some(Tensor::empty(gpu, op, &[d.n, d.cin, d.h, d.w])?),
+        _ => None,
+    };
+    let (dw, du) = match (need[1], x) {
+        (true, Some(_)) => (
+            Some(Tensor::empty(gpu, op, &[d.cout, d.cin, 3, 3])?),
+            Some(Tensor::empty(gpu, op, &[POSITIONS * d.cin * d.cout])?),
+        ),
+        _ => (None, None),
+    };
+    let wt = match (&dx, w) {
+        (Some(_), Some(w)) => Some(weight_texture(op, w, d, true)?),
+        _ => None,
+    };
+    let shapes: &[&[usize]] = &[dout.shape()];
+    let todo = if dx.is_some() || du.is_some() { d.n } else { 0 };
+    for (i, ch) in chunks(todo, nb).enumerate() {
+        let (_, nbi) = ch;
+        let dt = pack_input(op, dout, d, d.cout, d.cout.div_ceil(4), ch)?;
+        if let (Some(dx), Some(wt)) = (&dx, &wt) {
+            conv_chunk(op, d, &dt, d.cout, wt, None, dout, dx, d.cin, ch)?;
+        }
+        if let (Some(du), Some(x)) = (&du, x) {
+            let xt = pack_input(op, x, d, d.cin, d.cin.div_ceil(4), ch)?;
+            let vt = cols_texture(gpu, op, d, &xt, d.cin, nbi, "wino_input_cols", shapes)?;
+            let mt = cols_texture(gpu, op, d, &dt, d.cout, nbi, "wino_dout_cols", shapes)?;
+            let kt = (nbi * tiles(d).1).div_ceil(4);
+            gemm16(
+                op,
+                du,
+                dout,
+                &vt,
+                &mt,
+                (d.cin, d.cout, kt),
+                d.cin * d.cout,
+                d.cout,
+                i > 0,
+            )?;
+        }
+    }
+    if let (Some(dw), Some(du)) = (&dw, &du) {
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader: &shaders::CONV_WINOGRAD_WEIGHT_GRAD,
+            entry: "wino_weight_grad",
+            overrides: &[],
+            params: &[u(d.cout), u(d.cin)],
+            binds: &[dw.bind(), du.bind()],
+            workgroups: [u(d.cin.div_ceil(8)), u(d.cout.div_ceil(8)), 1],
+        })?;
+    }
+    let db = if need[2] {
+        Some(conv2d::conv2d_backward_bias(dout)?)
+    } else {
+        None
+    };
+    Ok((dx.or(dx_texture), dw.or(dw_texture), db))
+}
