@@ -17,6 +17,9 @@ use std::cell::Cell;
 
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
+use crate::gpu::params::{
+    entry, KernelParams, MatmulBufParams, MatmulColsumParams, MatmulPackParams, MatmulTexParams,
+};
 use crate::gpu::{shaders, Bind, Gpu, Launch};
 use crate::tensor::{grid_for, Tensor};
 
@@ -414,10 +417,10 @@ fn pack(
         && len4 as u64 * 4 <= gpu.limits().max_storage_buffer_binding_size;
     let (shader, entry, div, workgroups, bind) = if aligned && sk == 1 && a4(sr) && a4(k) {
         let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
-        (&shaders::MATMUL_PACK4, "pack4_rows", 4, wg, b.bind())
+        (&shaders::MATMUL_PACK4, entry::PACK4_ROWS, 4, wg, b.bind())
     } else if aligned && sr == 1 && a4(sk) && a4(rows) {
         let wg = [(height / 4).div_ceil(8), kt.div_ceil(8), layers];
-        (&shaders::MATMUL_PACK4, "pack4_cols", 4, wg, b.bind())
+        (&shaders::MATMUL_PACK4, entry::PACK4_COLS, 4, wg, b.bind())
     } else if shift_ok {
         let wg = [height.div_ceil(64), kt.div_ceil(8), layers];
         let bind = Bind::Buffer {
@@ -425,10 +428,10 @@ fn pack(
             offset: b.start as u64 * 4,
             size: len4 as u64 * 4,
         };
-        (&shaders::MATMUL_PACK4, "pack4_shift", 1, wg, bind)
+        (&shaders::MATMUL_PACK4, entry::PACK4_SHIFT, 1, wg, bind)
     } else {
         let wg = [kt.div_ceil(8), height.div_ceil(8), layers];
-        (&shaders::MATMUL_PACK, "matmul_pack", 1, wg, b.bind())
+        (&shaders::MATMUL_PACK, entry::MATMUL_PACK, 1, wg, b.bind())
     };
     gpu.launch(Launch {
         op: g.op,
@@ -436,20 +439,22 @@ fn pack(
         shader,
         entry,
         overrides: &[],
-        params: &[
-            rows as u32,
-            k as u32,
-            kt as u32,
-            height as u32,
-            layers as u32,
-            l0 as u32,
-            g.lh as u32,
-            (v.off / div) as u32,
-            (v.outer / div) as u32,
-            (v.inner / div) as u32,
-            (sr / div) as u32,
-            (sk / div) as u32,
-        ],
+        // matmul_pack.wgsl and matmul_pack4.wgsl share one struct.
+        params: MatmulPackParams {
+            rows: rows as u32,
+            k: k as u32,
+            kt: kt as u32,
+            height: height as u32,
+            layers: layers as u32,
+            l0: l0 as u32,
+            lh: g.lh as u32,
+            off: (v.off / div) as u32,
+            slo: (v.outer / div) as u32,
+            sli: (v.inner / div) as u32,
+            sr: (sr / div) as u32,
+            sk: (sk / div) as u32,
+        }
+        .words(),
         binds: &[Bind::Texture(&view), bind],
         workgroups: workgroups.map(|w| w as u32),
     })?;
@@ -489,24 +494,25 @@ fn gemm_texture(
         op: g.op,
         shapes,
         shader: &shaders::MATMUL_TEX,
-        entry: "matmul_tex",
+        entry: entry::MATMUL_TEX,
         overrides: &[],
-        params: &[
-            ch.mr as u32,
-            ch.nc as u32,
-            ch.kc.div_ceil(4) as u32,
+        params: MatmulTexParams {
+            m: ch.mr as u32,
+            n: ch.nc as u32,
+            kt: ch.kc.div_ceil(4) as u32,
             has_bias,
-            ch.l0 as u32,
-            g.lh as u32,
-            c.v.off as u32,
-            c.v.outer as u32,
-            c.v.inner as u32,
-            c.v.rs as u32,
-            g.alpha.to_bits(),
-            ch.c0 as u32,
-            acc,
-            fin,
-        ],
+            l0: ch.l0 as u32,
+            lh: g.lh as u32,
+            off: c.v.off as u32,
+            co: c.v.outer as u32,
+            ci: c.v.inner as u32,
+            cm: c.v.rs as u32,
+            alpha: g.alpha,
+            boff: ch.c0 as u32,
+            accumulate: acc,
+            finalize: fin,
+        }
+        .words(),
         binds: &[
             c.bind(),
             Bind::Texture(&va),
@@ -536,34 +542,35 @@ fn gemm_buffer(
         op: g.op,
         shapes,
         shader: &shaders::MATMUL_BUF,
-        entry: "matmul_buf",
+        entry: entry::MATMUL_BUF,
         overrides: &[],
-        params: &[
-            u(ch.mr),
-            u(ch.nc),
-            u(ch.kc),
-            u(a.v.rs),
-            u(a.v.cs),
-            u(bb.v.rs),
-            u(bb.v.cs),
+        params: MatmulBufParams {
+            m: u(ch.mr),
+            n: u(ch.nc),
+            k: u(ch.kc),
+            sam: u(a.v.rs),
+            sak: u(a.v.cs),
+            sbk: u(bb.v.rs),
+            sbn: u(bb.v.cs),
             has_bias,
-            u(g.lh),
-            u(a.v.off),
-            u(a.v.outer),
-            u(a.v.inner),
-            u(bb.v.off),
-            u(bb.v.outer),
-            u(bb.v.inner),
-            u(c.v.off),
-            u(c.v.outer),
-            u(c.v.inner),
-            u(c.v.rs),
-            g.alpha.to_bits(),
-            u(ch.l0),
-            u(ch.c0),
-            acc,
-            fin,
-        ],
+            lh: u(g.lh),
+            aoff: u(a.v.off),
+            alo: u(a.v.outer),
+            ali: u(a.v.inner),
+            boff: u(bb.v.off),
+            blo: u(bb.v.outer),
+            bli: u(bb.v.inner),
+            coff: u(c.v.off),
+            co: u(c.v.outer),
+            ci: u(c.v.inner),
+            cm: u(c.v.rs),
+            alpha: g.alpha,
+            l0: u(ch.l0),
+            bias_off: u(ch.c0),
+            accumulate: acc,
+            finalize: fin,
+        }
+        .words(),
         binds: &[c.bind(), a.bind(), bb.bind(), bias.bind()],
         workgroups: [
             ch.nc.div_ceil(BUF_TILE) as u32,
@@ -676,18 +683,19 @@ pub fn column_sums(op: &'static str, x: &Tensor, rows: usize, cols: usize) -> Re
             op,
             shapes: &[x.shape()],
             shader: &shaders::MATMUL_COLSUM,
-            entry: "colsum_partial",
+            entry: entry::COLSUM_PARTIAL,
             overrides: &[],
-            params: &[
-                br as u32,
-                bc as u32,
-                chunk as u32,
-                bchunks as u32,
-                cols as u32,
-                (first - xs) as u32,
-                (pfirst - ps) as u32,
-                (sub && r0 % COLSUM_CHUNK != 0) as u32,
-            ],
+            params: MatmulColsumParams {
+                rows: br as u32,
+                bcols: bc as u32,
+                chunk: chunk as u32,
+                bchunks: bchunks as u32,
+                stride: cols as u32,
+                xoff: (first - xs) as u32,
+                poff: (pfirst - ps) as u32,
+                accumulate: (sub && r0 % COLSUM_CHUNK != 0) as u32,
+            }
+            .words(),
             binds: &[
                 partial.bind_range(ps, (bchunks - 1) * cols + bc + pfirst - ps),
                 x.bind_range(xs, (br - 1) * cols + bc + first - xs),
@@ -713,18 +721,19 @@ pub fn sum_partials(op: &'static str, partial: &Tensor) -> Result<Tensor> {
             op,
             shapes: &[partial.shape()],
             shader: &shaders::MATMUL_COLSUM,
-            entry: "colsum_final",
+            entry: entry::COLSUM_FINAL,
             overrides: &[],
-            params: &[
-                nchunks as u32,
-                bc as u32,
-                1,
-                nchunks as u32,
-                cols as u32,
-                (c0 - xs) as u32,
-                (c0 - xs) as u32,
-                0,
-            ],
+            params: MatmulColsumParams {
+                rows: nchunks as u32,
+                bcols: bc as u32,
+                chunk: 1,
+                bchunks: nchunks as u32,
+                stride: cols as u32,
+                xoff: (c0 - xs) as u32,
+                poff: (c0 - xs) as u32,
+                accumulate: 0,
+            }
+            .words(),
             binds: &[
                 out.bind_range(xs, bc + c0 - xs),
                 partial.bind_range(xs, (nchunks - 1) * cols + bc + c0 - xs),
