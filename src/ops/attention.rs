@@ -32,6 +32,11 @@
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
+use crate::gpu::params::{
+    entry, AttentionBackwardTableParams, AttentionFusedBackwardKeysParams,
+    AttentionFusedBiasParams, AttentionFusedForwardParams, AttentionFusedPackParams,
+    AttentionSoftmaxBackwardParams, AttentionSoftmaxParams, KernelParams,
+};
 use crate::gpu::{shaders, Bind, Gpu, Launch};
 use crate::ops::layernorm::row_blocks;
 use crate::ops::matmul::{column_sums, gemm_into, Gemm, View};
@@ -207,19 +212,20 @@ fn products_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, T
             op,
             shapes,
             shader: &shaders::ATTENTION_SOFTMAX,
-            entry: "attention_softmax",
+            entry: entry::ATTENTION_SOFTMAX,
             overrides: &[],
-            params: &[
-                g.n as u32,
-                g.heads as u32,
-                g.win as u32,
-                g.shift as u32,
-                g.h as u32,
-                g.w as u32,
-                rows as u32,
-                g.scale().to_bits(),
-                r0 as u32,
-            ],
+            params: AttentionSoftmaxParams {
+                n: g.n as u32,
+                heads: g.heads as u32,
+                win: g.win as u32,
+                shift: g.shift as u32,
+                h: g.h as u32,
+                w: g.w as u32,
+                rows: rows as u32,
+                scale: g.scale(),
+                row0: r0 as u32,
+            }
+            .words(),
             binds: &[probs.bind_range(r0 * g.n, rows * g.n), table.bind()],
             workgroups: grid_for(gpu, rows, 64),
         })?;
@@ -265,9 +271,13 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
             op,
             shapes,
             shader: &shaders::ATTENTION_SOFTMAX_BACKWARD,
-            entry: "attention_softmax_backward",
+            entry: entry::ATTENTION_SOFTMAX_BACKWARD,
             overrides: &[],
-            params: &[n as u32, rows as u32],
+            params: AttentionSoftmaxBackwardParams {
+                n: n as u32,
+                rows: rows as u32,
+            }
+            .words(),
             binds: &[
                 ds.bind_range(r0 * n, rows * n),
                 probs.bind_range(r0 * n, rows * n),
@@ -331,9 +341,14 @@ fn backward_table(g: &Geom, ds: &Tensor, slices: usize) -> Result<Tensor> {
         op,
         shapes: &[ds.shape()],
         shader: &shaders::ATTENTION_BACKWARD_TABLE,
-        entry: "attention_backward_table",
+        entry: entry::ATTENTION_BACKWARD_TABLE,
         overrides: &[],
-        params: &[g.win as u32, g.heads as u32, entries as u32],
+        params: AttentionBackwardTableParams {
+            win: g.win as u32,
+            heads: g.heads as u32,
+            entries: entries as u32,
+        }
+        .words(),
         binds: &[dtable.bind(), summed.bind()],
         workgroups: [entries.div_ceil(64) as u32, 1, 1],
     })?;
@@ -524,16 +539,17 @@ fn fused_pack(
         op,
         shapes: &[src.shape()],
         shader: &shaders::ATTENTION_FUSED_PACK,
-        entry: "attention_fused_pack",
+        entry: entry::ATTENTION_FUSED_PACK,
         overrides: &[("DT", texels(g) as f64)],
-        params: &[
-            rows as u32,
-            rpl as u32,
-            g.hd as u32,
-            slices as u32,
-            (parts * g.c) as u32,
-            x0 as u32,
-        ],
+        params: AttentionFusedPackParams {
+            rows: rows as u32,
+            rpl: rpl as u32,
+            hd: g.hd as u32,
+            slices: slices as u32,
+            stride: (parts * g.c) as u32,
+            x0: x0 as u32,
+        }
+        .words(),
         binds: &[Bind::Texture(dst), src.bind()],
         workgroups: [
             rpl.div_ceil(64) as u32,
@@ -588,15 +604,16 @@ fn fused_operands(
         op,
         shapes: &[table.shape()],
         shader: &shaders::ATTENTION_FUSED_BIAS,
-        entry: "attention_fused_bias",
+        entry: entry::ATTENTION_FUSED_BIAS,
         overrides: &[],
-        params: &[
-            g.n as u32,
-            g.heads as u32,
-            g.win as u32,
-            g.shift as u32,
-            types as u32,
-        ],
+        params: AttentionFusedBiasParams {
+            n: g.n as u32,
+            heads: g.heads as u32,
+            win: g.win as u32,
+            shift: g.shift as u32,
+            types: types as u32,
+        }
+        .words(),
         binds: &[Bind::Texture(&tb.1), table.bind()],
         workgroups: [
             (g.n / 4).div_ceil(8) as u32,
@@ -608,19 +625,21 @@ fn fused_operands(
 }
 
 /// The parameter words shared by the fused forward and query-row backward kernels.
-fn fused_params(gpu: &Gpu, g: &Geom) -> [u32; 10] {
-    [
-        g.n as u32,
-        g.heads as u32,
-        g.hd as u32,
-        g.c as u32,
-        rows_per_layer(gpu, g) as u32,
-        (g.w / g.win) as u32,
-        (g.h / g.win) as u32,
-        g.shift as u32,
-        g.scale().to_bits(),
-        g.groups() as u32,
-    ]
+/// The fused forward's and row kernel's parameters (the key kernel's are the same with
+/// `windows` in place of `groups`).
+fn fused_params(gpu: &Gpu, g: &Geom) -> AttentionFusedForwardParams {
+    AttentionFusedForwardParams {
+        n: g.n as u32,
+        heads: g.heads as u32,
+        hd: g.hd as u32,
+        c: g.c as u32,
+        rpl: rows_per_layer(gpu, g) as u32,
+        nwx: (g.w / g.win) as u32,
+        nwy: (g.h / g.win) as u32,
+        shift: g.shift as u32,
+        scale: g.scale(),
+        groups: g.groups() as u32,
+    }
 }
 
 /// The fused forward: out [B*nW, n, C] and what the backward needs.
@@ -635,9 +654,9 @@ fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Save
         op,
         shapes: &[qkv.shape(), table.shape()],
         shader: &shaders::ATTENTION_FUSED_FORWARD,
-        entry: "attention_fused_forward",
+        entry: entry::ATTENTION_FUSED_FORWARD,
         overrides: &[("DT", texels(g) as f64)],
-        params: &fused_params(gpu, g),
+        params: fused_params(gpu, g).words(),
         binds: &[
             out.bind(),
             lse.bind(),
@@ -677,9 +696,9 @@ fn fused_backward(
         op,
         shapes,
         shader: &shaders::ATTENTION_FUSED_BACKWARD_ROWS,
-        entry: "attention_fused_backward_rows",
+        entry: entry::ATTENTION_FUSED_BACKWARD_ROWS,
         overrides: &[("DT", dt as f64)],
-        params: &params,
+        params: params.words(),
         binds: &[
             dqkv.bind(),
             dd.bind(),
@@ -692,15 +711,25 @@ fn fused_backward(
     })?;
     let chunks = g.windows.div_ceil(FUSED_WINDOW_CHUNK);
     let dsum = Tensor::empty(gpu, op, &[chunks, g.heads, g.n, g.n])?;
-    let mut kparams = params;
-    kparams[9] = g.windows as u32;
+    let kparams = AttentionFusedBackwardKeysParams {
+        n: params.n,
+        heads: params.heads,
+        hd: params.hd,
+        c: params.c,
+        rpl: params.rpl,
+        nwx: params.nwx,
+        nwy: params.nwy,
+        shift: params.shift,
+        scale: params.scale,
+        windows: g.windows as u32,
+    };
     gpu.launch(Launch {
         op,
         shapes,
         shader: &shaders::ATTENTION_FUSED_BACKWARD_KEYS,
-        entry: "attention_fused_backward_keys",
+        entry: entry::ATTENTION_FUSED_BACKWARD_KEYS,
         overrides: &[("DT", dt as f64)],
-        params: &kparams,
+        params: kparams.words(),
         binds: &[
             dqkv.bind(),
             dsum.bind(),
