@@ -63,6 +63,10 @@
 
 use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
 use crate::error::Result;
+use crate::gpu::params::{
+    entry, ConvWinogradForwardParams, ConvWinogradInputParams, ConvWinogradWeightGradParams,
+    ConvWinogradWeightParams, KernelParams, MatmulTexParams,
+};
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::Tensor;
 
@@ -205,27 +209,19 @@ fn weight_texture(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<Pool
         op,
         shapes: &[w.shape()],
         shader: &shaders::CONV_WINOGRAD_WEIGHT,
-        entry: "wino_weight",
+        entry: entry::WINO_WEIGHT,
         overrides: &[],
-        params: &[u(d.cout), u(d.cin), flip as u32, u(rows)],
+        params: ConvWinogradWeightParams {
+            cout: u(d.cout),
+            cin: u(d.cin),
+            flip: flip as u32,
+            rows: u(rows),
+        }
+        .words(),
         binds: &[w.bind(), Bind::Texture(tex.view())],
         workgroups: [u(rows.div_ceil(8)), u(c4.div_ceil(8)), 1],
     })?;
     Ok(tex)
-}
-
-/// The input transforms' uniform block (conv_winograd_input.wgsl `Params`).
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct InputParams {
-    tw: u32,
-    tpi: u32,
-    c4: u32,
-    tiles: u32,
-    rows: u32,
-    groups: u32,
-    channels: u32,
-    pad: u32,
 }
 
 /// One launch of matmul_tex.wgsl: C(l) = A(l) B(l) for the 16 layers, A from `ta` ([m, k]
@@ -248,25 +244,25 @@ fn gemm16(
         op,
         shapes: &[c.shape()],
         shader: &shaders::MATMUL_TEX,
-        entry: "matmul_tex",
+        entry: entry::MATMUL_TEX,
         overrides: &[],
-        // m, n, kt, has_bias, l0, lh, off, co, ci, cm, alpha, boff, accumulate, finalize
-        params: &[
-            u(m),
-            u(n),
-            u(kt),
-            0,
-            0,
-            1,
-            0,
-            u(plane),
-            0,
-            u(cm),
-            1f32.to_bits(),
-            0,
-            accumulate as u32,
-            1,
-        ],
+        params: MatmulTexParams {
+            m: u(m),
+            n: u(n),
+            kt: u(kt),
+            has_bias: 0,
+            l0: 0,
+            lh: 1,
+            off: 0,
+            co: u(plane),
+            ci: 0,
+            cm: u(cm),
+            alpha: 1.0,
+            boff: 0,
+            accumulate: accumulate as u32,
+            finalize: 1,
+        }
+        .words(),
         binds: &[
             c.bind(),
             Bind::Texture(ta.view()),
@@ -304,7 +300,7 @@ fn conv_chunk(
     let c4 = cin.div_ceil(4);
     let width = padded_width(gpu, c4);
     let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
-    let p = InputParams {
+    let p = ConvWinogradInputParams {
         tw: u(tw),
         tpi: u(tpi),
         c4: u(c4),
@@ -318,9 +314,9 @@ fn conv_chunk(
         op,
         shapes: &[out.shape()],
         shader: &shaders::CONV_WINOGRAD_INPUT,
-        entry: "wino_input_rows",
+        entry: entry::WINO_INPUT_ROWS,
         overrides: &[],
-        params: bytemuck::cast_slice(std::slice::from_ref(&p)),
+        params: p.words(),
         binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
         workgroups: [u(c4.div_ceil(8)), u(rows.div_ceil(8)), 1],
     })?;
@@ -330,19 +326,20 @@ fn conv_chunk(
         op,
         shapes: &[out.shape()],
         shader: &shaders::CONV_WINOGRAD_FORWARD,
-        entry: "wino_forward",
+        entry: entry::WINO_FORWARD,
         overrides: &[],
-        params: &[
-            u(d.w),
-            u(d.h),
-            u(cout),
-            u(c4),
-            u(tw),
-            u(tpi),
-            u(t),
+        params: ConvWinogradForwardParams {
+            w: u(d.w),
+            h: u(d.h),
+            cout: u(cout),
+            kt: u(c4),
+            tw: u(tw),
+            tpi: u(tpi),
+            tiles: u(t),
             off,
-            bias.is_some() as u32,
-        ],
+            has_bias: bias.is_some() as u32,
+        }
+        .words(),
         binds: &[
             ob,
             Bind::Texture(vt.view()),
@@ -396,7 +393,7 @@ fn cols_texture(
         TEX,
         true,
     )?;
-    let p = InputParams {
+    let p = ConvWinogradInputParams {
         tw: u(tw),
         tpi: u(tpi),
         c4: u(c4),
@@ -412,7 +409,7 @@ fn cols_texture(
         shader: &shaders::CONV_WINOGRAD_INPUT,
         entry,
         overrides: &[],
-        params: bytemuck::cast_slice(std::slice::from_ref(&p)),
+        params: p.words(),
         binds: &[Bind::Texture(src.view()), Bind::Texture(tex.view())],
         workgroups: [u(groups.div_ceil(64)), u(c4), 4],
     })?;
@@ -486,8 +483,8 @@ pub(super) fn backward(
         }
         if let (Some(du), Some(x)) = (&du, x) {
             let xt = pack_input(op, x, d, d.cin, d.cin.div_ceil(4), ch)?;
-            let vt = cols_texture(gpu, op, d, &xt, d.cin, nbi, "wino_input_cols", shapes)?;
-            let mt = cols_texture(gpu, op, d, &dt, d.cout, nbi, "wino_dout_cols", shapes)?;
+            let vt = cols_texture(gpu, op, d, &xt, d.cin, nbi, entry::WINO_INPUT_COLS, shapes)?;
+            let mt = cols_texture(gpu, op, d, &dt, d.cout, nbi, entry::WINO_DOUT_COLS, shapes)?;
             let kt = (nbi * tiles(d).1).div_ceil(4);
             gemm16(
                 op,
@@ -507,9 +504,13 @@ pub(super) fn backward(
             op,
             shapes,
             shader: &shaders::CONV_WINOGRAD_WEIGHT_GRAD,
-            entry: "wino_weight_grad",
+            entry: entry::WINO_WEIGHT_GRAD,
             overrides: &[],
-            params: &[u(d.cout), u(d.cin)],
+            params: ConvWinogradWeightGradParams {
+                cout: u(d.cout),
+                cin: u(d.cin),
+            }
+            .words(),
             binds: &[dw.bind(), du.bind()],
             workgroups: [u(d.cin.div_ceil(8)), u(d.cout.div_ceil(8)), 1],
         })?;
