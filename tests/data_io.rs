@@ -81,8 +81,8 @@ fn formats_depths_and_layouts() {
         (a.c, i.channels, i.bits, i.note().unwrap().contains("gray")),
         (3, 1, 8, true)
     );
-    for p in 0..n {
-        assert_eq!(a.data[3 * p], g8[p] as f32 / 255.0);
+    for (p, &g) in g8.iter().enumerate().take(n) {
+        assert_eq!(a.data[3 * p], g as f32 / 255.0);
         assert!(
             a.data[3 * p] == a.data[3 * p + 1] && a.data[3 * p + 1] == a.data[3 * p + 2],
             "gray expanded to RGB"
@@ -90,9 +90,9 @@ fn formats_depths_and_layouts() {
     }
     let (a, i) = load_image_info(d.join("g16.tif")).unwrap();
     assert_eq!((i.channels, i.bits), (1, 16));
-    for p in 0..n {
+    for (p, &g) in g16.iter().enumerate().take(n) {
         assert!(
-            (a.data[3 * p] - g16[p] as f32 / 65535.0).abs() < 1e-6,
+            (a.data[3 * p] - g as f32 / 65535.0).abs() < 1e-6,
             "16-bit precision kept"
         );
     }

@@ -228,11 +228,11 @@ fn stage_sampling_matches_realesrgan_probabilities_and_ranges() {
             );
         }
         assert!((freq(counts[6]) - 0.1).abs() < FREQ_TOL);
-        for s in 0..22 {
+        for (s, &count) in sizes.iter().enumerate().take(22) {
             if s % 2 == 1 && s >= 7 {
-                assert!((freq(sizes[s]) - 1.0 / 8.0).abs() < FREQ_TOL, "size {s}");
+                assert!((freq(count) - 1.0 / 8.0).abs() < FREQ_TOL, "size {s}");
             } else {
-                assert_eq!(sizes[s], 0);
+                assert_eq!(count, 0);
             }
         }
     }

@@ -708,7 +708,8 @@ fn tiny_srresnet_and_rrdbnet_gradients_match_an_f64_reference_of_the_model() {
     // references, can: every parameter tensor (4 elements each) and the input are checked
     // against its central differences, with tolerances scaled to each tensor's gradient.
     let gpu = gpu();
-    let models64: [(Arch, fn(&Params64, &[f64], [usize; 2]) -> Vec<f64>); 2] =
+    type Forward64 = fn(&Params64, &[f64], [usize; 2]) -> Vec<f64>;
+    let models64: [(Arch, Forward64); 2] =
         [(Arch::SrResNet, srresnet64), (Arch::RrdbNet, rrdbnet64)];
     for (arch, forward64) in models64 {
         let m = models::build(&gpu, &ModelConfig::tiny(arch), 4).unwrap();

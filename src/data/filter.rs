@@ -45,8 +45,8 @@ pub fn filter2d(img: &Image, k: &Kernel) -> Image {
                 for &(ky, kx) in &live {
                     let kv = kf[ky * ks + kx];
                     let s = (rows[y + ky] * w + cols[x + kx]) * c;
-                    for ch in 0..c {
-                        acc[ch] += kv * img.data[s + ch];
+                    for (a, v) in acc.iter_mut().zip(&img.data[s..s + c]) {
+                        *a += kv * v;
                     }
                 }
                 orow[x * c..x * c + c].copy_from_slice(&acc);

@@ -92,10 +92,10 @@ pub fn save_named(
 }
 
 /// The f32 tensors of one dict of a file, by name.
-pub fn read(
-    path: &Path,
-    key: WeightsKey,
-) -> Result<(BTreeMap<String, (Vec<usize>, Vec<f32>)>, Option<String>)> {
+/// Tensors by name (shape, values) and the stored architecture, if any.
+pub type WeightsRead = (BTreeMap<String, (Vec<usize>, Vec<f32>)>, Option<String>);
+
+pub fn read(path: &Path, key: WeightsKey) -> Result<WeightsRead> {
     let bytes =
         std::fs::read(path).with_context(|| format!("reading weights {}", path.display()))?;
     let st = SafeTensors::deserialize(&bytes)

@@ -9,7 +9,7 @@ use crate::autograd;
 use crate::error::Result;
 use crate::gpu::params::{ActivationBackwardParams, ActivationForwardParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map, MapParams};
+use crate::ops::launch::{launch_map, Map, MapParams};
 use crate::tensor::Tensor;
 
 fn forward(op: &'static str, entry: &'static str, x: &Tensor, slope: f32) -> Result<Tensor> {

@@ -28,7 +28,7 @@ use crate::gpu::params::{
     CovariancePartialParams, CovarianceReduceParams, KernelParams,
 };
 use crate::gpu::{shaders, Gpu};
-use crate::ops::concat::{launch_split, widen, Split};
+use crate::ops::launch::{launch_split, widen, Split};
 use crate::ops::spatial_mean::spatial_mean_forward;
 use crate::tensor::{grid_for, Tensor};
 

@@ -8,7 +8,7 @@ use crate::autograd;
 use crate::error::{unsupported, Result};
 use crate::gpu::params::{entry, DropoutParams, KernelParams};
 use crate::gpu::shaders;
-use crate::ops::concat::{align_elems, launch_split, row_grid, widen, Split};
+use crate::ops::launch::{align_elems, launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
 /// Launch parameters of a mask: (threshold, scale). A channel is kept when its hash >= threshold.

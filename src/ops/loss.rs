@@ -9,7 +9,7 @@ use crate::autograd;
 use crate::error::Result;
 use crate::gpu::params::{entry, LossBackwardParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map, MapParams};
+use crate::ops::launch::{launch_map, Map, MapParams};
 use crate::ops::reduce::{reduce_channels, Reduce, Term};
 use crate::ops::same_shape;
 use crate::tensor::Tensor;

@@ -5,6 +5,8 @@
 //!
 //! Ops know tensors, autograd and the device; they never name layers, models or training.
 
+pub mod launch;
+
 pub mod activation;
 pub mod bias;
 pub mod binary;

@@ -14,7 +14,7 @@ use crate::autograd::Grads;
 use crate::error::{shape_err, Result};
 use crate::gpu::params::{entry, OptimAdamParams, OptimEmaParams, OptimSgdParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map, MapParams};
+use crate::ops::launch::{launch_map, Map, MapParams};
 use crate::tensor::Tensor;
 
 /// Optimiser state as host vectors: `"{i}.{name}"` for parameter index i of the list given to

@@ -7,7 +7,7 @@ use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::params::{KernelParams, PadParams};
 use crate::gpu::shaders;
-use crate::ops::concat::{launch_split, row_grid, widen, Split};
+use crate::ops::launch::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
 /// (small h, w) and (big ho, wo): the kernels' parameters. Destination rows over N * C * height,

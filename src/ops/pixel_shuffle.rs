@@ -6,7 +6,7 @@ use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
 use crate::gpu::params::{KernelParams, PixelShuffleParams};
 use crate::gpu::shaders;
-use crate::ops::concat::{launch_split, row_grid, widen, Split};
+use crate::ops::launch::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
 /// One lane per small-grid position; launched in pieces of whole rows (n, c, y) of the small

@@ -7,7 +7,7 @@ use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::params::{entry, PreluBackwardParams, PreluForwardParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map, MapParams};
+use crate::ops::launch::{launch_map, Map, MapParams};
 use crate::ops::reduce::{reduce_channels, Reduce, Term};
 use crate::tensor::Tensor;
 

@@ -12,7 +12,7 @@ use crate::autograd;
 use crate::error::{shape_err, Error, Result};
 use crate::gpu::params::{entry, KernelParams, ReduceBroadcastParams, ReduceParams};
 use crate::gpu::{shaders, Bind, Launch};
-use crate::ops::binary::{bind_vec4, launch_map, map_chunk, Map, MapParams};
+use crate::ops::launch::{bind_vec4, launch_map, map_chunk, Map, MapParams};
 use crate::tensor::{grid_for, Tensor};
 
 /// Elements one lane of the scalar kernel sums.

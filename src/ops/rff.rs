@@ -16,8 +16,8 @@ use crate::error::{shape_err, unsupported, Result};
 use crate::gpu::params::{entry, KernelParams, RffForwardParams, RffForwardSgParams};
 use crate::gpu::{shaders, Gpu};
 use crate::ops::binary::mul_forward;
-use crate::ops::concat::{launch_split, widen, Split};
 use crate::ops::covariance::{matrix_at_positions, outer_sum, pad_matrix, subgroups_usable};
+use crate::ops::launch::{launch_split, widen, Split};
 use crate::ops::spatial_mean::row_sum;
 use crate::tensor::Tensor;
 

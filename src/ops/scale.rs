@@ -5,7 +5,7 @@ use crate::autograd;
 use crate::error::Result;
 use crate::gpu::params::{entry, ScaleParams};
 use crate::gpu::shaders;
-use crate::ops::binary::{launch_map, Map, MapParams};
+use crate::ops::launch::{launch_map, Map, MapParams};
 use crate::tensor::Tensor;
 
 /// y = s * x

@@ -7,7 +7,7 @@ use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::params::{entry, KernelParams, SpatialMeanParams};
 use crate::gpu::shaders;
-use crate::ops::concat::{align_elems, launch_split, row_grid, widen, Split};
+use crate::ops::launch::{align_elems, launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
 /// out[r] = scale * sum_{g < groups} sum_{q < len} x[(g * rows + r) * len + q], shaped `out_shape`.
@@ -62,7 +62,7 @@ pub fn row_sum(
             widen(&mut g[1], r * len, ((groups - 1) * rows + r + 1) * len);
         },
     };
-    if crate::ops::concat::pieces(&whole).is_ok() {
+    if crate::ops::launch::pieces(&whole).is_ok() {
         launch_split(whole, |p| {
             (
                 params(p.u0, p.u1, p.base[0], p.base[1], (0, len), 0, false),

@@ -7,7 +7,7 @@ use crate::autograd;
 use crate::error::{shape_err, Result};
 use crate::gpu::params::{KernelParams, UpsampleNearestParams};
 use crate::gpu::{shaders, Shader};
-use crate::ops::concat::{launch_split, row_grid, widen, Split};
+use crate::ops::launch::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
 
 /// Destination rows over N * C * height, one lane per column; in pieces of whole destination
