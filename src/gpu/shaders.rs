@@ -28,6 +28,7 @@ shader!(ACCUMULATE, "accumulate.wgsl");
 // -- elementwise, activations, losses, reductions, optimisers --
 shader!(BINARY, "binary.wgsl");
 shader!(SCALE, "scale.wgsl");
+shader!(SCALE_ADD, "scale_add.wgsl");
 shader!(BIAS, "bias.wgsl");
 shader!(ACTIVATION_FORWARD, "activation_forward.wgsl");
 shader!(ACTIVATION_BACKWARD, "activation_backward.wgsl");
@@ -48,6 +49,11 @@ shader!(POOLED_ALIGN_BACKWARD, "pooled_align_backward.wgsl");
 // -- conv2d --
 shader!(CONV2D_PACK_INPUT, "conv2d_pack_input.wgsl");
 shader!(CONV2D_PACK_INPUT4, "conv2d_pack_input4.wgsl");
+shader!(CONV2D_PACK_INPUTS4, "conv2d_pack_inputs4.wgsl");
+shader!(CONV2D_GRAD_SLICE, "conv2d_grad_slice.wgsl");
+shader!(CONV2D_GRAD_SLICES, "conv2d_grad_slices.wgsl");
+shader!(CONV2D_PACK_WEIGHT2, "conv2d_pack_weight2.wgsl");
+shader!(CONV2D_PACK_DOUT4_ACT, "conv2d_pack_dout4_act.wgsl");
 shader!(CONV2D_PACK_WEIGHT, "conv2d_pack_weight.wgsl");
 shader!(CONV2D_FORWARD_TEX, "conv2d_forward_tex.wgsl");
 shader!(CONV2D_FORWARD_TEX3, "conv2d_forward_tex3.wgsl");
@@ -141,6 +147,7 @@ pub static ALL: &[&Shader] = &[
     &ACCUMULATE,
     &BINARY,
     &SCALE,
+    &SCALE_ADD,
     &BIAS,
     &ACTIVATION_FORWARD,
     &ACTIVATION_BACKWARD,
@@ -157,6 +164,11 @@ pub static ALL: &[&Shader] = &[
     &POOLED_ALIGN_BACKWARD,
     &CONV2D_PACK_INPUT,
     &CONV2D_PACK_INPUT4,
+    &CONV2D_PACK_INPUTS4,
+    &CONV2D_GRAD_SLICE,
+    &CONV2D_GRAD_SLICES,
+    &CONV2D_PACK_WEIGHT2,
+    &CONV2D_PACK_DOUT4_ACT,
     &CONV2D_PACK_WEIGHT,
     &CONV2D_FORWARD_TEX,
     &CONV2D_FORWARD_TEX3,

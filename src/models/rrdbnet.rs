@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::{shape_err, Result};
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::{activation, binary, concat, pixel_shuffle, scale, upsample};
+use crate::ops::{activation, binary, pixel_shuffle, scale, upsample};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -63,16 +63,12 @@ impl Rdb {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut feats = vec![x.clone()];
         for (i, c) in self.convs.iter().enumerate() {
-            let inp = if feats.len() == 1 {
-                feats[0].clone()
-            } else {
-                concat::concat(&feats.iter().collect::<Vec<_>>())?
-            };
-            let y = c.forward(&inp)?;
+            let parts: Vec<&Tensor> = feats.iter().collect();
             if i == 4 {
-                return binary::add(&scale::scale(&y, 0.2)?, x);
+                return scale::scale_add(&c.forward_multi(&parts)?, 0.2, x);
             }
-            feats.push(activation::leaky_relu(&y, 0.2)?);
+            let f = c.forward_multi_lrelu(&parts, 0.2)?;
+            feats.push(f);
         }
         unreachable!("five convs")
     }
@@ -169,7 +165,7 @@ impl SrModel for RrdbNet {
             for rdb in rrdb {
                 y = rdb.forward(&y)?;
             }
-            h = binary::add(&scale::scale(&y, 0.2)?, &h)?;
+            h = scale::scale_add(&y, 0.2, &h)?;
         }
         let feat = binary::add(&feat, &self.conv_body.forward(&h)?)?;
         let up1 =

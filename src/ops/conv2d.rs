@@ -24,7 +24,7 @@ use crate::error::{fmt_shapes, shape_err, Error, Result};
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
 
-const TEX: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
+pub(crate) const TEX: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
 const MAX_WORKGROUPS: usize = 65535;
 
 /// Which kernels to run.
@@ -54,23 +54,23 @@ impl ConvDims {
     pub fn flops(&self) -> f64 {
         2.0 * (self.n * self.cout * self.cin * self.k * self.k * self.h * self.w) as f64
     }
-    fn pad(&self) -> usize {
+    pub(crate) fn pad(&self) -> usize {
         self.k / 2
     }
-    fn hw(&self) -> usize {
+    pub(crate) fn hw(&self) -> usize {
         self.h * self.w
     }
     /// Texel layers per batch item of the input texture (4 channels each).
-    fn c4(&self) -> usize {
+    pub(crate) fn c4(&self) -> usize {
         self.cin.div_ceil(4)
     }
     /// Texel layers per batch item of the dout texture (4 channels each).
-    fn d4(&self) -> usize {
+    pub(crate) fn d4(&self) -> usize {
         self.cout.div_ceil(4)
     }
     /// Output columns per workgroup of the forward kernel: 24 for 3x3 (3 per lane,
     /// conv2d_forward_tex3.wgsl), else 8.
-    fn cols(&self) -> usize {
+    pub(crate) fn cols(&self) -> usize {
         if self.k == 3 {
             24
         } else {
@@ -78,7 +78,7 @@ impl ConvDims {
         }
     }
     /// Padded texture size: tile multiples (`cols` columns, 4 rows) plus the halo on each side.
-    fn tex_size(&self) -> (usize, usize) {
+    pub(crate) fn tex_size(&self) -> (usize, usize) {
         (
             self.w.next_multiple_of(self.cols()) + 2 * self.pad(),
             self.h.next_multiple_of(4) + 2 * self.pad(),
@@ -132,7 +132,7 @@ fn subgroups_usable(gpu: &Gpu) -> bool {
     gpu.has_subgroups_of(8)
 }
 
-fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
+pub(crate) fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
     Error::Limit {
         op: op.into(),
         shapes: format!(
@@ -144,7 +144,7 @@ fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
 }
 
 /// Why the texture variant cannot run this convolution, if it cannot.
-fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
+pub(crate) fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
     if !subgroups_usable(gpu) {
         return Some("the texture variant needs subgroups of at least 8 lanes".into());
     }
@@ -160,7 +160,7 @@ fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
     (!fits).then(|| format!("textures of {tw}x{th} (or weights) exceed the limit {max}"))
 }
 
-fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
+pub(crate) fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
     match (want, texture_blocker(gpu, d)) {
         (ConvImpl::Buffer, _) => Ok(ConvImpl::Buffer),
         (_, None) => Ok(ConvImpl::Texture),
@@ -171,7 +171,7 @@ fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl>
 
 /// Batch items per launch so that every bound range (`elems_per_item` f32 each), texture
 /// (`layers_per_item`) and grid z extent (`z_per_item`) stays within the adapter's limits.
-fn batch_chunk(
+pub(crate) fn batch_chunk(
     gpu: &Gpu,
     op: &str,
     d: &ConvDims,
@@ -222,7 +222,7 @@ fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..n).step_by(nb).map(move |n0| (n0, nb.min(n - n0)))
 }
 
-fn u(v: usize) -> u32 {
+pub(crate) fn u(v: usize) -> u32 {
     v as u32
 }
 
@@ -283,7 +283,7 @@ fn pack_input(
 
 /// Weights as 4-channel texels: texel (o, q * k*k + tap); `flip` gives the input gradient's
 /// weights (transposed, rotated 180 degrees), with `rows4` texel groups of input channels.
-fn pack_weight(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledTexture> {
+pub(crate) fn pack_weight(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledTexture> {
     let gpu = w.gpu();
     let kk = d.k * d.k;
     let (outs, rows4) = if flip {
@@ -309,7 +309,7 @@ fn pack_weight(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledT
 
 /// out[n0..n0+nb] (channels `cout`) = texture conv of `xt` (`c4` layers per item) with `wt`.
 #[allow(clippy::too_many_arguments)]
-fn launch_tex(
+pub(crate) fn launch_tex(
     op: &str,
     d: &ConvDims,
     xt: &PooledTexture,
@@ -320,7 +320,25 @@ fn launch_tex(
     any: &Tensor,
     out: &Tensor,
     cout: usize,
+    ch: (usize, usize),
+) -> Result<()> {
+    launch_tex_act(op, d, xt, c4, wt, bias, any, out, cout, ch, None)
+}
+
+/// `launch_tex` with LeakyReLU(`slope`) applied to the result when `act` is `Some(slope)`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn launch_tex_act(
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    c4: usize,
+    wt: &PooledTexture,
+    bias: Option<&Tensor>,
+    any: &Tensor,
+    out: &Tensor,
+    cout: usize,
     (n0, nb): (usize, usize),
+    act: Option<f32>,
 ) -> Result<()> {
     let per = cout * d.hw();
     let (ob, off) = span(out, n0 * per, nb * per);
@@ -334,6 +352,8 @@ fn launch_tex(
         u(cout8),
         off,
         bias.is_some() as u32,
+        act.is_some() as u32,
+        act.unwrap_or(0.0).to_bits(),
     ];
     let (shader, entry) = if d.k == 3 {
         (&shaders::CONV2D_FORWARD_TEX3, "conv2d_forward_tex3")
@@ -567,7 +587,7 @@ fn slabs_for(
     Ok(256usize.div_ceil(groups).clamp(1, rows).min(max))
 }
 
-type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+pub(crate) type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
 
 /// The gradients asked for by `need` ([dx, dw, db]), sharing dout's conversion.
 fn backward(
@@ -579,6 +599,33 @@ fn backward(
     need: [bool; 3],
     imp: ConvImpl,
 ) -> Result<Grads3> {
+    backward_packed(op, d, dout, x, Packed::default(), w, need, imp)
+}
+
+/// Textures of the texture variant that the forward already made, for its backward.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Packed<'a> {
+    /// x of all N items, as `pack_input` lays it out (x itself is then not needed).
+    pub x: Option<&'a PooledTexture>,
+    /// The input gradient's weights, as `pack_weight(.., flip = true)` lays them out.
+    pub w_flipped: Option<&'a PooledTexture>,
+    /// dout of all N items, as `pack_input` lays it out.
+    pub dout: Option<&'a PooledTexture>,
+}
+
+/// `backward`, reading textures the forward already packed where given (conv2d_multi.rs).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward_packed(
+    op: &str,
+    d: &ConvDims,
+    dout: &Tensor,
+    x: Option<&Tensor>,
+    packed: Packed,
+    w: Option<&Tensor>,
+    need: [bool; 3],
+    imp: ConvImpl,
+) -> Result<Grads3> {
+    let packed_x = packed.x;
     let gpu = dout.gpu();
     let imp = if need[0] || need[1] {
         choose(gpu, op, d, imp)?
@@ -637,8 +684,13 @@ fn backward(
         None => None,
     };
     // Weights of the input gradient, prepared once.
+    let wt_packed;
     let (wt, wf) = match (&dx, w) {
-        (Some(_), Some(w)) if tex => (Some(pack_weight(op, w, d, true)?), None),
+        (Some(_), _) if tex && packed.w_flipped.is_some() => (packed.w_flipped, None),
+        (Some(_), Some(w)) if tex => {
+            wt_packed = pack_weight(op, w, d, true)?;
+            (Some(&wt_packed), None)
+        }
         (Some(_), Some(w)) => {
             let wf = Tensor::empty(gpu, op, &[d.cin, d.cout, d.k, d.k])?;
             gpu.launch(Launch {
@@ -657,10 +709,14 @@ fn backward(
     };
     for (i, ch) in chunks(d.n, nb).enumerate() {
         let (n0, nbi) = ch;
-        let dt = if tex && (need[0] || need[1]) {
-            Some(pack_input(op, dout, d, d.cout, d.d4(), ch)?)
-        } else {
-            None
+        let dt_packed;
+        let dt = match packed.dout {
+            Some(t) if tex && nb == d.n => Some(t),
+            _ if tex && (need[0] || need[1]) => {
+                dt_packed = pack_input(op, dout, d, d.cout, d.d4(), ch)?;
+                Some(&dt_packed)
+            }
+            _ => None,
         };
         if let Some(dx) = &dx {
             // dx = conv(dout, w flipped): input channels cout, output channels cin.
@@ -672,11 +728,20 @@ fn backward(
                 _ => unreachable!("weights prepared above"),
             }
         }
-        if let (Some(dw), Some(partial), Some(x)) = (&dw, &partial, x) {
+        if let (Some(dw), Some(partial), true) = (&dw, &partial, x.is_some() || packed_x.is_some())
+        {
             let rows = nbi * d.h;
             let pb = partial.bind();
             if let Some(dt) = &dt {
-                let xt = pack_input(op, x, d, d.cin, d.c4(), ch)?;
+                let packed;
+                let xt = match (packed_x, x) {
+                    (Some(t), _) if nb == d.n => t,
+                    (_, Some(x)) => {
+                        packed = pack_input(op, x, d, d.cin, d.c4(), ch)?;
+                        &packed
+                    }
+                    _ => return Err(limit_err(op, d, "x packed for one chunk only".into())),
+                };
                 let params = [
                     u(d.h),
                     u(d.cout),
@@ -706,10 +771,11 @@ fn backward(
                         wg,
                     )
                 };
+                let xs = [d.n, d.cin, d.h, d.w];
                 launch_weight_grad(op, partial, slabs, dw, i == 0, || {
                     gpu.launch(Launch {
                         op,
-                        shapes: &[x.shape(), dout.shape()],
+                        shapes: &[&xs, dout.shape()],
                         shader,
                         entry,
                         overrides: &[],
@@ -719,6 +785,7 @@ fn backward(
                     })
                 })?;
             } else {
+                let x = x.expect("the buffer variant reads x");
                 let (xb, xoff) = span(x, n0 * d.cin * d.hw(), nbi * d.cin * d.hw());
                 let (db_, doff) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
                 let params = [

@@ -16,6 +16,7 @@ pub mod scale;
 
 pub mod conv2d;
 pub mod conv2d_general;
+pub mod conv2d_multi;
 
 pub mod attention;
 pub mod layernorm;

@@ -1,8 +1,9 @@
 //! `scale(x, s)`: y = s * x for a host scalar s. Kernel: shaders/scale.wgsl (`scale_forward`,
-//! which is also the backward: dx = s * dy).
+//! which is also the backward: dx = s * dy). `scale_add(y, s, x)`: s * y + x in one pass
+//! (shaders/scale_add.wgsl), a scaled residual branch.
 
 use crate::autograd;
-use crate::error::Result;
+use crate::error::{shape_err, Result};
 use crate::gpu::shaders;
 use crate::ops::binary::{launch_map, Map};
 use crate::tensor::Tensor;
@@ -38,8 +39,51 @@ pub fn scale(x: &Tensor, s: f32) -> Result<Tensor> {
     Ok(y)
 }
 
+/// out = s * y + x
+pub fn scale_add_forward(y: &Tensor, s: f32, x: &Tensor) -> Result<Tensor> {
+    let op = "scale_add_forward";
+    if y.shape() != x.shape() {
+        return Err(shape_err(
+            op,
+            &[y.shape(), x.shape()],
+            "y and x must have one shape",
+        ));
+    }
+    let out = Tensor::empty(x.gpu(), op, x.shape())?;
+    launch_map(Map {
+        op,
+        shapes: &[y.shape(), x.shape()],
+        shader: &shaders::SCALE_ADD,
+        entry: "scale_add_forward",
+        overrides: &[],
+        params: &[s.to_bits()],
+        chunked: &[&out, y, x],
+        whole: &[],
+        n: x.numel(),
+    })?;
+    Ok(out)
+}
+
+/// Differentiable s * y + x: dy = s * dout, dx = dout (shared, never written in place).
+pub fn scale_add(y: &Tensor, s: f32, x: &Tensor) -> Result<Tensor> {
+    let out = scale_add_forward(y, s, x)?;
+    autograd::record("scale_add", &[y, x], &out, move |dout, needs| {
+        let dy = if needs[0] {
+            Some(scale_backward_input(dout, s)?)
+        } else {
+            None
+        };
+        Ok(vec![dy, Some(dout.clone())])
+    });
+    Ok(out)
+}
+
 /// f64 CPU reference.
 pub mod reference {
+    pub fn scale_add(y: &[f64], s: f64, x: &[f64]) -> Vec<f64> {
+        y.iter().zip(x).map(|(a, b)| s * a + b).collect()
+    }
+
     pub fn scale(x: &[f64], s: f64) -> Vec<f64> {
         x.iter().map(|v| s * v).collect()
     }
