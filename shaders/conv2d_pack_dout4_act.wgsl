@@ -1,13 +1,14 @@
 // conv2d_pack_input4.wgsl for the output gradient of a convolution followed by a LeakyReLU
-// (conv2d_multi.rs with an activation): dout, the gradient of y = leaky_relu(conv), becomes
-// g = dout where y > 0 and slope * dout elsewhere (y > 0 exactly where the convolution's
-// output is, for slope >= 0), packed as the texture the backward kernels read and written to
-// the buffer g for the bias gradient: the activation's backward costs no pass of its own.
+// and a scaling (conv2d_multi.rs's epilogue): dout, the gradient of y = s leaky_relu(conv),
+// becomes g = s dout where y > 0 and s slope dout elsewhere (y > 0 exactly where the
+// convolution's output is, for slope >= 0 and s > 0; without the activation slope = 1),
+// packed as the texture the backward kernels read and written to the buffer g for the bias
+// gradient: the epilogue's backward costs no pass of its own.
 // The whole batch in one launch (no binding offset); the width is a multiple of 4.
 struct Params {
     c: u32, h: u32, w: u32, c4: u32,
     pad: u32, tw: u32, th: u32, gw: u32,
-    slope: f32,
+    slope: f32, scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dout: array<vec4<f32>>;
@@ -17,7 +18,7 @@ struct Params {
 
 fn masked(i: u32) -> vec4<f32> {
     let d = dout[i];
-    let v = select(p.slope * d, d, y[i] > vec4<f32>(0.0));
+    let v = p.scale * select(p.slope * d, d, y[i] > vec4<f32>(0.0));
     g[i] = v;
     return v;
 }

@@ -16,7 +16,8 @@
 //! - GLSL ES 3.10 (the lowest GL version with compute shaders; subgroup shaders get the
 //!   GL_KHR_shader_subgroup extensions), explicit bindings per resource class;
 //! - every entry point within WebGPU's default limits: workgroup size and invocations,
-//!   workgroup memory, storage buffers, storage and sampled textures, uniform buffers.
+//!   workgroup memory, storage buffers, storage and sampled textures, uniform buffers (the
+//!   few shaders listed in `ABOVE_DEFAULT_STORAGE_BUFFERS` have a fallback within them).
 
 use std::collections::BTreeSet;
 
@@ -24,6 +25,16 @@ use naga::back::{glsl, hlsl, msl, spv};
 use naga::valid::{Capabilities, ModuleInfo, ShaderStages, SubgroupOperationSet, ValidationFlags};
 use naga::{AddressSpace, Module, ShaderStage, StorageAccess, TypeInner};
 use sralign::gpu::shaders::{Shader, ALL, OVERRIDES};
+
+/// Shaders over WebGPU's default of 8 storage buffers per stage, each with the most it binds:
+/// their launchers pick them only where the adapter's limit allows, and otherwise a kernel
+/// within the defaults (the op files' `SRALIGN_LIMITS=default` child runs take that path).
+const ABOVE_DEFAULT_STORAGE_BUFFERS: &[(&str, u32)] = &[
+    // ops::optim `adam_groups`: 11 tensors per dispatch, else optim_adam.wgsl per tensor.
+    ("optim_adam_multi.wgsl", 44),
+    // ops::conv2d_multi `part_grads`: every part at once, else conv2d_grad_slice.wgsl per part.
+    ("conv2d_grad_slices.wgsl", 11),
+];
 
 /// Shaders that need subgroup operations.
 const SUBGROUP_SHADERS: &[&str] = &[
@@ -249,9 +260,20 @@ fn to_glsl(module: &Module, info: &ModuleInfo, entry: &str) -> Result<String, St
     Ok(src)
 }
 
-/// What WebGPU's default limits (`wgpu::Limits::default()`) allow one compute entry point.
-fn within_default_limits(module: &Module, entry: &naga::EntryPoint) -> Result<(), String> {
-    let l = wgpu_default_limits();
+/// What WebGPU's default limits (`wgpu::Limits::default()`) allow one compute entry point
+/// (storage buffers: as `ABOVE_DEFAULT_STORAGE_BUFFERS` says for the shaders it lists).
+fn within_default_limits(
+    name: &str,
+    module: &Module,
+    entry: &naga::EntryPoint,
+) -> Result<(), String> {
+    let mut l = wgpu_default_limits();
+    if let Some((_, n)) = ABOVE_DEFAULT_STORAGE_BUFFERS
+        .iter()
+        .find(|(s, _)| *s == name)
+    {
+        l.max_storage_buffers_per_shader_stage = *n;
+    }
     let [x, y, z] = entry.workgroup_size;
     let mut errs = Vec::new();
     if x > l.max_compute_workgroup_size_x
@@ -409,7 +431,7 @@ fn every_shader_translates_to_spirv_msl_hlsl_glsl() {
                     continue;
                 }
                 if let Some(ep) = m.entry_points.iter().find(|e| e.name == *entry) {
-                    if let Err(e) = within_default_limits(&m, ep) {
+                    if let Err(e) = within_default_limits(shader.name, &m, ep) {
                         failures.push(format!("{what}: WebGPU default limits: {e}"));
                     }
                 }

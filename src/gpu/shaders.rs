@@ -29,6 +29,7 @@ shader!(ACCUMULATE, "accumulate.wgsl");
 shader!(BINARY, "binary.wgsl");
 shader!(SCALE, "scale.wgsl");
 shader!(SCALE_ADD, "scale_add.wgsl");
+shader!(ADD_SCALE_ADD, "add_scale_add.wgsl");
 shader!(BIAS, "bias.wgsl");
 shader!(ACTIVATION_FORWARD, "activation_forward.wgsl");
 shader!(ACTIVATION_BACKWARD, "activation_backward.wgsl");
@@ -40,6 +41,7 @@ shader!(REDUCE_VEC4, "reduce_vec4.wgsl");
 shader!(REDUCE_BROADCAST, "reduce_broadcast.wgsl");
 shader!(OPTIM_SGD, "optim_sgd.wgsl");
 shader!(OPTIM_ADAM, "optim_adam.wgsl");
+shader!(OPTIM_ADAM_MULTI, "optim_adam_multi.wgsl");
 shader!(OPTIM_EMA, "optim_ema.wgsl");
 shader!(POOLED_ALIGN_FORWARD, "pooled_align_forward.wgsl");
 shader!(POOLED_ALIGN_BACKWARD, "pooled_align_backward.wgsl");
@@ -72,6 +74,7 @@ shader!(
     "conv2d_backward_weight_buf.wgsl"
 );
 shader!(CONV2D_REDUCE, "conv2d_reduce.wgsl");
+shader!(CONV2D_REDUCE_BIAS, "conv2d_reduce_bias.wgsl");
 shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 
 // (section boundary)
@@ -148,6 +151,7 @@ pub static ALL: &[&Shader] = &[
     &BINARY,
     &SCALE,
     &SCALE_ADD,
+    &ADD_SCALE_ADD,
     &BIAS,
     &ACTIVATION_FORWARD,
     &ACTIVATION_BACKWARD,
@@ -159,6 +163,7 @@ pub static ALL: &[&Shader] = &[
     &REDUCE_BROADCAST,
     &OPTIM_SGD,
     &OPTIM_ADAM,
+    &OPTIM_ADAM_MULTI,
     &OPTIM_EMA,
     &POOLED_ALIGN_FORWARD,
     &POOLED_ALIGN_BACKWARD,
@@ -178,6 +183,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_BACKWARD_WEIGHT_TEX3,
     &CONV2D_BACKWARD_WEIGHT_BUF,
     &CONV2D_REDUCE,
+    &CONV2D_REDUCE_BIAS,
     &CONV2D_BACKWARD_BIAS,
     &MATMUL_PACK,
     &MATMUL_PACK4,

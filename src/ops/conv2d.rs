@@ -322,10 +322,11 @@ pub(crate) fn launch_tex(
     cout: usize,
     ch: (usize, usize),
 ) -> Result<()> {
-    launch_tex_act(op, d, xt, c4, wt, bias, any, out, cout, ch, None)
+    launch_tex_act(op, d, xt, c4, wt, bias, any, out, cout, ch, None, None)
 }
 
-/// `launch_tex` with LeakyReLU(`slope`) applied to the result when `act` is `Some(slope)`.
+/// `launch_tex` with LeakyReLU(`slope`) applied to the result when `act` is `Some(slope)`,
+/// then multiplied by `scale` when given.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn launch_tex_act(
     op: &str,
@@ -339,6 +340,7 @@ pub(crate) fn launch_tex_act(
     cout: usize,
     (n0, nb): (usize, usize),
     act: Option<f32>,
+    scale: Option<f32>,
 ) -> Result<()> {
     let per = cout * d.hw();
     let (ob, off) = span(out, n0 * per, nb * per);
@@ -354,6 +356,8 @@ pub(crate) fn launch_tex_act(
         bias.is_some() as u32,
         act.is_some() as u32,
         act.unwrap_or(0.0).to_bits(),
+        scale.is_some() as u32,
+        scale.unwrap_or(1.0).to_bits(),
     ];
     let (shader, entry) = if d.k == 3 {
         (&shaders::CONV2D_FORWARD_TEX3, "conv2d_forward_tex3")
@@ -543,16 +547,34 @@ fn backward_dims(op: &str, dout: &Tensor, ws: &[usize]) -> Result<ConvDims> {
     conv2d_dims(op, &[n, ws[1], h, w], ws, None)
 }
 
+/// The weight gradient's partial sums (`launch`), then their fixed-order sum into dw; with
+/// `bias` = (db, dout) of a one-launch batch the same dispatch also sums db
+/// (conv2d_reduce_bias.wgsl: one dispatch fewer per convolution, the same bits).
 fn launch_weight_grad(
     op: &str,
     partial: &Tensor,
     partial_rows: usize,
     dw: &Tensor,
     first: bool,
+    bias: Option<(&Tensor, &Tensor)>,
     launch: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     launch()?;
     let e = dw.numel();
+    if let Some((db, dout)) = bias {
+        let [n, c, h, w] = dout.dims4(op)?;
+        let ew = e.div_ceil(64);
+        return dw.gpu().launch(Launch {
+            op,
+            shapes: &[dw.shape(), dout.shape()],
+            shader: &shaders::CONV2D_REDUCE_BIAS,
+            entry: "conv2d_reduce_bias",
+            overrides: &[],
+            params: &[u(e), u(partial_rows), u(ew), u(c), u(h * w), u(n)],
+            binds: &[dw.bind(), partial.bind(), db.bind(), dout.bind()],
+            workgroups: dw.gpu().grid_1d(u(ew + c)),
+        });
+    }
     dw.gpu().launch(Launch {
         op,
         shapes: &[dw.shape()],
@@ -707,6 +729,11 @@ pub(crate) fn backward_packed(
         }
         _ => (None, None),
     };
+    // One launch for the whole batch: db is summed by the dispatch that sums dw.
+    let fused_db = match (&db, &dw) {
+        (Some(db), Some(_)) if nb == d.n && (x.is_some() || packed_x.is_some()) => Some((db, dout)),
+        _ => None,
+    };
     for (i, ch) in chunks(d.n, nb).enumerate() {
         let (n0, nbi) = ch;
         let dt_packed;
@@ -772,7 +799,7 @@ pub(crate) fn backward_packed(
                     )
                 };
                 let xs = [d.n, d.cin, d.h, d.w];
-                launch_weight_grad(op, partial, slabs, dw, i == 0, || {
+                launch_weight_grad(op, partial, slabs, dw, i == 0, fused_db, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[&xs, dout.shape()],
@@ -802,7 +829,7 @@ pub(crate) fn backward_packed(
                     doff,
                     0,
                 ];
-                launch_weight_grad(op, partial, slabs * 8, dw, i == 0, || {
+                launch_weight_grad(op, partial, slabs * 8, dw, i == 0, fused_db, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[x.shape(), dout.shape()],
@@ -816,7 +843,7 @@ pub(crate) fn backward_packed(
                 })?;
             }
         }
-        if let Some(db) = &db {
+        if let (Some(db), None) = (&db, fused_db) {
             let (b, off) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
             gpu.launch(Launch {
                 op,

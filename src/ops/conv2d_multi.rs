@@ -19,9 +19,9 @@
 use crate::autograd;
 use crate::error::Result;
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
-use crate::ops::activation;
 use crate::ops::concat::{self, launch_split, row_grid, widen, Split};
 use crate::ops::conv2d::{self, conv2d_dims, u, ConvDims, ConvImpl, Packed, TEX};
+use crate::ops::{activation, scale};
 use crate::tensor::Tensor;
 
 /// Parts one packing dispatch reads (bindings x0..x4 of conv2d_pack_inputs4.wgsl).
@@ -39,7 +39,16 @@ pub fn conv2d_multi_with(
     b: Option<&Tensor>,
     imp: ConvImpl,
 ) -> Result<Tensor> {
-    multi(xs, w, b, None, imp)
+    multi(xs, w, b, Epilogue::default(), imp)
+}
+
+/// What the one-dispatch path applies to the convolution's result as it stores it:
+/// LeakyReLU(slope), then a scaling; their backward runs as dout is packed
+/// (shaders/conv2d_pack_dout4_act.wgsl), so neither costs a dispatch of its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Epilogue {
+    slope: Option<f32>,
+    scale: Option<f32>,
 }
 
 /// leaky_relu(conv2d_multi(xs, w, b), slope), slope >= 0 (`ConvImpl::Auto`).
@@ -69,14 +78,51 @@ pub fn conv2d_multi_lrelu_with(
             format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
         ));
     }
-    multi(xs, w, b, Some(slope), imp)
+    let ep = Epilogue {
+        slope: Some(slope),
+        scale: None,
+    };
+    multi(xs, w, b, ep, imp)
+}
+
+/// s * conv2d_multi(xs, w, b), s > 0: a residual branch's scaling (RRDBNet's 0.2) applied as
+/// the convolution stores its result, and to dout as the backward packs it (`ConvImpl::Auto`).
+pub fn conv2d_multi_scaled(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    s: f32,
+) -> Result<Tensor> {
+    conv2d_multi_scaled_with(xs, w, b, s, ConvImpl::Auto)
+}
+
+/// `conv2d_multi_scaled` with the implementation forced.
+pub fn conv2d_multi_scaled_with(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    s: f32,
+    imp: ConvImpl,
+) -> Result<Tensor> {
+    if !(s.is_finite() && s > 0.0) {
+        return Err(crate::error::shape_err(
+            "conv2d_multi_scaled",
+            &[w.shape()],
+            format!("scale {s} must be finite and > 0"),
+        ));
+    }
+    let ep = Epilogue {
+        slope: None,
+        scale: Some(s),
+    };
+    multi(xs, w, b, ep, imp)
 }
 
 fn multi(
     xs: &[&Tensor],
     w: &Tensor,
     b: Option<&Tensor>,
-    act: Option<f32>,
+    ep: Epilogue,
     imp: ConvImpl,
 ) -> Result<Tensor> {
     let op = "conv2d_multi";
@@ -88,8 +134,12 @@ fn multi(
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
             _ => conv2d::conv2d_with(&concat::concat(xs)?, w, b, imp)?,
         };
-        return match act {
-            Some(slope) => activation::leaky_relu(&y, slope),
+        let y = match ep.slope {
+            Some(slope) => activation::leaky_relu(&y, slope)?,
+            None => y,
+        };
+        return match ep.scale {
+            Some(s) => scale::scale(&y, s),
             None => Ok(y),
         };
     }
@@ -103,9 +153,23 @@ fn multi(
     };
     let xt = pack_inputs(op, xs, &d)?;
     let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
-    conv2d::launch_tex_act(op, &d, &xt, d.c4(), &wt, b, w, &out, d.cout, (0, d.n), act)?;
+    let (o, c) = (&out, d.cout);
+    conv2d::launch_tex_act(
+        op,
+        &d,
+        &xt,
+        d.c4(),
+        &wt,
+        b,
+        w,
+        o,
+        c,
+        (0, d.n),
+        ep.slope,
+        ep.scale,
+    )?;
     // The activation's backward reads the sign of its output.
-    let y = act.map(|_| out.detach());
+    let y = ep.slope.map(|_| out.detach());
     let sizes: Vec<usize> = xs.iter().map(|t| t.shape()[1]).collect();
     let sw = w.detach();
     let mut inputs = xs.to_vec();
@@ -121,13 +185,14 @@ fn multi(
             needs[k],
             nin > k + 1 && needs[k + 1],
         ];
-        // With the activation: g = its backward applied to dout, packed in the same pass.
-        let (g, dt) = match (act, &y) {
-            (Some(slope), Some(y)) => {
-                let (g, dt) = pack_dout_act(dout, y, slope, &d)?;
-                (g, Some(dt))
-            }
-            _ => (dout.clone(), None),
+        // With an epilogue: g = its backward applied to dout, packed in the same pass.
+        let (g, dt) = if ep == Epilogue::default() {
+            (dout.clone(), None)
+        } else {
+            // Without the activation the mask is slope 1 (y not read: dout bound in its place).
+            let (slope, y) = (ep.slope.unwrap_or(1.0), y.as_ref().unwrap_or(dout));
+            let (g, dt) = pack_dout_act(dout, y, slope, ep.scale.unwrap_or(1.0), &d)?;
+            (g, Some(dt))
         };
         let (dx, dw, db) = conv2d::backward_packed(
             "conv2d_multi_backward",
@@ -205,12 +270,13 @@ fn pack_weight_both(op: &str, w: &Tensor, d: &ConvDims) -> Result<(PooledTexture
     Ok((t, tf))
 }
 
-/// g = dout * leaky_relu'(y) (by the sign of y) as a buffer and as the padded NHWC texture
+/// g = scale * dout * leaky_relu'(y) (by the sign of y) as a buffer and as the padded NHWC texture
 /// of all N items, in one dispatch.
 fn pack_dout_act(
     dout: &Tensor,
     y: &Tensor,
     slope: f32,
+    scale: f32,
     d: &ConvDims,
 ) -> Result<(Tensor, PooledTexture)> {
     let op = "conv2d_multi_backward";
@@ -229,6 +295,7 @@ fn pack_dout_act(
         u(th),
         u(gw),
         slope.to_bits(),
+        scale.to_bits(),
     ];
     gpu.launch(Launch {
         op,

@@ -1,6 +1,7 @@
 //! `scale(x, s)`: y = s * x for a host scalar s. Kernel: shaders/scale.wgsl (`scale_forward`,
 //! which is also the backward: dx = s * dy). `scale_add(y, s, x)`: s * y + x in one pass
-//! (shaders/scale_add.wgsl), a scaled residual branch.
+//! (shaders/scale_add.wgsl), a scaled residual branch; `add_scale_add(a, s, b, c)`:
+//! (a + s * b) + c in one pass (shaders/add_scale_add.wgsl), two residual sums.
 
 use crate::autograd;
 use crate::error::{shape_err, Result};
@@ -78,8 +79,52 @@ pub fn scale_add(y: &Tensor, s: f32, x: &Tensor) -> Result<Tensor> {
     Ok(out)
 }
 
+/// out = (a + s * b) + c
+pub fn add_scale_add_forward(a: &Tensor, s: f32, b: &Tensor, c: &Tensor) -> Result<Tensor> {
+    let op = "add_scale_add_forward";
+    if a.shape() != b.shape() || a.shape() != c.shape() {
+        let shapes = [a.shape(), b.shape(), c.shape()];
+        return Err(shape_err(op, &shapes, "a, b and c must have one shape"));
+    }
+    let out = Tensor::empty(a.gpu(), op, a.shape())?;
+    launch_map(Map {
+        op,
+        shapes: &[a.shape(), b.shape(), c.shape()],
+        shader: &shaders::ADD_SCALE_ADD,
+        entry: "add_scale_add_forward",
+        overrides: &[],
+        params: &[s.to_bits()],
+        chunked: &[&out, a, b, c],
+        whole: &[],
+        n: a.numel(),
+    })?;
+    Ok(out)
+}
+
+/// Differentiable (a + s * b) + c: da = dc = dout (shared, never written in place),
+/// db = s * dout.
+pub fn add_scale_add(a: &Tensor, s: f32, b: &Tensor, c: &Tensor) -> Result<Tensor> {
+    let out = add_scale_add_forward(a, s, b, c)?;
+    autograd::record("add_scale_add", &[a, b, c], &out, move |dout, needs| {
+        let db = if needs[1] {
+            Some(scale_backward_input(dout, s)?)
+        } else {
+            None
+        };
+        Ok(vec![Some(dout.clone()), db, Some(dout.clone())])
+    });
+    Ok(out)
+}
+
 /// f64 CPU reference.
 pub mod reference {
+    pub fn add_scale_add(a: &[f64], s: f64, b: &[f64], c: &[f64]) -> Vec<f64> {
+        a.iter()
+            .zip(b)
+            .zip(c)
+            .map(|((a, b), c)| a + s * b + c)
+            .collect()
+    }
     pub fn scale_add(y: &[f64], s: f64, x: &[f64]) -> Vec<f64> {
         y.iter().zip(x).map(|(a, b)| s * a + b).collect()
     }
