@@ -2,31 +2,32 @@
 // (channels start[j]..start[j+1] of dx) gets out_j[n, c, q] = (has_prev bit j ? prev_j[n, c, q]
 // : 0) + dx[n, start[j] + c, q], the held gradient first as the tape sums. Unused bindings
 // repeat dx (prev) or out0 (out) and are not touched. Needs 2 k + 1 storage buffers; with
-// fewer, conv2d_grad_slice.wgsl runs once per part. Grid: x = positions / 64, y (+ z folded)
-// = blocks of 4 rows (n, channel) of dx.
+// fewer, conv2d_grad_slice.wgsl runs once per part. Four positions per lane (len: vec4s per
+// row; H W is a multiple of 4 on the path that uses it): on lavapipe a vec4 load costs about
+// what a scalar one does. Grid: x = vec4s / 64, y (+ z folded) = blocks of 4 rows (n, channel).
 struct Params {
     n: u32, c: u32, len: u32, has_prev: u32,
     // First channel of part j at start[j / 4][j % 4]; start[k] = c for k parts.
     start: array<vec4<u32>, 2>,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dx: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out0: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out1: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out2: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out3: array<f32>;
-@group(0) @binding(6) var<storage, read_write> out4: array<f32>;
-@group(0) @binding(7) var<storage, read> prev0: array<f32>;
-@group(0) @binding(8) var<storage, read> prev1: array<f32>;
-@group(0) @binding(9) var<storage, read> prev2: array<f32>;
-@group(0) @binding(10) var<storage, read> prev3: array<f32>;
-@group(0) @binding(11) var<storage, read> prev4: array<f32>;
+@group(0) @binding(1) var<storage, read> dx: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out0: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out1: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out2: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> out3: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> out4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> prev0: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> prev1: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> prev2: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read> prev3: array<vec4<f32>>;
+@group(0) @binding(11) var<storage, read> prev4: array<vec4<f32>>;
 
 fn start(j: u32) -> u32 {
     return p.start[j / 4u][j % 4u];
 }
 
-fn held(j: u32, i: u32) -> f32 {
+fn held(j: u32, i: u32) -> vec4<f32> {
     switch j {
         case 0u: { return prev0[i]; }
         case 1u: { return prev1[i]; }
@@ -36,7 +37,7 @@ fn held(j: u32, i: u32) -> f32 {
     }
 }
 
-fn put(j: u32, i: u32, v: f32) {
+fn put(j: u32, i: u32, v: vec4<f32>) {
     switch j {
         case 0u: { out0[i] = v; }
         case 1u: { out1[i] = v; }

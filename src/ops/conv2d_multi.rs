@@ -367,7 +367,8 @@ fn part_grads(
     let lim = gpu.limits();
     let [n, c, h, w] = dx.dims4(op)?;
     let one_pass = lim.max_storage_buffers_per_shader_stage as usize > 2 * MAX_PARTS
-        && dx.bytes() <= lim.max_storage_buffer_binding_size;
+        && dx.bytes() <= lim.max_storage_buffer_binding_size
+        && (h * w).is_multiple_of(4);
     if !one_pass {
         let mut off = 0;
         let mut g = Vec::with_capacity(k);
@@ -396,7 +397,8 @@ fn part_grads(
             has_prev |= 1 << j;
         }
     }
-    let mut params = vec![u(n), u(c), u(h * w), has_prev];
+    let len4 = h * w / 4;
+    let mut params = vec![u(n), u(c), u(len4), has_prev];
     params.extend_from_slice(&start);
     let mut binds = vec![dx.bind()];
     binds.extend((0..MAX_PARTS).map(|j| outs.get(j).unwrap_or(&outs[0]).bind()));
@@ -412,7 +414,7 @@ fn part_grads(
         overrides: &[],
         params: &params,
         binds: &binds,
-        workgroups: row_grid(gpu, n * c, h * w),
+        workgroups: row_grid(gpu, n * c, len4),
     })?;
     Ok(outs
         .into_iter()
