@@ -547,6 +547,10 @@ fn backward_dims(op: &str, dout: &Tensor, ws: &[usize]) -> Result<ConvDims> {
     conv2d_dims(op, &[n, ws[1], h, w], ws, None)
 }
 
+/// Values per channel (N H W) up to which conv2d's backward sums db in the dispatch that sums
+/// dw (RRDBNet's dense convs at LR 48x48, batch 4: 9,216).
+const FUSED_BIAS_MAX_ITEMS: usize = 16_384;
+
 /// The weight gradient's partial sums (`launch`), then their fixed-order sum into dw; with
 /// `bias` = (db, dout) of a one-launch batch the same dispatch also sums db
 /// (conv2d_reduce_bias.wgsl: one dispatch fewer per convolution, the same bits).
@@ -729,9 +733,18 @@ pub(crate) fn backward_packed(
         }
         _ => (None, None),
     };
-    // One launch for the whole batch: db is summed by the dispatch that sums dw.
+    // One launch for the whole batch and little bias work: db is summed by the dispatch that
+    // sums dw. With more (one workgroup per channel sums N H W values), lavapipe ran the fused
+    // dispatch at half the speed of the two (SRResNet tiny, N H W = 36,864: 109 ms against 51
+    // + a few), as if the few heavy workgroups at its end shared one thread.
     let fused_db = match (&db, &dw) {
-        (Some(db), Some(_)) if nb == d.n && (x.is_some() || packed_x.is_some()) => Some((db, dout)),
+        (Some(db), Some(_))
+            if nb == d.n
+                && d.n * d.hw() <= FUSED_BIAS_MAX_ITEMS
+                && (x.is_some() || packed_x.is_some()) =>
+        {
+            Some((db, dout))
+        }
         _ => None,
     };
     for (i, ch) in chunks(d.n, nb).enumerate() {
