@@ -14,6 +14,9 @@
 struct Params {
     w: u32, h: u32, cout: u32, c4: u32,
     k: u32, cout8: u32, off: u32, has_bias: u32,
+    // act = 1: LeakyReLU(slope) applied to the result, then scaled = 1: multiplied by scale
+    // (conv2d_multi.rs fuses the activation and a residual branch's scaling).
+    act: u32, slope: f32, scaled: u32, scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -27,7 +30,12 @@ fn store(n: u32, co: u32, oy: u32, ox: u32, a: vec4<f32>) {
     if (p.has_bias == 1u) { b = bias[co]; }
     let base = p.off + ((n * p.cout + co) * p.h + oy) * p.w + ox;
     for (var r = 0u; r < 4u; r++) {
-        if (oy + r < p.h) { out[base + r * p.w] = a[r] + b; }
+        if (oy + r < p.h) {
+            var v = a[r] + b;
+            if (p.act == 1u) { v = select(p.slope * v, v, v > 0.0); }
+            if (p.scaled == 1u) { v = p.scale * v; }
+            out[base + r * p.w] = v;
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Gradient checks of scale, bias, ReLU, LeakyReLU, GELU (and its WGSL erf), PReLU.
+//! Gradient checks of scale, scale_add, add_scale_add, bias, ReLU, LeakyReLU, GELU (and its WGSL erf), PReLU.
 mod common;
 use common::*;
 use sralign::ops::{activation, bias, prelu, scale};
@@ -16,6 +16,29 @@ fn scale_matches_reference_and_gradients() {
         STRICT,
         |t| scale::scale(&t[0], -1.7),
         |x| scale::reference::scale(&x[0], -1.7f32 as f64),
+    );
+}
+
+#[test]
+fn scale_add_matches_reference_and_gradients() {
+    check_op(
+        "scale_add",
+        &[input(&[2, 3, 7, 5]), input(&[2, 3, 7, 5])],
+        STRICT,
+        |t| scale::scale_add(&t[0], 0.2, &t[1]),
+        |v| scale::reference::scale_add(&v[0], 0.2f32 as f64, &v[1]),
+    );
+}
+
+#[test]
+fn add_scale_add_matches_reference_and_gradients() {
+    let sh = [2, 3, 7, 5];
+    check_op(
+        "add_scale_add",
+        &[input(&sh), input(&sh), input(&sh)],
+        STRICT,
+        |t| scale::add_scale_add(&t[0], 0.2, &t[1], &t[2]),
+        |v| scale::reference::add_scale_add(&v[0], 0.2f32 as f64, &v[1], &v[2]),
     );
 }
 

@@ -14,8 +14,8 @@ HEADER = """\
 //! shaders disagree).
 //!
 //! Each kernel's launch parameters as a `#[repr(C)]` struct that mirrors the `struct Params`
-//! of its shader field by field (every field is a 4-byte `u32` or `f32`, so the WGSL uniform
-//! layout is the C layout), and each entry point's name as a constant of [`entry`]. Launches
+//! of its shader field by field (4-byte `u32`/`f32` fields, and arrays of vec4 after padding
+//! words that put them on 16 bytes, so the WGSL uniform layout is the C layout), and each entry point's name as a constant of [`entry`]. Launches
 //! pass `params: p.words()`, so a field is named where it is set, never a position in a list.
 //! Shaders whose `Params` are identical (a forward and its backward, say) share one struct:
 //! the later ones are aliases of the first, so one launcher can serve both.
@@ -24,8 +24,10 @@ use bytemuck::{Pod, Zeroable};
 
 /// The parameters of one shader file's kernels, as the bytes of its uniform `p`.
 pub trait KernelParams: Pod {
-    /// The field names, in order.
+    /// The field names, in order (padding words left out).
     const FIELDS: &'static [&'static str];
+    /// Their byte offsets.
+    const OFFSETS: &'static [usize];
     /// The words to upload.
     fn words(&self) -> &[u32] {
         bytemuck::cast_slice(std::slice::from_ref(self))
@@ -48,15 +50,35 @@ def main():
         name = os.path.basename(f)
         stem = name[:-5]
         src = open(f).read()
-        m = re.search(r"struct\s+Params\s*\{(.*?)\}", src, re.S)
+        m = re.search(r"struct\s+Params\s*\{(.*?)\}", re.sub(r"//[^\n]*", "", src), re.S)
         if not m:
             raise SystemExit(f"{f}: no struct Params")
-        fields = re.findall(r"(\w+)\s*:\s*(u32|f32|i32)\b", m.group(1))
-        allf = re.findall(r"(\w+)\s*:\s*([\w<>]+)", m.group(1))
+        # Fields: 4-byte scalars, and arrays of vec4 (16-byte aligned, as WGSL's uniform
+        # layout requires; padding words are inserted before them).
+        body = m.group(1)
+        fields = []
+        for n, t in re.findall(r"(\w+)\s*:\s*(u32|f32|i32|array<\s*vec4<\s*(?:u32|f32|i32)\s*>\s*,\s*\d+\s*>)", body):
+            fields.append((n, t))
+        allf = re.findall(r"(\w+)\s*:", body)
         if len(fields) != len(allf):
-            raise SystemExit(f"{f}: Params holds a field that is not u32/f32/i32: {allf}")
+            raise SystemExit(f"{f}: Params holds a field sralign cannot mirror: {allf}")
+        layout = []  # (name, rust type, offset); padding named _pad*
+        off = 0
+        npad = 0
+        for n, t in fields:
+            am = re.match(r"array<\s*vec4<\s*(\w+)\s*>\s*,\s*(\d+)\s*>", t)
+            if am:
+                while off % 16:
+                    layout.append((f"_pad{npad}", "u32", off))
+                    npad += 1
+                    off += 4
+                layout.append((n, f"[[{am.group(1)}; 4]; {am.group(2)}]", off))
+                off += 16 * int(am.group(2))
+            else:
+                layout.append((n, t, off))
+                off += 4
         ty = camel(stem)
-        key = tuple(fields)
+        key = tuple((n, t) for n, t, _ in layout)
         if key in seen:
             out.append(f"/// `{name}`: the same fields as `{seen[key]}`.")
             out.append(f"pub type {ty} = {seen[key]};")
@@ -67,22 +89,25 @@ def main():
             out.append("#[repr(C)]")
             out.append("#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]")
             out.append(f"pub struct {ty} {{")
-            for n, t in fields:
+            for n, t, _ in layout:
                 out.append(f"    pub {n}: {t},")
             out.append("}")
             out.append("")
             out.append(f"impl KernelParams for {ty} {{")
-            names = ", ".join(f'"{n}"' for n, _ in fields)
+            real = [(n, o) for n, _, o in layout if not n.startswith("_pad")]
+            names = ", ".join(f'"{n}"' for n, _ in real)
+            offs = ", ".join(str(o) for _, o in real)
             out.append(f"    const FIELDS: &'static [&'static str] = &[{names}];")
+            out.append(f"    const OFFSETS: &'static [usize] = &[{offs}];")
             out.append("}")
             out.append("")
         table.append((name, ty))
         for e in re.findall(r"@compute[^;{]*?fn\s+(\w+)", src, re.S):
             entries.append((name, e))
-    out.append("/// Every shader's parameter struct: (file, field names, size in bytes).")
-    out.append("pub static ALL: &[(&str, &[&str], usize)] = &[")
+    out.append("/// Every shader's parameter struct: (file, field names, byte offsets, size in bytes).")
+    out.append("pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[")
     for name, ty in table:
-        out.append(f"    (\"{name}\", {ty}::FIELDS, std::mem::size_of::<{ty}>()),")
+        out.append(f"    (\"{name}\", {ty}::FIELDS, {ty}::OFFSETS, std::mem::size_of::<{ty}>()),")
     out.append("];")
     out.append("")
     counts = {}

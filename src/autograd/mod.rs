@@ -19,12 +19,23 @@ use crate::tensor::{for_each_binding_range, grid_for, Tensor};
 /// The backward rule of one node: (dout, which inputs need a gradient) -> per-input gradients.
 pub type BackwardFn = Box<dyn FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>>>;
 
+/// A backward rule that sums its gradients onto the ones the tape already holds:
+/// (dout, which inputs need a gradient, the held gradient of each input that has one) ->
+/// per-input totals. One pass instead of a gradient and a separate accumulation.
+pub type AccumulatingBackwardFn =
+    Box<dyn FnOnce(&Tensor, &[bool], Vec<Option<Tensor>>) -> Result<Vec<Option<Tensor>>>>;
+
+enum Rule {
+    Plain(BackwardFn),
+    Accumulating(AccumulatingBackwardFn),
+}
+
 struct Node {
     name: &'static str,
     out: u64,
     out_shape: Vec<usize>,
     inputs: Vec<(u64, bool, Vec<usize>)>,
-    backward: BackwardFn,
+    backward: Rule,
 }
 
 thread_local! {
@@ -67,6 +78,23 @@ pub fn record(
     out: &Tensor,
     backward: impl FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + 'static,
 ) {
+    push(name, inputs, out, Rule::Plain(Box::new(backward)));
+}
+
+/// Like `record`, for a rule that adds its gradients onto the gradients already held (given
+/// to it as its third argument, `None` where there is none yet) and returns the totals. An
+/// input listed twice gets the held gradient at its first position only.
+pub fn record_accumulating(
+    name: &'static str,
+    inputs: &[&Tensor],
+    out: &Tensor,
+    backward: impl FnOnce(&Tensor, &[bool], Vec<Option<Tensor>>) -> Result<Vec<Option<Tensor>>>
+        + 'static,
+) {
+    push(name, inputs, out, Rule::Accumulating(Box::new(backward)));
+}
+
+fn push(name: &'static str, inputs: &[&Tensor], out: &Tensor, backward: Rule) {
     if !is_recording() || !inputs.iter().any(|t| t.requires_grad()) {
         return;
     }
@@ -79,7 +107,7 @@ pub fn record(
             .iter()
             .map(|t| (t.id(), t.requires_grad(), t.shape().to_vec()))
             .collect(),
-        backward: Box::new(backward),
+        backward,
     };
     TAPE.with(|t| t.borrow_mut().push(node));
 }
@@ -100,8 +128,9 @@ impl Grads {
     }
 }
 
-/// out = a + b, in launches of at most one storage binding each.
-fn accumulate(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+/// out = a + b, in launches of at most one storage binding each (how the tape sums the
+/// gradients of an input used more than once).
+pub(crate) fn accumulate(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let gpu = a.gpu();
     let out = Tensor::empty(gpu, "accumulate_grad", a.shape())?;
     // Pool buffers are 256-byte multiples, so rounding up to 16 bytes stays inside them; the
@@ -177,7 +206,20 @@ pub fn backward_with(out: &Tensor, dout: &Tensor) -> Result<Grads> {
             ));
         }
         let needs: Vec<bool> = node.inputs.iter().map(|(_, r, _)| *r).collect();
-        let ins = (node.backward)(&g, &needs)?;
+        // Inputs whose held gradient went to an accumulating rule: its result replaces it.
+        let mut totals = vec![false; needs.len()];
+        let ins = match node.backward {
+            Rule::Plain(f) => f(&g, &needs)?,
+            Rule::Accumulating(f) => {
+                let mut held = Vec::with_capacity(needs.len());
+                for (i, (id, needed, _)) in node.inputs.iter().enumerate() {
+                    let first = node.inputs[..i].iter().all(|(o, _, _)| o != id);
+                    totals[i] = *needed && first;
+                    held.push(if totals[i] { grads.remove(id) } else { None });
+                }
+                f(&g, &needs, held)?
+            }
+        };
         if ins.len() != node.inputs.len() {
             return Err(shape_err(
                 node.name,
@@ -185,7 +227,7 @@ pub fn backward_with(out: &Tensor, dout: &Tensor) -> Result<Grads> {
                 "backward returned a wrong number of gradients",
             ));
         }
-        for ((id, needed, shape), gi) in node.inputs.iter().zip(ins) {
+        for (((id, needed, shape), gi), total) in node.inputs.iter().zip(ins).zip(totals) {
             let (true, Some(gi)) = (*needed, gi) else {
                 continue;
             };
@@ -197,8 +239,8 @@ pub fn backward_with(out: &Tensor, dout: &Tensor) -> Result<Grads> {
                 ));
             }
             let merged = match grads.remove(id) {
-                Some(prev) => accumulate(&prev, &gi)?,
-                None => gi,
+                Some(prev) if !total => accumulate(&prev, &gi)?,
+                _ => gi,
             };
             grads.insert(*id, merged);
         }

@@ -6,6 +6,7 @@
 //! on CPU worker threads and hands plain `Vec<f32>` to the thread that owns the `Gpu`.
 
 mod disk_cache;
+mod layout;
 pub mod params;
 mod pool;
 mod recorder;
@@ -93,7 +94,9 @@ pub(crate) struct GpuInner {
     pub summary: AdapterSummary,
     /// The limits launches are validated against (may be lower than the device's).
     pub limits: wgpu::Limits,
-    pipelines: RefCell<HashMap<PipelineKey, wgpu::ComputePipeline>>,
+    pipelines: RefCell<HashMap<PipelineKey, (wgpu::ComputePipeline, wgpu::BindGroupLayout)>>,
+    /// One explicit layout per shader file (see layout.rs): (bind group layout, pipeline layout).
+    layouts: RefCell<HashMap<&'static str, (wgpu::BindGroupLayout, wgpu::PipelineLayout)>>,
     /// Compiled pipelines kept across runs (Vulkan), saved on drop when `compiled` > 0.
     disk_cache: Option<disk_cache::DiskCache>,
     /// Pipelines compiled by this handle (cache misses of `pipelines`).
@@ -331,6 +334,7 @@ impl Gpu {
             summary,
             limits,
             pipelines: RefCell::default(),
+            layouts: RefCell::default(),
             disk_cache,
             compiled: Cell::new(0),
             on_compile: RefCell::new(None),
@@ -490,7 +494,37 @@ impl Gpu {
         }
     }
 
-    fn pipeline(&self, l: &Launch) -> Result<wgpu::ComputePipeline> {
+    /// The explicit layout of a shader file, made on first use.
+    fn layout(&self, l: &Launch) -> Result<(wgpu::BindGroupLayout, wgpu::PipelineLayout)> {
+        if let Some(x) = self.0.layouts.borrow().get(l.shader.name) {
+            return Ok(x.clone());
+        }
+        let slot = self.0.recorder.borrow().slot_bytes();
+        let entries = layout::entries(l.shader.name, l.shader.source, slot)?;
+        let bgl = self
+            .0
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(l.shader.name),
+                entries: &entries,
+            });
+        let pl = self
+            .0
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(l.shader.name),
+                bind_group_layouts: &[Some(&bgl)],
+                immediate_size: 0,
+            });
+        self.take_device_errors(l.op)?;
+        self.0
+            .layouts
+            .borrow_mut()
+            .insert(l.shader.name, (bgl.clone(), pl.clone()));
+        Ok((bgl, pl))
+    }
+
+    fn pipeline(&self, l: &Launch) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
         let key = PipelineKey {
             shader: l.shader.name,
             entry: l.entry,
@@ -513,6 +547,7 @@ impl Gpu {
                 ),
             });
         }
+        let (bgl, pl) = self.layout(l)?;
         let t0 = std::time::Instant::now();
         let module = {
             let mut modules = self.0.modules.borrow_mut();
@@ -533,7 +568,7 @@ impl Gpu {
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(l.entry),
-                layout: None,
+                layout: Some(&pl),
                 module: &module,
                 entry_point: Some(l.entry),
                 compilation_options: wgpu::PipelineCompilationOptions {
@@ -543,13 +578,16 @@ impl Gpu {
                 cache: self.0.disk_cache.as_ref().map(|c| &c.cache),
             });
         self.take_device_errors(l.op)?;
-        self.0.pipelines.borrow_mut().insert(key, pipeline.clone());
+        self.0
+            .pipelines
+            .borrow_mut()
+            .insert(key, (pipeline.clone(), bgl.clone()));
         let n = self.0.compiled.get() + 1;
         self.0.compiled.set(n);
         if let Some(f) = self.0.on_compile.borrow().as_ref() {
             f(n, l.entry, t0.elapsed().as_secs_f64());
         }
-        Ok(pipeline)
+        Ok((pipeline, bgl))
     }
 
     fn check_launch(&self, l: &Launch) -> Result<()> {
@@ -609,7 +647,7 @@ impl Gpu {
         if l.workgroups.contains(&0) {
             return Ok(());
         }
-        let pipeline = self.pipeline(&l)?;
+        let (pipeline, bgl) = self.pipeline(&l)?;
         let mut rec = self.0.recorder.borrow_mut();
         rec.dispatch(
             l.op,
@@ -617,6 +655,7 @@ impl Gpu {
             &self.0.device,
             &self.0.queue,
             &pipeline,
+            &bgl,
             l.params,
             l.binds,
             l.workgroups,
@@ -731,6 +770,11 @@ impl Gpu {
             .collect();
         rows.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
         Ok(rows)
+    }
+
+    /// Bind groups created since the device was opened (misses of the recorder's cache).
+    pub fn bind_groups_created(&self) -> u64 {
+        self.0.recorder.borrow().groups_created()
     }
 
     /// Dispatches recorded since the device was opened (for "dispatches per step" reports).

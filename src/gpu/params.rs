@@ -3,8 +3,8 @@
 //! shaders disagree).
 //!
 //! Each kernel's launch parameters as a `#[repr(C)]` struct that mirrors the `struct Params`
-//! of its shader field by field (every field is a 4-byte `u32` or `f32`, so the WGSL uniform
-//! layout is the C layout), and each entry point's name as a constant of [`entry`]. Launches
+//! of its shader field by field (4-byte `u32`/`f32` fields, and arrays of vec4 after padding
+//! words that put them on 16 bytes, so the WGSL uniform layout is the C layout), and each entry point's name as a constant of [`entry`]. Launches
 //! pass `params: p.words()`, so a field is named where it is set, never a position in a list.
 //! Shaders whose `Params` are identical (a forward and its backward, say) share one struct:
 //! the later ones are aliases of the first, so one launcher can serve both.
@@ -13,8 +13,10 @@ use bytemuck::{Pod, Zeroable};
 
 /// The parameters of one shader file's kernels, as the bytes of its uniform `p`.
 pub trait KernelParams: Pod {
-    /// The field names, in order.
+    /// The field names, in order (padding words left out).
     const FIELDS: &'static [&'static str];
+    /// Their byte offsets.
+    const OFFSETS: &'static [usize];
     /// The words to upload.
     fn words(&self) -> &[u32] {
         bytemuck::cast_slice(std::slice::from_ref(self))
@@ -30,6 +32,7 @@ pub struct AccumulateParams {
 
 impl KernelParams for AccumulateParams {
     const FIELDS: &'static [&'static str] = &["n4"];
+    const OFFSETS: &'static [usize] = &[0];
 }
 
 /// `activation_backward.wgsl`.
@@ -43,10 +46,25 @@ pub struct ActivationBackwardParams {
 
 impl KernelParams for ActivationBackwardParams {
     const FIELDS: &'static [&'static str] = &["n", "offset", "slope"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8];
 }
 
 /// `activation_forward.wgsl`: the same fields as `ActivationBackwardParams`.
 pub type ActivationForwardParams = ActivationBackwardParams;
+
+/// `add_scale_add.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct AddScaleAddParams {
+    pub n: u32,
+    pub offset: u32,
+    pub s: f32,
+}
+
+impl KernelParams for AddScaleAddParams {
+    const FIELDS: &'static [&'static str] = &["n", "offset", "s"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8];
+}
 
 /// `attention_backward_table.wgsl`.
 #[repr(C)]
@@ -59,6 +77,7 @@ pub struct AttentionBackwardTableParams {
 
 impl KernelParams for AttentionBackwardTableParams {
     const FIELDS: &'static [&'static str] = &["win", "heads", "entries"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8];
 }
 
 /// `attention_fused_backward_keys.wgsl`.
@@ -81,6 +100,7 @@ impl KernelParams for AttentionFusedBackwardKeysParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "windows",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
 
 /// `attention_fused_backward_rows.wgsl`.
@@ -103,6 +123,7 @@ impl KernelParams for AttentionFusedBackwardRowsParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "groups",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
 
 /// `attention_fused_bias.wgsl`.
@@ -118,6 +139,7 @@ pub struct AttentionFusedBiasParams {
 
 impl KernelParams for AttentionFusedBiasParams {
     const FIELDS: &'static [&'static str] = &["n", "heads", "win", "shift", "types"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
 /// `attention_fused_forward.wgsl`: the same fields as `AttentionFusedBackwardRowsParams`.
@@ -137,6 +159,7 @@ pub struct AttentionFusedPackParams {
 
 impl KernelParams for AttentionFusedPackParams {
     const FIELDS: &'static [&'static str] = &["rows", "rpl", "hd", "slices", "stride", "x0"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
 }
 
 /// `attention_softmax.wgsl`.
@@ -158,6 +181,7 @@ impl KernelParams for AttentionSoftmaxParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "heads", "win", "shift", "h", "w", "rows", "scale", "row0",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `attention_softmax_backward.wgsl`.
@@ -170,6 +194,7 @@ pub struct AttentionSoftmaxBackwardParams {
 
 impl KernelParams for AttentionSoftmaxBackwardParams {
     const FIELDS: &'static [&'static str] = &["n", "rows"];
+    const OFFSETS: &'static [usize] = &[0, 4];
 }
 
 /// `bias.wgsl`.
@@ -184,6 +209,7 @@ pub struct BiasParams {
 
 impl KernelParams for BiasParams {
     const FIELDS: &'static [&'static str] = &["n", "offset", "c", "inner"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
 /// `binary.wgsl`.
@@ -196,6 +222,7 @@ pub struct BinaryParams {
 
 impl KernelParams for BinaryParams {
     const FIELDS: &'static [&'static str] = &["n", "offset"];
+    const OFFSETS: &'static [usize] = &[0, 4];
 }
 
 /// `channel_norm_backward.wgsl`.
@@ -210,6 +237,7 @@ pub struct ChannelNormBackwardParams {
 
 impl KernelParams for ChannelNormBackwardParams {
     const FIELDS: &'static [&'static str] = &["c", "hw", "total", "eps"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
 /// `channel_norm_forward.wgsl`: the same fields as `ChannelNormBackwardParams`.
@@ -233,6 +261,7 @@ pub struct ConcatParams {
 impl KernelParams for ConcatParams {
     const FIELDS: &'static [&'static str] =
         &["n", "cs", "cb", "off", "len", "u0", "u1", "bo", "bs"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `conv2d_backward_bias.wgsl`.
@@ -248,6 +277,7 @@ pub struct Conv2dBackwardBiasParams {
 
 impl KernelParams for Conv2dBackwardBiasParams {
     const FIELDS: &'static [&'static str] = &["c", "hw", "nb", "off", "accumulate"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
 /// `conv2d_backward_weight_buf.wgsl`.
@@ -272,6 +302,7 @@ impl KernelParams for Conv2dBackwardWeightBufParams {
     const FIELDS: &'static [&'static str] = &[
         "w", "h", "cout", "cin", "k", "pad", "rows", "slabs", "e", "xoff", "doff", "pad_",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `conv2d_backward_weight_tex.wgsl`.
@@ -296,6 +327,7 @@ impl KernelParams for Conv2dBackwardWeightTexParams {
     const FIELDS: &'static [&'static str] = &[
         "h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `conv2d_backward_weight_tex3.wgsl`: the same fields as `Conv2dBackwardWeightTexParams`.
@@ -312,6 +344,7 @@ pub struct Conv2dFlipWeightParams {
 
 impl KernelParams for Conv2dFlipWeightParams {
     const FIELDS: &'static [&'static str] = &["cout", "cin", "kk"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8];
 }
 
 /// `conv2d_forward_buf.wgsl`.
@@ -334,6 +367,7 @@ impl KernelParams for Conv2dForwardBufParams {
     const FIELDS: &'static [&'static str] = &[
         "w", "h", "cin", "cout", "k", "pad", "cout8", "xoff", "ooff", "has_bias",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
 
 /// `conv2d_forward_tex.wgsl`.
@@ -348,11 +382,17 @@ pub struct Conv2dForwardTexParams {
     pub cout8: u32,
     pub off: u32,
     pub has_bias: u32,
+    pub act: u32,
+    pub slope: f32,
+    pub scaled: u32,
+    pub scale: f32,
 }
 
 impl KernelParams for Conv2dForwardTexParams {
-    const FIELDS: &'static [&'static str] =
-        &["w", "h", "cout", "c4", "k", "cout8", "off", "has_bias"];
+    const FIELDS: &'static [&'static str] = &[
+        "w", "h", "cout", "c4", "k", "cout8", "off", "has_bias", "act", "slope", "scaled", "scale",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `conv2d_forward_tex3.wgsl`: the same fields as `Conv2dForwardTexParams`.
@@ -380,6 +420,7 @@ impl KernelParams for Conv2dGeneralBackwardInputParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "cin", "h", "w", "cout", "k", "stride", "pad", "ho", "wo", "total", "has_bias",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `conv2d_general_backward_weight.wgsl`: the same fields as `Conv2dGeneralBackwardInputParams`.
@@ -387,6 +428,46 @@ pub type Conv2dGeneralBackwardWeightParams = Conv2dGeneralBackwardInputParams;
 
 /// `conv2d_general_forward.wgsl`: the same fields as `Conv2dGeneralBackwardInputParams`.
 pub type Conv2dGeneralForwardParams = Conv2dGeneralBackwardInputParams;
+
+/// `conv2d_grad_slice.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dGradSliceParams {
+    pub n: u32,
+    pub cs: u32,
+    pub cb: u32,
+    pub off: u32,
+    pub len: u32,
+    pub u0: u32,
+    pub u1: u32,
+    pub bo: u32,
+    pub bs: u32,
+    pub bp: u32,
+    pub has_prev: u32,
+}
+
+impl KernelParams for Conv2dGradSliceParams {
+    const FIELDS: &'static [&'static str] = &[
+        "n", "cs", "cb", "off", "len", "u0", "u1", "bo", "bs", "bp", "has_prev",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
+}
+
+/// `conv2d_grad_slices.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dGradSlicesParams {
+    pub n: u32,
+    pub c: u32,
+    pub len: u32,
+    pub has_prev: u32,
+    pub start: [[u32; 4]; 2],
+}
+
+impl KernelParams for Conv2dGradSlicesParams {
+    const FIELDS: &'static [&'static str] = &["n", "c", "len", "has_prev", "start"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
+}
 
 /// `conv2d_igemm.wgsl`.
 #[repr(C)]
@@ -410,6 +491,7 @@ impl KernelParams for Conv2dIgemmParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "h", "w", "cin", "cout", "k", "pad", "flip", "xoff", "ooff", "has_bias", "m",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `conv2d_igemm_weight.wgsl`.
@@ -434,6 +516,30 @@ impl KernelParams for Conv2dIgemmWeightParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "h", "w", "cin", "cout", "k", "pad", "m", "xoff", "doff", "per", "s0",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
+}
+
+/// `conv2d_pack_dout4_act.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dPackDout4ActParams {
+    pub c: u32,
+    pub h: u32,
+    pub w: u32,
+    pub c4: u32,
+    pub pad: u32,
+    pub tw: u32,
+    pub th: u32,
+    pub gw: u32,
+    pub slope: f32,
+    pub scale: f32,
+}
+
+impl KernelParams for Conv2dPackDout4ActParams {
+    const FIELDS: &'static [&'static str] = &[
+        "c", "h", "w", "c4", "pad", "tw", "th", "gw", "slope", "scale",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
 
 /// `conv2d_pack_input.wgsl`.
@@ -452,6 +558,7 @@ pub struct Conv2dPackInputParams {
 
 impl KernelParams for Conv2dPackInputParams {
     const FIELDS: &'static [&'static str] = &["c", "h", "w", "c4", "pad", "tw", "th", "off"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28];
 }
 
 /// `conv2d_pack_input4.wgsl`.
@@ -471,6 +578,28 @@ pub struct Conv2dPackInput4Params {
 
 impl KernelParams for Conv2dPackInput4Params {
     const FIELDS: &'static [&'static str] = &["c", "h", "w", "c4", "pad", "tw", "th", "off", "gw"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
+}
+
+/// `conv2d_pack_inputs4.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dPackInputs4Params {
+    pub c: u32,
+    pub h: u32,
+    pub w: u32,
+    pub c4: u32,
+    pub pad: u32,
+    pub tw: u32,
+    pub th: u32,
+    pub gw: u32,
+    pub start: [[u32; 4]; 2],
+}
+
+impl KernelParams for Conv2dPackInputs4Params {
+    const FIELDS: &'static [&'static str] =
+        &["c", "h", "w", "c4", "pad", "tw", "th", "gw", "start"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `conv2d_pack_weight.wgsl`.
@@ -487,6 +616,25 @@ pub struct Conv2dPackWeightParams {
 
 impl KernelParams for Conv2dPackWeightParams {
     const FIELDS: &'static [&'static str] = &["cout", "cin", "kk", "flip", "tw", "th"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
+}
+
+/// `conv2d_pack_weight2.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dPackWeight2Params {
+    pub cout: u32,
+    pub cin: u32,
+    pub kk: u32,
+    pub tw: u32,
+    pub th: u32,
+    pub ftw: u32,
+    pub fth: u32,
+}
+
+impl KernelParams for Conv2dPackWeight2Params {
+    const FIELDS: &'static [&'static str] = &["cout", "cin", "kk", "tw", "th", "ftw", "fth"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24];
 }
 
 /// `conv2d_reduce.wgsl`.
@@ -500,6 +648,24 @@ pub struct Conv2dReduceParams {
 
 impl KernelParams for Conv2dReduceParams {
     const FIELDS: &'static [&'static str] = &["e", "r", "accumulate"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8];
+}
+
+/// `conv2d_reduce_bias.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dReduceBiasParams {
+    pub e: u32,
+    pub r: u32,
+    pub ew: u32,
+    pub c: u32,
+    pub hw: u32,
+    pub n: u32,
+}
+
+impl KernelParams for Conv2dReduceBiasParams {
+    const FIELDS: &'static [&'static str] = &["e", "r", "ew", "c", "hw", "n"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
 }
 
 /// `conv_winograd_forward.wgsl`.
@@ -521,6 +687,7 @@ impl KernelParams for ConvWinogradForwardParams {
     const FIELDS: &'static [&'static str] = &[
         "w", "h", "cout", "kt", "tw", "tpi", "tiles", "off", "has_bias",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `conv_winograd_input.wgsl`.
@@ -541,6 +708,7 @@ impl KernelParams for ConvWinogradInputParams {
     const FIELDS: &'static [&'static str] = &[
         "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28];
 }
 
 /// `conv_winograd_weight.wgsl`.
@@ -555,6 +723,7 @@ pub struct ConvWinogradWeightParams {
 
 impl KernelParams for ConvWinogradWeightParams {
     const FIELDS: &'static [&'static str] = &["cout", "cin", "flip", "rows"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
 /// `conv_winograd_weight_grad.wgsl`.
@@ -567,6 +736,7 @@ pub struct ConvWinogradWeightGradParams {
 
 impl KernelParams for ConvWinogradWeightGradParams {
     const FIELDS: &'static [&'static str] = &["cout", "cin"];
+    const OFFSETS: &'static [usize] = &[0, 4];
 }
 
 /// `covariance_backward.wgsl`.
@@ -591,6 +761,7 @@ impl KernelParams for CovarianceBackwardParams {
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "len", "ms", "mr", "mc", "center", "u0", "bo", "bm", "bx", "bmu",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `covariance_backward_sg.wgsl`.
@@ -614,6 +785,7 @@ impl KernelParams for CovarianceBackwardSgParams {
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "len", "ms4", "kp4", "center", "u0", "bo", "bm", "bx", "bmu",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
 }
 
 /// `covariance_pad_matrix.wgsl`.
@@ -638,6 +810,7 @@ impl KernelParams for CovariancePadMatrixParams {
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "rows_p", "kp", "ms", "mr", "mc", "sym", "scale", "u0", "bo", "bs",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `covariance_partial.wgsl`.
@@ -667,6 +840,8 @@ impl KernelParams for CovariancePartialParams {
         "ra", "rb", "len", "chunk", "chunks", "tiles_j", "center", "sym", "u0", "u1", "tiles",
         "bp", "ba", "bb", "bma", "bmb",
     ];
+    const OFFSETS: &'static [usize] =
+        &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60];
 }
 
 /// `covariance_partial_sg.wgsl`: the same fields as `CovariancePartialParams`.
@@ -695,6 +870,7 @@ impl KernelParams for CovarianceReduceParams {
     const FIELDS: &'static [&'static str] = &[
         "groups", "chunks", "ra", "rb", "scale", "sym", "u0", "u1", "bo", "bs",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
 
 /// `dropout.wgsl`.
@@ -730,6 +906,7 @@ impl KernelParams for DropoutParams {
         "bo",
         "bs",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `fill.wgsl`.
@@ -742,6 +919,7 @@ pub struct FillParams {
 
 impl KernelParams for FillParams {
     const FIELDS: &'static [&'static str] = &["n", "value"];
+    const OFFSETS: &'static [usize] = &[0, 4];
 }
 
 /// `layernorm_backward_input.wgsl`.
@@ -754,6 +932,7 @@ pub struct LayernormBackwardInputParams {
 
 impl KernelParams for LayernormBackwardInputParams {
     const FIELDS: &'static [&'static str] = &["rows", "c"];
+    const OFFSETS: &'static [usize] = &[0, 4];
 }
 
 /// `layernorm_backward_input4.wgsl`.
@@ -766,6 +945,7 @@ pub struct LayernormBackwardInput4Params {
 
 impl KernelParams for LayernormBackwardInput4Params {
     const FIELDS: &'static [&'static str] = &["rows", "c4"];
+    const OFFSETS: &'static [usize] = &[0, 4];
 }
 
 /// `layernorm_backward_params.wgsl`.
@@ -781,6 +961,7 @@ pub struct LayernormBackwardParamsParams {
 
 impl KernelParams for LayernormBackwardParamsParams {
     const FIELDS: &'static [&'static str] = &["rows", "c", "chunk", "nchunks", "ch0"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
 /// `layernorm_backward_params4.wgsl`.
@@ -796,6 +977,7 @@ pub struct LayernormBackwardParams4Params {
 
 impl KernelParams for LayernormBackwardParams4Params {
     const FIELDS: &'static [&'static str] = &["rows", "c4", "chunk", "nchunks", "ch0"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
 /// `layernorm_forward.wgsl`.
@@ -809,6 +991,7 @@ pub struct LayernormForwardParams {
 
 impl KernelParams for LayernormForwardParams {
     const FIELDS: &'static [&'static str] = &["rows", "c", "eps"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8];
 }
 
 /// `layernorm_forward4.wgsl`.
@@ -822,6 +1005,7 @@ pub struct LayernormForward4Params {
 
 impl KernelParams for LayernormForward4Params {
     const FIELDS: &'static [&'static str] = &["rows", "c4", "eps"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8];
 }
 
 /// `loss_backward.wgsl`.
@@ -836,6 +1020,7 @@ pub struct LossBackwardParams {
 
 impl KernelParams for LossBackwardParams {
     const FIELDS: &'static [&'static str] = &["n", "offset", "s", "eps"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
 /// `matmul_buf.wgsl`.
@@ -895,6 +1080,9 @@ impl KernelParams for MatmulBufParams {
         "accumulate",
         "finalize",
     ];
+    const OFFSETS: &'static [usize] = &[
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88, 92,
+    ];
 }
 
 /// `matmul_colsum.wgsl`.
@@ -922,6 +1110,7 @@ impl KernelParams for MatmulColsumParams {
         "poff",
         "accumulate",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28];
 }
 
 /// `matmul_pack.wgsl`.
@@ -946,6 +1135,7 @@ impl KernelParams for MatmulPackParams {
     const FIELDS: &'static [&'static str] = &[
         "rows", "k", "kt", "height", "layers", "l0", "lh", "off", "slo", "sli", "sr", "sk",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `matmul_pack4.wgsl`: the same fields as `MatmulPackParams`.
@@ -988,6 +1178,7 @@ impl KernelParams for MatmulTexParams {
         "accumulate",
         "finalize",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52];
 }
 
 /// `max_pool_backward.wgsl`.
@@ -1007,6 +1198,7 @@ pub struct MaxPoolBackwardParams {
 impl KernelParams for MaxPoolBackwardParams {
     const FIELDS: &'static [&'static str] =
         &["h", "w", "ho", "wo", "k", "stride", "total", "unused"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28];
 }
 
 /// `max_pool_forward.wgsl`: the same fields as `MaxPoolBackwardParams`.
@@ -1043,6 +1235,43 @@ impl KernelParams for OptimAdamParams {
         "decay",
         "decoupled",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
+}
+
+/// `optim_adam_multi.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct OptimAdamMultiParams {
+    pub count: u32,
+    pub w1: f32,
+    pub beta2: f32,
+    pub w2: f32,
+    pub step_size: f32,
+    pub bc2_sqrt: f32,
+    pub eps: f32,
+    pub wd: f32,
+    pub decay: f32,
+    pub decoupled: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub n: [[u32; 4]; 3],
+}
+
+impl KernelParams for OptimAdamMultiParams {
+    const FIELDS: &'static [&'static str] = &[
+        "count",
+        "w1",
+        "beta2",
+        "w2",
+        "step_size",
+        "bc2_sqrt",
+        "eps",
+        "wd",
+        "decay",
+        "decoupled",
+        "n",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 48];
 }
 
 /// `optim_ema.wgsl`.
@@ -1057,6 +1286,7 @@ pub struct OptimEmaParams {
 
 impl KernelParams for OptimEmaParams {
     const FIELDS: &'static [&'static str] = &["n", "offset", "decay", "w1"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
 /// `optim_sgd.wgsl`.
@@ -1074,6 +1304,7 @@ pub struct OptimSgdParams {
 impl KernelParams for OptimSgdParams {
     const FIELDS: &'static [&'static str] =
         &["n", "offset", "lr", "momentum", "wd", "use_momentum"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
 }
 
 /// `pad.wgsl`.
@@ -1093,6 +1324,7 @@ pub struct PadParams {
 
 impl KernelParams for PadParams {
     const FIELDS: &'static [&'static str] = &["nc", "h", "w", "ho", "wo", "u0", "u1", "bo", "bs"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `pixel_shuffle.wgsl`.
@@ -1112,6 +1344,7 @@ pub struct PixelShuffleParams {
 
 impl KernelParams for PixelShuffleParams {
     const FIELDS: &'static [&'static str] = &["n", "c", "h", "w", "r", "u0", "u1", "bo", "bs"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `pooled_align_backward.wgsl`.
@@ -1126,6 +1359,7 @@ pub struct PooledAlignBackwardParams {
 
 impl KernelParams for PooledAlignBackwardParams {
     const FIELDS: &'static [&'static str] = &["pairs", "c", "w", "pad"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
 /// `pooled_align_forward.wgsl`: the same fields as `PooledAlignBackwardParams`.
@@ -1172,20 +1406,11 @@ impl KernelParams for ReduceParams {
         "run_base",
         "skew",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
 }
 
-/// `reduce_broadcast.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct ReduceBroadcastParams {
-    pub n: u32,
-    pub offset: u32,
-    pub s: f32,
-}
-
-impl KernelParams for ReduceBroadcastParams {
-    const FIELDS: &'static [&'static str] = &["n", "offset", "s"];
-}
+/// `reduce_broadcast.wgsl`: the same fields as `AddScaleAddParams`.
+pub type ReduceBroadcastParams = AddScaleAddParams;
 
 /// `reduce_vec4.wgsl`: the same fields as `ReduceParams`.
 pub type ReduceVec4Params = ReduceParams;
@@ -1205,6 +1430,7 @@ pub struct RffForwardParams {
 
 impl KernelParams for RffForwardParams {
     const FIELDS: &'static [&'static str] = &["d", "c", "len", "s", "u0", "bo", "bx"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24];
 }
 
 /// `rff_forward_sg.wgsl`.
@@ -1223,10 +1449,14 @@ pub struct RffForwardSgParams {
 
 impl KernelParams for RffForwardSgParams {
     const FIELDS: &'static [&'static str] = &["d", "c", "len", "s", "u0", "bo", "bx", "kp4"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28];
 }
 
-/// `scale.wgsl`: the same fields as `ReduceBroadcastParams`.
-pub type ScaleParams = ReduceBroadcastParams;
+/// `scale.wgsl`: the same fields as `AddScaleAddParams`.
+pub type ScaleParams = AddScaleAddParams;
+
+/// `scale_add.wgsl`: the same fields as `AddScaleAddParams`.
+pub type ScaleAddParams = AddScaleAddParams;
 
 /// `spatial_mean.wgsl`.
 #[repr(C)]
@@ -1250,6 +1480,7 @@ impl KernelParams for SpatialMeanParams {
     const FIELDS: &'static [&'static str] = &[
         "rows", "groups", "len", "scale", "u0", "u1", "bo", "bs", "q0", "q1", "g", "load",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `upsample_bilinear.wgsl`.
@@ -1268,6 +1499,7 @@ pub struct UpsampleBilinearParams {
 
 impl KernelParams for UpsampleBilinearParams {
     const FIELDS: &'static [&'static str] = &["nc", "h", "w", "f", "u0", "u1", "bo", "bs"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28];
 }
 
 /// `upsample_nearest.wgsl`: the same fields as `UpsampleBilinearParams`.
@@ -1304,6 +1536,7 @@ impl KernelParams for WindowParams {
         "src_hi",
         "src_start",
     ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
 }
 
 /// `window4.wgsl`.
@@ -1321,408 +1554,543 @@ pub struct Window4Params {
 
 impl KernelParams for Window4Params {
     const FIELDS: &'static [&'static str] = &["mode", "total", "c4", "h", "w", "win", "shift"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24];
 }
 
-/// Every shader's parameter struct: (file, field names, size in bytes).
-pub static ALL: &[(&str, &[&str], usize)] = &[
+/// Every shader's parameter struct: (file, field names, byte offsets, size in bytes).
+pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
     (
         "accumulate.wgsl",
         AccumulateParams::FIELDS,
+        AccumulateParams::OFFSETS,
         std::mem::size_of::<AccumulateParams>(),
     ),
     (
         "activation_backward.wgsl",
         ActivationBackwardParams::FIELDS,
+        ActivationBackwardParams::OFFSETS,
         std::mem::size_of::<ActivationBackwardParams>(),
     ),
     (
         "activation_forward.wgsl",
         ActivationForwardParams::FIELDS,
+        ActivationForwardParams::OFFSETS,
         std::mem::size_of::<ActivationForwardParams>(),
+    ),
+    (
+        "add_scale_add.wgsl",
+        AddScaleAddParams::FIELDS,
+        AddScaleAddParams::OFFSETS,
+        std::mem::size_of::<AddScaleAddParams>(),
     ),
     (
         "attention_backward_table.wgsl",
         AttentionBackwardTableParams::FIELDS,
+        AttentionBackwardTableParams::OFFSETS,
         std::mem::size_of::<AttentionBackwardTableParams>(),
     ),
     (
         "attention_fused_backward_keys.wgsl",
         AttentionFusedBackwardKeysParams::FIELDS,
+        AttentionFusedBackwardKeysParams::OFFSETS,
         std::mem::size_of::<AttentionFusedBackwardKeysParams>(),
     ),
     (
         "attention_fused_backward_rows.wgsl",
         AttentionFusedBackwardRowsParams::FIELDS,
+        AttentionFusedBackwardRowsParams::OFFSETS,
         std::mem::size_of::<AttentionFusedBackwardRowsParams>(),
     ),
     (
         "attention_fused_bias.wgsl",
         AttentionFusedBiasParams::FIELDS,
+        AttentionFusedBiasParams::OFFSETS,
         std::mem::size_of::<AttentionFusedBiasParams>(),
     ),
     (
         "attention_fused_forward.wgsl",
         AttentionFusedForwardParams::FIELDS,
+        AttentionFusedForwardParams::OFFSETS,
         std::mem::size_of::<AttentionFusedForwardParams>(),
     ),
     (
         "attention_fused_pack.wgsl",
         AttentionFusedPackParams::FIELDS,
+        AttentionFusedPackParams::OFFSETS,
         std::mem::size_of::<AttentionFusedPackParams>(),
     ),
     (
         "attention_softmax.wgsl",
         AttentionSoftmaxParams::FIELDS,
+        AttentionSoftmaxParams::OFFSETS,
         std::mem::size_of::<AttentionSoftmaxParams>(),
     ),
     (
         "attention_softmax_backward.wgsl",
         AttentionSoftmaxBackwardParams::FIELDS,
+        AttentionSoftmaxBackwardParams::OFFSETS,
         std::mem::size_of::<AttentionSoftmaxBackwardParams>(),
     ),
     (
         "bias.wgsl",
         BiasParams::FIELDS,
+        BiasParams::OFFSETS,
         std::mem::size_of::<BiasParams>(),
     ),
     (
         "binary.wgsl",
         BinaryParams::FIELDS,
+        BinaryParams::OFFSETS,
         std::mem::size_of::<BinaryParams>(),
     ),
     (
         "channel_norm_backward.wgsl",
         ChannelNormBackwardParams::FIELDS,
+        ChannelNormBackwardParams::OFFSETS,
         std::mem::size_of::<ChannelNormBackwardParams>(),
     ),
     (
         "channel_norm_forward.wgsl",
         ChannelNormForwardParams::FIELDS,
+        ChannelNormForwardParams::OFFSETS,
         std::mem::size_of::<ChannelNormForwardParams>(),
     ),
     (
         "concat.wgsl",
         ConcatParams::FIELDS,
+        ConcatParams::OFFSETS,
         std::mem::size_of::<ConcatParams>(),
     ),
     (
         "conv2d_backward_bias.wgsl",
         Conv2dBackwardBiasParams::FIELDS,
+        Conv2dBackwardBiasParams::OFFSETS,
         std::mem::size_of::<Conv2dBackwardBiasParams>(),
     ),
     (
         "conv2d_backward_weight_buf.wgsl",
         Conv2dBackwardWeightBufParams::FIELDS,
+        Conv2dBackwardWeightBufParams::OFFSETS,
         std::mem::size_of::<Conv2dBackwardWeightBufParams>(),
     ),
     (
         "conv2d_backward_weight_tex.wgsl",
         Conv2dBackwardWeightTexParams::FIELDS,
+        Conv2dBackwardWeightTexParams::OFFSETS,
         std::mem::size_of::<Conv2dBackwardWeightTexParams>(),
     ),
     (
         "conv2d_backward_weight_tex3.wgsl",
         Conv2dBackwardWeightTex3Params::FIELDS,
+        Conv2dBackwardWeightTex3Params::OFFSETS,
         std::mem::size_of::<Conv2dBackwardWeightTex3Params>(),
     ),
     (
         "conv2d_flip_weight.wgsl",
         Conv2dFlipWeightParams::FIELDS,
+        Conv2dFlipWeightParams::OFFSETS,
         std::mem::size_of::<Conv2dFlipWeightParams>(),
     ),
     (
         "conv2d_forward_buf.wgsl",
         Conv2dForwardBufParams::FIELDS,
+        Conv2dForwardBufParams::OFFSETS,
         std::mem::size_of::<Conv2dForwardBufParams>(),
     ),
     (
         "conv2d_forward_tex.wgsl",
         Conv2dForwardTexParams::FIELDS,
+        Conv2dForwardTexParams::OFFSETS,
         std::mem::size_of::<Conv2dForwardTexParams>(),
     ),
     (
         "conv2d_forward_tex3.wgsl",
         Conv2dForwardTex3Params::FIELDS,
+        Conv2dForwardTex3Params::OFFSETS,
         std::mem::size_of::<Conv2dForwardTex3Params>(),
     ),
     (
         "conv2d_general_backward_input.wgsl",
         Conv2dGeneralBackwardInputParams::FIELDS,
+        Conv2dGeneralBackwardInputParams::OFFSETS,
         std::mem::size_of::<Conv2dGeneralBackwardInputParams>(),
     ),
     (
         "conv2d_general_backward_weight.wgsl",
         Conv2dGeneralBackwardWeightParams::FIELDS,
+        Conv2dGeneralBackwardWeightParams::OFFSETS,
         std::mem::size_of::<Conv2dGeneralBackwardWeightParams>(),
     ),
     (
         "conv2d_general_forward.wgsl",
         Conv2dGeneralForwardParams::FIELDS,
+        Conv2dGeneralForwardParams::OFFSETS,
         std::mem::size_of::<Conv2dGeneralForwardParams>(),
+    ),
+    (
+        "conv2d_grad_slice.wgsl",
+        Conv2dGradSliceParams::FIELDS,
+        Conv2dGradSliceParams::OFFSETS,
+        std::mem::size_of::<Conv2dGradSliceParams>(),
+    ),
+    (
+        "conv2d_grad_slices.wgsl",
+        Conv2dGradSlicesParams::FIELDS,
+        Conv2dGradSlicesParams::OFFSETS,
+        std::mem::size_of::<Conv2dGradSlicesParams>(),
     ),
     (
         "conv2d_igemm.wgsl",
         Conv2dIgemmParams::FIELDS,
+        Conv2dIgemmParams::OFFSETS,
         std::mem::size_of::<Conv2dIgemmParams>(),
     ),
     (
         "conv2d_igemm_weight.wgsl",
         Conv2dIgemmWeightParams::FIELDS,
+        Conv2dIgemmWeightParams::OFFSETS,
         std::mem::size_of::<Conv2dIgemmWeightParams>(),
+    ),
+    (
+        "conv2d_pack_dout4_act.wgsl",
+        Conv2dPackDout4ActParams::FIELDS,
+        Conv2dPackDout4ActParams::OFFSETS,
+        std::mem::size_of::<Conv2dPackDout4ActParams>(),
     ),
     (
         "conv2d_pack_input.wgsl",
         Conv2dPackInputParams::FIELDS,
+        Conv2dPackInputParams::OFFSETS,
         std::mem::size_of::<Conv2dPackInputParams>(),
     ),
     (
         "conv2d_pack_input4.wgsl",
         Conv2dPackInput4Params::FIELDS,
+        Conv2dPackInput4Params::OFFSETS,
         std::mem::size_of::<Conv2dPackInput4Params>(),
+    ),
+    (
+        "conv2d_pack_inputs4.wgsl",
+        Conv2dPackInputs4Params::FIELDS,
+        Conv2dPackInputs4Params::OFFSETS,
+        std::mem::size_of::<Conv2dPackInputs4Params>(),
     ),
     (
         "conv2d_pack_weight.wgsl",
         Conv2dPackWeightParams::FIELDS,
+        Conv2dPackWeightParams::OFFSETS,
         std::mem::size_of::<Conv2dPackWeightParams>(),
+    ),
+    (
+        "conv2d_pack_weight2.wgsl",
+        Conv2dPackWeight2Params::FIELDS,
+        Conv2dPackWeight2Params::OFFSETS,
+        std::mem::size_of::<Conv2dPackWeight2Params>(),
     ),
     (
         "conv2d_reduce.wgsl",
         Conv2dReduceParams::FIELDS,
+        Conv2dReduceParams::OFFSETS,
         std::mem::size_of::<Conv2dReduceParams>(),
+    ),
+    (
+        "conv2d_reduce_bias.wgsl",
+        Conv2dReduceBiasParams::FIELDS,
+        Conv2dReduceBiasParams::OFFSETS,
+        std::mem::size_of::<Conv2dReduceBiasParams>(),
     ),
     (
         "conv_winograd_forward.wgsl",
         ConvWinogradForwardParams::FIELDS,
+        ConvWinogradForwardParams::OFFSETS,
         std::mem::size_of::<ConvWinogradForwardParams>(),
     ),
     (
         "conv_winograd_input.wgsl",
         ConvWinogradInputParams::FIELDS,
+        ConvWinogradInputParams::OFFSETS,
         std::mem::size_of::<ConvWinogradInputParams>(),
     ),
     (
         "conv_winograd_weight.wgsl",
         ConvWinogradWeightParams::FIELDS,
+        ConvWinogradWeightParams::OFFSETS,
         std::mem::size_of::<ConvWinogradWeightParams>(),
     ),
     (
         "conv_winograd_weight_grad.wgsl",
         ConvWinogradWeightGradParams::FIELDS,
+        ConvWinogradWeightGradParams::OFFSETS,
         std::mem::size_of::<ConvWinogradWeightGradParams>(),
     ),
     (
         "covariance_backward.wgsl",
         CovarianceBackwardParams::FIELDS,
+        CovarianceBackwardParams::OFFSETS,
         std::mem::size_of::<CovarianceBackwardParams>(),
     ),
     (
         "covariance_backward_sg.wgsl",
         CovarianceBackwardSgParams::FIELDS,
+        CovarianceBackwardSgParams::OFFSETS,
         std::mem::size_of::<CovarianceBackwardSgParams>(),
     ),
     (
         "covariance_pad_matrix.wgsl",
         CovariancePadMatrixParams::FIELDS,
+        CovariancePadMatrixParams::OFFSETS,
         std::mem::size_of::<CovariancePadMatrixParams>(),
     ),
     (
         "covariance_partial.wgsl",
         CovariancePartialParams::FIELDS,
+        CovariancePartialParams::OFFSETS,
         std::mem::size_of::<CovariancePartialParams>(),
     ),
     (
         "covariance_partial_sg.wgsl",
         CovariancePartialSgParams::FIELDS,
+        CovariancePartialSgParams::OFFSETS,
         std::mem::size_of::<CovariancePartialSgParams>(),
     ),
     (
         "covariance_partial_vec4.wgsl",
         CovariancePartialVec4Params::FIELDS,
+        CovariancePartialVec4Params::OFFSETS,
         std::mem::size_of::<CovariancePartialVec4Params>(),
     ),
     (
         "covariance_reduce.wgsl",
         CovarianceReduceParams::FIELDS,
+        CovarianceReduceParams::OFFSETS,
         std::mem::size_of::<CovarianceReduceParams>(),
     ),
     (
         "dropout.wgsl",
         DropoutParams::FIELDS,
+        DropoutParams::OFFSETS,
         std::mem::size_of::<DropoutParams>(),
     ),
     (
         "fill.wgsl",
         FillParams::FIELDS,
+        FillParams::OFFSETS,
         std::mem::size_of::<FillParams>(),
     ),
     (
         "layernorm_backward_input.wgsl",
         LayernormBackwardInputParams::FIELDS,
+        LayernormBackwardInputParams::OFFSETS,
         std::mem::size_of::<LayernormBackwardInputParams>(),
     ),
     (
         "layernorm_backward_input4.wgsl",
         LayernormBackwardInput4Params::FIELDS,
+        LayernormBackwardInput4Params::OFFSETS,
         std::mem::size_of::<LayernormBackwardInput4Params>(),
     ),
     (
         "layernorm_backward_params.wgsl",
         LayernormBackwardParamsParams::FIELDS,
+        LayernormBackwardParamsParams::OFFSETS,
         std::mem::size_of::<LayernormBackwardParamsParams>(),
     ),
     (
         "layernorm_backward_params4.wgsl",
         LayernormBackwardParams4Params::FIELDS,
+        LayernormBackwardParams4Params::OFFSETS,
         std::mem::size_of::<LayernormBackwardParams4Params>(),
     ),
     (
         "layernorm_forward.wgsl",
         LayernormForwardParams::FIELDS,
+        LayernormForwardParams::OFFSETS,
         std::mem::size_of::<LayernormForwardParams>(),
     ),
     (
         "layernorm_forward4.wgsl",
         LayernormForward4Params::FIELDS,
+        LayernormForward4Params::OFFSETS,
         std::mem::size_of::<LayernormForward4Params>(),
     ),
     (
         "loss_backward.wgsl",
         LossBackwardParams::FIELDS,
+        LossBackwardParams::OFFSETS,
         std::mem::size_of::<LossBackwardParams>(),
     ),
     (
         "matmul_buf.wgsl",
         MatmulBufParams::FIELDS,
+        MatmulBufParams::OFFSETS,
         std::mem::size_of::<MatmulBufParams>(),
     ),
     (
         "matmul_colsum.wgsl",
         MatmulColsumParams::FIELDS,
+        MatmulColsumParams::OFFSETS,
         std::mem::size_of::<MatmulColsumParams>(),
     ),
     (
         "matmul_pack.wgsl",
         MatmulPackParams::FIELDS,
+        MatmulPackParams::OFFSETS,
         std::mem::size_of::<MatmulPackParams>(),
     ),
     (
         "matmul_pack4.wgsl",
         MatmulPack4Params::FIELDS,
+        MatmulPack4Params::OFFSETS,
         std::mem::size_of::<MatmulPack4Params>(),
     ),
     (
         "matmul_tex.wgsl",
         MatmulTexParams::FIELDS,
+        MatmulTexParams::OFFSETS,
         std::mem::size_of::<MatmulTexParams>(),
     ),
     (
         "max_pool_backward.wgsl",
         MaxPoolBackwardParams::FIELDS,
+        MaxPoolBackwardParams::OFFSETS,
         std::mem::size_of::<MaxPoolBackwardParams>(),
     ),
     (
         "max_pool_forward.wgsl",
         MaxPoolForwardParams::FIELDS,
+        MaxPoolForwardParams::OFFSETS,
         std::mem::size_of::<MaxPoolForwardParams>(),
     ),
     (
         "optim_adam.wgsl",
         OptimAdamParams::FIELDS,
+        OptimAdamParams::OFFSETS,
         std::mem::size_of::<OptimAdamParams>(),
+    ),
+    (
+        "optim_adam_multi.wgsl",
+        OptimAdamMultiParams::FIELDS,
+        OptimAdamMultiParams::OFFSETS,
+        std::mem::size_of::<OptimAdamMultiParams>(),
     ),
     (
         "optim_ema.wgsl",
         OptimEmaParams::FIELDS,
+        OptimEmaParams::OFFSETS,
         std::mem::size_of::<OptimEmaParams>(),
     ),
     (
         "optim_sgd.wgsl",
         OptimSgdParams::FIELDS,
+        OptimSgdParams::OFFSETS,
         std::mem::size_of::<OptimSgdParams>(),
     ),
     (
         "pad.wgsl",
         PadParams::FIELDS,
+        PadParams::OFFSETS,
         std::mem::size_of::<PadParams>(),
     ),
     (
         "pixel_shuffle.wgsl",
         PixelShuffleParams::FIELDS,
+        PixelShuffleParams::OFFSETS,
         std::mem::size_of::<PixelShuffleParams>(),
     ),
     (
         "pooled_align_backward.wgsl",
         PooledAlignBackwardParams::FIELDS,
+        PooledAlignBackwardParams::OFFSETS,
         std::mem::size_of::<PooledAlignBackwardParams>(),
     ),
     (
         "pooled_align_forward.wgsl",
         PooledAlignForwardParams::FIELDS,
+        PooledAlignForwardParams::OFFSETS,
         std::mem::size_of::<PooledAlignForwardParams>(),
     ),
     (
         "prelu_backward.wgsl",
         PreluBackwardParams::FIELDS,
+        PreluBackwardParams::OFFSETS,
         std::mem::size_of::<PreluBackwardParams>(),
     ),
     (
         "prelu_forward.wgsl",
         PreluForwardParams::FIELDS,
+        PreluForwardParams::OFFSETS,
         std::mem::size_of::<PreluForwardParams>(),
     ),
     (
         "reduce.wgsl",
         ReduceParams::FIELDS,
+        ReduceParams::OFFSETS,
         std::mem::size_of::<ReduceParams>(),
     ),
     (
         "reduce_broadcast.wgsl",
         ReduceBroadcastParams::FIELDS,
+        ReduceBroadcastParams::OFFSETS,
         std::mem::size_of::<ReduceBroadcastParams>(),
     ),
     (
         "reduce_vec4.wgsl",
         ReduceVec4Params::FIELDS,
+        ReduceVec4Params::OFFSETS,
         std::mem::size_of::<ReduceVec4Params>(),
     ),
     (
         "rff_forward.wgsl",
         RffForwardParams::FIELDS,
+        RffForwardParams::OFFSETS,
         std::mem::size_of::<RffForwardParams>(),
     ),
     (
         "rff_forward_sg.wgsl",
         RffForwardSgParams::FIELDS,
+        RffForwardSgParams::OFFSETS,
         std::mem::size_of::<RffForwardSgParams>(),
     ),
     (
         "scale.wgsl",
         ScaleParams::FIELDS,
+        ScaleParams::OFFSETS,
         std::mem::size_of::<ScaleParams>(),
+    ),
+    (
+        "scale_add.wgsl",
+        ScaleAddParams::FIELDS,
+        ScaleAddParams::OFFSETS,
+        std::mem::size_of::<ScaleAddParams>(),
     ),
     (
         "spatial_mean.wgsl",
         SpatialMeanParams::FIELDS,
+        SpatialMeanParams::OFFSETS,
         std::mem::size_of::<SpatialMeanParams>(),
     ),
     (
         "upsample_bilinear.wgsl",
         UpsampleBilinearParams::FIELDS,
+        UpsampleBilinearParams::OFFSETS,
         std::mem::size_of::<UpsampleBilinearParams>(),
     ),
     (
         "upsample_nearest.wgsl",
         UpsampleNearestParams::FIELDS,
+        UpsampleNearestParams::OFFSETS,
         std::mem::size_of::<UpsampleNearestParams>(),
     ),
     (
         "window.wgsl",
         WindowParams::FIELDS,
+        WindowParams::OFFSETS,
         std::mem::size_of::<WindowParams>(),
     ),
     (
         "window4.wgsl",
         Window4Params::FIELDS,
+        Window4Params::OFFSETS,
         std::mem::size_of::<Window4Params>(),
     ),
 ];
@@ -1739,6 +2107,8 @@ pub mod entry {
     pub const LEAKY_RELU_FORWARD: &str = "leaky_relu_forward";
     /// `activation_forward.wgsl`.
     pub const GELU_FORWARD: &str = "gelu_forward";
+    /// `add_scale_add.wgsl`.
+    pub const ADD_SCALE_ADD_FORWARD: &str = "add_scale_add_forward";
     /// `attention_backward_table.wgsl`.
     pub const ATTENTION_BACKWARD_TABLE: &str = "attention_backward_table";
     /// `attention_fused_backward_keys.wgsl`.
@@ -1791,18 +2161,30 @@ pub mod entry {
     pub const CONV2D_GENERAL_BACKWARD_WEIGHT: &str = "conv2d_general_backward_weight";
     /// `conv2d_general_forward.wgsl`.
     pub const CONV2D_GENERAL_FORWARD: &str = "conv2d_general_forward";
+    /// `conv2d_grad_slice.wgsl`.
+    pub const CONV2D_GRAD_SLICE: &str = "conv2d_grad_slice";
+    /// `conv2d_grad_slices.wgsl`.
+    pub const CONV2D_GRAD_SLICES: &str = "conv2d_grad_slices";
     /// `conv2d_igemm.wgsl`.
     pub const CONV2D_IGEMM: &str = "conv2d_igemm";
     /// `conv2d_igemm_weight.wgsl`.
     pub const CONV2D_IGEMM_WEIGHT: &str = "conv2d_igemm_weight";
+    /// `conv2d_pack_dout4_act.wgsl`.
+    pub const CONV2D_PACK_DOUT4_ACT: &str = "conv2d_pack_dout4_act";
     /// `conv2d_pack_input.wgsl`.
     pub const CONV2D_PACK_INPUT: &str = "conv2d_pack_input";
     /// `conv2d_pack_input4.wgsl`.
     pub const CONV2D_PACK_INPUT4: &str = "conv2d_pack_input4";
+    /// `conv2d_pack_inputs4.wgsl`.
+    pub const CONV2D_PACK_INPUTS4: &str = "conv2d_pack_inputs4";
     /// `conv2d_pack_weight.wgsl`.
     pub const CONV2D_PACK_WEIGHT: &str = "conv2d_pack_weight";
+    /// `conv2d_pack_weight2.wgsl`.
+    pub const CONV2D_PACK_WEIGHT2: &str = "conv2d_pack_weight2";
     /// `conv2d_reduce.wgsl`.
     pub const CONV2D_REDUCE: &str = "conv2d_reduce";
+    /// `conv2d_reduce_bias.wgsl`.
+    pub const CONV2D_REDUCE_BIAS: &str = "conv2d_reduce_bias";
     /// `conv_winograd_forward.wgsl`.
     pub const WINO_FORWARD: &str = "wino_forward";
     /// `conv_winograd_input.wgsl`.
@@ -1869,6 +2251,8 @@ pub mod entry {
     pub const MAX_POOL_FORWARD: &str = "max_pool_forward";
     /// `optim_adam.wgsl`.
     pub const ADAM_STEP: &str = "adam_step";
+    /// `optim_adam_multi.wgsl`.
+    pub const ADAM_STEP_MULTI: &str = "adam_step_multi";
     /// `optim_ema.wgsl`.
     pub const EMA_STEP: &str = "ema_step";
     /// `optim_sgd.wgsl`.
@@ -1905,6 +2289,8 @@ pub mod entry {
     pub const RFF_FORWARD_SG: &str = "rff_forward_sg";
     /// `scale.wgsl`.
     pub const SCALE_FORWARD: &str = "scale_forward";
+    /// `scale_add.wgsl`.
+    pub const SCALE_ADD_FORWARD: &str = "scale_add_forward";
     /// `spatial_mean.wgsl`.
     pub const SPATIAL_MEAN_FORWARD: &str = "spatial_mean_forward";
     /// `spatial_mean.wgsl`.
@@ -1936,6 +2322,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("activation_backward.wgsl", "gelu_backward"),
     ("activation_forward.wgsl", "leaky_relu_forward"),
     ("activation_forward.wgsl", "gelu_forward"),
+    ("add_scale_add.wgsl", "add_scale_add_forward"),
     ("attention_backward_table.wgsl", "attention_backward_table"),
     (
         "attention_fused_backward_keys.wgsl",
@@ -1986,12 +2373,18 @@ pub static ENTRIES: &[(&str, &str)] = &[
         "conv2d_general_backward_weight",
     ),
     ("conv2d_general_forward.wgsl", "conv2d_general_forward"),
+    ("conv2d_grad_slice.wgsl", "conv2d_grad_slice"),
+    ("conv2d_grad_slices.wgsl", "conv2d_grad_slices"),
     ("conv2d_igemm.wgsl", "conv2d_igemm"),
     ("conv2d_igemm_weight.wgsl", "conv2d_igemm_weight"),
+    ("conv2d_pack_dout4_act.wgsl", "conv2d_pack_dout4_act"),
     ("conv2d_pack_input.wgsl", "conv2d_pack_input"),
     ("conv2d_pack_input4.wgsl", "conv2d_pack_input4"),
+    ("conv2d_pack_inputs4.wgsl", "conv2d_pack_inputs4"),
     ("conv2d_pack_weight.wgsl", "conv2d_pack_weight"),
+    ("conv2d_pack_weight2.wgsl", "conv2d_pack_weight2"),
     ("conv2d_reduce.wgsl", "conv2d_reduce"),
+    ("conv2d_reduce_bias.wgsl", "conv2d_reduce_bias"),
     ("conv_winograd_forward.wgsl", "wino_forward"),
     ("conv_winograd_input.wgsl", "wino_input_rows"),
     ("conv_winograd_input.wgsl", "wino_input_cols"),
@@ -2034,6 +2427,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("max_pool_backward.wgsl", "max_pool_backward"),
     ("max_pool_forward.wgsl", "max_pool_forward"),
     ("optim_adam.wgsl", "adam_step"),
+    ("optim_adam_multi.wgsl", "adam_step_multi"),
     ("optim_ema.wgsl", "ema_step"),
     ("optim_sgd.wgsl", "sgd_step"),
     ("pad.wgsl", "reflect_pad_forward"),
@@ -2052,6 +2446,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("rff_forward.wgsl", "rff_forward"),
     ("rff_forward_sg.wgsl", "rff_forward_sg"),
     ("scale.wgsl", "scale_forward"),
+    ("scale_add.wgsl", "scale_add_forward"),
     ("spatial_mean.wgsl", "spatial_mean_forward"),
     ("spatial_mean.wgsl", "spatial_mean_partial"),
     ("spatial_mean.wgsl", "spatial_mean_backward"),

@@ -1,14 +1,16 @@
-//! The recorder: dispatches go into one command encoder and are submitted in batches, so a
-//! training step costs a handful of submits. Kernel parameters live in one uniform arena per
-//! batch (one 256-byte slot per dispatch), written with a single queue write right before
-//! the batch is submitted.
+//! The recorder: dispatches go into one command encoder and one compute pass and are submitted
+//! in batches, so a training step costs a handful of submits. Kernel parameters live in one
+//! uniform arena per batch (one 256-byte slot per dispatch, bound with a dynamic offset),
+//! written with a single queue write right before the batch is submitted. Bind groups are
+//! cached by the resources they bind, so a step that binds the same pooled buffers as the
+//! step before creates none.
 
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 
 use super::Bind;
 
-/// Per-op GPU time from timestamp queries written around every dispatch (when enabled).
+/// Per-op GPU time from timestamp queries written inside the pass around every dispatch.
 pub(crate) struct Profiler {
     queries: wgpu::QuerySet,
     resolve: wgpu::Buffer,
@@ -49,13 +51,134 @@ impl Profiler {
 
 pub(crate) const MAX_PARAM_WORDS: usize = 64;
 
+/// Bind groups kept per generation of the cache (see `GroupCache`). A training step of the
+/// largest model binds a few thousand distinct groups, so a step's groups fit in one.
+const GROUPS_PER_GENERATION: usize = 16_384;
+
+/// One resource of a bind group, by identity (a wgpu handle compares by its id).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Res {
+    Buffer(wgpu::Buffer, u64, u64),
+    Texture(wgpu::TextureView),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct GroupKey {
+    layout: wgpu::BindGroupLayout,
+    res: Vec<Res>,
+}
+
+/// Bind groups by (layout, bound resources). The uniform at binding 0 is the arena with a
+/// dynamic offset, so it is not part of the key. Two generations: lookups search the current
+/// one, then the previous one (moving a hit forward); when the current one is full it becomes
+/// the previous one and the old previous one is dropped. The cache so never holds more than
+/// two generations, and a group not used for a whole generation is released.
+/// What a group keeps alive is harmless: pooled buffers and textures (and the views the
+/// texture pool keeps with them) live as long as the device, and a pooled buffer handed to
+/// another tensor is still the same memory with the same binding.
+#[derive(Default)]
+struct GroupCache {
+    current: HashMap<GroupKey, wgpu::BindGroup>,
+    previous: HashMap<GroupKey, wgpu::BindGroup>,
+    created: u64,
+}
+
+impl GroupCache {
+    fn get(
+        &mut self,
+        device: &wgpu::Device,
+        layout: &wgpu::BindGroupLayout,
+        arena: &wgpu::Buffer,
+        slot: u64,
+        binds: &[Bind],
+    ) -> wgpu::BindGroup {
+        let key = GroupKey {
+            layout: layout.clone(),
+            res: binds
+                .iter()
+                .map(|b| match b {
+                    Bind::Buffer {
+                        buffer,
+                        offset,
+                        size,
+                    } => Res::Buffer((*buffer).clone(), *offset, *size),
+                    Bind::Texture(v) => Res::Texture((*v).clone()),
+                })
+                .collect(),
+        };
+        if let Some(g) = self.current.get(&key) {
+            return g.clone();
+        }
+        let group = match self.previous.remove(&key) {
+            Some(g) => g,
+            None => {
+                self.created += 1;
+                create_group(device, layout, arena, slot, binds)
+            }
+        };
+        if self.current.len() >= GROUPS_PER_GENERATION {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(key, group.clone());
+        group
+    }
+}
+
+fn create_group(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    arena: &wgpu::Buffer,
+    slot: u64,
+    binds: &[Bind],
+) -> wgpu::BindGroup {
+    let mut entries = Vec::with_capacity(binds.len() + 1);
+    entries.push(wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: arena,
+            offset: 0,
+            size: NonZeroU64::new(slot),
+        }),
+    });
+    for (i, b) in binds.iter().enumerate() {
+        let resource = match b {
+            Bind::Buffer {
+                buffer,
+                offset,
+                size,
+            } => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer,
+                offset: *offset,
+                size: NonZeroU64::new(*size),
+            }),
+            Bind::Texture(view) => wgpu::BindingResource::TextureView(view),
+        };
+        entries.push(wgpu::BindGroupEntry {
+            binding: i as u32 + 1,
+            resource,
+        });
+    }
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout,
+        entries: &entries,
+    })
+}
+
+/// Records dispatches into one command encoder and one open compute pass per batch; the pass
+/// ends only for a copy, a clear or the submit. The profiler writes timestamps inside the pass
+/// around each dispatch (TIMESTAMP_QUERY_INSIDE_PASSES, which `Gpu::set_profiling` requires),
+/// so a profiled step is recorded exactly like an unprofiled one.
 pub(crate) struct Recorder {
+    // Declared before `encoder`: an open pass must end before its encoder is used or dropped.
+    pass: Option<wgpu::ComputePass<'static>>,
     encoder: Option<wgpu::CommandEncoder>,
     arena: wgpu::Buffer,
     arena_data: Vec<u8>,
     slot: u64,
     slots: usize,
     used: usize,
+    groups: GroupCache,
     pub(crate) total_dispatches: u64,
     pub(crate) profiler: Option<Profiler>,
     /// The index of the newest submission (for `Gpu::fence` / `Gpu::wait_for`).
@@ -71,19 +194,23 @@ impl Recorder {
             mapped_at_creation: false,
         });
         Recorder {
+            pass: None,
             encoder: None,
             arena,
             arena_data: vec![0; slot as usize * slots],
             slot,
             slots,
             used: 0,
+            groups: GroupCache::default(),
             total_dispatches: 0,
             profiler: None,
             last_submission: None,
         }
     }
 
+    /// The encoder, with any open pass ended (for copies, clears and the submit).
     fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        self.pass = None;
         self.encoder.get_or_insert_with(|| {
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("step"),
@@ -91,8 +218,18 @@ impl Recorder {
         })
     }
 
+    /// Bytes of one parameter slot (the uniform binding's size).
+    pub(crate) fn slot_bytes(&self) -> u64 {
+        self.slot
+    }
+
     pub(crate) fn slots(&self) -> usize {
         self.slots
+    }
+
+    /// Bind groups created so far (cache misses).
+    pub(crate) fn groups_created(&self) -> u64 {
+        self.groups.created
     }
 
     pub(crate) fn pending(&self) -> bool {
@@ -111,6 +248,7 @@ impl Recorder {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         pipeline: &wgpu::ComputePipeline,
+        layout: &wgpu::BindGroupLayout,
         params: &[u32],
         binds: &[Bind],
         wg: [u32; 3],
@@ -124,40 +262,9 @@ impl Recorder {
         self.arena_data[o..o + bytes.len()].copy_from_slice(bytes);
         self.arena_data[o + bytes.len()..o + self.slot as usize].fill(0);
         self.used += 1;
-
-        let mut entries = Vec::with_capacity(binds.len() + 1);
-        entries.push(wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &self.arena,
-                offset: off,
-                size: NonZeroU64::new(self.slot),
-            }),
-        });
-        for (i, b) in binds.iter().enumerate() {
-            let resource = match b {
-                Bind::Buffer {
-                    buffer,
-                    offset,
-                    size,
-                } => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer,
-                    offset: *offset,
-                    size: NonZeroU64::new(*size),
-                }),
-                Bind::Texture(view) => wgpu::BindingResource::TextureView(view),
-            };
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource,
-            });
-        }
-        let layout = pipeline.get_bind_group_layout(0);
-        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &layout,
-            entries: &entries,
-        });
+        let group = self
+            .groups
+            .get(device, layout, &self.arena, self.slot, binds);
         let slot = self.used as u32 - 1;
         if let Some(p) = self.profiler.as_mut() {
             p.names.push(if op == entry {
@@ -166,27 +273,28 @@ impl Recorder {
                 format!("{op} [{entry}]")
             });
         }
-        let enc = self.encoder.get_or_insert_with(|| {
-            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("step"),
-            })
-        });
-        let timestamp_writes = self
-            .profiler
-            .as_ref()
-            .map(|p| wgpu::ComputePassTimestampWrites {
-                query_set: &p.queries,
-                beginning_of_pass_write_index: Some(2 * slot),
-                end_of_pass_write_index: Some(2 * slot + 1),
+        if self.pass.is_none() {
+            let enc = self.encoder.get_or_insert_with(|| {
+                device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("step"),
+                })
             });
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: None,
-            timestamp_writes,
-        });
+            let pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: None,
+            });
+            self.pass = Some(pass.forget_lifetime());
+        }
+        let pass = self.pass.as_mut().expect("opened above");
+        if let Some(p) = self.profiler.as_ref() {
+            pass.write_timestamp(&p.queries, 2 * slot);
+        }
         pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &group, &[]);
+        pass.set_bind_group(0, &group, &[off as u32]);
         pass.dispatch_workgroups(wg[0], wg[1], wg[2]);
-        drop(pass);
+        if let Some(p) = self.profiler.as_ref() {
+            pass.write_timestamp(&p.queries, 2 * slot + 1);
+        }
         self.total_dispatches += 1;
     }
 
@@ -208,6 +316,7 @@ impl Recorder {
     }
 
     pub(crate) fn submit(&mut self, device: &wgpu::Device, queue: &wgpu::Queue) {
+        self.pass = None;
         if let Some(mut enc) = self.encoder.take() {
             if self.used > 0 {
                 queue.write_buffer(

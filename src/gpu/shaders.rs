@@ -28,6 +28,8 @@ shader!(ACCUMULATE, "accumulate.wgsl");
 // -- elementwise, activations, losses, reductions, optimisers --
 shader!(BINARY, "binary.wgsl");
 shader!(SCALE, "scale.wgsl");
+shader!(SCALE_ADD, "scale_add.wgsl");
+shader!(ADD_SCALE_ADD, "add_scale_add.wgsl");
 shader!(BIAS, "bias.wgsl");
 shader!(ACTIVATION_FORWARD, "activation_forward.wgsl");
 shader!(ACTIVATION_BACKWARD, "activation_backward.wgsl");
@@ -39,6 +41,7 @@ shader!(REDUCE_VEC4, "reduce_vec4.wgsl");
 shader!(REDUCE_BROADCAST, "reduce_broadcast.wgsl");
 shader!(OPTIM_SGD, "optim_sgd.wgsl");
 shader!(OPTIM_ADAM, "optim_adam.wgsl");
+shader!(OPTIM_ADAM_MULTI, "optim_adam_multi.wgsl");
 shader!(OPTIM_EMA, "optim_ema.wgsl");
 shader!(POOLED_ALIGN_FORWARD, "pooled_align_forward.wgsl");
 shader!(POOLED_ALIGN_BACKWARD, "pooled_align_backward.wgsl");
@@ -48,6 +51,11 @@ shader!(POOLED_ALIGN_BACKWARD, "pooled_align_backward.wgsl");
 // -- conv2d --
 shader!(CONV2D_PACK_INPUT, "conv2d_pack_input.wgsl");
 shader!(CONV2D_PACK_INPUT4, "conv2d_pack_input4.wgsl");
+shader!(CONV2D_PACK_INPUTS4, "conv2d_pack_inputs4.wgsl");
+shader!(CONV2D_GRAD_SLICE, "conv2d_grad_slice.wgsl");
+shader!(CONV2D_GRAD_SLICES, "conv2d_grad_slices.wgsl");
+shader!(CONV2D_PACK_WEIGHT2, "conv2d_pack_weight2.wgsl");
+shader!(CONV2D_PACK_DOUT4_ACT, "conv2d_pack_dout4_act.wgsl");
 shader!(CONV2D_PACK_WEIGHT, "conv2d_pack_weight.wgsl");
 shader!(CONV2D_FORWARD_TEX, "conv2d_forward_tex.wgsl");
 shader!(CONV2D_FORWARD_TEX3, "conv2d_forward_tex3.wgsl");
@@ -66,6 +74,7 @@ shader!(
     "conv2d_backward_weight_buf.wgsl"
 );
 shader!(CONV2D_REDUCE, "conv2d_reduce.wgsl");
+shader!(CONV2D_REDUCE_BIAS, "conv2d_reduce_bias.wgsl");
 shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 shader!(CONV2D_IGEMM, "conv2d_igemm.wgsl");
 shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
@@ -166,6 +175,8 @@ pub static ALL: &[&Shader] = &[
     &ACCUMULATE,
     &BINARY,
     &SCALE,
+    &SCALE_ADD,
+    &ADD_SCALE_ADD,
     &BIAS,
     &ACTIVATION_FORWARD,
     &ACTIVATION_BACKWARD,
@@ -177,11 +188,17 @@ pub static ALL: &[&Shader] = &[
     &REDUCE_BROADCAST,
     &OPTIM_SGD,
     &OPTIM_ADAM,
+    &OPTIM_ADAM_MULTI,
     &OPTIM_EMA,
     &POOLED_ALIGN_FORWARD,
     &POOLED_ALIGN_BACKWARD,
     &CONV2D_PACK_INPUT,
     &CONV2D_PACK_INPUT4,
+    &CONV2D_PACK_INPUTS4,
+    &CONV2D_GRAD_SLICE,
+    &CONV2D_GRAD_SLICES,
+    &CONV2D_PACK_WEIGHT2,
+    &CONV2D_PACK_DOUT4_ACT,
     &CONV2D_PACK_WEIGHT,
     &CONV2D_FORWARD_TEX,
     &CONV2D_FORWARD_TEX3,
@@ -191,6 +208,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_BACKWARD_WEIGHT_TEX3,
     &CONV2D_BACKWARD_WEIGHT_BUF,
     &CONV2D_REDUCE,
+    &CONV2D_REDUCE_BIAS,
     &CONV2D_BACKWARD_BIAS,
     &CONV2D_IGEMM,
     &CONV2D_IGEMM_WEIGHT,

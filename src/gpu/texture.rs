@@ -9,9 +9,11 @@ use std::rc::{Rc, Weak};
 
 type Key = (u32, u32, u32, wgpu::TextureFormat);
 
+/// A free texture keeps its view, so a reused texture binds the same view as before and the
+/// recorder's bind group cache (keyed by view identity) hits.
 #[derive(Default)]
 pub(crate) struct TexturePool {
-    free: HashMap<Key, Vec<wgpu::Texture>>,
+    free: HashMap<(Key, bool), Vec<(wgpu::Texture, wgpu::TextureView)>>,
     pub(crate) created: u64,
 }
 
@@ -20,6 +22,7 @@ pub struct PooledTexture {
     tex: Option<wgpu::Texture>,
     view: wgpu::TextureView,
     key: Key,
+    array_view: bool,
     pool: Weak<RefCell<TexturePool>>,
 }
 
@@ -39,7 +42,11 @@ impl PooledTexture {
 impl Drop for PooledTexture {
     fn drop(&mut self) {
         if let (Some(t), Some(pool)) = (self.tex.take(), self.pool.upgrade()) {
-            pool.borrow_mut().free.entry(self.key).or_default().push(t);
+            pool.borrow_mut()
+                .free
+                .entry((self.key, self.array_view))
+                .or_default()
+                .push((t, self.view.clone()));
         }
     }
 }
@@ -50,8 +57,21 @@ pub(crate) fn alloc(
     key: Key,
     array_view: bool,
 ) -> PooledTexture {
-    let reuse = pool.borrow_mut().free.get_mut(&key).and_then(|v| v.pop());
-    let tex = reuse.unwrap_or_else(|| {
+    let reuse = pool
+        .borrow_mut()
+        .free
+        .get_mut(&(key, array_view))
+        .and_then(|v| v.pop());
+    if let Some((tex, view)) = reuse {
+        return PooledTexture {
+            tex: Some(tex),
+            view,
+            key,
+            array_view,
+            pool: Rc::downgrade(pool),
+        };
+    }
+    let tex = {
         pool.borrow_mut().created += 1;
         device.create_texture(&wgpu::TextureDescriptor {
             label: Some("pooled texture"),
@@ -70,7 +90,7 @@ pub(crate) fn alloc(
                 | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         })
-    });
+    };
     let view = tex.create_view(&wgpu::TextureViewDescriptor {
         dimension: Some(if array_view {
             wgpu::TextureViewDimension::D2Array
@@ -83,6 +103,7 @@ pub(crate) fn alloc(
         tex: Some(tex),
         view,
         key,
+        array_view,
         pool: Rc::downgrade(pool),
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::{shape_err, Result};
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::{activation, binary, concat, pixel_shuffle, scale, upsample};
+use crate::ops::{binary, pixel_shuffle, scale, upsample};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -60,19 +60,24 @@ impl Rdb {
             .collect::<Result<Vec<_>>>()?;
         Ok(Rdb { convs })
     }
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// 0.2 * conv5(..) + x; with `outer` = h (the last block of an RRDB, whose output only
+    /// feeds the RRDB's residual 0.2 * out + h) the RRDB's output instead, with both sums in
+    /// one pass: 0.04 * conv5(..) + 0.2 * x + h (the 0.04 applied by conv5 as it stores).
+    fn forward(&self, x: &Tensor, outer: Option<&Tensor>) -> Result<Tensor> {
         let mut feats = vec![x.clone()];
         for (i, c) in self.convs.iter().enumerate() {
-            let inp = if feats.len() == 1 {
-                feats[0].clone()
-            } else {
-                concat::concat(&feats.iter().collect::<Vec<_>>())?
-            };
-            let y = c.forward(&inp)?;
+            let parts: Vec<&Tensor> = feats.iter().collect();
             if i == 4 {
-                return binary::add(&scale::scale(&y, 0.2)?, x);
+                return match outer {
+                    None => binary::add(&c.forward_multi_scaled(&parts, 0.2)?, x),
+                    Some(h) => {
+                        let y = c.forward_multi_scaled(&parts, 0.2 * 0.2)?;
+                        scale::add_scale_add(&y, 0.2, x, h)
+                    }
+                };
             }
-            feats.push(activation::leaky_relu(&y, 0.2)?);
+            let f = c.forward_multi_lrelu(&parts, 0.2)?;
+            feats.push(f);
         }
         unreachable!("five convs")
     }
@@ -162,22 +167,23 @@ impl SrModel for RrdbNet {
         } else {
             x.clone()
         };
-        let feat = self.conv_first.forward(&x)?;
+        // Every conv through conv2d_multi (one part here): its backward reuses the packed
+        // input, and the LeakyReLUs after conv_up1, conv_up2 and conv_hr are fused into it.
+        let feat = self.conv_first.forward_multi(&[&x])?;
         let mut h = feat.clone();
-        for rrdb in &self.body {
-            let mut y = h.clone();
-            for rdb in rrdb {
-                y = rdb.forward(&y)?;
-            }
-            h = binary::add(&scale::scale(&y, 0.2)?, &h)?;
+        for [rdb1, rdb2, rdb3] in &self.body {
+            let y = rdb2.forward(&rdb1.forward(&h, None)?, None)?;
+            h = rdb3.forward(&y, Some(&h))?;
         }
-        let feat = binary::add(&feat, &self.conv_body.forward(&h)?)?;
-        let up1 =
-            activation::leaky_relu(&self.conv_up1.forward(&upsample::nearest2x(&feat)?)?, 0.2)?;
-        let up2 =
-            activation::leaky_relu(&self.conv_up2.forward(&upsample::nearest2x(&up1)?)?, 0.2)?;
-        let feature = activation::leaky_relu(&self.conv_hr.forward(&up2)?, 0.2)?;
-        let out = self.conv_last.forward(&hooked(&feature, hook)?)?;
+        let feat = binary::add(&feat, &self.conv_body.forward_multi(&[&h])?)?;
+        let up1 = self
+            .conv_up1
+            .forward_multi_lrelu(&[&upsample::nearest2x(&feat)?], 0.2)?;
+        let up2 = self
+            .conv_up2
+            .forward_multi_lrelu(&[&upsample::nearest2x(&up1)?], 0.2)?;
+        let feature = self.conv_hr.forward_multi_lrelu(&[&up2], 0.2)?;
+        let out = self.conv_last.forward_multi(&[&hooked(&feature, hook)?])?;
         Ok(SrOutput { out, feature })
     }
 }

@@ -137,6 +137,19 @@ impl Conv2d {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::conv2d::conv2d(x, &self.weight, Some(&self.bias))
     }
+    /// The convolution of the channel concatenation of `xs`, never written out
+    /// (ops/conv2d_multi.rs).
+    pub fn forward_multi(&self, xs: &[&Tensor]) -> Result<Tensor> {
+        ops::conv2d_multi::conv2d_multi(xs, &self.weight, Some(&self.bias))
+    }
+    /// `forward_multi` followed by LeakyReLU(`slope`), fused where the op allows.
+    pub fn forward_multi_lrelu(&self, xs: &[&Tensor], slope: f32) -> Result<Tensor> {
+        ops::conv2d_multi::conv2d_multi_lrelu(xs, &self.weight, Some(&self.bias), slope)
+    }
+    /// `s` times `forward_multi`, fused where the op allows.
+    pub fn forward_multi_scaled(&self, xs: &[&Tensor], s: f32) -> Result<Tensor> {
+        ops::conv2d_multi::conv2d_multi_scaled(xs, &self.weight, Some(&self.bias), s)
+    }
 }
 
 /// Fully connected layer, weight [out, in] as PyTorch.

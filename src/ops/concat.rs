@@ -86,7 +86,7 @@ pub fn channel_slice(op: &'static str, x: &Tensor, off: usize, c: usize) -> Resu
 }
 
 /// Channel offsets of the parts and the total; errors unless all are 4-D with equal N, H, W.
-fn layout(op: &str, xs: &[&Tensor]) -> Result<(Vec<usize>, [usize; 4])> {
+pub(crate) fn layout(op: &str, xs: &[&Tensor]) -> Result<(Vec<usize>, [usize; 4])> {
     let shapes: Vec<&[usize]> = xs.iter().map(|t| t.shape()).collect();
     let Some(first) = xs.first() else {
         return Err(shape_err(op, &[], "no tensors to concatenate"));

@@ -27,7 +27,7 @@ use crate::gpu::params::{entry, Conv2dIgemmParams, Conv2dIgemmWeightParams, Kern
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
 
-const TEX: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
+pub(crate) const TEX: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
 const MAX_WORKGROUPS: usize = 65535;
 
 /// Which kernels to run.
@@ -66,23 +66,23 @@ impl ConvDims {
     pub fn flops(&self) -> f64 {
         2.0 * (self.n * self.cout * self.cin * self.k * self.k * self.h * self.w) as f64
     }
-    fn pad(&self) -> usize {
+    pub(crate) fn pad(&self) -> usize {
         self.k / 2
     }
-    fn hw(&self) -> usize {
+    pub(crate) fn hw(&self) -> usize {
         self.h * self.w
     }
     /// Texel layers per batch item of the input texture (4 channels each).
-    fn c4(&self) -> usize {
+    pub(crate) fn c4(&self) -> usize {
         self.cin.div_ceil(4)
     }
     /// Texel layers per batch item of the dout texture (4 channels each).
-    fn d4(&self) -> usize {
+    pub(crate) fn d4(&self) -> usize {
         self.cout.div_ceil(4)
     }
     /// Output columns per workgroup of the forward kernel: 24 for 3x3 (3 per lane,
     /// conv2d_forward_tex3.wgsl), else 8.
-    fn cols(&self) -> usize {
+    pub(crate) fn cols(&self) -> usize {
         if self.k == 3 {
             24
         } else {
@@ -90,7 +90,7 @@ impl ConvDims {
         }
     }
     /// Padded texture size: tile multiples (`cols` columns, 4 rows) plus the halo on each side.
-    fn tex_size(&self) -> (usize, usize) {
+    pub(crate) fn tex_size(&self) -> (usize, usize) {
         (
             self.w.next_multiple_of(self.cols()) + 2 * self.pad(),
             self.h.next_multiple_of(4) + 2 * self.pad(),
@@ -144,7 +144,7 @@ fn subgroups_usable(gpu: &Gpu) -> bool {
     gpu.has_subgroups_of(8)
 }
 
-pub(super) fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
+pub(crate) fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
     Error::Limit {
         op: op.into(),
         shapes: format!(
@@ -156,7 +156,7 @@ pub(super) fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {
 }
 
 /// Why the texture variant cannot run this convolution, if it cannot.
-fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
+pub(crate) fn texture_blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
     if !subgroups_usable(gpu) {
         return Some("the texture variant needs subgroups of at least 8 lanes".into());
     }
@@ -219,7 +219,7 @@ pub fn chosen_variant(gpu: &Gpu, d: &ConvDims) -> ConvImpl {
     )
 }
 
-fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
+pub(crate) fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl> {
     match want {
         ConvImpl::Auto => Ok(chosen_variant(gpu, d)),
         ConvImpl::Winograd => match super::conv_winograd::blocker(gpu, d) {
@@ -253,7 +253,7 @@ fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Result<ConvImpl>
 
 /// Batch items per launch so that every bound range (`elems_per_item` f32 each), texture
 /// (`layers_per_item`) and grid z extent (`z_per_item`) stays within the adapter's limits.
-fn batch_chunk(
+pub(crate) fn batch_chunk(
     gpu: &Gpu,
     op: &str,
     d: &ConvDims,
@@ -304,7 +304,7 @@ fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..n).step_by(nb).map(move |n0| (n0, nb.min(n - n0)))
 }
 
-fn u(v: usize) -> u32 {
+pub(crate) fn u(v: usize) -> u32 {
     v as u32
 }
 
@@ -365,7 +365,7 @@ pub(super) fn pack_input(
 
 /// Weights as 4-channel texels: texel (o, q * k*k + tap); `flip` gives the input gradient's
 /// weights (transposed, rotated 180 degrees), with `rows4` texel groups of input channels.
-fn pack_weight(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledTexture> {
+pub(crate) fn pack_weight(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledTexture> {
     let gpu = w.gpu();
     let kk = d.k * d.k;
     let (outs, rows4) = if flip {
@@ -391,7 +391,7 @@ fn pack_weight(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledT
 
 /// out[n0..n0+nb] (channels `cout`) = texture conv of `xt` (`c4` layers per item) with `wt`.
 #[allow(clippy::too_many_arguments)]
-fn launch_tex(
+pub(crate) fn launch_tex(
     op: &str,
     d: &ConvDims,
     xt: &PooledTexture,
@@ -402,7 +402,27 @@ fn launch_tex(
     any: &Tensor,
     out: &Tensor,
     cout: usize,
+    ch: (usize, usize),
+) -> Result<()> {
+    launch_tex_act(op, d, xt, c4, wt, bias, any, out, cout, ch, None, None)
+}
+
+/// `launch_tex` with LeakyReLU(`slope`) applied to the result when `act` is `Some(slope)`,
+/// then multiplied by `scale` when given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn launch_tex_act(
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    c4: usize,
+    wt: &PooledTexture,
+    bias: Option<&Tensor>,
+    any: &Tensor,
+    out: &Tensor,
+    cout: usize,
     (n0, nb): (usize, usize),
+    act: Option<f32>,
+    scale: Option<f32>,
 ) -> Result<()> {
     let per = cout * d.hw();
     let (ob, off) = span(out, n0 * per, nb * per);
@@ -416,6 +436,10 @@ fn launch_tex(
         u(cout8),
         off,
         bias.is_some() as u32,
+        act.is_some() as u32,
+        act.unwrap_or(0.0).to_bits(),
+        scale.is_some() as u32,
+        scale.unwrap_or(1.0).to_bits(),
     ];
     let (shader, entry) = if d.k == 3 {
         (&shaders::CONV2D_FORWARD_TEX3, "conv2d_forward_tex3")
@@ -675,16 +699,38 @@ fn backward_dims(op: &str, dout: &Tensor, ws: &[usize]) -> Result<ConvDims> {
     conv2d_dims(op, &[n, ws[1], h, w], ws, None)
 }
 
+/// Values per channel (N H W) up to which conv2d's backward sums db in the dispatch that sums
+/// dw (RRDBNet's dense convs at LR 48x48, batch 4: 9,216).
+const FUSED_BIAS_MAX_ITEMS: usize = 16_384;
+
+/// The weight gradient's partial sums (`launch`), then their fixed-order sum into dw; with
+/// `bias` = (db, dout) of a one-launch batch the same dispatch also sums db
+/// (conv2d_reduce_bias.wgsl: one dispatch fewer per convolution, the same bits).
 fn launch_weight_grad(
     op: &str,
     partial: &Tensor,
     partial_rows: usize,
     dw: &Tensor,
     first: bool,
+    bias: Option<(&Tensor, &Tensor)>,
     launch: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     launch()?;
     let e = dw.numel();
+    if let Some((db, dout)) = bias {
+        let [n, c, h, w] = dout.dims4(op)?;
+        let ew = e.div_ceil(64);
+        return dw.gpu().launch(Launch {
+            op,
+            shapes: &[dw.shape(), dout.shape()],
+            shader: &shaders::CONV2D_REDUCE_BIAS,
+            entry: "conv2d_reduce_bias",
+            overrides: &[],
+            params: &[u(e), u(partial_rows), u(ew), u(c), u(h * w), u(n)],
+            binds: &[dw.bind(), partial.bind(), db.bind(), dout.bind()],
+            workgroups: dw.gpu().grid_1d(u(ew + c)),
+        });
+    }
     dw.gpu().launch(Launch {
         op,
         shapes: &[dw.shape()],
@@ -719,7 +765,7 @@ fn slabs_for(
     Ok(256usize.div_ceil(groups).clamp(1, rows).min(max))
 }
 
-type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+pub(crate) type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
 
 /// The gradients asked for by `need` ([dx, dw, db]), sharing dout's conversion.
 fn backward(
@@ -731,6 +777,33 @@ fn backward(
     need: [bool; 3],
     imp: ConvImpl,
 ) -> Result<Grads3> {
+    backward_packed(op, d, dout, x, Packed::default(), w, need, imp)
+}
+
+/// Textures of the texture variant that the forward already made, for its backward.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Packed<'a> {
+    /// x of all N items, as `pack_input` lays it out (x itself is then not needed).
+    pub x: Option<&'a PooledTexture>,
+    /// The input gradient's weights, as `pack_weight(.., flip = true)` lays them out.
+    pub w_flipped: Option<&'a PooledTexture>,
+    /// dout of all N items, as `pack_input` lays it out.
+    pub dout: Option<&'a PooledTexture>,
+}
+
+/// `backward`, reading textures the forward already packed where given (conv2d_multi.rs).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward_packed(
+    op: &str,
+    d: &ConvDims,
+    dout: &Tensor,
+    x: Option<&Tensor>,
+    packed: Packed,
+    w: Option<&Tensor>,
+    need: [bool; 3],
+    imp: ConvImpl,
+) -> Result<Grads3> {
+    let packed_x = packed.x;
     let gpu = dout.gpu();
     let want = imp;
     let imp = if need[0] || need[1] {
@@ -800,10 +873,15 @@ fn backward(
         None => None,
     };
     // Weights of the input gradient, prepared once.
+    let wt_packed;
     let (wt, wf) = match (&dx, w) {
         // The tiled kernel reads w flipped in place.
         _ if tiled => (None, None),
-        (Some(_), Some(w)) if tex => (Some(pack_weight(op, w, d, true)?), None),
+        (Some(_), _) if tex && packed.w_flipped.is_some() => (packed.w_flipped, None),
+        (Some(_), Some(w)) if tex => {
+            wt_packed = pack_weight(op, w, d, true)?;
+            (Some(&wt_packed), None)
+        }
         (Some(_), Some(w)) => {
             let wf = Tensor::empty(gpu, op, &[d.cin, d.cout, d.k, d.k])?;
             gpu.launch(Launch {
@@ -820,12 +898,30 @@ fn backward(
         }
         _ => (None, None),
     };
+    // One launch for the whole batch and little bias work: db is summed by the dispatch that
+    // sums dw. With more (one workgroup per channel sums N H W values), lavapipe ran the fused
+    // dispatch at half the speed of the two (SRResNet tiny, N H W = 36,864: 109 ms against 51
+    // + a few), as if the few heavy workgroups at its end shared one thread.
+    let fused_db = match (&db, &dw) {
+        (Some(db), Some(_))
+            if nb == d.n
+                && d.n * d.hw() <= FUSED_BIAS_MAX_ITEMS
+                && (x.is_some() || packed_x.is_some()) =>
+        {
+            Some((db, dout))
+        }
+        _ => None,
+    };
     for (i, ch) in chunks(d.n, nb).enumerate() {
         let (n0, nbi) = ch;
-        let dt = if tex && (need[0] || need[1]) {
-            Some(pack_input(op, dout, d, d.cout, d.d4(), ch)?)
-        } else {
-            None
+        let dt_packed;
+        let dt = match packed.dout {
+            Some(t) if tex && nb == d.n => Some(t),
+            _ if tex && (need[0] || need[1]) => {
+                dt_packed = pack_input(op, dout, d, d.cout, d.d4(), ch)?;
+                Some(&dt_packed)
+            }
+            _ => None,
         };
         if let Some(dx) = &dx {
             // dx = conv(dout, w flipped): input channels cout, output channels cin.
@@ -841,10 +937,14 @@ fn backward(
                 _ => unreachable!("weights prepared above"),
             }
         }
-        if let (Some(dw), Some(partial), Some(x)) = (&dw, &partial, x) {
+        if let (Some(dw), Some(partial), true) = (&dw, &partial, x.is_some() || packed_x.is_some())
+        {
             let rows = nbi * d.h;
             let pb = partial.bind();
             if tiled {
+                let Some(x) = x else {
+                    return Err(limit_err(op, d, "the tiled weight gradient reads x".into()));
+                };
                 let (xb, xoff) = span(x, n0 * d.cin * d.hw(), nbi * d.cin * d.hw());
                 let (db_, doff) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
                 let m = nbi * d.hw();
@@ -864,7 +964,7 @@ fn backward(
                     s0: 0,
                 };
                 let wg = tile / 4;
-                launch_weight_grad(op, partial, slabs, dw, i == 0, || {
+                launch_weight_grad(op, partial, slabs, dw, i == 0, fused_db, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[x.shape(), dout.shape()],
@@ -881,7 +981,15 @@ fn backward(
                     })
                 })?;
             } else if let Some(dt) = &dt {
-                let xt = pack_input(op, x, d, d.cin, d.c4(), ch)?;
+                let packed;
+                let xt = match (packed_x, x) {
+                    (Some(t), _) if nb == d.n => t,
+                    (_, Some(x)) => {
+                        packed = pack_input(op, x, d, d.cin, d.c4(), ch)?;
+                        &packed
+                    }
+                    _ => return Err(limit_err(op, d, "x packed for one chunk only".into())),
+                };
                 let params = [
                     u(d.h),
                     u(d.cout),
@@ -911,10 +1019,11 @@ fn backward(
                         wg,
                     )
                 };
-                launch_weight_grad(op, partial, slabs, dw, i == 0, || {
+                let xs = [d.n, d.cin, d.h, d.w];
+                launch_weight_grad(op, partial, slabs, dw, i == 0, fused_db, || {
                     gpu.launch(Launch {
                         op,
-                        shapes: &[x.shape(), dout.shape()],
+                        shapes: &[&xs, dout.shape()],
                         shader,
                         entry,
                         overrides: &[],
@@ -924,6 +1033,7 @@ fn backward(
                     })
                 })?;
             } else {
+                let x = x.expect("the buffer variant reads x");
                 let (xb, xoff) = span(x, n0 * d.cin * d.hw(), nbi * d.cin * d.hw());
                 let (db_, doff) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
                 let params = [
@@ -940,7 +1050,7 @@ fn backward(
                     doff,
                     0,
                 ];
-                launch_weight_grad(op, partial, slabs * 8, dw, i == 0, || {
+                launch_weight_grad(op, partial, slabs * 8, dw, i == 0, fused_db, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[x.shape(), dout.shape()],
@@ -954,7 +1064,7 @@ fn backward(
                 })?;
             }
         }
-        if let Some(db) = &db {
+        if let (Some(db), None) = (&db, fused_db) {
             let (b, off) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
             gpu.launch(Launch {
                 op,

@@ -18,6 +18,7 @@ pub mod scale;
 
 pub mod conv2d;
 pub mod conv2d_general;
+pub mod conv2d_multi;
 pub mod conv_winograd;
 
 pub mod attention;

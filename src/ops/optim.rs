@@ -1,9 +1,11 @@
-//! Optimisers that update parameters in place with kernels, one dispatch per parameter tensor:
+//! Optimisers that update parameters in place with kernels, one dispatch per parameter tensor
+//! (Adam: up to 11 tensors per dispatch where the adapter binds 44 storage buffers):
 //! `Sgd` (momentum, weight decay), `Adam` (PyTorch semantics with bias correction; `decoupled`
 //! gives AdamW) and `Ema` (BasicSR's model_ema: ema = decay * ema + (1 - decay) * w).
 //! State (momentum buffers, first and second moments, EMA weights) lives on the GPU keyed by
 //! parameter id and is exported / imported as host vectors keyed by parameter index, for
-//! checkpoints. Kernels: shaders/optim_sgd.wgsl, optim_adam.wgsl, optim_ema.wgsl.
+//! checkpoints. Kernels: shaders/optim_sgd.wgsl, optim_adam.wgsl (optim_adam_multi.wgsl),
+//! optim_ema.wgsl.
 //!
 //! Parameters are updated in the order given; nothing is read back during a step.
 
@@ -12,10 +14,13 @@ use std::collections::HashMap;
 
 use crate::autograd::Grads;
 use crate::error::{shape_err, Result};
-use crate::gpu::params::{entry, OptimAdamParams, OptimEmaParams, OptimSgdParams};
+use crate::gpu::params::{
+    entry, KernelParams, OptimAdamMultiParams, OptimAdamParams, OptimEmaParams, OptimSgdParams,
+};
 use crate::gpu::shaders;
-use crate::ops::launch::{launch_map, Map, MapParams};
-use crate::tensor::Tensor;
+use crate::gpu::Launch;
+use crate::ops::launch::{bind_vec4, launch_map, Map, MapParams};
+use crate::tensor::{grid_for, Tensor};
 
 /// Optimiser state as host vectors: `"{i}.{name}"` for parameter index i of the list given to
 /// `export_state` (names as PyTorch's: `momentum_buffer`, `exp_avg`, `exp_avg_sq`, `ema`).
@@ -247,6 +252,7 @@ impl Adam {
             decoupled: self.decoupled as u32,
             ..Default::default()
         };
+        let mut group: Vec<(&Tensor, &Tensor)> = Vec::with_capacity(ADAM_GROUP);
         for p in params {
             let Some(g) = grad_for(op, p, grads)? else {
                 continue;
@@ -255,6 +261,14 @@ impl Adam {
                 let m = Tensor::zeros(p.gpu(), p.shape())?;
                 let v = Tensor::zeros(p.gpu(), p.shape())?;
                 e.insert(vec![m, v]);
+            }
+            if adam_groups(p) {
+                group.push((p, g));
+                if group.len() == ADAM_GROUP {
+                    self.step_group(op, &adam, &group)?;
+                    group.clear();
+                }
+                continue;
             }
             let s = &self.state[&p.id()];
             launch_map(Map {
@@ -269,7 +283,58 @@ impl Adam {
                 n: p.numel(),
             })?;
         }
+        if !group.is_empty() {
+            self.step_group(op, &adam, &group)?;
+        }
         Ok(())
+    }
+
+    /// Up to `ADAM_GROUP` tensors in one dispatch (shaders/optim_adam_multi.wgsl).
+    fn step_group(
+        &self,
+        op: &str,
+        a: &OptimAdamParams,
+        group: &[(&Tensor, &Tensor)],
+    ) -> Result<()> {
+        let gpu = group[0].0.gpu();
+        let mut params = OptimAdamMultiParams {
+            count: group.len() as u32,
+            w1: a.w1,
+            beta2: a.beta2,
+            w2: a.w2,
+            step_size: a.step_size,
+            bc2_sqrt: a.bc2_sqrt,
+            eps: a.eps,
+            wd: a.wd,
+            decay: a.decay,
+            decoupled: a.decoupled,
+            ..Default::default()
+        };
+        for (j, (p, _)) in group.iter().enumerate() {
+            params.n[j / 4][j % 4] = p.numel().div_ceil(4) as u32;
+        }
+        let n4 = params.n.concat();
+        let mut binds = Vec::with_capacity(4 * ADAM_GROUP);
+        for j in 0..ADAM_GROUP {
+            let (p, g) = group.get(j).unwrap_or(&group[0]);
+            let st = &self.state[&p.id()];
+            for t in [*p, *g, &st[0], &st[1]] {
+                binds.push(bind_vec4(op, t, 0, t.numel())?);
+            }
+        }
+        let shapes: Vec<&[usize]> = group.iter().map(|(p, _)| p.shape()).collect();
+        let max = n4.iter().copied().max().unwrap_or(1) as usize;
+        let [x, y, _] = grid_for(gpu, max, 256);
+        gpu.launch(Launch {
+            op,
+            shapes: &shapes,
+            shader: &shaders::OPTIM_ADAM_MULTI,
+            entry: entry::ADAM_STEP_MULTI,
+            overrides: &[],
+            params: params.words(),
+            binds: &binds,
+            workgroups: [x, y, group.len() as u32],
+        })
     }
 
     pub fn export_state(&self, params: &[Tensor]) -> Result<OptimState> {
@@ -381,4 +446,16 @@ pub mod reference {
             *a = decay * *a + (1.0 - decay) * b;
         }
     }
+}
+
+/// Tensors one Adam dispatch updates where the adapter allows (4 storage buffers each).
+const ADAM_GROUP: usize = 11;
+
+/// True when `p` may join a multi-tensor Adam dispatch: the adapter binds 44 storage buffers
+/// per stage and the tensor fits in one binding (larger ones take the per-tensor path, which
+/// splits them).
+fn adam_groups(p: &Tensor) -> bool {
+    let l = p.gpu().limits();
+    l.max_storage_buffers_per_shader_stage as usize >= 4 * ADAM_GROUP
+        && (p.numel() as u64 * 4).div_ceil(16) * 16 <= l.max_storage_buffer_binding_size
 }

@@ -1,0 +1,482 @@
+//! Convolution of the channel concatenation of several tensors, without writing the
+//! concatenation: `conv2d_multi(&[x0, x1, ...], w, b)` equals `conv2d(concat(xs), w, b)`
+//! (RRDBNet's dense blocks, whose every conv reads all the features before it).
+//!
+//! The texture variant of conv2d already copies its input into a padded NHWC texture
+//! (`pack_input`); here one dispatch (shaders/conv2d_pack_inputs4.wgsl) packs every part
+//! into consecutive channel ranges of that texture, so the concatenation costs nothing. The
+//! texture is kept for the weight gradient (in place of the concatenated x that conv2d would
+//! keep). The backward computes dx of the whole input once and gives each part its channel
+//! slice summed onto the gradient the tape already holds for that part, in one pass
+//! (shaders/conv2d_grad_slice.wgsl, `autograd::record_accumulating`), so neither a split nor
+//! a separate accumulation runs. With one part it is conv2d whose backward reuses the packed
+//! input and sums dx onto the held gradient.
+//!
+//! Where that path does not apply (the buffer variant, a part whose channels are not a
+//! multiple of 4, a width not a multiple of 4, more than 5 parts, a batch that needs chunks,
+//! fewer than 5 storage buffers per stage) it is conv2d on `concat(xs)`: the same values.
+
+use crate::autograd;
+use crate::error::Result;
+use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
+use crate::ops::concat::{self, launch_split, row_grid, widen, Split};
+use crate::ops::conv2d::{self, conv2d_dims, u, ConvDims, ConvImpl, Packed, TEX};
+use crate::ops::{activation, scale};
+use crate::tensor::Tensor;
+
+/// Parts one packing dispatch reads (bindings x0..x4 of conv2d_pack_inputs4.wgsl).
+pub const MAX_PARTS: usize = 5;
+
+/// Differentiable conv2d of the channel concatenation of `xs` (`ConvImpl::Auto`).
+pub fn conv2d_multi(xs: &[&Tensor], w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    conv2d_multi_with(xs, w, b, ConvImpl::Auto)
+}
+
+/// `conv2d_multi` with the implementation forced (tests run both).
+pub fn conv2d_multi_with(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    imp: ConvImpl,
+) -> Result<Tensor> {
+    multi(xs, w, b, Epilogue::default(), imp)
+}
+
+/// What the one-dispatch path applies to the convolution's result as it stores it:
+/// LeakyReLU(slope), then a scaling; their backward runs as dout is packed
+/// (shaders/conv2d_pack_dout4_act.wgsl), so neither costs a dispatch of its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Epilogue {
+    slope: Option<f32>,
+    scale: Option<f32>,
+}
+
+/// leaky_relu(conv2d_multi(xs, w, b), slope), slope >= 0 (`ConvImpl::Auto`).
+pub fn conv2d_multi_lrelu(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    slope: f32,
+) -> Result<Tensor> {
+    conv2d_multi_lrelu_with(xs, w, b, slope, ConvImpl::Auto)
+}
+
+/// `conv2d_multi_lrelu` with the implementation forced. On the one-dispatch path the
+/// activation is applied as the convolution stores its result, and its backward as dout is
+/// packed (shaders/conv2d_pack_dout4_act.wgsl), so it costs no dispatch of its own.
+pub fn conv2d_multi_lrelu_with(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    slope: f32,
+    imp: ConvImpl,
+) -> Result<Tensor> {
+    if slope.is_nan() || slope < 0.0 {
+        return Err(crate::error::shape_err(
+            "conv2d_multi_lrelu",
+            &[w.shape()],
+            format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
+        ));
+    }
+    let ep = Epilogue {
+        slope: Some(slope),
+        scale: None,
+    };
+    multi(xs, w, b, ep, imp)
+}
+
+/// s * conv2d_multi(xs, w, b), s > 0: a residual branch's scaling (RRDBNet's 0.2) applied as
+/// the convolution stores its result, and to dout as the backward packs it (`ConvImpl::Auto`).
+pub fn conv2d_multi_scaled(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    s: f32,
+) -> Result<Tensor> {
+    conv2d_multi_scaled_with(xs, w, b, s, ConvImpl::Auto)
+}
+
+/// `conv2d_multi_scaled` with the implementation forced.
+pub fn conv2d_multi_scaled_with(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    s: f32,
+    imp: ConvImpl,
+) -> Result<Tensor> {
+    if !(s.is_finite() && s > 0.0) {
+        return Err(crate::error::shape_err(
+            "conv2d_multi_scaled",
+            &[w.shape()],
+            format!("scale {s} must be finite and > 0"),
+        ));
+    }
+    let ep = Epilogue {
+        slope: None,
+        scale: Some(s),
+    };
+    multi(xs, w, b, ep, imp)
+}
+
+fn multi(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    ep: Epilogue,
+    imp: ConvImpl,
+) -> Result<Tensor> {
+    let op = "conv2d_multi";
+    let (_, shape) = concat::layout(op, xs)?;
+    let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
+    let gpu = xs[0].gpu();
+    if !packs_in_one(gpu, op, &d, xs, imp)? {
+        let y = match xs {
+            [x] => conv2d::conv2d_with(x, w, b, imp)?,
+            _ => conv2d::conv2d_with(&concat::concat(xs)?, w, b, imp)?,
+        };
+        let y = match ep.slope {
+            Some(slope) => activation::leaky_relu(&y, slope)?,
+            None => y,
+        };
+        return match ep.scale {
+            Some(s) => scale::scale(&y, s),
+            None => Ok(y),
+        };
+    }
+    // The input gradient's weights are packed now, in the same dispatch, when it will be asked.
+    let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
+    let (wt, wft) = if dx_wanted {
+        let (a, b) = pack_weight_both(op, w, &d)?;
+        (a, Some(b))
+    } else {
+        (conv2d::pack_weight(op, w, &d, false)?, None)
+    };
+    let xt = pack_inputs(op, xs, &d)?;
+    let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
+    let (o, c) = (&out, d.cout);
+    conv2d::launch_tex_act(
+        op,
+        &d,
+        &xt,
+        d.c4(),
+        &wt,
+        b,
+        w,
+        o,
+        c,
+        (0, d.n),
+        ep.slope,
+        ep.scale,
+    )?;
+    // The activation's backward reads the sign of its output.
+    let y = ep.slope.map(|_| out.detach());
+    let sizes: Vec<usize> = xs.iter().map(|t| t.shape()[1]).collect();
+    let sw = w.detach();
+    let mut inputs = xs.to_vec();
+    inputs.push(w);
+    if let Some(b) = b {
+        inputs.push(b);
+    }
+    let k = xs.len();
+    let nin = inputs.len();
+    autograd::record_accumulating("conv2d_multi", &inputs, &out, move |dout, needs, held| {
+        let want = [
+            needs[..k].iter().any(|n| *n),
+            needs[k],
+            nin > k + 1 && needs[k + 1],
+        ];
+        // With an epilogue: g = its backward applied to dout, packed in the same pass.
+        let (g, dt) = if ep == Epilogue::default() {
+            (dout.clone(), None)
+        } else {
+            // Without the activation the mask is slope 1 (y not read: dout bound in its place).
+            let (slope, y) = (ep.slope.unwrap_or(1.0), y.as_ref().unwrap_or(dout));
+            let (g, dt) = pack_dout_act(dout, y, slope, ep.scale.unwrap_or(1.0), &d)?;
+            (g, Some(dt))
+        };
+        let (dx, dw, db) = conv2d::backward_packed(
+            "conv2d_multi_backward",
+            &d,
+            &g,
+            None,
+            Packed {
+                x: Some(&xt),
+                w_flipped: wft.as_ref(),
+                dout: dt.as_ref(),
+            },
+            Some(&sw),
+            want,
+            ConvImpl::Texture,
+        )?;
+        let mut g = match &dx {
+            Some(dx) => part_grads(dx, &sizes, &needs[..k], &held[..k])?,
+            None => vec![None; k],
+        };
+        // Weights and bias: added to a held gradient the ordinary way (a shared weight).
+        let own = [dw, db];
+        for (i, gi) in own.into_iter().take(nin - k).enumerate() {
+            g.push(match (gi, &held[k + i]) {
+                (Some(gi), Some(prev)) => Some(autograd::accumulate(prev, &gi)?),
+                (gi, _) => gi,
+            });
+        }
+        Ok(g)
+    });
+    Ok(out)
+}
+
+/// True when one packing dispatch can read every part (see the module doc).
+fn packs_in_one(gpu: &Gpu, op: &str, d: &ConvDims, xs: &[&Tensor], imp: ConvImpl) -> Result<bool> {
+    // Under Auto on a CPU adapter the texture kernels serve every RRDBNet conv here, even
+    // where plain conv2d would take Winograd for a pass (that only pays at 64-128 channels on
+    // both sides, and the packed parts save the concatenation).
+    let texture = match imp {
+        ConvImpl::Auto if gpu.is_cpu() => conv2d::texture_blocker(gpu, d).is_none(),
+        _ => conv2d::choose(gpu, op, d, imp)? == ConvImpl::Texture,
+    };
+    if !texture
+        || xs.len() > MAX_PARTS
+        || !d.w.is_multiple_of(4)
+        || xs.iter().any(|t| !t.shape()[1].is_multiple_of(4))
+        || gpu.limits().max_storage_buffers_per_shader_stage < MAX_PARTS as u32
+    {
+        return Ok(false);
+    }
+    // The packed texture serves the weight gradient too: the backward's chunking must also
+    // keep the whole batch in one launch.
+    let nb = conv2d::batch_chunk(
+        gpu,
+        op,
+        d,
+        &[d.cin * d.hw(), d.cout * d.hw()],
+        &[d.c4(), d.d4()],
+        &[d.c4(), d.d4(), d.cin.div_ceil(8), d.cout.div_ceil(8)],
+    )?;
+    Ok(nb == d.n)
+}
+
+/// The weights as the forward's texture and as the input gradient's (transposed, rotated),
+/// in one dispatch (shaders/conv2d_pack_weight2.wgsl).
+fn pack_weight_both(op: &str, w: &Tensor, d: &ConvDims) -> Result<(PooledTexture, PooledTexture)> {
+    let gpu = w.gpu();
+    let kk = d.k * d.k;
+    let (tw, th) = (d.cout.next_multiple_of(8), d.c4() * kk);
+    let (ftw, fth) = (d.cin.next_multiple_of(8), d.d4() * kk);
+    let t = gpu.alloc_texture_view(op, u(tw), u(th), 1, TEX, false)?;
+    let tf = gpu.alloc_texture_view(op, u(ftw), u(fth), 1, TEX, false)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[w.shape()],
+        shader: &shaders::CONV2D_PACK_WEIGHT2,
+        entry: "conv2d_pack_weight2",
+        overrides: &[],
+        params: &[u(d.cout), u(d.cin), u(kk), u(tw), u(th), u(ftw), u(fth)],
+        binds: &[w.bind(), Bind::Texture(t.view()), Bind::Texture(tf.view())],
+        workgroups: [u(tw.max(ftw).div_ceil(8)), u(th.max(fth).div_ceil(8)), 2],
+    })?;
+    Ok((t, tf))
+}
+
+/// g = scale * dout * leaky_relu'(y) (by the sign of y) as a buffer and as the padded NHWC texture
+/// of all N items, in one dispatch.
+fn pack_dout_act(
+    dout: &Tensor,
+    y: &Tensor,
+    slope: f32,
+    scale: f32,
+    d: &ConvDims,
+) -> Result<(Tensor, PooledTexture)> {
+    let op = "conv2d_multi_backward";
+    let gpu = dout.gpu();
+    let (tw, th) = d.tex_size();
+    let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(d.n * d.d4()), TEX, true)?;
+    let g = Tensor::empty(gpu, op, dout.shape())?;
+    let gw = (tw - d.pad() + 4).div_ceil(4);
+    let params = [
+        u(d.cout),
+        u(d.h),
+        u(d.w),
+        u(d.d4()),
+        u(d.pad()),
+        u(tw),
+        u(th),
+        u(gw),
+        slope.to_bits(),
+        scale.to_bits(),
+    ];
+    gpu.launch(Launch {
+        op,
+        shapes: &[dout.shape()],
+        shader: &shaders::CONV2D_PACK_DOUT4_ACT,
+        entry: "conv2d_pack_dout4_act",
+        overrides: &[],
+        params: &params,
+        binds: &[dout.bind(), y.bind(), g.bind(), Bind::Texture(tex.view())],
+        workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.d4())],
+    })?;
+    Ok((g, tex))
+}
+
+/// Every part of the input, in order, as one padded NHWC texture (all N items).
+fn pack_inputs(op: &str, xs: &[&Tensor], d: &ConvDims) -> Result<PooledTexture> {
+    let gpu = xs[0].gpu();
+    let (tw, th) = d.tex_size();
+    let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(d.n * d.c4()), TEX, true)?;
+    let gw = (tw - d.pad() + 4).div_ceil(4);
+    let mut start = [u(d.cin); 8];
+    let mut c = 0;
+    for (j, t) in xs.iter().enumerate() {
+        start[j] = u(c);
+        c += t.shape()[1];
+    }
+    let mut params = vec![
+        u(d.cin),
+        u(d.h),
+        u(d.w),
+        u(d.c4()),
+        u(d.pad()),
+        u(tw),
+        u(th),
+        u(gw),
+    ];
+    params.extend_from_slice(&start);
+    let mut binds = vec![Bind::Texture(tex.view())];
+    binds.extend((0..MAX_PARTS).map(|j| xs.get(j).unwrap_or(&xs[0]).bind()));
+    let shapes: Vec<&[usize]> = xs.iter().map(|t| t.shape()).collect();
+    gpu.launch(Launch {
+        op,
+        shapes: &shapes,
+        shader: &shaders::CONV2D_PACK_INPUTS4,
+        entry: "conv2d_pack_inputs4",
+        overrides: &[],
+        params: &params,
+        binds: &binds,
+        workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.c4())],
+    })?;
+    Ok(tex)
+}
+
+/// Each needed part's slice of dx, summed onto its held gradient: one dispatch for all parts
+/// where the storage buffers per stage allow (and no binding would exceed its limit), else one
+/// per part. A single part without a held gradient is dx itself.
+fn part_grads(
+    dx: &Tensor,
+    sizes: &[usize],
+    needs: &[bool],
+    held: &[Option<Tensor>],
+) -> Result<Vec<Option<Tensor>>> {
+    let op = "conv2d_multi_backward";
+    let k = sizes.len();
+    if k == 1 && held[0].is_none() {
+        return Ok(vec![needs[0].then(|| dx.clone())]);
+    }
+    let gpu = dx.gpu();
+    let lim = gpu.limits();
+    let [n, c, h, w] = dx.dims4(op)?;
+    let one_pass = lim.max_storage_buffers_per_shader_stage as usize > 2 * MAX_PARTS
+        && dx.bytes() <= lim.max_storage_buffer_binding_size
+        && (h * w).is_multiple_of(4);
+    if !one_pass {
+        let mut off = 0;
+        let mut g = Vec::with_capacity(k);
+        for j in 0..k {
+            g.push(if needs[j] {
+                Some(grad_slice(dx, off, sizes[j], held[j].as_ref())?)
+            } else {
+                None
+            });
+            off += sizes[j];
+        }
+        return Ok(g);
+    }
+    // Parts not needed are written to a scratch tensor of their shape (never returned).
+    let outs: Vec<Tensor> = sizes
+        .iter()
+        .map(|cj| Tensor::empty(gpu, op, &[n, *cj, h, w]))
+        .collect::<Result<_>>()?;
+    let mut start = [u(c); 8];
+    let mut has_prev = 0u32;
+    let mut acc = 0;
+    for j in 0..k {
+        start[j] = u(acc);
+        acc += sizes[j];
+        if held[j].is_some() {
+            has_prev |= 1 << j;
+        }
+    }
+    let len4 = h * w / 4;
+    let mut params = vec![u(n), u(c), u(len4), has_prev];
+    params.extend_from_slice(&start);
+    let mut binds = vec![dx.bind()];
+    binds.extend((0..MAX_PARTS).map(|j| outs.get(j).unwrap_or(&outs[0]).bind()));
+    binds.extend((0..MAX_PARTS).map(|j| match held.get(j) {
+        Some(Some(p)) => p.bind(),
+        _ => dx.bind(),
+    }));
+    gpu.launch(Launch {
+        op,
+        shapes: &[dx.shape()],
+        shader: &shaders::CONV2D_GRAD_SLICES,
+        entry: "conv2d_grad_slices",
+        overrides: &[],
+        params: &params,
+        binds: &binds,
+        workgroups: row_grid(gpu, n * c, len4),
+    })?;
+    Ok(outs
+        .into_iter()
+        .zip(needs)
+        .map(|(t, need)| need.then_some(t))
+        .collect())
+}
+
+/// dx[:, off..off + c] (+ prev, the gradient the tape holds for that part) as a new tensor.
+fn grad_slice(dx: &Tensor, off: usize, c: usize, prev: Option<&Tensor>) -> Result<Tensor> {
+    let op = "conv2d_multi_backward";
+    let [n, cb, h, w] = dx.dims4(op)?;
+    let gpu = dx.gpu();
+    let out = Tensor::empty(gpu, op, &[n, c, h, w])?;
+    let len = h * w;
+    let big_row = |r: usize| (r / c) * cb + off + r % c;
+    let has_prev = prev.is_some();
+    launch_split(
+        Split {
+            op,
+            shapes: &[dx.shape(), out.shape()],
+            shader: &shaders::CONV2D_GRAD_SLICE,
+            entry: "conv2d_grad_slice",
+            overrides: &[],
+            ts: &[&out, dx, prev.unwrap_or(dx)],
+            units: n * c,
+            span: &|r, g| {
+                widen(&mut g[0], r * len, (r + 1) * len);
+                widen(&mut g[1], big_row(r) * len, (big_row(r) + 1) * len);
+                if has_prev {
+                    widen(&mut g[2], r * len, (r + 1) * len);
+                } else {
+                    widen(&mut g[2], big_row(r) * len, (big_row(r) + 1) * len);
+                }
+            },
+        },
+        |p| {
+            let v = [
+                n,
+                c,
+                cb,
+                off,
+                len,
+                p.u0,
+                p.u1,
+                p.base[0],
+                p.base[1],
+                p.base[2],
+                has_prev as usize,
+            ];
+            (
+                v.iter().map(|x| *x as u32).collect(),
+                row_grid(gpu, p.u1 - p.u0, len),
+            )
+        },
+    )?;
+    Ok(out)
+}

@@ -1,0 +1,61 @@
+//! Dispatches per training step (forward, L1, backward, Adam) of every standard model, on a
+//! small image (the count does not depend on the image size while every launch fits in one
+//! binding), and RRDBNet's targets: at most 3,000 dispatches, and no concatenation in its
+//! profile (its dense convs read their parts directly, ops/conv2d_multi.rs).
+mod common;
+use common::*;
+use sralign::models::{self, Arch, ModelConfig};
+use sralign::ops::{loss, optim};
+use sralign::{autograd, Tensor};
+
+#[test]
+fn standard_models_dispatches_per_step_and_rrdbnet_has_no_concat() {
+    let gpu = gpu();
+    if !texture_kernels_or_skip(
+        &gpu,
+        "dispatches per step (counts are for the texture path)",
+    ) {
+        return;
+    }
+    for arch in [Arch::SrResNet, Arch::RrdbNet, Arch::Msrn, Arch::SwinIr] {
+        let m = models::build(&gpu, &ModelConfig::standard(arch), 0).unwrap();
+        let s = m.scale();
+        let side = 8;
+        let x = Tensor::full(&gpu, &[1, 3, side, side], 0.5).unwrap();
+        let y = Tensor::full(&gpu, &[1, 3, side * s, side * s], 0.25).unwrap();
+        let params = m.params().tensors();
+        let mut adam = optim::Adam::new(1e-4, 0.9, 0.99);
+        let mut step = || {
+            let out = m.forward(&x).unwrap().out;
+            let l = loss::l1(&out, &y).unwrap();
+            let g = autograd::backward(&l).unwrap();
+            adam.step(&params, &g).unwrap();
+            gpu.sync().unwrap();
+        };
+        step();
+        let d0 = gpu.dispatch_count();
+        step();
+        let per_step = gpu.dispatch_count() - d0;
+        note(&format!(
+            "{arch:?} standard: {per_step} dispatches per training step"
+        ));
+        if arch != Arch::RrdbNet {
+            continue;
+        }
+        if gpu.set_profiling(true).is_err() {
+            note("SKIPPED RRDBNet profile: no timestamp queries inside passes");
+            continue;
+        }
+        step();
+        let mut rows = gpu.take_profile().unwrap();
+        gpu.set_profiling(false).unwrap();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.2));
+        for r in rows.iter().take(12) {
+            note(&format!("  {:<50} {:>6} dispatches", r.0, r.2));
+        }
+        assert!(per_step <= 3000, "RRDBNet: {per_step} dispatches per step");
+        let concat: Vec<_> = rows.iter().filter(|r| r.0.contains("concat")).collect();
+        assert!(concat.is_empty(), "RRDBNet's profile has {concat:?}");
+        assert_eq!(rows.iter().map(|r| r.2).sum::<u64>(), per_step);
+    }
+}

@@ -1,0 +1,151 @@
+//! conv2d_multi: the convolution of a channel concatenation without writing it, checked
+//! against the f64 reference of conv2d on the concatenated input, on both variants, on the
+//! one-dispatch packing path (parts of 4k channels, width 4k) and on the concat fallback, with
+//! gradients that the tape already holds (the accumulating backward) and a part listed twice.
+mod common;
+use common::*;
+use sralign::ops::activation::reference as act_ref;
+use sralign::ops::conv2d::{reference, ConvImpl};
+use sralign::ops::conv2d_multi::{conv2d_multi_lrelu_with, conv2d_multi_with};
+
+const IMPLS: [ConvImpl; 2] = [ConvImpl::Texture, ConvImpl::Buffer];
+
+/// Parts [n, c_j, h, w] flattened -> the concatenation [n, sum c_j, h, w].
+fn cat(parts: &[&[f64]], chans: &[usize], n: usize, hw: usize) -> Vec<f64> {
+    sralign::ops::concat::reference::concat(parts, chans, n, hw)
+}
+
+/// conv2d_multi of parts with `chans` channels (x [n, _, h, w]) -> cout, 3x3, with bias.
+fn check_parts(n: usize, chans: &[usize], h: usize, w: usize, cout: usize) {
+    let cin: usize = chans.iter().sum();
+    let ws = [cout, cin, 3, 3];
+    let mut inputs: Vec<Input> = chans.iter().map(|c| input(&[n, *c, h, w])).collect();
+    inputs.push(input(&ws));
+    inputs.push(input(&[cout]));
+    let k = chans.len();
+    let gpu = gpu();
+    for imp in IMPLS {
+        let name = format!("conv2d_multi n{n} {chans:?} {h}x{w} -> {cout} {imp:?}");
+        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+            continue;
+        }
+        check_op(
+            &name,
+            &inputs,
+            F32_KERNEL,
+            |t| {
+                let xs: Vec<_> = t[..k].iter().collect();
+                conv2d_multi_with(&xs, &t[k], Some(&t[k + 1]), imp)
+            },
+            |v| {
+                let parts: Vec<&[f64]> = v[..k].iter().map(|p| &p[..]).collect();
+                let x = cat(&parts, chans, n, h * w);
+                reference::forward(&x, [n, cin, h, w], &v[k], ws, Some(&v[k + 1]))
+            },
+        );
+    }
+}
+
+#[test]
+fn parts_of_four_channels_pack_in_one_dispatch() {
+    check_parts(2, &[4, 8, 4], 5, 8, 5);
+}
+
+#[test]
+fn five_parts_as_in_a_dense_block() {
+    check_parts(1, &[8, 4, 4, 4, 4], 3, 4, 8);
+}
+
+#[test]
+fn other_channel_counts_and_widths_fall_back_to_concat() {
+    check_parts(2, &[3, 5], 4, 7, 4);
+    check_parts(1, &[4, 4, 4, 4, 4, 4], 3, 4, 3);
+}
+
+/// z = conv(x ++ y) (4 channels), out = conv(x ++ z ++ x): x's gradient from the second conv
+/// is held when the first conv's backward adds its slice onto it, and x is listed twice.
+#[test]
+fn held_gradients_and_repeated_parts_accumulate() {
+    let (n, h, w) = (2, 3, 8);
+    let w1s = [4, 8, 3, 3];
+    let w2s = [3, 12, 3, 3];
+    let inputs = vec![
+        input(&[n, 4, h, w]),
+        input(&[n, 4, h, w]),
+        input(&w1s),
+        input(&[4]),
+        input(&w2s),
+    ];
+    let gpu = gpu();
+    for imp in IMPLS {
+        let name = format!("conv2d_multi chain {imp:?}");
+        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+            continue;
+        }
+        check_op(
+            &name,
+            &inputs,
+            F32_KERNEL,
+            |t| {
+                let z = conv2d_multi_with(&[&t[0], &t[1]], &t[2], Some(&t[3]), imp)?;
+                conv2d_multi_with(&[&t[0], &z, &t[0]], &t[4], None, imp)
+            },
+            |v| {
+                let hw = h * w;
+                let xy = cat(&[&v[0], &v[1]], &[4, 4], n, hw);
+                let z = reference::forward(&xy, [n, 8, h, w], &v[2], w1s, Some(&v[3]));
+                let xzx = cat(&[&v[0], &z, &v[0]], &[4, 4, 4], n, hw);
+                reference::forward(&xzx, [n, 12, h, w], &v[4], w2s, None)
+            },
+        );
+    }
+}
+
+/// leaky_relu(conv2d_multi(..)) with the activation fused into the convolution's store and
+/// its backward into the packing of dout, against the reference conv then LeakyReLU. A bias of
+/// [2, -2, ...] and small weights (|conv| < 1.3) put the outputs on both sides of the kink, far
+/// from it (finite differences across it would not measure the gradient).
+#[test]
+fn fused_leaky_relu_matches_conv_then_activation() {
+    let (n, h, w) = (2, 4, 8);
+    let chans = [4, 8];
+    let ws = [6, 12, 3, 3];
+    let bias: Vec<f32> = (0..6)
+        .map(|i| if i % 2 == 0 { 2.0 } else { -2.0 })
+        .collect();
+    let inputs = vec![
+        input(&[n, 4, h, w]),
+        input(&[n, 8, h, w]),
+        input_init(&ws, Init::Uniform(-0.1, 0.1)),
+        input_init(&[6], Init::Given(bias)),
+    ];
+    let gpu = gpu();
+    for imp in IMPLS {
+        let name = format!("conv2d_multi_lrelu {imp:?}");
+        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+            continue;
+        }
+        check_op(
+            &name,
+            &inputs,
+            F32_KERNEL,
+            |t| conv2d_multi_lrelu_with(&[&t[0], &t[1]], &t[2], Some(&t[3]), 0.2, imp),
+            |v| {
+                let x = cat(&[&v[0], &v[1]], &chans, n, h * w);
+                let y = reference::forward(&x, [n, 12, h, w], &v[2], ws, Some(&v[3]));
+                act_ref::leaky_relu(&y, 0.2f32 as f64)
+            },
+        );
+    }
+    let x = sralign::Tensor::zeros(&gpu, &[1, 4, 4, 4]).unwrap();
+    let wt = sralign::Tensor::zeros(&gpu, &[4, 4, 3, 3]).unwrap();
+    let e = conv2d_multi_lrelu_with(&[&x], &wt, None, -0.1, ConvImpl::Auto).unwrap_err();
+    assert!(e.to_string().contains("slope"), "{e}");
+}
+
+/// The texture path again at 4-lane subgroups (falls back to buffers), on GL, and under
+/// WebGPU's default limits.
+#[test]
+fn child_runs_other_lane_widths_backends_and_limits() {
+    run_children(&[Child::Lanes4, Child::Gl, Child::DefaultLimits]);
+}
