@@ -142,9 +142,11 @@ pub(crate) fn accumulate(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             op: "accumulate_grad",
             shapes: &[a.shape(), b.shape()],
             shader: &shaders::ACCUMULATE,
-            entry: "accumulate",
+            entry: crate::gpu::params::entry::ACCUMULATE,
             overrides: &[],
-            params: &[n4 as u32],
+            params: crate::gpu::params::KernelParams::words(
+                &crate::gpu::params::AccumulateParams { n4: n4 as u32 },
+            ),
             binds: &[
                 Bind::Buffer {
                     buffer: out.buffer(),

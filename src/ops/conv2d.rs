@@ -23,7 +23,12 @@
 
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, Error, Result};
-use crate::gpu::params::{entry, Conv2dIgemmParams, Conv2dIgemmWeightParams, KernelParams};
+use crate::gpu::params::{
+    entry, Conv2dBackwardBiasParams, Conv2dBackwardWeightBufParams, Conv2dBackwardWeightTexParams,
+    Conv2dFlipWeightParams, Conv2dForwardBufParams, Conv2dForwardTexParams, Conv2dIgemmParams,
+    Conv2dIgemmWeightParams, Conv2dPackInput4Params, Conv2dPackInputParams, Conv2dPackWeightParams,
+    Conv2dReduceBiasParams, Conv2dReduceParams, KernelParams,
+};
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
 
@@ -326,37 +331,46 @@ pub(super) fn pack_input(
     if d.w.is_multiple_of(4) && off.is_multiple_of(4) {
         // Whole vec4s: 4 pixels per load (conv2d_pack_input4.wgsl).
         let gw = (tw - d.pad() + 4).div_ceil(4);
-        let params = [
-            u(c),
-            u(d.h),
-            u(d.w),
-            u(c4),
-            u(d.pad()),
-            u(tw),
-            u(th),
+        let params = Conv2dPackInput4Params {
+            c: u(c),
+            h: u(d.h),
+            w: u(d.w),
+            c4: u(c4),
+            pad: u(d.pad()),
+            tw: u(tw),
+            th: u(th),
             off,
-            u(gw),
-        ];
+            gw: u(gw),
+        };
         gpu.launch(Launch {
             op,
             shapes: &[t.shape()],
             shader: &shaders::CONV2D_PACK_INPUT4,
-            entry: "conv2d_pack_input4",
+            entry: entry::CONV2D_PACK_INPUT4,
             overrides: &[],
-            params: &params,
+            params: params.words(),
             binds: &[b, Bind::Texture(tex.view())],
             workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(nb * c4)],
         })?;
         return Ok(tex);
     }
-    let params = [u(c), u(d.h), u(d.w), u(c4), u(d.pad()), u(tw), u(th), off];
+    let params = Conv2dPackInputParams {
+        c: u(c),
+        h: u(d.h),
+        w: u(d.w),
+        c4: u(c4),
+        pad: u(d.pad()),
+        tw: u(tw),
+        th: u(th),
+        off,
+    };
     gpu.launch(Launch {
         op,
         shapes: &[t.shape()],
         shader: &shaders::CONV2D_PACK_INPUT,
-        entry: "conv2d_pack_input",
+        entry: entry::CONV2D_PACK_INPUT,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &[b, Bind::Texture(tex.view())],
         workgroups: [u(tw.div_ceil(8)), u(th.div_ceil(8)), u(nb * c4)],
     })?;
@@ -375,14 +389,21 @@ pub(crate) fn pack_weight(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Res
     };
     let (tw, th) = (outs.next_multiple_of(8), rows4 * kk);
     let tex = gpu.alloc_texture_view(op, u(tw), u(th), 1, TEX, false)?;
-    let params = [u(d.cout), u(d.cin), u(kk), flip as u32, u(tw), u(th)];
+    let params = Conv2dPackWeightParams {
+        cout: u(d.cout),
+        cin: u(d.cin),
+        kk: u(kk),
+        flip: flip as u32,
+        tw: u(tw),
+        th: u(th),
+    };
     gpu.launch(Launch {
         op,
         shapes: &[w.shape()],
         shader: &shaders::CONV2D_PACK_WEIGHT,
-        entry: "conv2d_pack_weight",
+        entry: entry::CONV2D_PACK_WEIGHT,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &[w.bind(), Bind::Texture(tex.view())],
         workgroups: [u(tw.div_ceil(8)), u(th.div_ceil(8)), 1],
     })?;
@@ -427,24 +448,25 @@ pub(crate) fn launch_tex_act(
     let per = cout * d.hw();
     let (ob, off) = span(out, n0 * per, nb * per);
     let cout8 = cout.div_ceil(8);
-    let params = [
-        u(d.w),
-        u(d.h),
-        u(cout),
-        u(c4),
-        u(d.k),
-        u(cout8),
+    // conv2d_forward_tex.wgsl and its 3x3 form share one struct.
+    let params = Conv2dForwardTexParams {
+        w: u(d.w),
+        h: u(d.h),
+        cout: u(cout),
+        c4: u(c4),
+        k: u(d.k),
+        cout8: u(cout8),
         off,
-        bias.is_some() as u32,
-        act.is_some() as u32,
-        act.unwrap_or(0.0).to_bits(),
-        scale.is_some() as u32,
-        scale.unwrap_or(1.0).to_bits(),
-    ];
+        has_bias: bias.is_some() as u32,
+        act: act.is_some() as u32,
+        slope: act.unwrap_or(0.0),
+        scaled: scale.is_some() as u32,
+        scale: scale.unwrap_or(1.0),
+    };
     let (shader, entry) = if d.k == 3 {
-        (&shaders::CONV2D_FORWARD_TEX3, "conv2d_forward_tex3")
+        (&shaders::CONV2D_FORWARD_TEX3, entry::CONV2D_FORWARD_TEX3)
     } else {
-        (&shaders::CONV2D_FORWARD_TEX, "conv2d_forward_tex")
+        (&shaders::CONV2D_FORWARD_TEX, entry::CONV2D_FORWARD_TEX)
     };
     out.gpu().launch(Launch {
         op,
@@ -452,7 +474,7 @@ pub(crate) fn launch_tex_act(
         shader,
         entry,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &[
             ob,
             Bind::Texture(xt.view()),
@@ -479,25 +501,25 @@ fn launch_buf(
     let (xb, xoff) = span(x, n0 * cin * d.hw(), nb * cin * d.hw());
     let (ob, ooff) = span(out, n0 * cout * d.hw(), nb * cout * d.hw());
     let cout8 = cout.div_ceil(8);
-    let params = [
-        u(d.w),
-        u(d.h),
-        u(cin),
-        u(cout),
-        u(d.k),
-        u(d.pad()),
-        u(cout8),
+    let params = Conv2dForwardBufParams {
+        w: u(d.w),
+        h: u(d.h),
+        cin: u(cin),
+        cout: u(cout),
+        k: u(d.k),
+        pad: u(d.pad()),
+        cout8: u(cout8),
         xoff,
         ooff,
-        bias.is_some() as u32,
-    ];
+        has_bias: bias.is_some() as u32,
+    };
     out.gpu().launch(Launch {
         op,
         shapes: &[x.shape(), wb.shape(), out.shape()],
         shader: &shaders::CONV2D_FORWARD_BUF,
-        entry: "conv2d_forward_buf",
+        entry: entry::CONV2D_FORWARD_BUF,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &[
             ob,
             xb,
@@ -724,9 +746,17 @@ fn launch_weight_grad(
             op,
             shapes: &[dw.shape(), dout.shape()],
             shader: &shaders::CONV2D_REDUCE_BIAS,
-            entry: "conv2d_reduce_bias",
+            entry: entry::CONV2D_REDUCE_BIAS,
             overrides: &[],
-            params: &[u(e), u(partial_rows), u(ew), u(c), u(h * w), u(n)],
+            params: Conv2dReduceBiasParams {
+                e: u(e),
+                r: u(partial_rows),
+                ew: u(ew),
+                c: u(c),
+                hw: u(h * w),
+                n: u(n),
+            }
+            .words(),
             binds: &[dw.bind(), partial.bind(), db.bind(), dout.bind()],
             workgroups: dw.gpu().grid_1d(u(ew + c)),
         });
@@ -735,9 +765,14 @@ fn launch_weight_grad(
         op,
         shapes: &[dw.shape()],
         shader: &shaders::CONV2D_REDUCE,
-        entry: "conv2d_reduce",
+        entry: entry::CONV2D_REDUCE,
         overrides: &[],
-        params: &[u(e), u(partial_rows), !first as u32],
+        params: Conv2dReduceParams {
+            e: u(e),
+            r: u(partial_rows),
+            accumulate: !first as u32,
+        }
+        .words(),
         binds: &[dw.bind(), partial.bind()],
         workgroups: grid_for(dw.gpu(), e, 256),
     })
@@ -888,9 +923,14 @@ pub(crate) fn backward_packed(
                 op,
                 shapes: &[w.shape()],
                 shader: &shaders::CONV2D_FLIP_WEIGHT,
-                entry: "conv2d_flip_weight",
+                entry: entry::CONV2D_FLIP_WEIGHT,
                 overrides: &[],
-                params: &[u(d.cout), u(d.cin), u(kk)],
+                params: Conv2dFlipWeightParams {
+                    cout: u(d.cout),
+                    cin: u(d.cin),
+                    kk: u(kk),
+                }
+                .words(),
                 binds: &[wf.bind(), w.bind()],
                 workgroups: grid_for(gpu, wf.numel(), 256),
             })?;
@@ -990,32 +1030,33 @@ pub(crate) fn backward_packed(
                     }
                     _ => return Err(limit_err(op, d, "x packed for one chunk only".into())),
                 };
-                let params = [
-                    u(d.h),
-                    u(d.cout),
-                    u(d.cin),
-                    u(d.c4()),
-                    u(d.d4()),
-                    u(d.k),
-                    u(d.pad()),
-                    u(rows),
-                    u(slabs),
-                    u(e),
-                    u(d.w.next_multiple_of(8)),
-                    u(q8),
-                ];
+                // The 3x3 kernel shares the general one's struct.
+                let params = Conv2dBackwardWeightTexParams {
+                    h: u(d.h),
+                    cout: u(d.cout),
+                    cin: u(d.cin),
+                    c4: u(d.c4()),
+                    d4: u(d.d4()),
+                    k: u(d.k),
+                    pad: u(d.pad()),
+                    rows: u(rows),
+                    slabs: u(slabs),
+                    e: u(e),
+                    wpad: u(d.w.next_multiple_of(8)),
+                    q8: u(q8),
+                };
                 let (shader, entry, workgroups) = if tex3 {
                     let wg = [u(slabs), u(q8 * d.k), u(cout8)];
                     (
                         &shaders::CONV2D_BACKWARD_WEIGHT_TEX3,
-                        "conv2d_backward_weight_tex3",
+                        entry::CONV2D_BACKWARD_WEIGHT_TEX3,
                         wg,
                     )
                 } else {
                     let wg = [u(slabs), u(q8 * kk), u(cout16)];
                     (
                         &shaders::CONV2D_BACKWARD_WEIGHT_TEX,
-                        "conv2d_backward_weight_tex",
+                        entry::CONV2D_BACKWARD_WEIGHT_TEX,
                         wg,
                     )
                 };
@@ -1027,7 +1068,7 @@ pub(crate) fn backward_packed(
                         shader,
                         entry,
                         overrides: &[],
-                        params: &params,
+                        params: params.words(),
                         binds: &[pb, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
                         workgroups,
                     })
@@ -1036,28 +1077,28 @@ pub(crate) fn backward_packed(
                 let x = x.expect("the buffer variant reads x");
                 let (xb, xoff) = span(x, n0 * d.cin * d.hw(), nbi * d.cin * d.hw());
                 let (db_, doff) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
-                let params = [
-                    u(d.w),
-                    u(d.h),
-                    u(d.cout),
-                    u(d.cin),
-                    u(d.k),
-                    u(d.pad()),
-                    u(rows),
-                    u(slabs),
-                    u(e),
+                let params = Conv2dBackwardWeightBufParams {
+                    w: u(d.w),
+                    h: u(d.h),
+                    cout: u(d.cout),
+                    cin: u(d.cin),
+                    k: u(d.k),
+                    pad: u(d.pad()),
+                    rows: u(rows),
+                    slabs: u(slabs),
+                    e: u(e),
                     xoff,
                     doff,
-                    0,
-                ];
+                    pad_: 0,
+                };
                 launch_weight_grad(op, partial, slabs * 8, dw, i == 0, fused_db, || {
                     gpu.launch(Launch {
                         op,
                         shapes: &[x.shape(), dout.shape()],
                         shader: &shaders::CONV2D_BACKWARD_WEIGHT_BUF,
-                        entry: "conv2d_backward_weight_buf",
+                        entry: entry::CONV2D_BACKWARD_WEIGHT_BUF,
                         overrides: &[],
-                        params: &params,
+                        params: params.words(),
                         binds: &[pb, xb, db_],
                         workgroups: [u(slabs), u(d.c4() * kk), u(cout8)],
                     })
@@ -1070,9 +1111,16 @@ pub(crate) fn backward_packed(
                 op,
                 shapes: &[dout.shape()],
                 shader: &shaders::CONV2D_BACKWARD_BIAS,
-                entry: "conv2d_backward_bias",
+                entry: entry::CONV2D_BACKWARD_BIAS,
                 overrides: &[],
-                params: &[u(d.cout), u(d.hw()), u(nbi), off, (i > 0) as u32],
+                params: Conv2dBackwardBiasParams {
+                    c: u(d.cout),
+                    hw: u(d.hw()),
+                    nb: u(nbi),
+                    off,
+                    accumulate: (i > 0) as u32,
+                }
+                .words(),
                 binds: &[db.bind(), b],
                 workgroups: [u(d.cout), 1, 1],
             })?;

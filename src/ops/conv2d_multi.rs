@@ -18,6 +18,10 @@
 
 use crate::autograd;
 use crate::error::Result;
+use crate::gpu::params::{
+    entry, Conv2dGradSliceParams, Conv2dGradSlicesParams, Conv2dPackDout4ActParams,
+    Conv2dPackInputs4Params, Conv2dPackWeight2Params, KernelParams,
+};
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::ops::concat::{self, launch_split, row_grid, widen, Split};
 use crate::ops::conv2d::{self, conv2d_dims, u, ConvDims, ConvImpl, Packed, TEX};
@@ -268,9 +272,18 @@ fn pack_weight_both(op: &str, w: &Tensor, d: &ConvDims) -> Result<(PooledTexture
         op,
         shapes: &[w.shape()],
         shader: &shaders::CONV2D_PACK_WEIGHT2,
-        entry: "conv2d_pack_weight2",
+        entry: entry::CONV2D_PACK_WEIGHT2,
         overrides: &[],
-        params: &[u(d.cout), u(d.cin), u(kk), u(tw), u(th), u(ftw), u(fth)],
+        params: Conv2dPackWeight2Params {
+            cout: u(d.cout),
+            cin: u(d.cin),
+            kk: u(kk),
+            tw: u(tw),
+            th: u(th),
+            ftw: u(ftw),
+            fth: u(fth),
+        }
+        .words(),
         binds: &[w.bind(), Bind::Texture(t.view()), Bind::Texture(tf.view())],
         workgroups: [u(tw.max(ftw).div_ceil(8)), u(th.max(fth).div_ceil(8)), 2],
     })?;
@@ -292,25 +305,25 @@ fn pack_dout_act(
     let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(d.n * d.d4()), TEX, true)?;
     let g = Tensor::empty(gpu, op, dout.shape())?;
     let gw = (tw - d.pad() + 4).div_ceil(4);
-    let params = [
-        u(d.cout),
-        u(d.h),
-        u(d.w),
-        u(d.d4()),
-        u(d.pad()),
-        u(tw),
-        u(th),
-        u(gw),
-        slope.to_bits(),
-        scale.to_bits(),
-    ];
+    let params = Conv2dPackDout4ActParams {
+        c: u(d.cout),
+        h: u(d.h),
+        w: u(d.w),
+        c4: u(d.d4()),
+        pad: u(d.pad()),
+        tw: u(tw),
+        th: u(th),
+        gw: u(gw),
+        slope,
+        scale,
+    };
     gpu.launch(Launch {
         op,
         shapes: &[dout.shape()],
         shader: &shaders::CONV2D_PACK_DOUT4_ACT,
-        entry: "conv2d_pack_dout4_act",
+        entry: entry::CONV2D_PACK_DOUT4_ACT,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &[dout.bind(), y.bind(), g.bind(), Bind::Texture(tex.view())],
         workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.d4())],
     })?;
@@ -329,17 +342,20 @@ fn pack_inputs(op: &str, xs: &[&Tensor], d: &ConvDims) -> Result<PooledTexture> 
         start[j] = u(c);
         c += t.shape()[1];
     }
-    let mut params = vec![
-        u(d.cin),
-        u(d.h),
-        u(d.w),
-        u(d.c4()),
-        u(d.pad()),
-        u(tw),
-        u(th),
-        u(gw),
-    ];
-    params.extend_from_slice(&start);
+    let params = Conv2dPackInputs4Params {
+        c: u(d.cin),
+        h: u(d.h),
+        w: u(d.w),
+        c4: u(d.c4()),
+        pad: u(d.pad()),
+        tw: u(tw),
+        th: u(th),
+        gw: u(gw),
+        start: [
+            [start[0], start[1], start[2], start[3]],
+            [start[4], start[5], start[6], start[7]],
+        ],
+    };
     let mut binds = vec![Bind::Texture(tex.view())];
     binds.extend((0..MAX_PARTS).map(|j| xs.get(j).unwrap_or(&xs[0]).bind()));
     let shapes: Vec<&[usize]> = xs.iter().map(|t| t.shape()).collect();
@@ -347,9 +363,9 @@ fn pack_inputs(op: &str, xs: &[&Tensor], d: &ConvDims) -> Result<PooledTexture> 
         op,
         shapes: &shapes,
         shader: &shaders::CONV2D_PACK_INPUTS4,
-        entry: "conv2d_pack_inputs4",
+        entry: entry::CONV2D_PACK_INPUTS4,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &binds,
         workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.c4())],
     })?;
@@ -405,8 +421,16 @@ fn part_grads(
         }
     }
     let len4 = h * w / 4;
-    let mut params = vec![u(n), u(c), u(len4), has_prev];
-    params.extend_from_slice(&start);
+    let params = Conv2dGradSlicesParams {
+        n: u(n),
+        c: u(c),
+        len: u(len4),
+        has_prev,
+        start: [
+            [start[0], start[1], start[2], start[3]],
+            [start[4], start[5], start[6], start[7]],
+        ],
+    };
     let mut binds = vec![dx.bind()];
     binds.extend((0..MAX_PARTS).map(|j| outs.get(j).unwrap_or(&outs[0]).bind()));
     binds.extend((0..MAX_PARTS).map(|j| match held.get(j) {
@@ -417,9 +441,9 @@ fn part_grads(
         op,
         shapes: &[dx.shape()],
         shader: &shaders::CONV2D_GRAD_SLICES,
-        entry: "conv2d_grad_slices",
+        entry: entry::CONV2D_GRAD_SLICES,
         overrides: &[],
-        params: &params,
+        params: params.words(),
         binds: &binds,
         workgroups: row_grid(gpu, n * c, len4),
     })?;
@@ -444,7 +468,7 @@ fn grad_slice(dx: &Tensor, off: usize, c: usize, prev: Option<&Tensor>) -> Resul
             op,
             shapes: &[dx.shape(), out.shape()],
             shader: &shaders::CONV2D_GRAD_SLICE,
-            entry: "conv2d_grad_slice",
+            entry: entry::CONV2D_GRAD_SLICE,
             overrides: &[],
             ts: &[&out, dx, prev.unwrap_or(dx)],
             units: n * c,
@@ -459,23 +483,20 @@ fn grad_slice(dx: &Tensor, off: usize, c: usize, prev: Option<&Tensor>) -> Resul
             },
         },
         |p| {
-            let v = [
-                n,
-                c,
-                cb,
-                off,
-                len,
-                p.u0,
-                p.u1,
-                p.base[0],
-                p.base[1],
-                p.base[2],
-                has_prev as usize,
-            ];
-            (
-                v.iter().map(|x| *x as u32).collect(),
-                row_grid(gpu, p.u1 - p.u0, len),
-            )
+            let params = Conv2dGradSliceParams {
+                n: u(n),
+                cs: u(c),
+                cb: u(cb),
+                off: u(off),
+                len: u(len),
+                u0: u(p.u0),
+                u1: u(p.u1),
+                bo: u(p.base[0]),
+                bs: u(p.base[1]),
+                bp: u(p.base[2]),
+                has_prev: has_prev as u32,
+            };
+            (params.words().to_vec(), row_grid(gpu, p.u1 - p.u0, len))
         },
     )?;
     Ok(out)
