@@ -57,6 +57,7 @@ pub struct AdapterSummary {
 }
 
 /// A binding of one launch, in `@binding` order after the uniform block at binding 0.
+#[derive(Clone, Copy)]
 pub enum Bind<'a> {
     /// A range of a storage buffer (read-only or read-write as the shader declares it).
     Buffer {

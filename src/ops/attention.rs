@@ -423,7 +423,7 @@ fn rows_per_layer(gpu: &Gpu, g: &Geom) -> usize {
 
 /// Why the fused kernels cannot compute this call on this adapter, or None when they can.
 fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
-    if !gpu.has_subgroups_of(8) {
+    if !gpu.subgroup_kernels_usable() {
         return Some("the fused kernels need subgroups of >= 8 lanes".into());
     }
     if g.hd > 32 {

@@ -146,7 +146,7 @@ pub fn conv2d_dims(op: &str, x: &[usize], w: &[usize], b: Option<&[usize]>) -> R
 }
 
 fn subgroups_usable(gpu: &Gpu) -> bool {
-    gpu.has_subgroups_of(8)
+    gpu.subgroup_kernels_usable()
 }
 
 pub(crate) fn limit_err(op: &str, d: &ConvDims, detail: String) -> Error {

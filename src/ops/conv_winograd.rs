@@ -127,7 +127,7 @@ pub(super) fn blocker(gpu: &Gpu, d: &ConvDims) -> Option<String> {
             d.k, d.k
         ));
     }
-    if !gpu.has_subgroups_of(8) {
+    if !gpu.subgroup_kernels_usable() {
         return Some("the Winograd kernels need subgroups of at least 8 lanes".into());
     }
     let max_tex = gpu.limits().max_texture_dimension_2d as usize;

@@ -102,7 +102,7 @@ const BUF_TILE: usize = 64;
 const K_STEP: usize = 4;
 
 fn texture_fits(gpu: &Gpu) -> bool {
-    gpu.has_subgroups_of(8)
+    gpu.subgroup_kernels_usable()
 }
 
 /// The kernel `Auto` runs: the texture + subgroup kernel on CPU adapters with >= 8-lane
@@ -330,14 +330,11 @@ fn plan(gpu: &Gpu, g: &Gemm, use_tex: bool) -> Result<Vec<Chunk>> {
 pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
     let gpu = g.a.t.gpu();
     let shapes: &[&[usize]] = &[g.a.t.shape(), g.b.t.shape()];
-    // Bindings must exist even without a bias; a one-element dummy stands in.
-    let dummy;
+    // Bindings must exist even without a bias: one element of A stands in (never read with
+    // has_bias = 0), so a product without bias costs no extra buffer or fill dispatch.
     let bias = match g.bias {
-        Some(b) => b,
-        None => {
-            dummy = Tensor::zeros(gpu, &[1])?;
-            &dummy
-        }
+        Some(b) => b.bind(),
+        None => g.a.t.bind_range(0, 1),
     };
     let use_tex = match kernel() {
         MatmulKernel::Buffer => false,
@@ -360,9 +357,9 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
     for ch in plan(gpu, g, use_tex)? {
         let b = bounds(g, &ch, align);
         if use_tex {
-            gemm_texture(gpu, g, &ch, &b, shapes, bias)?;
+            gemm_texture(gpu, g, &ch, &b, shapes, &bias)?;
         } else {
-            gemm_buffer(gpu, g, &ch, &b, shapes, bias)?;
+            gemm_buffer(gpu, g, &ch, &b, shapes, &bias)?;
         }
     }
     Ok(())
@@ -477,7 +474,7 @@ fn gemm_texture(
     ch: &Chunk,
     b: &[Bound; 3],
     shapes: &[&[usize]],
-    bias: &Tensor,
+    bias: &Bind,
 ) -> Result<()> {
     let mp = ch.mr.next_multiple_of(TEX_TILE_M);
     let np = ch.nc.next_multiple_of(TEX_TILE_N);
@@ -513,12 +510,7 @@ fn gemm_texture(
             finalize: fin,
         }
         .words(),
-        binds: &[
-            c.bind(),
-            Bind::Texture(&va),
-            Bind::Texture(&vb),
-            bias.bind(),
-        ],
+        binds: &[c.bind(), Bind::Texture(&va), Bind::Texture(&vb), *bias],
         workgroups: [
             (np / TEX_TILE_N) as u32,
             (mp / TEX_TILE_M) as u32,
@@ -533,7 +525,7 @@ fn gemm_buffer(
     ch: &Chunk,
     b: &[Bound; 3],
     shapes: &[&[usize]],
-    bias: &Tensor,
+    bias: &Bind,
 ) -> Result<()> {
     let u = |v: usize| v as u32;
     let [a, bb, c] = b;
@@ -571,7 +563,7 @@ fn gemm_buffer(
             finalize: fin,
         }
         .words(),
-        binds: &[c.bind(), a.bind(), bb.bind(), bias.bind()],
+        binds: &[c.bind(), a.bind(), bb.bind(), *bias],
         workgroups: [
             ch.nc.div_ceil(BUF_TILE) as u32,
             ch.mr.div_ceil(BUF_TILE) as u32,
