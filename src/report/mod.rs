@@ -629,6 +629,7 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
         );
         let _ = writeln!(md, "| method | {} |", cols.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(cols.len()));
+        let mut starred = false;
         for r in rows.iter().filter(|r| r.method != base_name) {
             let cells: Vec<String> = cols
                 .iter()
@@ -638,14 +639,27 @@ pub fn write_report(out: &Path, runs: &[RunResult]) -> Result<PathBuf> {
                         i.mean,
                         i.lo,
                         i.hi,
-                        if i.contains_zero() { "" } else { " *" }
+                        if i.contains_zero() {
+                            ""
+                        } else {
+                            starred = true;
+                            " *"
+                        }
                     ),
                     None => "n/a".into(),
                 })
                 .collect();
             let _ = writeln!(md, "| {} | {} |", r.method, cells.join(" | "));
         }
-        let _ = writeln!(md, "\n(* the interval excludes zero.)\n");
+        let _ = writeln!(
+            md,
+            "\n{}\n",
+            if starred {
+                "(* the interval excludes zero.)"
+            } else {
+                "(Every interval contains zero.)"
+            }
+        );
         let _ = writeln!(md, "### In words\n");
         for r in rows.iter().filter(|r| r.method != base_name) {
             let _ = writeln!(
