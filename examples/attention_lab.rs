@@ -3,6 +3,7 @@
 //! CPU time as well as wall time (on a shared machine the CPU seconds lavapipe's threads
 //! spend vary far less than wall time). `cargo run --release --example attention_lab [iters]`.
 use sralign::ops::attention::{self, AttentionKernel};
+use sralign::ops::matmul::MatmulKernel;
 use sralign::{Gpu, Tensor};
 use std::time::Instant;
 
@@ -43,7 +44,10 @@ fn main() {
     let table = random(&gpu, &[(2 * win - 1) * (2 * win - 1), heads], 13);
     let dout = random(&gpu, &[windows, n, c], 14);
     let flops = 2.0 * 2.0 * (windows * n * n * c) as f64;
-    for kernel in [AttentionKernel::Products, AttentionKernel::Fused] {
+    for kernel in [
+        AttentionKernel::Products(MatmulKernel::Auto),
+        AttentionKernel::Fused,
+    ] {
         let fwd = || {
             attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw, kernel)
                 .unwrap()

@@ -1,5 +1,6 @@
 //! Per-kernel GPU time of SwinIR's qkv linear (9216 x 180 -> 540) forward and backward
 //! (`cargo run --release --example profile_linear`).
+use sralign::ops::matmul::MatmulKernel::Auto;
 use sralign::{ops, Gpu, Tensor};
 
 fn main() -> sralign::Result<()> {
@@ -16,19 +17,19 @@ fn main() -> sralign::Result<()> {
     let cases: Vec<Case> = vec![
         (
             "matmul 1024^3 (2.15 GFLOP; divide)",
-            Box::new(|| ops::matmul::matmul_forward(&a, &bm).map(drop)),
+            Box::new(|| ops::matmul::matmul_forward(&a, &bm, Auto).map(drop)),
         ),
         (
             "forward",
-            Box::new(|| ops::matmul::linear_forward(&x, &w, Some(&b)).map(drop)),
+            Box::new(|| ops::matmul::linear_forward(&x, &w, Some(&b), Auto).map(drop)),
         ),
         (
             "dx",
-            Box::new(|| ops::matmul::linear_backward_input(&dy, &w).map(drop)),
+            Box::new(|| ops::matmul::linear_backward_input(&dy, &w, Auto).map(drop)),
         ),
         (
             "dW",
-            Box::new(|| ops::matmul::linear_backward_weight(&dy, &x).map(drop)),
+            Box::new(|| ops::matmul::linear_backward_weight(&dy, &x, Auto).map(drop)),
         ),
         (
             "db",

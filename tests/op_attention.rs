@@ -1,7 +1,7 @@
 mod common;
 use common::*;
 use sralign::ops::attention::{self, reference, AttentionKernel};
-use sralign::ops::matmul::{self, MatmulKernel};
+use sralign::ops::matmul::MatmulKernel;
 use sralign::Tensor;
 
 /// One test geometry: `heads` x `hd` per token, window `win` on `batch` maps of h x w.
@@ -99,9 +99,7 @@ fn check(shift: usize) {
         if kern == MatmulKernel::Texture && !texture_kernels_or_skip(&gpu(), &what) {
             continue;
         }
-        let prev = matmul::set_kernel(kern);
-        check_case(k, AttentionKernel::Products, &what);
-        matmul::set_kernel(prev);
+        check_case(k, AttentionKernel::Products(kern), &what);
     }
 }
 
@@ -253,7 +251,7 @@ fn fused_and_products_agree() {
             continue;
         }
         let a = run_all(&k, AttentionKernel::Fused, &gpu);
-        let b = run_all(&k, AttentionKernel::Products, &gpu);
+        let b = run_all(&k, AttentionKernel::Products(MatmulKernel::Auto), &gpu);
         for (i, name) in ["out", "dqkv", "dtable"].iter().enumerate() {
             let size = b[i].iter().fold(0f32, |m, x| m.max(x.abs()));
             let worst = a[i]
@@ -336,7 +334,7 @@ fn backward_is_deterministic() {
             2,
             h,
             w,
-            AttentionKernel::Products,
+            AttentionKernel::Products(MatmulKernel::Auto),
         )
         .unwrap();
         let (dq, dt) =
@@ -397,16 +395,14 @@ fn split_launches_match_unsplit() {
         {
             continue;
         }
-        let prev = matmul::set_kernel(kern);
         let k = small(2);
         let (a, b) = (
-            run_all(&k, AttentionKernel::Products, &full),
-            run_all(&k, AttentionKernel::Products, &limited),
+            run_all(&k, AttentionKernel::Products(kern), &full),
+            run_all(&k, AttentionKernel::Products(kern), &limited),
         );
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x, y, "{kern:?} output {i} differs when split");
         }
-        matmul::set_kernel(prev);
     }
 }
 
@@ -428,7 +424,16 @@ fn auto_picks_fused_kernels_on_cpu_adapters_only() {
     use attention::auto_kernel;
     // (is_cpu, the fused kernels can run this shape here)
     assert_eq!(auto_kernel(true, true), AttentionKernel::Fused);
-    assert_eq!(auto_kernel(true, false), AttentionKernel::Products);
-    assert_eq!(auto_kernel(false, true), AttentionKernel::Products);
-    assert_eq!(auto_kernel(false, false), AttentionKernel::Products);
+    assert_eq!(
+        auto_kernel(true, false),
+        AttentionKernel::Products(MatmulKernel::Auto)
+    );
+    assert_eq!(
+        auto_kernel(false, true),
+        AttentionKernel::Products(MatmulKernel::Auto)
+    );
+    assert_eq!(
+        auto_kernel(false, false),
+        AttentionKernel::Products(MatmulKernel::Auto)
+    );
 }

@@ -5,16 +5,14 @@ use sralign::Tensor;
 
 const KERNELS: [MatmulKernel; 2] = [MatmulKernel::Texture, MatmulKernel::Buffer];
 
-/// Runs `f` with kernel `k` chosen; the texture kernel is skipped (named in the output) where
-/// the adapter cannot run it.
+/// Runs `f` (which passes `k` to the products); the texture kernel is skipped (named in the
+/// output) where the adapter cannot run it.
 fn with_kernel(k: MatmulKernel, what: &str, f: impl FnOnce()) {
     if k == MatmulKernel::Texture && !texture_kernels_or_skip(&gpu(), &format!("{what} (Texture)"))
     {
         return;
     }
-    let prev = matmul::set_kernel(k);
     f();
-    matmul::set_kernel(prev);
 }
 
 #[test]
@@ -25,7 +23,7 @@ fn matmul_2d_matches_reference_and_gradients() {
                 &format!("matmul 7x13x5 {k:?}"),
                 &[input(&[7, 13]), input(&[13, 5])],
                 F32_KERNEL,
-                |t| matmul::matmul(&t[0], &t[1]),
+                |t| matmul::matmul_with(&t[0], &t[1], k),
                 |x| reference::matmul(&x[0], &x[1], 1, 7, 13, 5),
             )
         });
@@ -40,7 +38,7 @@ fn matmul_batched_matches_reference_and_gradients() {
                 &format!("matmul 3x5x9x6 {k:?}"),
                 &[input(&[3, 5, 9]), input(&[3, 9, 6])],
                 F32_KERNEL,
-                |t| matmul::matmul(&t[0], &t[1]),
+                |t| matmul::matmul_with(&t[0], &t[1], k),
                 |x| reference::matmul(&x[0], &x[1], 3, 5, 9, 6),
             )
         });
@@ -56,7 +54,7 @@ fn matmul_larger_than_one_tile() {
                 &format!("matmul 70x37x45 {k:?}"),
                 &[input(&[70, 37]), input(&[37, 45])],
                 F32_KERNEL,
-                |t| matmul::matmul(&t[0], &t[1]),
+                |t| matmul::matmul_with(&t[0], &t[1], k),
                 |x| reference::matmul(&x[0], &x[1], 1, 70, 37, 45),
             )
         });
@@ -73,14 +71,14 @@ fn matmul_aligned_shapes_use_vector_packs() {
                 &format!("matmul 2x12x20x8 {k:?}"),
                 &[input(&[2, 12, 20]), input(&[2, 20, 8])],
                 F32_KERNEL,
-                |t| matmul::matmul(&t[0], &t[1]),
+                |t| matmul::matmul_with(&t[0], &t[1], k),
                 |x| reference::matmul(&x[0], &x[1], 2, 12, 20, 8),
             );
             check_op(
                 &format!("linear 36x16->40 {k:?}"),
                 &[input(&[36, 16]), input(&[40, 16]), input(&[40])],
                 F32_KERNEL,
-                |t| matmul::linear(&t[0], &t[1], Some(&t[2])),
+                |t| matmul::linear_with(&t[0], &t[1], Some(&t[2]), k),
                 |x| reference::linear(&x[0], &x[1], Some(&x[2]), 36, 16),
             );
         })
@@ -95,14 +93,14 @@ fn linear_matches_reference_and_gradients() {
                 &format!("linear 11x6->9 {k:?}"),
                 &[input(&[11, 6]), input(&[9, 6]), input(&[9])],
                 F32_KERNEL,
-                |t| matmul::linear(&t[0], &t[1], Some(&t[2])),
+                |t| matmul::linear_with(&t[0], &t[1], Some(&t[2]), k),
                 |x| reference::linear(&x[0], &x[1], Some(&x[2]), 11, 6),
             );
             check_op(
                 &format!("linear no bias 5x7->3 {k:?}"),
                 &[input(&[5, 7]), input(&[3, 7])],
                 F32_KERNEL,
-                |t| matmul::linear(&t[0], &t[1], None),
+                |t| matmul::linear_with(&t[0], &t[1], None, k),
                 |x| reference::linear(&x[0], &x[1], None, 5, 7),
             );
         });
@@ -128,10 +126,11 @@ fn kernels_agree(gpu: &sralign::Gpu, m: usize, k: usize, n: usize) {
     let a = Tensor::from_slice(&gpu, &[m, k], &av).unwrap();
     let b = Tensor::from_slice(&gpu, &[k, n], &bv).unwrap();
     let run = |kern| {
-        let prev = matmul::set_kernel(kern);
-        let c = matmul::matmul_forward(&a, &b).unwrap().to_vec().unwrap();
+        let c = matmul::matmul_forward(&a, &b, kern)
+            .unwrap()
+            .to_vec()
+            .unwrap();
         let bias = matmul::linear_backward_bias(&a).unwrap().to_vec().unwrap();
-        matmul::set_kernel(prev);
         (c, bias)
     };
     let b1 = run(MatmulKernel::Buffer);
@@ -179,8 +178,8 @@ fn values(n: usize, seed: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Products (forward and every backward) on one device, read back.
-fn products(gpu: &sralign::Gpu) -> Vec<Vec<f32>> {
+/// Products (forward and every backward) on one device and kernel, read back.
+fn products(gpu: &sralign::Gpu, k: MatmulKernel) -> Vec<Vec<f32>> {
     let t = |shape: &[usize], seed| {
         Tensor::from_slice(gpu, shape, &values(shape.iter().product(), seed)).unwrap()
     };
@@ -192,15 +191,15 @@ fn products(gpu: &sralign::Gpu) -> Vec<Vec<f32>> {
     let w = t(&[50, 40], 6);
     let bias = t(&[50], 7);
     let dy = t(&[150, 50], 8);
-    let c = matmul::matmul_forward(&a, &b).unwrap();
+    let c = matmul::matmul_forward(&a, &b, k).unwrap();
     let outs = [
-        matmul::matmul_forward(&a, &b).unwrap(),
-        matmul::matmul_backward_a(&c, &b).unwrap(),
-        matmul::matmul_backward_b(&a, &c).unwrap(),
-        matmul::matmul_forward(&a3, &b3).unwrap(),
-        matmul::linear_forward(&x, &w, Some(&bias)).unwrap(),
-        matmul::linear_backward_input(&dy, &w).unwrap(),
-        matmul::linear_backward_weight(&dy, &x).unwrap(),
+        matmul::matmul_forward(&a, &b, k).unwrap(),
+        matmul::matmul_backward_a(&c, &b, k).unwrap(),
+        matmul::matmul_backward_b(&a, &c, k).unwrap(),
+        matmul::matmul_forward(&a3, &b3, k).unwrap(),
+        matmul::linear_forward(&x, &w, Some(&bias), k).unwrap(),
+        matmul::linear_backward_input(&dy, &w, k).unwrap(),
+        matmul::linear_backward_weight(&dy, &x, k).unwrap(),
         matmul::linear_backward_bias(&dy).unwrap(),
     ];
     outs.iter().map(|o| o.to_vec().unwrap()).collect()
@@ -218,7 +217,7 @@ fn split_launches_match_unsplit() {
     let full = gpu();
     for k in KERNELS {
         with_kernel(k, "split_launches_match_unsplit", || {
-            let (want, got) = (products(&full), products(&small));
+            let (want, got) = (products(&full, k), products(&small, k));
             for (i, (w, g)) in want.iter().zip(&got).enumerate() {
                 assert_eq!(w, g, "{k:?} product {i} differs when split");
             }
@@ -264,11 +263,8 @@ fn texture_kernel_without_subgroups_is_a_clear_error() {
     }
     let a = Tensor::zeros(&gpu, &[5, 7]).unwrap();
     let b = Tensor::zeros(&gpu, &[7, 3]).unwrap();
-    let prev = matmul::set_kernel(MatmulKernel::Texture);
-    let e = matmul::matmul(&a, &b).unwrap_err();
-    matmul::set_kernel(MatmulKernel::Auto);
-    matmul::matmul(&a, &b).unwrap();
-    matmul::set_kernel(prev);
+    let e = matmul::matmul_with(&a, &b, MatmulKernel::Texture).unwrap_err();
+    matmul::matmul_with(&a, &b, MatmulKernel::Auto).unwrap();
     assert!(e.to_string().contains("subgroups"), "{e}");
     assert!(
         gpu.sync().is_ok(),

@@ -49,17 +49,15 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     ] {
         let name = format!("matmul_forward[{tag}]");
         if opts.wants(&name) {
-            let prev = matmul::set_kernel(kern);
-            let ms = time_ms(gpu, it, || matmul::matmul_forward(&a, &b).map(drop));
-            matmul::set_kernel(prev);
+            let ms = time_ms(gpu, it, || matmul::matmul_forward(&a, &b, kern).map(drop));
             out.push(row(&name, format!("{n}x{n}x{n}"), ms?, Some(flops), None));
         }
     }
     let name = "matmul_backward[auto]";
     if opts.wants(name) {
         let ms = time_ms(gpu, it, || {
-            matmul::matmul_backward_a(&a, &b)?;
-            matmul::matmul_backward_b(&a, &b).map(drop)
+            matmul::matmul_backward_a(&a, &b, MatmulKernel::Auto)?;
+            matmul::matmul_backward_b(&a, &b, MatmulKernel::Auto).map(drop)
         })?;
         out.push(row(
             name,
@@ -84,7 +82,7 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     let lflops = 2.0 * (m * fin * fout) as f64;
     if opts.wants("linear_forward") {
         let ms = time_ms(gpu, it, || {
-            matmul::linear_forward(&x, &w, Some(&bias)).map(drop)
+            matmul::linear_forward(&x, &w, Some(&bias), MatmulKernel::Auto).map(drop)
         })?;
         out.push(row(
             "linear_forward",
@@ -97,8 +95,8 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     if opts.wants("linear_backward") {
         let dy = random(gpu, &[m, fout], 6)?;
         let ms = time_ms(gpu, it, || {
-            matmul::linear_backward_input(&dy, &w)?;
-            matmul::linear_backward_weight(&dy, &x)?;
+            matmul::linear_backward_input(&dy, &w, MatmulKernel::Auto)?;
+            matmul::linear_backward_weight(&dy, &x, MatmulKernel::Auto)?;
             matmul::linear_backward_bias(&dy).map(drop)
         })?;
         out.push(row(
@@ -178,7 +176,7 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     // Both implementations side by side (the fused one only where it can run).
     let fused_ok = attention::fused_unsupported(&qkv, &table, heads, win, shift, hw, hw)?.is_none();
     for (kernel, tag) in [
-        (AttentionKernel::Products, "products"),
+        (AttentionKernel::Products(MatmulKernel::Auto), "products"),
         (AttentionKernel::Fused, "fused"),
     ] {
         if kernel == AttentionKernel::Fused && !fused_ok {

@@ -116,11 +116,11 @@ fn print_variants(gpu: &Gpu) {
     let mk = ops::matmul::chosen_kernel(gpu);
     println!("  {:<38} {mk:?}", "matmul / linear / attention products");
     let fused = gpu.subgroup_kernels_usable();
-    println!(
-        "  {:<38} {:?} (Fused needs head_dim <= 32, <= 64 tokens per window)",
-        "window attention",
-        ops::attention::auto_kernel(gpu.is_cpu(), fused)
-    );
+    let attn = match ops::attention::auto_kernel(gpu.is_cpu(), fused) {
+        ops::attention::AttentionKernel::Products(_) => "Products (on the matmul kernel above)",
+        _ => "Fused (needs head_dim <= 32, <= 64 tokens per window; else Products)",
+    };
+    println!("  {:<38} {attn}", "window attention");
     let sg = ops::covariance::subgroups_usable(gpu);
     println!(
         "  {:<38} {}",

@@ -28,7 +28,7 @@
 //!   multiple of 4 and at most 64 (windows 2, 4, 6, 8; not 7 or 12) and textures and
 //!   bindings within the adapter's limits; elsewhere (GL, 4-lane subgroups, other shapes)
 //!   `Auto` uses:
-//! - `Products`: the products on matmul's kernels, as above (any shape, any adapter).
+//! - `Products(mk)`: the products on matmul's kernel `mk`, as above (any shape, any adapter).
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
@@ -39,7 +39,7 @@ use crate::gpu::params::{
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch};
 use crate::ops::layernorm::row_blocks;
-use crate::ops::matmul::{column_sums, gemm_into, Gemm, View};
+use crate::ops::matmul::{column_sums, gemm_into, Gemm, MatmulKernel, View};
 use crate::tensor::{grid_for, Tensor};
 
 /// The geometry of one call.
@@ -171,6 +171,7 @@ fn product(
     n: usize,
     k: usize,
     alpha: f32,
+    kernel: MatmulKernel,
 ) -> Result<()> {
     gemm_into(&Gemm {
         op,
@@ -184,11 +185,17 @@ fn product(
         k,
         alpha,
         bias: None,
+        kernel,
     })
 }
 
 /// The products forward: (out [B*nW, n, C], probabilities [B*nW, heads, n, n]).
-fn products_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Tensor)> {
+fn products_forward(
+    g: &Geom,
+    qkv: &Tensor,
+    table: &Tensor,
+    mk: MatmulKernel,
+) -> Result<(Tensor, Tensor)> {
     let g = *g;
     let gpu = qkv.gpu();
     let op = "window_attention_forward";
@@ -205,6 +212,7 @@ fn products_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, T
         g.n,
         g.hd,
         1.0,
+        mk,
     )?;
     let shapes: &[&[usize]] = &[qkv.shape(), table.shape()];
     for (r0, rows) in row_blocks(gpu, op, shapes, g.groups() * g.n, &[g.n], 1)? {
@@ -242,12 +250,19 @@ fn products_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, T
         g.hd,
         g.n,
         1.0,
+        mk,
     )?;
     Ok((out, probs))
 }
 
 /// (dqkv [B*nW, n, 3C], dS [B*nW, heads, n, n]) from dout, qkv and the saved probabilities.
-fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result<(Tensor, Tensor)> {
+fn backward_qkv(
+    g: &Geom,
+    dout: &Tensor,
+    qkv: &Tensor,
+    probs: &Tensor,
+    mk: MatmulKernel,
+) -> Result<(Tensor, Tensor)> {
     let gpu = qkv.gpu();
     let op = "window_attention_backward_qkv";
     let (n, hd) = (g.n, g.hd);
@@ -264,6 +279,7 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
         n,
         hd,
         1.0,
+        mk,
     )?;
     let shapes: &[&[usize]] = &[dout.shape(), qkv.shape()];
     for (r0, rows) in row_blocks(gpu, op, shapes, g.groups() * n, &[n], 1)? {
@@ -299,6 +315,7 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
         hd,
         n,
         s,
+        mk,
     )?;
     let q = qkv_view(qkv, g, 0, false);
     product(
@@ -311,6 +328,7 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
         hd,
         n,
         s,
+        mk,
     )?;
     let pt = square_view(probs, g, true);
     product(
@@ -323,6 +341,7 @@ fn backward_qkv(g: &Geom, dout: &Tensor, qkv: &Tensor, probs: &Tensor) -> Result
         hd,
         n,
         1.0,
+        mk,
     )?;
     Ok((dqkv, ds))
 }
@@ -362,16 +381,18 @@ pub enum AttentionKernel {
     Auto,
     /// The fused per-window kernels; an error where they cannot run.
     Fused,
-    /// matmul products plus softmax kernels (every shape and adapter).
-    Products,
+    /// matmul products (on the given matmul kernel) plus softmax kernels (every shape and
+    /// adapter).
+    Products(MatmulKernel),
 }
 
 /// What the forward keeps for the backward.
 pub struct Saved(SavedBy);
 
 enum SavedBy {
-    /// `Products`: the probabilities [B*nW, heads, n, n].
-    Probs(Tensor),
+    /// `Products`: the probabilities [B*nW, heads, n, n] and the matmul kernel that made them
+    /// (the backward's products run on it too).
+    Probs(Tensor, MatmulKernel),
     /// `Fused`: the output, each score row's log-sum-exp [B*nW, heads, n] and the packed
     /// q, k, v and bias textures (kept rather than packed again).
     Fused {
@@ -385,7 +406,7 @@ impl Saved {
     /// The probabilities, where the products computed them.
     pub fn probs(&self) -> Option<&Tensor> {
         match &self.0 {
-            SavedBy::Probs(p) => Some(p),
+            SavedBy::Probs(p, _) => Some(p),
             SavedBy::Fused { .. } => None,
         }
     }
@@ -495,14 +516,14 @@ pub fn auto_kernel(is_cpu: bool, fused_runs: bool) -> AttentionKernel {
     if is_cpu && fused_runs {
         AttentionKernel::Fused
     } else {
-        AttentionKernel::Products
+        AttentionKernel::Products(MatmulKernel::Auto)
     }
 }
 
 /// True to run the fused kernels: `Auto` per `auto_kernel`; `Fused` or an error naming why not.
 fn use_fused(gpu: &Gpu, g: &Geom, kernel: AttentionKernel) -> Result<bool> {
     match kernel {
-        AttentionKernel::Products => Ok(false),
+        AttentionKernel::Products(_) => Ok(false),
         AttentionKernel::Auto => Ok(auto_kernel(
             gpu.is_cpu(),
             fused_unsupported_geom(gpu, g).is_none(),
@@ -764,8 +785,12 @@ pub fn window_attention_forward(
     if use_fused(qkv.gpu(), &g, kernel)? {
         fused_forward(&g, qkv, table)
     } else {
-        let (out, probs) = products_forward(&g, qkv, table)?;
-        Ok((out, Saved(SavedBy::Probs(probs))))
+        let mk = match kernel {
+            AttentionKernel::Products(mk) => mk,
+            _ => MatmulKernel::Auto,
+        };
+        let (out, probs) = products_forward(&g, qkv, table, mk)?;
+        Ok((out, Saved(SavedBy::Probs(probs, mk))))
     }
 }
 
@@ -778,8 +803,8 @@ fn backward_any(
     saved: &Saved,
 ) -> Result<(Tensor, Tensor, usize)> {
     match &saved.0 {
-        SavedBy::Probs(probs) => {
-            let (dqkv, ds) = backward_qkv(g, dout, qkv, probs)?;
+        SavedBy::Probs(probs, mk) => {
+            let (dqkv, ds) = backward_qkv(g, dout, qkv, probs, *mk)?;
             Ok((dqkv, ds, g.windows))
         }
         SavedBy::Fused { out, lse, tex } => {

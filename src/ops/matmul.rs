@@ -11,9 +11,9 @@
 //! - `Buffer` (shaders/matmul_buf.wgsl): 64 x 64 workgroup tiles straight from storage
 //!   buffers, for GPUs and for adapters without subgroups (see `auto_kernel`).
 //!
-//! `set_kernel` forces one (tests run both on the same inputs).
-
-use std::cell::Cell;
+//! `auto_kernel` picks one per adapter; every entry point takes a `MatmulKernel` (the
+//! differentiable `matmul` and `linear` run `Auto`; `matmul_with` / `linear_with` force one, as
+//! tests and benchmarks do to run both on the same inputs).
 
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
@@ -33,20 +33,6 @@ pub enum MatmulKernel {
     Texture,
     /// Storage-buffer tiles.
     Buffer,
-}
-
-thread_local! {
-    static KERNEL: Cell<MatmulKernel> = const { Cell::new(MatmulKernel::Auto) };
-}
-
-/// Choose the kernel for this thread's products; returns the previous choice.
-pub fn set_kernel(k: MatmulKernel) -> MatmulKernel {
-    KERNEL.with(|c| c.replace(k))
-}
-
-/// The kernel choice in force on this thread.
-pub fn kernel() -> MatmulKernel {
-    KERNEL.with(|c| c.get())
 }
 
 /// A strided matrix view of a tensor, per batch layer l: element (l, r, c) sits at
@@ -91,6 +77,8 @@ pub(crate) struct Gemm<'a> {
     pub k: usize,
     pub alpha: f32,
     pub bias: Option<&'a Tensor>,
+    /// Which kernel computes it (`Auto`: `chosen_kernel`).
+    pub kernel: MatmulKernel,
 }
 
 const TEX_TILE_M: usize = 32;
@@ -336,7 +324,7 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
         Some(b) => b.bind(),
         None => g.a.t.bind_range(0, 1),
     };
-    let use_tex = match kernel() {
+    let use_tex = match g.kernel {
         MatmulKernel::Buffer => false,
         MatmulKernel::Auto => chosen_kernel(gpu) == MatmulKernel::Texture,
         MatmulKernel::Texture => {
@@ -759,7 +747,7 @@ fn matmul_dims(op: &str, a: &Tensor, b: &Tensor) -> Result<(usize, usize, usize,
 }
 
 /// C = A B without recording: [M,K]x[K,N] -> [M,N] or [B,M,K]x[B,K,N] -> [B,M,N].
-pub fn matmul_forward(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+pub fn matmul_forward(a: &Tensor, b: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
     let (batch, m, k, n) = matmul_dims("matmul_forward", a, b)?;
     let shape = out_shape(a, batch, m, n);
     gemm(
@@ -775,13 +763,14 @@ pub fn matmul_forward(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             k,
             alpha: 1.0,
             bias: None,
+            kernel,
         },
         &shape,
     )
 }
 
 /// dA = dC B^T.
-pub fn matmul_backward_a(dc: &Tensor, b: &Tensor) -> Result<Tensor> {
+pub fn matmul_backward_a(dc: &Tensor, b: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
     let (batch, k, n) = match b.shape() {
         [k, n] => (1, *k, *n),
         [bb, k, n] => (*bb, *k, *n),
@@ -802,13 +791,14 @@ pub fn matmul_backward_a(dc: &Tensor, b: &Tensor) -> Result<Tensor> {
             k: n,
             alpha: 1.0,
             bias: None,
+            kernel,
         },
         &shape,
     )
 }
 
 /// dB = A^T dC.
-pub fn matmul_backward_b(a: &Tensor, dc: &Tensor) -> Result<Tensor> {
+pub fn matmul_backward_b(a: &Tensor, dc: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
     let (batch, m, k) = match a.shape() {
         [m, k] => (1, *m, *k),
         [ba, m, k] => (*ba, *m, *k),
@@ -829,23 +819,29 @@ pub fn matmul_backward_b(a: &Tensor, dc: &Tensor) -> Result<Tensor> {
             k: m,
             alpha: 1.0,
             bias: None,
+            kernel,
         },
         &shape,
     )
 }
 
-/// Differentiable C = A B ([M,K]x[K,N] or batched [B,M,K]x[B,K,N]).
+/// Differentiable C = A B ([M,K]x[K,N] or batched [B,M,K]x[B,K,N]), on `auto_kernel`'s choice.
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    let out = matmul_forward(a, b)?;
+    matmul_with(a, b, MatmulKernel::Auto)
+}
+
+/// `matmul` on an explicit kernel (forward and backward products alike).
+pub fn matmul_with(a: &Tensor, b: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
+    let out = matmul_forward(a, b, kernel)?;
     let (sa, sb) = (a.detach(), b.detach());
     autograd::record("matmul", &[a, b], &out, move |dc, needs| {
         let da = if needs[0] {
-            Some(matmul_backward_a(dc, &sb)?)
+            Some(matmul_backward_a(dc, &sb, kernel)?)
         } else {
             None
         };
         let db = if needs[1] {
-            Some(matmul_backward_b(&sa, dc)?)
+            Some(matmul_backward_b(&sa, dc, kernel)?)
         } else {
             None
         };
@@ -873,7 +869,12 @@ fn linear_dims(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<(usize, usi
 }
 
 /// y = x W^T (+ b) without recording: x [M, in], w [out, in], b [out] -> [M, out].
-pub fn linear_forward(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+pub fn linear_forward(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    kernel: MatmulKernel,
+) -> Result<Tensor> {
     let (m, fin, fout) = linear_dims(x, w, b)?;
     gemm(
         Gemm {
@@ -888,13 +889,14 @@ pub fn linear_forward(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tens
             k: fin,
             alpha: 1.0,
             bias: b,
+            kernel,
         },
         &[m, fout],
     )
 }
 
 /// dx = dy W: dy [M, out], w [out, in] -> [M, in].
-pub fn linear_backward_input(dy: &Tensor, w: &Tensor) -> Result<Tensor> {
+pub fn linear_backward_input(dy: &Tensor, w: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
     let (fout, fin) = (w.shape()[0], w.shape()[1]);
     let m = dy.numel() / fout;
     gemm(
@@ -910,13 +912,14 @@ pub fn linear_backward_input(dy: &Tensor, w: &Tensor) -> Result<Tensor> {
             k: fout,
             alpha: 1.0,
             bias: None,
+            kernel,
         },
         &[m, fin],
     )
 }
 
 /// dW = dy^T x: dy [M, out], x [M, in] -> [out, in].
-pub fn linear_backward_weight(dy: &Tensor, x: &Tensor) -> Result<Tensor> {
+pub fn linear_backward_weight(dy: &Tensor, x: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
     let (m, fin) = (x.shape()[0], x.shape()[1]);
     let fout = dy.numel() / m;
     gemm(
@@ -932,6 +935,7 @@ pub fn linear_backward_weight(dy: &Tensor, x: &Tensor) -> Result<Tensor> {
             k: m,
             alpha: 1.0,
             bias: None,
+            kernel,
         },
         &[fout, fin],
     )
@@ -943,9 +947,19 @@ pub fn linear_backward_bias(dy: &Tensor) -> Result<Tensor> {
     column_sums("linear_backward_bias", dy, m, fout)
 }
 
-/// Differentiable y = x W^T + b (x [M, in], w [out, in], b [out]).
+/// Differentiable y = x W^T + b (x [M, in], w [out, in], b [out]), on `auto_kernel`'s choice.
 pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
-    let y = linear_forward(x, w, b)?;
+    linear_with(x, w, b, MatmulKernel::Auto)
+}
+
+/// `linear` on an explicit kernel (forward and backward products alike).
+pub fn linear_with(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    kernel: MatmulKernel,
+) -> Result<Tensor> {
+    let y = linear_forward(x, w, b, kernel)?;
     let (sx, sw) = (x.detach(), w.detach());
     let mut inputs = vec![x, w];
     if let Some(b) = b {
@@ -953,12 +967,12 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     }
     autograd::record("linear", &inputs, &y, move |dy, needs| {
         let dx = if needs[0] {
-            Some(linear_backward_input(dy, &sw)?)
+            Some(linear_backward_input(dy, &sw, kernel)?)
         } else {
             None
         };
         let dw = if needs[1] {
-            Some(linear_backward_weight(dy, &sx)?)
+            Some(linear_backward_weight(dy, &sx, kernel)?)
         } else {
             None
         };
