@@ -18,13 +18,41 @@
 // Split products (bindings over the storage limit): C and the bias are bound from column
 // `boff`; k chunks after the first start from the raw sums in C (`accumulate`) and only the
 // last applies alpha and the bias (`finalize`), so a split product is bit-identical.
+// Linear operands (override LINEAR: bit 0 for A, bit 1 for B): instead of a packed texture, the
+// operand is a copy of its tensor in a linear texture (texel i at (i % 4096, (i / 4096) % 4096)
+// of layer i / 2^24; see gpu::linear_dims), its k values contiguous: texel t of row r of
+// chunk layer `layer` is i = abase + layer * als + r * ars + t (bbase, bls, brs for B^T).
+// Nothing pads it: rows past m and columns past n read whatever lies there (indices clamped
+// to the tensor's last texel, amax / bmax, so no read leaves the texture), which only ever
+// reaches accumulators that are never stored; k needs no padding (k % 4 == 0 here).
 struct Params { m: u32, n: u32, kt: u32, has_bias: u32, l0: u32, lh: u32, off: u32, co: u32,
-                ci: u32, cm: u32, alpha: f32, boff: u32, accumulate: u32, finalize: u32 }
+                ci: u32, cm: u32, alpha: f32, boff: u32, accumulate: u32, finalize: u32,
+                abase: u32, ars: u32, als: u32, amax: u32, bbase: u32, brs: u32, bls: u32,
+                bmax: u32 }
+override LINEAR: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var ta: texture_2d_array<f32>;
 @group(0) @binding(3) var tb: texture_2d_array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+// Texel t of A's row r (4 consecutive k values).
+fn load_a(t: u32, r: u32, layer: u32) -> vec4<f32> {
+    if ((LINEAR & 1u) != 0u) {
+        let i = min(p.abase + layer * p.als + r * p.ars + t, p.amax);
+        return textureLoad(ta, vec2<u32>(i & 4095u, (i >> 12u) & 4095u), i >> 24u, 0);
+    }
+    return textureLoad(ta, vec2<u32>(t, r), layer, 0);
+}
+
+// Texel t of B^T's row nn (column nn of B, 4 consecutive k values).
+fn load_b(t: u32, nn: u32, layer: u32) -> vec4<f32> {
+    if ((LINEAR & 2u) != 0u) {
+        let i = min(p.bbase + layer * p.bls + nn * p.brs + t, p.bmax);
+        return textureLoad(tb, vec2<u32>(i & 4095u, (i >> 12u) & 4095u), i >> 24u, 0);
+    }
+    return textureLoad(tb, vec2<u32>(t, nn), layer, 0);
+}
 
 // acc + sum_e b[e] * t[e]: b holds column j's 4 k values (a broadcast), t[e] the lane's 4
 // rows at k value e.
@@ -132,11 +160,11 @@ fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
         a0_31 = load_col(base, m0, n0 + 31u);
     }
     for (var t = 0u; t < p.kt; t++) {
-        let bt0 = textureLoad(tb, vec2<u32>(t, n0 + 0u + lane), layer, 0);
-        let bt1 = textureLoad(tb, vec2<u32>(t, n0 + 8u + lane), layer, 0);
-        let bt2 = textureLoad(tb, vec2<u32>(t, n0 + 16u + lane), layer, 0);
-        let bt3 = textureLoad(tb, vec2<u32>(t, n0 + 24u + lane), layer, 0);
-        let x0 = transpose(mat4x4<f32>(textureLoad(ta, vec2<u32>(t, m0 + 0u), layer, 0), textureLoad(ta, vec2<u32>(t, m0 + 8u), layer, 0), textureLoad(ta, vec2<u32>(t, m0 + 16u), layer, 0), textureLoad(ta, vec2<u32>(t, m0 + 24u), layer, 0)));
+        let bt0 = load_b(t, n0 + 0u + lane, layer);
+        let bt1 = load_b(t, n0 + 8u + lane, layer);
+        let bt2 = load_b(t, n0 + 16u + lane, layer);
+        let bt3 = load_b(t, n0 + 24u + lane, layer);
+        let x0 = transpose(mat4x4<f32>(load_a(t, m0 + 0u, layer), load_a(t, m0 + 8u, layer), load_a(t, m0 + 16u, layer), load_a(t, m0 + 24u, layer)));
         let b0 = subgroupBroadcast(bt0, 0u);
         a0_0 = mac(a0_0, b0, x0);
         let b1 = subgroupBroadcast(bt0, 1u);

@@ -246,14 +246,14 @@ fn bad_input_gives_typed_errors() {
     );
 }
 
-/// The texture kernels at 4-lane subgroups (not chosen: skipped, named), at 8 and 32, the buffer
+/// The texture kernels at 4-lane subgroups (not chosen: skipped, named), at 8 and 16, the buffer
 /// kernels on GL, everything under WebGPU's default limits.
 #[test]
 fn child_runs_other_lane_widths_backends_and_limits() {
     run_children(&[
         Child::Lanes4,
         Child::Lanes8,
-        Child::Lanes32,
+        Child::Lanes16,
         Child::Gl,
         Child::DefaultLimits,
     ]);

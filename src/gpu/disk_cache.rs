@@ -29,12 +29,15 @@ pub(crate) fn dir() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".cache").join("sralign"))
 }
 
-/// The cache file for an adapter: wgpu's key (backend, vendor, device) plus the driver's
-/// version string, so that a driver update starts a new file; `None` where wgpu has no
+/// The cache file for an adapter: wgpu's key (backend, vendor, device) plus the adapter's name
+/// and the driver's version string, so that a driver update starts a new file; `None` where wgpu has no
 /// application-managed cache for the backend.
 pub(crate) fn file_for(dir: &Path, info: &wgpu::AdapterInfo) -> Option<PathBuf> {
     let key = wgpu::util::pipeline_cache_key(info)?;
-    let driver: String = format!("{}_{}", info.driver, info.driver_info)
+    // The adapter's name too: llvmpipe's names the vector width it compiles for
+    // ("llvmpipe (LLVM 15.0.6, 256 bits)"), which `LP_NATIVE_VECTOR_WIDTH` changes while
+    // vendor, device and driver stay the same.
+    let driver: String = format!("{}_{}_{}", info.name, info.driver, info.driver_info)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' {
@@ -43,7 +46,7 @@ pub(crate) fn file_for(dir: &Path, info: &wgpu::AdapterInfo) -> Option<PathBuf> 
                 '-'
             }
         })
-        .take(80)
+        .take(120)
         .collect();
     Some(dir.join(format!("{key}_{driver}.bin")))
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{fmt_shapes, Error, Result};
 pub use pool::{PoolStats, PooledBuffer};
 pub use shaders::Shader;
-pub use texture::PooledTexture;
+pub use texture::{linear_dims, PooledTexture, LINEAR_TH, LINEAR_TW};
 
 /// How to pick and configure the device.
 #[derive(Clone, Debug, Default)]

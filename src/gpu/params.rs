@@ -1159,6 +1159,14 @@ pub struct MatmulTexParams {
     pub boff: u32,
     pub accumulate: u32,
     pub finalize: u32,
+    pub abase: u32,
+    pub ars: u32,
+    pub als: u32,
+    pub amax: u32,
+    pub bbase: u32,
+    pub brs: u32,
+    pub bls: u32,
+    pub bmax: u32,
 }
 
 impl KernelParams for MatmulTexParams {
@@ -1177,8 +1185,18 @@ impl KernelParams for MatmulTexParams {
         "boff",
         "accumulate",
         "finalize",
+        "abase",
+        "ars",
+        "als",
+        "amax",
+        "bbase",
+        "brs",
+        "bls",
+        "bmax",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52];
+    const OFFSETS: &'static [usize] = &[
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84,
+    ];
 }
 
 /// `max_pool_backward.wgsl`.

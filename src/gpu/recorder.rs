@@ -166,7 +166,7 @@ fn create_group(
 }
 
 /// Records dispatches into one command encoder and one open compute pass per batch; the pass
-/// ends only for a copy, a clear or the submit. The profiler writes timestamps inside the pass
+/// ends only for a copy (buffer or texture), a clear or the submit. The profiler writes timestamps inside the pass
 /// around each dispatch (TIMESTAMP_QUERY_INSIDE_PASSES, which `Gpu::set_profiling` requires),
 /// so a profiled step is recorded exactly like an unprofiled one.
 pub(crate) struct Recorder {
@@ -309,6 +309,16 @@ impl Recorder {
     ) {
         self.encoder(device)
             .copy_buffer_to_buffer(src, so, dst, d_o, n);
+    }
+
+    pub(crate) fn copy_to_texture(
+        &mut self,
+        device: &wgpu::Device,
+        src: wgpu::TexelCopyBufferInfo,
+        dst: wgpu::TexelCopyTextureInfo,
+        size: wgpu::Extent3d,
+    ) {
+        self.encoder(device).copy_buffer_to_texture(src, dst, size);
     }
 
     pub(crate) fn clear(&mut self, device: &wgpu::Device, buf: &wgpu::Buffer, off: u64, n: u64) {

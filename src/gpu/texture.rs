@@ -107,3 +107,88 @@ pub(crate) fn alloc(
         pool: Rc::downgrade(pool),
     }
 }
+
+/// Texels per row of a linear texture (a power of two: kernels split a texel index with a
+/// shift and a mask).
+pub const LINEAR_TW: usize = 4096;
+/// Rows per layer of a linear texture (a power of two; WebGPU's default limits allow 8192).
+pub const LINEAR_TH: usize = 4096;
+
+/// (width, height, layers) of a linear texture holding `texels` texels: texel i sits at
+/// (i % LINEAR_TW, (i / LINEAR_TW) % LINEAR_TH) of layer i / (LINEAR_TW * LINEAR_TH).
+/// A tensor whose element count is a multiple of 4 reaches such a texture by a plain
+/// buffer-to-texture copy (`Gpu::copy_to_linear_texture`, rows of 64 KiB satisfy the copy
+/// alignment), which on lavapipe is a memcpy where a packing kernel stores texel by texel.
+pub fn linear_dims(texels: usize) -> (usize, usize, usize) {
+    let rows = texels.div_ceil(LINEAR_TW).max(1);
+    (
+        texels.clamp(1, LINEAR_TW),
+        rows.min(LINEAR_TH),
+        rows.div_ceil(LINEAR_TH),
+    )
+}
+
+impl super::Gpu {
+    /// True when this adapter can hold a linear texture of `texels` texels.
+    pub fn linear_texture_fits(&self, texels: usize) -> bool {
+        let l = self.limits();
+        let (w, h, layers) = linear_dims(texels);
+        w.max(h) <= l.max_texture_dimension_2d as usize
+            && layers <= l.max_texture_array_layers as usize
+    }
+
+    /// Record, in stream order with the dispatches around it, copying `texels` texels (16
+    /// bytes each) of `src` from byte `src_off` (a multiple of 16) into the linear texture
+    /// `dst` (see `linear_dims`) from texel `at` on.
+    pub fn copy_to_linear_texture(
+        &self,
+        src: &wgpu::Buffer,
+        src_off: u64,
+        texels: usize,
+        dst: &wgpu::Texture,
+        at: usize,
+    ) {
+        let mut rec = self.0.recorder.borrow_mut();
+        let mut done = 0;
+        while done < texels {
+            let i = at + done;
+            let (x, row) = (i % LINEAR_TW, i / LINEAR_TW);
+            let (y, layer) = (row % LINEAR_TH, row / LINEAR_TH);
+            let left = texels - done;
+            // A partial row (a start or an end off the row boundary), else whole rows up to
+            // the end of the layer.
+            let (w, h) = if x > 0 || left < LINEAR_TW {
+                ((LINEAR_TW - x).min(left), 1)
+            } else {
+                (LINEAR_TW, (left / LINEAR_TW).min(LINEAR_TH - y))
+            };
+            rec.copy_to_texture(
+                &self.0.device,
+                wgpu::TexelCopyBufferInfo {
+                    buffer: src,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: src_off + 16 * done as u64,
+                        bytes_per_row: Some(16 * LINEAR_TW as u32),
+                        rows_per_image: None,
+                    },
+                },
+                wgpu::TexelCopyTextureInfo {
+                    texture: dst,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: x as u32,
+                        y: y as u32,
+                        z: layer as u32,
+                    },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                wgpu::Extent3d {
+                    width: w as u32,
+                    height: h as u32,
+                    depth_or_array_layers: 1,
+                },
+            );
+            done += w * h;
+        }
+    }
+}

@@ -261,6 +261,14 @@ fn gemm16(
             boff: 0,
             accumulate: accumulate as u32,
             finalize: 1,
+            abase: 0,
+            ars: 0,
+            als: 0,
+            amax: 0,
+            bbase: 0,
+            brs: 0,
+            bls: 0,
+            bmax: 0,
         }
         .words(),
         binds: &[

@@ -342,15 +342,91 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
         }
     };
     let align = (gpu.limits().min_storage_buffer_offset_alignment as usize / 4).max(1);
+    // Operands copied whole into linear textures, once for every chunk (texture kernel only).
+    let linear = if use_tex {
+        [
+            linear_operand(gpu, g, &g.a, true)?,
+            linear_operand(gpu, g, &g.b, false)?,
+        ]
+    } else {
+        [None, None]
+    };
     for ch in plan(gpu, g, use_tex)? {
         let b = bounds(g, &ch, align);
         if use_tex {
-            gemm_texture(gpu, g, &ch, &b, shapes, &bias)?;
+            gemm_texture(gpu, g, &ch, &b, shapes, &bias, &linear)?;
         } else {
             gemm_buffer(gpu, g, &ch, &b, shapes, &bias)?;
         }
     }
     Ok(())
+}
+
+/// An operand of the texture kernel read from a linear texture holding a copy of its whole
+/// tensor (`gpu::linear_dims`) instead of a texture packed per chunk.
+struct Linear {
+    _tex: crate::gpu::PooledTexture,
+    view: wgpu::TextureView,
+}
+
+/// (row stride, k stride) in elements of the rows the texture kernel reads: A's rows, or B^T's
+/// rows (B's columns).
+fn operand_strides(v: &View, a_side: bool) -> (usize, usize) {
+    if a_side {
+        (v.rs, v.cs)
+    } else {
+        (v.cs, v.rs)
+    }
+}
+
+/// The operand's tensor copied into a linear texture, where the texture kernel can read it
+/// there: k contiguous, offsets and strides whole texels (a texel never straddles two rows),
+/// one layer term (lh = 1), a texture within the limits, and a row stride that is not a
+/// multiple of 512 bytes (rows that far apart share few L1 sets; `pack` pads such rows). A
+/// copy is a memcpy on lavapipe where a pack kernel stores texel by texel: measured below
+/// (`linear_operand` in the commit message) at SwinIR's linear layers.
+fn linear_operand(gpu: &Gpu, g: &Gemm, v: &View, a_side: bool) -> Result<Option<Linear>> {
+    let (sr, sk) = operand_strides(v, a_side);
+    let numel = v.t.numel();
+    let a4 = |x: usize| x.is_multiple_of(4);
+    let ok = sk == 1
+        && g.lh == 1
+        && a4(g.k)
+        && a4(sr)
+        && !sr.is_multiple_of(128)
+        && a4(v.off)
+        && a4(v.outer)
+        && a4(numel)
+        && gpu.linear_texture_fits(numel / 4);
+    if !ok {
+        return Ok(None);
+    }
+    let texels = numel / 4;
+    let (w, h, layers) = crate::gpu::linear_dims(texels);
+    let tex = gpu.alloc_texture_view(
+        g.op,
+        w as u32,
+        h as u32,
+        layers as u32,
+        wgpu::TextureFormat::Rgba32Float,
+        true,
+    )?;
+    gpu.copy_to_linear_texture(v.t.buffer(), 0, texels, tex.texture(), 0);
+    let view = tex.view().clone();
+    Ok(Some(Linear { _tex: tex, view }))
+}
+
+/// (base texel, row stride, layer stride, last texel) of a linear operand for a chunk.
+fn linear_strides(v: &View, a_side: bool, ch: &Chunk) -> [u32; 4] {
+    let (sr, _) = operand_strides(v, a_side);
+    let r0 = if a_side { ch.r0 } else { ch.c0 };
+    let first = v.off + ch.l0 * v.outer + r0 * sr + ch.k0;
+    [
+        (first / 4) as u32,
+        (sr / 4) as u32,
+        (v.outer / 4) as u32,
+        (v.t.numel() / 4 - 1) as u32,
+    ]
 }
 
 /// Pack P [rows, k] (P(l, r, kk) = v(l, r, kk), or v(l, kk, r) when `swap`) of layers
@@ -378,18 +454,18 @@ fn pack(
     let width = Some((kt.div_ceil(4) | 1) * 4)
         .filter(|&w| w <= max)
         .unwrap_or(kt);
-    let tex = gpu.alloc_texture(
+    // The kernels always read arrays: the pool's array view (kept with the texture, so a
+    // reused texture binds the same view and the bind group cache hits; creating a view per
+    // call also waited on lavapipe for the running batch).
+    let tex = gpu.alloc_texture_view(
         g.op,
         width as u32,
         height as u32,
         layers as u32,
         wgpu::TextureFormat::Rgba32Float,
+        true,
     )?;
-    // The pool views single-layer textures as 2-D; the kernels always read arrays.
-    let view = tex.texture().create_view(&wgpu::TextureViewDescriptor {
-        dimension: Some(wgpu::TextureViewDimension::D2Array),
-        ..Default::default()
-    });
+    let view = tex.view().clone();
     let (sr, sk) = if swap { (v.cs, v.rs) } else { (v.rs, v.cs) };
     let a4 = |x: usize| x.is_multiple_of(4);
     let aligned = a4(v.off) && a4(v.outer) && a4(v.inner) && a4(b.len);
@@ -463,16 +539,39 @@ fn gemm_texture(
     b: &[Bound; 3],
     shapes: &[&[usize]],
     bias: &Bind,
+    linear: &[Option<Linear>; 2],
 ) -> Result<()> {
     let mp = ch.mr.next_multiple_of(TEX_TILE_M);
     let np = ch.nc.next_multiple_of(TEX_TILE_N);
-    // A as [m, k] rows; B^T as [n, k] rows (B(kk, nn) read with rows and columns swapped).
-    let (_ta, va) = pack(
-        gpu, g, shapes, &b[0], false, ch.mr, ch.kc, mp, ch.l0, ch.layers,
-    )?;
-    let (_tb, vb) = pack(
-        gpu, g, shapes, &b[1], true, ch.nc, ch.kc, np, ch.l0, ch.layers,
-    )?;
+    // A as [m, k] rows; B^T as [n, k] rows (B(kk, nn) read with rows and columns swapped),
+    // each packed for this chunk unless it is read from its linear texture.
+    let (packed_a, packed_b);
+    let va = match &linear[0] {
+        Some(l) => &l.view,
+        None => {
+            packed_a = pack(
+                gpu, g, shapes, &b[0], false, ch.mr, ch.kc, mp, ch.l0, ch.layers,
+            )?;
+            &packed_a.1
+        }
+    };
+    let vb = match &linear[1] {
+        Some(l) => &l.view,
+        None => {
+            packed_b = pack(
+                gpu, g, shapes, &b[1], true, ch.nc, ch.kc, np, ch.l0, ch.layers,
+            )?;
+            &packed_b.1
+        }
+    };
+    let zero = [0u32; 4];
+    let la = linear[0]
+        .as_ref()
+        .map_or(zero, |_| linear_strides(&g.a, true, ch));
+    let lb = linear[1]
+        .as_ref()
+        .map_or(zero, |_| linear_strides(&g.b, false, ch));
+    let mode = linear[0].is_some() as u32 | (linear[1].is_some() as u32) << 1;
     let (acc, fin, has_bias) = modes(g, ch);
     let c = &b[2];
     gpu.launch(Launch {
@@ -480,7 +579,7 @@ fn gemm_texture(
         shapes,
         shader: &shaders::MATMUL_TEX,
         entry: entry::MATMUL_TEX,
-        overrides: &[],
+        overrides: &[("LINEAR", mode as f64)],
         params: MatmulTexParams {
             m: ch.mr as u32,
             n: ch.nc as u32,
@@ -496,9 +595,17 @@ fn gemm_texture(
             boff: ch.c0 as u32,
             accumulate: acc,
             finalize: fin,
+            abase: la[0],
+            ars: la[1],
+            als: la[2],
+            amax: la[3],
+            bbase: lb[0],
+            brs: lb[1],
+            bls: lb[2],
+            bmax: lb[3],
         }
         .words(),
-        binds: &[c.bind(), Bind::Texture(&va), Bind::Texture(&vb), *bias],
+        binds: &[c.bind(), Bind::Texture(va), Bind::Texture(vb), *bias],
         workgroups: [
             (np / TEX_TILE_N) as u32,
             (mp / TEX_TILE_M) as u32,
