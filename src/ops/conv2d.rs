@@ -621,7 +621,20 @@ pub fn conv2d_forward_with(
     b: Option<&Tensor>,
     imp: ConvImpl,
 ) -> Result<Tensor> {
+    Ok(forward_keep(x, w, b, imp, false)?.0)
+}
+
+/// The forward; with `keep`, also x's texture where the texture kernels packed the whole batch
+/// in one launch (for the weight gradient, which then need not pack x again).
+fn forward_keep(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    imp: ConvImpl,
+    keep: bool,
+) -> Result<(Tensor, Option<PooledTexture>)> {
     let op = "conv2d_forward";
+    let mut kept = None;
     let d = conv2d_dims(op, x.shape(), w.shape(), b.map(|b| b.shape()))?;
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
@@ -643,6 +656,9 @@ pub fn conv2d_forward_with(
             for ch in chunks(d.n, nb) {
                 let xt = pack_input(op, x, &d, d.cin, d.c4(), ch)?;
                 launch_tex(op, &d, &xt, d.c4(), &wt, b, w, &out, d.cout, ch)?;
+                if keep && nb == d.n {
+                    kept = Some(xt);
+                }
             }
         }
         ConvImpl::Tiled => {
@@ -673,7 +689,7 @@ pub fn conv2d_forward_with(
             }
         }
     }
-    Ok(out)
+    Ok((out, kept))
 }
 
 /// dx of conv2d given dout [N, Cout, H, W] and w [Cout, Cin, k, k].
@@ -1215,7 +1231,15 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
 /// Differentiable conv2d with the implementation forced (tests run both).
 pub fn conv2d_with(x: &Tensor, w: &Tensor, b: Option<&Tensor>, imp: ConvImpl) -> Result<Tensor> {
     let d = conv2d_dims("conv2d", x.shape(), w.shape(), b.map(|b| b.shape()))?;
-    let out = conv2d_forward_with(x, w, b, imp)?;
+    // With few input channels the texture kernels keep x's texture for the weight gradient
+    // (a small texture, held until the backward; packing x again cost as much as packing it
+    // in the forward: ~40 ms of the tiny SRResNet's ~1 s step).
+    let keep = d.cin <= 16
+        && matches!(
+            choose(x.gpu(), "conv2d", &d, imp)?,
+            ConvImpl::Texture | ConvImpl::Small
+        );
+    let (out, xt) = forward_keep(x, w, b, imp, keep)?;
     let (sx, sw) = (x.detach(), w.detach());
     let mut inputs = vec![x, w];
     if let Some(b) = b {
@@ -1224,7 +1248,20 @@ pub fn conv2d_with(x: &Tensor, w: &Tensor, b: Option<&Tensor>, imp: ConvImpl) ->
     let nin = inputs.len();
     autograd::record("conv2d", &inputs, &out, move |dout, needs| {
         let want = [needs[0], needs[1], nin > 2 && needs[2]];
-        let (dx, dw, db) = backward("conv2d_backward", &d, dout, Some(&sx), Some(&sw), want, imp)?;
+        let packed = Packed {
+            x: xt.as_ref(),
+            ..Packed::default()
+        };
+        let (dx, dw, db) = backward_packed(
+            "conv2d_backward",
+            &d,
+            dout,
+            Some(&sx),
+            packed,
+            Some(&sw),
+            want,
+            imp,
+        )?;
         let mut g = vec![dx, dw];
         if nin > 2 {
             g.push(db);
