@@ -321,13 +321,15 @@ pub struct Conv2dBackwardWeightSmallParams {
     pub wpad: u32,
     pub q4: u32,
     pub has_bias: u32,
+    pub split: u32,
 }
 
 impl KernelParams for Conv2dBackwardWeightSmallParams {
     const FIELDS: &'static [&'static str] = &[
         "h", "cout", "cin", "c4", "d4", "pad", "rows", "slabs", "e", "wpad", "q4", "has_bias",
+        "split",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
 }
 
 /// `conv2d_backward_weight_tex.wgsl`.

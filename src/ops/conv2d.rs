@@ -229,11 +229,11 @@ pub fn auto_variant(
 }
 
 /// Where `Small`'s weight gradient was measured faster than the texture variant's on lavapipe
-/// (examples/conv_small_lab.rs, the tiny SRResNet's convs: 1.6-1.7x for dw + db with 3 or 16
-/// input channels and 16 or 64 outputs). With Cout <= 8 half its lanes idle (16 -> 3: 0.93x);
-/// with more input channels the texture kernel's lanes are all busy (not measured).
+/// (examples/conv_small_lab.rs, the tiny SRResNet's six conv shapes, 3 or 16 input channels
+/// and 3, 16 or 64 outputs: 1.5-2x for dw + db). With more input channels the texture
+/// kernel's lanes are all busy already (not measured).
 pub(crate) fn small_pays(d: &ConvDims) -> bool {
-    d.k == 3 && d.cin <= 16 && d.cout > 8
+    d.k == 3 && d.cin <= 16
 }
 
 /// The variant that runs convolutions of these sizes on `gpu` when `Auto` is asked for.
@@ -899,6 +899,7 @@ pub(crate) fn backward_packed(
     // 3x3 weight gradient by conv2d_backward_weight_small.wgsl (lanes: 4 input-channel groups
     // x 2 halves of 16 output channels), which also sums db.
     let small = imp == ConvImpl::Small && d.k == 3;
+    let small_split = (d.cout <= 8) as usize;
     let tiled = imp == ConvImpl::Tiled;
     let tile = tiled_wg(gpu).unwrap_or(8) as usize * 4;
     let kk = d.k * d.k;
@@ -939,7 +940,8 @@ pub(crate) fn backward_packed(
     let (groups, per_slab) = if tiled {
         ((d.cin * kk).div_ceil(tile) * d.cout.div_ceil(tile), 1)
     } else if small {
-        (cout16 * q4 * d.k, 1)
+        // Cout <= 8: the two halves split rows and write a partial row each.
+        (cout16 * q4 * d.k, 1 + small_split)
     } else if tex3 {
         (cout8 * q8 * d.k, 1)
     } else if tex {
@@ -1118,6 +1120,7 @@ pub(crate) fn backward_packed(
                         wpad: u(d.w.next_multiple_of(8)),
                         q4: u(q4),
                         has_bias: small_db.is_some() as u32,
+                        split: u(small_split),
                     };
                     let bp = small_db
                         .as_ref()
@@ -1133,7 +1136,7 @@ pub(crate) fn backward_packed(
                         binds: &[pb, bp, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
                         workgroups: [u(slabs), u(q4 * d.k), u(cout16)],
                     })?;
-                    reduce_rows(op, dw, partial, slabs, i == 0)?;
+                    reduce_rows(op, dw, partial, slabs * (1 + small_split), i == 0)?;
                     if let Some((db, bpartial)) = &small_db {
                         reduce_rows(op, db, bpartial, slabs, i == 0)?;
                     }
