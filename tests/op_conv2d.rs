@@ -6,7 +6,17 @@ use sralign::gpu::GpuOptions;
 use sralign::ops::conv2d::{self, reference, ConvImpl};
 use sralign::{autograd, Gpu, Tensor};
 
-const IMPLS: [ConvImpl; 3] = [ConvImpl::Texture, ConvImpl::Buffer, ConvImpl::Tiled];
+const IMPLS: [ConvImpl; 4] = [
+    ConvImpl::Texture,
+    ConvImpl::Buffer,
+    ConvImpl::Tiled,
+    ConvImpl::Small,
+];
+
+/// The variants that need subgroups of >= 8 lanes (skipped, named, where there are none).
+fn needs_subgroups(imp: ConvImpl) -> bool {
+    matches!(imp, ConvImpl::Texture | ConvImpl::Small)
+}
 
 /// check_op of conv2d (x [n, cin, h, w], w [cout, cin, k, k], optional bias) on both variants.
 fn check_conv(x: [usize; 4], cout: usize, k: usize, bias: bool) {
@@ -18,7 +28,7 @@ fn check_conv(x: [usize; 4], cout: usize, k: usize, bias: bool) {
     let gpu = gpu();
     for imp in IMPLS {
         let name = format!("conv2d {x:?} -> {cout} k{k} bias {bias} {imp:?}");
-        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+        if needs_subgroups(imp) && !texture_kernels_or_skip(&gpu, &name) {
             continue;
         }
         check_op(
@@ -49,6 +59,16 @@ fn conv5x5_with_bias() {
 #[test]
 fn conv3x3_without_bias_more_channels() {
     check_conv([1, 8, 9, 11], 6, 3, false);
+}
+
+/// The small-channel weight gradient (conv2d_backward_weight_small.wgsl) where both halves of
+/// its lanes hold output channels (Cout > 8; 19: a partial second group of 16) and the bias
+/// gradient is summed in the same pass; 13 input channels leave the last lane's texel partly
+/// empty; 20 take two lane groups.
+#[test]
+fn conv3x3_small_channels_with_bias() {
+    check_conv([2, 13, 5, 9], 19, 3, true);
+    check_conv([1, 20, 4, 7], 17, 3, true);
 }
 
 fn host(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
@@ -111,13 +131,31 @@ fn check_launchers(gpu: &Gpu, x: [usize; 4], cout: usize, k: usize, imp: ConvImp
         &db.to_vec().unwrap(),
         &reference::backward_bias(&d64, ds),
     );
+    // All three gradients in one backward, as training runs them (the weight-gradient pass
+    // may sum db too: conv2d_reduce_bias.wgsl, conv2d_backward_weight_small.wgsl).
+    for t in [&xt, &wt, &bt] {
+        t.set_requires_grad(true);
+    }
+    let y = conv2d::conv2d_with(&xt, &wt, Some(&bt), imp).unwrap();
+    let g = autograd::backward_with(&y, &dt).unwrap();
+    let want = [
+        reference::backward_input(&d64, &w64, x, ws),
+        reference::backward_weight(&x64, &d64, x, ws),
+        reference::backward_bias(&d64, ds),
+    ];
+    for ((what, t), want) in ["dx", "dw", "db"].iter().zip([&xt, &wt, &bt]).zip(want) {
+        let got = g.get(t).unwrap().to_vec().unwrap();
+        assert_close(&format!("backward {what} {tag}"), &got, &want);
+    }
 }
 
 #[test]
 fn launchers_match_references() {
     let gpu = gpu();
     for imp in IMPLS {
-        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, "conv2d launchers Texture") {
+        if needs_subgroups(imp)
+            && !texture_kernels_or_skip(&gpu, &format!("conv2d launchers {imp:?}"))
+        {
             continue;
         }
         check_launchers(&gpu, [2, 11, 10, 13], 9, 3, imp);
@@ -142,14 +180,19 @@ fn split_launches_under_a_small_binding_limit() {
     })
     .unwrap();
     for imp in IMPLS {
-        if imp == ConvImpl::Texture
-            && !texture_kernels_or_skip(&gpu, "conv2d split launches Texture")
+        if needs_subgroups(imp)
+            && !texture_kernels_or_skip(&gpu, &format!("conv2d split launches {imp:?}"))
         {
             continue;
         }
         check_launchers(&gpu, [5, 2, 7, 5], 3, 3, imp);
         // Width 4: vec4 packs of chunks bound at offsets that are not 16-byte aligned in x.
         check_launchers(&gpu, [5, 2, 7, 4], 3, 3, imp);
+        // Two groups of 16 output channels; dw and db accumulated over the chunks (the
+        // buffer variant's 8 partial rows per slab of this dw exceed 2 KiB).
+        if needs_subgroups(imp) {
+            check_launchers(&gpu, [5, 2, 3, 4], 18, 3, imp);
+        }
     }
     // One batch item over the limit is a typed error, not a device error.
     let x = Tensor::zeros(&gpu, &[1, 16, 8, 8]).unwrap();
@@ -185,8 +228,8 @@ fn identical_runs_are_bit_identical() {
         v
     };
     for imp in IMPLS {
-        if imp == ConvImpl::Texture
-            && !texture_kernels_or_skip(&gpu, "conv2d bit-identical runs Texture")
+        if needs_subgroups(imp)
+            && !texture_kernels_or_skip(&gpu, &format!("conv2d bit-identical runs {imp:?}"))
         {
             continue;
         }
@@ -283,16 +326,52 @@ fn texture_kernels_without_subgroups_are_a_clear_error() {
 #[test]
 fn auto_picks_tiled_on_gpus_and_textures_on_cpus() {
     use conv2d::auto_variant;
-    // (is_cpu, tiled kernels fit the limits, Winograd runs and pays, texture kernels usable)
-    assert_eq!(auto_variant(false, true, true, true), ConvImpl::Tiled);
-    assert_eq!(auto_variant(false, true, false, false), ConvImpl::Tiled);
-    assert_eq!(auto_variant(false, false, true, true), ConvImpl::Texture);
-    assert_eq!(auto_variant(false, false, false, false), ConvImpl::Buffer);
-    assert_eq!(auto_variant(true, true, true, true), ConvImpl::Winograd);
-    assert_eq!(auto_variant(true, true, false, true), ConvImpl::Texture);
-    assert_eq!(auto_variant(true, true, false, false), ConvImpl::Buffer);
-    // On this adapter, Auto runs exactly the variant chosen_variant names.
+    // (is_cpu, tiled kernels fit the limits, Winograd runs and pays, the small-channel
+    // weight gradient pays, texture kernels usable)
+    assert_eq!(auto_variant(false, true, true, true, true), ConvImpl::Tiled);
+    assert_eq!(
+        auto_variant(false, true, false, false, false),
+        ConvImpl::Tiled
+    );
+    assert_eq!(
+        auto_variant(false, false, true, true, true),
+        ConvImpl::Texture
+    );
+    assert_eq!(
+        auto_variant(false, false, false, false, false),
+        ConvImpl::Buffer
+    );
+    assert_eq!(
+        auto_variant(true, true, true, false, true),
+        ConvImpl::Winograd
+    );
+    assert_eq!(
+        auto_variant(true, true, false, false, true),
+        ConvImpl::Texture
+    );
+    assert_eq!(auto_variant(true, true, false, true, true), ConvImpl::Small);
+    assert_eq!(
+        auto_variant(true, true, false, true, false),
+        ConvImpl::Buffer
+    );
+    assert_eq!(
+        auto_variant(true, true, false, false, false),
+        ConvImpl::Buffer
+    );
+    // The tiny SRResNet's convs (3 or 16 input channels) take it on this CPU adapter.
     let gpu = gpu();
+    if gpu.is_cpu() && gpu.has_subgroups_of(8) && gpu.subgroup_kernels_usable() {
+        let small = |x: [usize; 4], cout: usize| {
+            let d = conv2d::conv2d_dims("t", &x, &[cout, x[1], 3, 3], None).unwrap();
+            conv2d::chosen_variant(&gpu, &d)
+        };
+        assert_eq!(small([16, 16, 96, 96], 64), ConvImpl::Small);
+        assert_eq!(small([16, 3, 48, 48], 16), ConvImpl::Small);
+        assert_eq!(small([16, 16, 192, 192], 3), ConvImpl::Small);
+        assert_eq!(small([16, 32, 48, 48], 32), ConvImpl::Texture);
+        assert_eq!(small([16, 64, 48, 48], 64), ConvImpl::Winograd);
+    }
+    // On this adapter, Auto runs exactly the variant chosen_variant names.
     let x = Tensor::from_slice(&gpu, &[1, 5, 6, 7], &[0.25; 210]).unwrap();
     let w = Tensor::from_slice(&gpu, &[4, 5, 3, 3], &[0.5; 180]).unwrap();
     let d = conv2d::conv2d_dims("t", x.shape(), w.shape(), None).unwrap();

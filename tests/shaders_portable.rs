@@ -40,6 +40,7 @@ const ABOVE_DEFAULT_STORAGE_BUFFERS: &[(&str, u32)] = &[
 const SUBGROUP_SHADERS: &[&str] = &[
     "conv2d_forward_tex.wgsl",
     "conv2d_forward_tex3.wgsl",
+    "conv2d_backward_weight_small.wgsl",
     "conv2d_backward_weight_tex.wgsl",
     "conv2d_backward_weight_tex3.wgsl",
     // ops::conv_winograd: `blocker` refuses adapters without subgroups of >= 8 lanes.

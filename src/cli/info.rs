@@ -105,6 +105,9 @@ fn print_variants(gpu: &Gpu) {
                 tiled_wg(gpu).unwrap_or(0)
             ),
             ConvImpl::Texture => "NHWC textures + subgroupBroadcast".to_string(),
+            ConvImpl::Small => {
+                "texture kernels; weight + bias gradient with all lanes on few channels".to_string()
+            }
             ConvImpl::Winograd => {
                 "F(2x2,3x3) for the passes measured faster, texture kernels for the rest"
                     .to_string()

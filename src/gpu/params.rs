@@ -305,6 +305,33 @@ impl KernelParams for Conv2dBackwardWeightBufParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
+/// `conv2d_backward_weight_small.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dBackwardWeightSmallParams {
+    pub h: u32,
+    pub cout: u32,
+    pub cin: u32,
+    pub c4: u32,
+    pub d4: u32,
+    pub pad: u32,
+    pub rows: u32,
+    pub slabs: u32,
+    pub e: u32,
+    pub wpad: u32,
+    pub q4: u32,
+    pub has_bias: u32,
+    pub split: u32,
+}
+
+impl KernelParams for Conv2dBackwardWeightSmallParams {
+    const FIELDS: &'static [&'static str] = &[
+        "h", "cout", "cin", "c4", "d4", "pad", "rows", "slabs", "e", "wpad", "q4", "has_bias",
+        "split",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
+}
+
 /// `conv2d_backward_weight_tex.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -1692,6 +1719,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<Conv2dBackwardWeightBufParams>(),
     ),
     (
+        "conv2d_backward_weight_small.wgsl",
+        Conv2dBackwardWeightSmallParams::FIELDS,
+        Conv2dBackwardWeightSmallParams::OFFSETS,
+        std::mem::size_of::<Conv2dBackwardWeightSmallParams>(),
+    ),
+    (
         "conv2d_backward_weight_tex.wgsl",
         Conv2dBackwardWeightTexParams::FIELDS,
         Conv2dBackwardWeightTexParams::OFFSETS,
@@ -2161,6 +2194,8 @@ pub mod entry {
     pub const CONV2D_BACKWARD_BIAS: &str = "conv2d_backward_bias";
     /// `conv2d_backward_weight_buf.wgsl`.
     pub const CONV2D_BACKWARD_WEIGHT_BUF: &str = "conv2d_backward_weight_buf";
+    /// `conv2d_backward_weight_small.wgsl`.
+    pub const CONV2D_BACKWARD_WEIGHT_SMALL: &str = "conv2d_backward_weight_small";
     /// `conv2d_backward_weight_tex.wgsl`.
     pub const CONV2D_BACKWARD_WEIGHT_TEX: &str = "conv2d_backward_weight_tex";
     /// `conv2d_backward_weight_tex3.wgsl`.
@@ -2369,6 +2404,10 @@ pub static ENTRIES: &[(&str, &str)] = &[
     (
         "conv2d_backward_weight_buf.wgsl",
         "conv2d_backward_weight_buf",
+    ),
+    (
+        "conv2d_backward_weight_small.wgsl",
+        "conv2d_backward_weight_small",
     ),
     (
         "conv2d_backward_weight_tex.wgsl",

@@ -70,6 +70,10 @@ shader!(
     "conv2d_backward_weight_tex3.wgsl"
 );
 shader!(
+    CONV2D_BACKWARD_WEIGHT_SMALL,
+    "conv2d_backward_weight_small.wgsl"
+);
+shader!(
     CONV2D_BACKWARD_WEIGHT_BUF,
     "conv2d_backward_weight_buf.wgsl"
 );
@@ -206,6 +210,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_FLIP_WEIGHT,
     &CONV2D_BACKWARD_WEIGHT_TEX,
     &CONV2D_BACKWARD_WEIGHT_TEX3,
+    &CONV2D_BACKWARD_WEIGHT_SMALL,
     &CONV2D_BACKWARD_WEIGHT_BUF,
     &CONV2D_REDUCE,
     &CONV2D_REDUCE_BIAS,

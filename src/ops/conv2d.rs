@@ -12,6 +12,10 @@
 //! - `Buffer`: register-blocked kernels on the NCHW buffers (8 output channels x 4 pixels).
 //! - `Winograd` (3x3 only, subgroups of >= 8 lanes): F(2x2, 3x3) transforms and 16 texture
 //!   GEMMs, in `ops::conv_winograd`.
+//! - `Small` (subgroups of >= 8 lanes): `Texture` with a 3x3 weight gradient whose lanes
+//!   split 16 output channels into two halves as well as input channels, so all 8 are busy
+//!   with 16 input channels (shaders/conv2d_backward_weight_small.wgsl, which also sums the
+//!   bias gradient from the dout texels it holds).
 //!
 //! The input gradient is the forward kernel on dout with transposed, 180-degree-rotated
 //! weights. The weight gradient is deterministic: partial sums over pixel-row slabs
@@ -24,10 +28,11 @@
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, Error, Result};
 use crate::gpu::params::{
-    entry, Conv2dBackwardBiasParams, Conv2dBackwardWeightBufParams, Conv2dBackwardWeightTexParams,
-    Conv2dFlipWeightParams, Conv2dForwardBufParams, Conv2dForwardTexParams, Conv2dIgemmParams,
-    Conv2dIgemmWeightParams, Conv2dPackInput4Params, Conv2dPackInputParams, Conv2dPackWeightParams,
-    Conv2dReduceBiasParams, Conv2dReduceParams, KernelParams,
+    entry, Conv2dBackwardBiasParams, Conv2dBackwardWeightBufParams,
+    Conv2dBackwardWeightSmallParams, Conv2dBackwardWeightTexParams, Conv2dFlipWeightParams,
+    Conv2dForwardBufParams, Conv2dForwardTexParams, Conv2dIgemmParams, Conv2dIgemmWeightParams,
+    Conv2dPackInput4Params, Conv2dPackInputParams, Conv2dPackWeightParams, Conv2dReduceBiasParams,
+    Conv2dReduceParams, KernelParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
@@ -53,6 +58,11 @@ pub enum ConvImpl {
     /// Winograd F(2x2, 3x3) (`ops::conv_winograd`; an error where unavailable). `Auto` picks
     /// it where it runs and was measured faster.
     Winograd,
+    /// `Texture`, with the weight gradient of 3x3 convs by
+    /// shaders/conv2d_backward_weight_small.wgsl (all 8 lanes busy with few input channels;
+    /// the bias gradient summed in the same pass). `Auto` picks it on CPU adapters for 3x3
+    /// convs with at most 16 input channels (`small_pays`). Same availability as `Texture`.
+    Small,
 }
 
 /// The sizes of one convolution.
@@ -194,24 +204,36 @@ pub fn tiled_wg(gpu: &Gpu) -> Option<u32> {
 /// The variant `Auto` runs, from what the adapter offers: the tiled kernels on GPUs (not on
 /// CPU adapters, where 64-256-lane workgroups serialise); on CPU adapters Winograd where it
 /// runs and was measured faster for this conv (`conv_winograd::preferred`: it then takes the
-/// passes that pay, and leaves the others to the texture kernels), else the texture + subgroup
+/// passes that pay, and leaves the others to the texture kernels), `Small` for 3x3 convs with
+/// few input channels (`small_pays`) where the textures fit, else the texture + subgroup
 /// kernels with >= 8-lane subgroups where the textures fit, else the buffer kernels.
 /// The one place that decides (tested with made-up adapters; `sralign info` prints it).
 pub fn auto_variant(
     is_cpu: bool,
     tiled_fits: bool,
     winograd_pays: bool,
+    small_pays: bool,
     texture_fits: bool,
 ) -> ConvImpl {
     if !is_cpu && tiled_fits {
         ConvImpl::Tiled
     } else if is_cpu && winograd_pays {
         ConvImpl::Winograd
+    } else if is_cpu && small_pays && texture_fits {
+        ConvImpl::Small
     } else if texture_fits {
         ConvImpl::Texture
     } else {
         ConvImpl::Buffer
     }
+}
+
+/// Where `Small`'s weight gradient was measured faster than the texture variant's on lavapipe
+/// (examples/conv_small_lab.rs, the tiny SRResNet's six conv shapes, 3 or 16 input channels
+/// and 3, 16 or 64 outputs: 1.5-2x for dw + db). With more input channels the texture
+/// kernel's lanes are all busy already (not measured).
+pub(crate) fn small_pays(d: &ConvDims) -> bool {
+    d.k == 3 && d.cin <= 16
 }
 
 /// The variant that runs convolutions of these sizes on `gpu` when `Auto` is asked for.
@@ -220,6 +242,7 @@ pub fn chosen_variant(gpu: &Gpu, d: &ConvDims) -> ConvImpl {
         gpu.is_cpu(),
         tiled_wg(gpu).is_some(),
         super::conv_winograd::blocker(gpu, d).is_none() && super::conv_winograd::preferred(d),
+        small_pays(d),
         texture_blocker(gpu, d).is_none(),
     )
 }
@@ -232,8 +255,8 @@ pub(crate) fn choose(gpu: &Gpu, op: &str, d: &ConvDims, want: ConvImpl) -> Resul
             Some(why) => Err(limit_err(op, d, why)),
         },
         ConvImpl::Buffer => Ok(ConvImpl::Buffer),
-        ConvImpl::Texture => match texture_blocker(gpu, d) {
-            None => Ok(ConvImpl::Texture),
+        ConvImpl::Texture | ConvImpl::Small => match texture_blocker(gpu, d) {
+            None => Ok(want),
             Some(why) => Err(limit_err(op, d, why)),
         },
         ConvImpl::Tiled => match tiled_wg(gpu) {
@@ -598,7 +621,20 @@ pub fn conv2d_forward_with(
     b: Option<&Tensor>,
     imp: ConvImpl,
 ) -> Result<Tensor> {
+    Ok(forward_keep(x, w, b, imp, false)?.0)
+}
+
+/// The forward; with `keep`, also x's texture where the texture kernels packed the whole batch
+/// in one launch (for the weight gradient, which then need not pack x again).
+fn forward_keep(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    imp: ConvImpl,
+    keep: bool,
+) -> Result<(Tensor, Option<PooledTexture>)> {
     let op = "conv2d_forward";
+    let mut kept = None;
     let d = conv2d_dims(op, x.shape(), w.shape(), b.map(|b| b.shape()))?;
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
@@ -607,7 +643,7 @@ pub fn conv2d_forward_with(
         ConvImpl::Winograd if imp == ConvImpl::Winograd || super::conv_winograd::fwd_pays(&d) => {
             super::conv_winograd::forward(op, &d, x, w, b, &out)?
         }
-        ConvImpl::Texture | ConvImpl::Winograd => {
+        ConvImpl::Texture | ConvImpl::Winograd | ConvImpl::Small => {
             let nb = batch_chunk(
                 gpu,
                 op,
@@ -620,6 +656,9 @@ pub fn conv2d_forward_with(
             for ch in chunks(d.n, nb) {
                 let xt = pack_input(op, x, &d, d.cin, d.c4(), ch)?;
                 launch_tex(op, &d, &xt, d.c4(), &wt, b, w, &out, d.cout, ch)?;
+                if keep && nb == d.n {
+                    kept = Some(xt);
+                }
             }
         }
         ConvImpl::Tiled => {
@@ -650,7 +689,7 @@ pub fn conv2d_forward_with(
             }
         }
     }
-    Ok(out)
+    Ok((out, kept))
 }
 
 /// dx of conv2d given dout [N, Cout, H, W] and w [Cout, Cin, k, k].
@@ -761,20 +800,27 @@ fn launch_weight_grad(
             workgroups: dw.gpu().grid_1d(u(ew + c)),
         });
     }
-    dw.gpu().launch(Launch {
+    reduce_rows(op, dw, partial, partial_rows, first)
+}
+
+/// out (+)= the fixed-order sum of the `rows` rows of `partial` [rows, out.numel()]
+/// (conv2d_reduce.wgsl; `first`: overwrite, else accumulate).
+fn reduce_rows(op: &str, out: &Tensor, partial: &Tensor, rows: usize, first: bool) -> Result<()> {
+    let e = out.numel();
+    out.gpu().launch(Launch {
         op,
-        shapes: &[dw.shape()],
+        shapes: &[out.shape()],
         shader: &shaders::CONV2D_REDUCE,
         entry: entry::CONV2D_REDUCE,
         overrides: &[],
         params: Conv2dReduceParams {
             e: u(e),
-            r: u(partial_rows),
+            r: u(rows),
             accumulate: !first as u32,
         }
         .words(),
-        binds: &[dw.bind(), partial.bind()],
-        workgroups: grid_for(dw.gpu(), e, 256),
+        binds: &[out.bind(), partial.bind()],
+        workgroups: grid_for(out.gpu(), e, 256),
     })
 }
 
@@ -849,7 +895,11 @@ pub(crate) fn backward_packed(
     if imp == ConvImpl::Winograd {
         return super::conv_winograd::backward(op, d, dout, x, w, need, want);
     }
-    let tex = imp == ConvImpl::Texture;
+    let tex = matches!(imp, ConvImpl::Texture | ConvImpl::Small);
+    // 3x3 weight gradient by conv2d_backward_weight_small.wgsl (lanes: 4 input-channel groups
+    // x 2 halves of 16 output channels), which also sums db.
+    let small = imp == ConvImpl::Small && d.k == 3;
+    let small_split = (d.cout <= 8) as usize;
     let tiled = imp == ConvImpl::Tiled;
     let tile = tiled_wg(gpu).unwrap_or(8) as usize * 4;
     let kk = d.k * d.k;
@@ -885,9 +935,13 @@ pub(crate) fn backward_packed(
     let q8 = d.c4().div_ceil(8);
     let cout16 = d.cout.div_ceil(16);
     // 3x3: workgroups of 8 output channels x one kernel row (conv2d_backward_weight_tex3.wgsl).
-    let tex3 = tex && d.k == 3;
+    let tex3 = tex && d.k == 3 && !small;
+    let q4 = d.c4().div_ceil(4);
     let (groups, per_slab) = if tiled {
         ((d.cin * kk).div_ceil(tile) * d.cout.div_ceil(tile), 1)
+    } else if small {
+        // Cout <= 8: the two halves split rows and write a partial row each.
+        (cout16 * q4 * d.k, 1 + small_split)
     } else if tex3 {
         (cout8 * q8 * d.k, 1)
     } else if tex {
@@ -942,9 +996,16 @@ pub(crate) fn backward_packed(
     // sums dw. With more (one workgroup per channel sums N H W values), lavapipe ran the fused
     // dispatch at half the speed of the two (SRResNet tiny, N H W = 36,864: 109 ms against 51
     // + a few), as if the few heavy workgroups at its end shared one thread.
+    let small_db = match (&db, &dw) {
+        (Some(db), Some(_)) if small && (x.is_some() || packed_x.is_some()) => {
+            Some((db, Tensor::empty(gpu, op, &[slabs * d.cout])?))
+        }
+        _ => None,
+    };
     let fused_db = match (&db, &dw) {
         (Some(db), Some(_))
-            if nb == d.n
+            if small_db.is_none()
+                && nb == d.n
                 && d.n * d.hw() <= FUSED_BIAS_MAX_ITEMS
                 && (x.is_some() || packed_x.is_some()) =>
         {
@@ -1045,6 +1106,42 @@ pub(crate) fn backward_packed(
                     wpad: u(d.w.next_multiple_of(8)),
                     q8: u(q8),
                 };
+                if small {
+                    let params = Conv2dBackwardWeightSmallParams {
+                        h: u(d.h),
+                        cout: u(d.cout),
+                        cin: u(d.cin),
+                        c4: u(d.c4()),
+                        d4: u(d.d4()),
+                        pad: u(d.pad()),
+                        rows: u(rows),
+                        slabs: u(slabs),
+                        e: u(e),
+                        wpad: u(d.w.next_multiple_of(8)),
+                        q4: u(q4),
+                        has_bias: small_db.is_some() as u32,
+                        split: u(small_split),
+                    };
+                    let bp = small_db
+                        .as_ref()
+                        .map_or(partial.bind_range(0, 1), |(_, t)| t.bind());
+                    let xs = [d.n, d.cin, d.h, d.w];
+                    gpu.launch(Launch {
+                        op,
+                        shapes: &[&xs, dout.shape()],
+                        shader: &shaders::CONV2D_BACKWARD_WEIGHT_SMALL,
+                        entry: entry::CONV2D_BACKWARD_WEIGHT_SMALL,
+                        overrides: &[],
+                        params: params.words(),
+                        binds: &[pb, bp, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
+                        workgroups: [u(slabs), u(q4 * d.k), u(cout16)],
+                    })?;
+                    reduce_rows(op, dw, partial, slabs * (1 + small_split), i == 0)?;
+                    if let Some((db, bpartial)) = &small_db {
+                        reduce_rows(op, db, bpartial, slabs, i == 0)?;
+                    }
+                    continue;
+                }
                 let (shader, entry, workgroups) = if tex3 {
                     let wg = [u(slabs), u(q8 * d.k), u(cout8)];
                     (
@@ -1105,7 +1202,7 @@ pub(crate) fn backward_packed(
                 })?;
             }
         }
-        if let (Some(db), None) = (&db, fused_db) {
+        if let (Some(db), None, None) = (&db, fused_db, &small_db) {
             let (b, off) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
             gpu.launch(Launch {
                 op,
@@ -1137,7 +1234,15 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
 /// Differentiable conv2d with the implementation forced (tests run both).
 pub fn conv2d_with(x: &Tensor, w: &Tensor, b: Option<&Tensor>, imp: ConvImpl) -> Result<Tensor> {
     let d = conv2d_dims("conv2d", x.shape(), w.shape(), b.map(|b| b.shape()))?;
-    let out = conv2d_forward_with(x, w, b, imp)?;
+    // With few input channels the texture kernels keep x's texture for the weight gradient
+    // (a small texture, held until the backward; packing x again cost as much as packing it
+    // in the forward: ~40 ms of the tiny SRResNet's ~1 s step).
+    let keep = d.cin <= 16
+        && matches!(
+            choose(x.gpu(), "conv2d", &d, imp)?,
+            ConvImpl::Texture | ConvImpl::Small
+        );
+    let (out, xt) = forward_keep(x, w, b, imp, keep)?;
     let (sx, sw) = (x.detach(), w.detach());
     let mut inputs = vec![x, w];
     if let Some(b) = b {
@@ -1146,7 +1251,20 @@ pub fn conv2d_with(x: &Tensor, w: &Tensor, b: Option<&Tensor>, imp: ConvImpl) ->
     let nin = inputs.len();
     autograd::record("conv2d", &inputs, &out, move |dout, needs| {
         let want = [needs[0], needs[1], nin > 2 && needs[2]];
-        let (dx, dw, db) = backward("conv2d_backward", &d, dout, Some(&sx), Some(&sw), want, imp)?;
+        let packed = Packed {
+            x: xt.as_ref(),
+            ..Packed::default()
+        };
+        let (dx, dw, db) = backward_packed(
+            "conv2d_backward",
+            &d,
+            dout,
+            Some(&sx),
+            packed,
+            Some(&sw),
+            want,
+            imp,
+        )?;
         let mut g = vec![dx, dw];
         if nin > 2 {
             g.push(db);

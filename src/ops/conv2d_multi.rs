@@ -236,7 +236,10 @@ fn packs_in_one(gpu: &Gpu, op: &str, d: &ConvDims, xs: &[&Tensor], imp: ConvImpl
     // both sides, and the packed parts save the concatenation).
     let texture = match imp {
         ConvImpl::Auto if gpu.is_cpu() => conv2d::texture_blocker(gpu, d).is_none(),
-        _ => conv2d::choose(gpu, op, d, imp)? == ConvImpl::Texture,
+        _ => matches!(
+            conv2d::choose(gpu, op, d, imp)?,
+            ConvImpl::Texture | ConvImpl::Small
+        ),
     };
     if !texture
         || xs.len() > MAX_PARTS
