@@ -1,7 +1,8 @@
 //! Dispatches per training step (forward, L1, backward, Adam) of every standard model, on a
 //! small image (the count does not depend on the image size while every launch fits in one
-//! binding), and RRDBNet's targets: at most 3,000 dispatches, and no concatenation in its
-//! profile (its dense convs read their parts directly, ops/conv2d_multi.rs).
+//! binding), each under a bound that only ever moves down, and RRDBNet's targets: at most
+//! 3,000 dispatches, and no concatenation in its profile (its dense convs read their parts
+//! directly, ops/conv2d_multi.rs).
 mod common;
 use common::*;
 use sralign::models::{self, Arch, ModelConfig};
@@ -39,6 +40,17 @@ fn standard_models_dispatches_per_step_and_rrdbnet_has_no_concat() {
         note(&format!(
             "{arch:?} standard: {per_step} dispatches per training step"
         ));
+        // Every conv through conv2d_multi (activations fused, concatenations never written).
+        let bound = match arch {
+            Arch::SrResNet => 311,
+            Arch::RrdbNet => 2992,
+            Arch::Msrn => 418,
+            Arch::SwinIr => 2783,
+        };
+        assert!(
+            per_step <= bound,
+            "{arch:?}: {per_step} dispatches per step, more than {bound}"
+        );
         if arch != Arch::RrdbNet {
             continue;
         }

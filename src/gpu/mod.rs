@@ -17,9 +17,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::error::{fmt_shapes, Error, Result};
 pub use pool::{PoolStats, PooledBuffer};
+pub use recorder::HostClocks;
 pub use shaders::Shader;
 pub use texture::{linear_dims, PooledTexture, LINEAR_TH, LINEAR_TW};
 
@@ -644,6 +646,7 @@ impl Gpu {
 
     /// Validate and record one dispatch. Nothing runs until the recorder submits.
     pub fn launch(&self, l: Launch) -> Result<()> {
+        let t0 = Instant::now();
         self.check_launch(&l)?;
         if l.workgroups.contains(&0) {
             return Ok(());
@@ -662,6 +665,7 @@ impl Gpu {
             l.workgroups,
         );
         let full = rec.is_full();
+        rec.clocks.record += t0.elapsed();
         drop(rec);
         if full {
             self.flush()?;
@@ -710,24 +714,26 @@ impl Gpu {
         let Some(idx) = fence else {
             return Ok(());
         };
-        self.0
-            .device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(idx),
-                timeout: None,
-            })
-            .map_err(|e| Error::Device(e.to_string()))?;
+        self.timed_wait(wgpu::PollType::Wait {
+            submission_index: Some(idx),
+            timeout: None,
+        })?;
         self.take_device_errors("wait")
     }
 
     /// Submit and wait until the device is idle.
     pub fn sync(&self) -> Result<()> {
         self.flush()?;
-        self.0
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device(e.to_string()))?;
+        self.timed_wait(wgpu::PollType::wait_indefinitely())?;
         self.take_device_errors("sync")
+    }
+
+    /// Block until the device reaches `until`, counting the time in `HostClocks::wait`.
+    fn timed_wait(&self, until: wgpu::PollType) -> Result<()> {
+        let t0 = Instant::now();
+        let r = self.0.device.poll(until);
+        self.0.recorder.borrow_mut().clocks.wait += t0.elapsed();
+        r.map(|_| ()).map_err(|e| Error::Device(e.to_string()))
     }
 
     /// Time every dispatch with timestamp queries (each submit then waits for its batch).
@@ -773,6 +779,24 @@ impl Gpu {
         Ok(rows)
     }
 
+    /// Device time between consecutive kernels of one submitted batch since profiling was
+    /// enabled (end of one kernel's timestamp to the start of the next: the driver's own cost
+    /// per dispatch, barriers and the timestamp writes): (total ms, number of gaps).
+    pub fn profile_gaps(&self) -> Result<(f64, u64)> {
+        self.flush()?;
+        let rec = self.0.recorder.borrow();
+        Ok(rec
+            .profiler
+            .as_ref()
+            .map_or((0.0, 0), |p| (p.gap_ns / 1e6, p.gaps)))
+    }
+
+    /// Main-thread time in the device layer since the device was opened (recording, finishing,
+    /// submitting, waiting). Subtract two readings (`HostClocks::since`) to time a step.
+    pub fn host_clocks(&self) -> HostClocks {
+        self.0.recorder.borrow().clocks
+    }
+
     /// Bind groups created since the device was opened (misses of the recorder's cache).
     pub fn bind_groups_created(&self) -> u64 {
         self.0.recorder.borrow().groups_created()
@@ -800,7 +824,9 @@ impl Gpu {
         if self.0.recorder.borrow().pending() {
             self.flush()?;
         }
+        let t0 = Instant::now();
         self.0.queue.write_buffer(buf, offset, bytes);
+        self.0.recorder.borrow_mut().clocks.record += t0.elapsed();
         Ok(())
     }
 
@@ -822,10 +848,7 @@ impl Gpu {
                 *status.lock().unwrap() = Some(r)
             });
         }
-        self.0
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device(e.to_string()))?;
+        self.timed_wait(wgpu::PollType::wait_indefinitely())?;
         self.take_device_errors("readback")?;
         match status.lock().unwrap().take() {
             Some(Ok(())) => {}

@@ -1007,6 +1007,19 @@ impl KernelParams for LayernormBackwardParams4Params {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
+/// `layernorm_backward_params_final.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct LayernormBackwardParamsFinalParams {
+    pub c: u32,
+    pub nchunks: u32,
+}
+
+impl KernelParams for LayernormBackwardParamsFinalParams {
+    const FIELDS: &'static [&'static str] = &["c", "nchunks"];
+    const OFFSETS: &'static [usize] = &[0, 4];
+}
+
 /// `layernorm_forward.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -1953,6 +1966,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<LayernormBackwardParams4Params>(),
     ),
     (
+        "layernorm_backward_params_final.wgsl",
+        LayernormBackwardParamsFinalParams::FIELDS,
+        LayernormBackwardParamsFinalParams::OFFSETS,
+        std::mem::size_of::<LayernormBackwardParamsFinalParams>(),
+    ),
+    (
         "layernorm_forward.wgsl",
         LayernormForwardParams::FIELDS,
         LayernormForwardParams::OFFSETS,
@@ -2276,6 +2295,8 @@ pub mod entry {
     pub const LAYERNORM_BACKWARD_PARAMS: &str = "layernorm_backward_params";
     /// `layernorm_backward_params4.wgsl`.
     pub const LAYERNORM_BACKWARD_PARAMS4: &str = "layernorm_backward_params4";
+    /// `layernorm_backward_params_final.wgsl`.
+    pub const LAYERNORM_BACKWARD_PARAMS_FINAL: &str = "layernorm_backward_params_final";
     /// `layernorm_forward.wgsl`.
     pub const LAYERNORM_FORWARD: &str = "layernorm_forward";
     /// `layernorm_forward4.wgsl`.
@@ -2469,6 +2490,10 @@ pub static ENTRIES: &[(&str, &str)] = &[
     (
         "layernorm_backward_params4.wgsl",
         "layernorm_backward_params4",
+    ),
+    (
+        "layernorm_backward_params_final.wgsl",
+        "layernorm_backward_params_final",
     ),
     ("layernorm_forward.wgsl", "layernorm_forward"),
     ("layernorm_forward4.wgsl", "layernorm_forward4"),

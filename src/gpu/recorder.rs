@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU64;
+use std::time::{Duration, Instant};
 
 use super::Bind;
 
@@ -18,6 +19,10 @@ pub(crate) struct Profiler {
     names: Vec<String>,
     period_ns: f64,
     pub(crate) totals: HashMap<String, (f64, u64)>,
+    /// Device time between consecutive kernels of one batch (end of kernel i to start of
+    /// kernel i+1), summed, and how many such gaps.
+    pub(crate) gap_ns: f64,
+    pub(crate) gaps: u64,
 }
 
 impl Profiler {
@@ -45,6 +50,37 @@ impl Profiler {
             names: Vec::new(),
             period_ns: queue.get_timestamp_period() as f64,
             totals: HashMap::new(),
+            gap_ns: 0.0,
+            gaps: 0,
+        }
+    }
+}
+
+/// Main-thread time spent in the device layer since the device was opened, by kind; read
+/// with `Gpu::host_clocks`. Kept always: two `Instant::now()` per dispatch (tens of ns, on a
+/// dispatch that costs tens of µs) and a few per submit and wait.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HostClocks {
+    /// Recording: validating a launch, finding its pipeline and bind group, writing its
+    /// parameters and encoding the dispatch; copies, clears and queue writes (uploads).
+    pub record: Duration,
+    /// Ending the pass, writing the parameter arena and finishing the command encoder.
+    pub finish: Duration,
+    /// Inside `queue.submit`. A driver may run the work in this call (then it is device
+    /// time on the main thread) or hand it to another thread.
+    pub submit: Duration,
+    /// Blocked until the device has finished (sync, fences, readbacks, profiler reads).
+    pub wait: Duration,
+}
+
+impl HostClocks {
+    /// The time from `earlier` to `self`, kind by kind.
+    pub fn since(&self, earlier: &HostClocks) -> HostClocks {
+        HostClocks {
+            record: self.record.saturating_sub(earlier.record),
+            finish: self.finish.saturating_sub(earlier.finish),
+            submit: self.submit.saturating_sub(earlier.submit),
+            wait: self.wait.saturating_sub(earlier.wait),
         }
     }
 }
@@ -180,6 +216,7 @@ pub(crate) struct Recorder {
     used: usize,
     groups: GroupCache,
     pub(crate) total_dispatches: u64,
+    pub(crate) clocks: HostClocks,
     pub(crate) profiler: Option<Profiler>,
     /// The index of the newest submission (for `Gpu::fence` / `Gpu::wait_for`).
     pub(crate) last_submission: Option<wgpu::SubmissionIndex>,
@@ -203,6 +240,7 @@ impl Recorder {
             used: 0,
             groups: GroupCache::default(),
             total_dispatches: 0,
+            clocks: HostClocks::default(),
             profiler: None,
             last_submission: None,
         }
@@ -307,8 +345,10 @@ impl Recorder {
         d_o: u64,
         n: u64,
     ) {
+        let t0 = Instant::now();
         self.encoder(device)
             .copy_buffer_to_buffer(src, so, dst, d_o, n);
+        self.clocks.record += t0.elapsed();
     }
 
     pub(crate) fn copy_to_texture(
@@ -322,10 +362,13 @@ impl Recorder {
     }
 
     pub(crate) fn clear(&mut self, device: &wgpu::Device, buf: &wgpu::Buffer, off: u64, n: u64) {
+        let t0 = Instant::now();
         self.encoder(device).clear_buffer(buf, off, Some(n));
+        self.clocks.record += t0.elapsed();
     }
 
     pub(crate) fn submit(&mut self, device: &wgpu::Device, queue: &wgpu::Queue) {
+        let t0 = Instant::now();
         self.pass = None;
         if let Some(mut enc) = self.encoder.take() {
             if self.used > 0 {
@@ -344,20 +387,31 @@ impl Recorder {
                 enc.resolve_query_set(&p.queries, 0..2 * timed, &p.resolve, 0);
                 enc.copy_buffer_to_buffer(&p.resolve, 0, &p.staging, 0, 16 * timed as u64);
             }
-            self.last_submission = Some(queue.submit(Some(enc.finish())));
+            let commands = enc.finish();
+            let t1 = Instant::now();
+            self.last_submission = Some(queue.submit(Some(commands)));
+            let t2 = Instant::now();
+            self.clocks.finish += t1 - t0;
+            self.clocks.submit += t2 - t1;
             self.used = 0;
             if let (Some(p), true) = (self.profiler.as_mut(), timed > 0) {
-                read_profile(device, p, timed);
+                self.clocks.wait += read_profile(device, p, timed);
             }
+        } else {
+            self.clocks.finish += t0.elapsed();
         }
     }
 }
 
-/// Wait for the batch, read its timestamps and add them to the per-op totals.
-fn read_profile(device: &wgpu::Device, p: &mut Profiler, timed: u32) {
+/// Wait for the batch, read its timestamps and add them to the per-op totals and the gaps;
+/// returns the time spent waiting.
+fn read_profile(device: &wgpu::Device, p: &mut Profiler, timed: u32) -> Duration {
     let slice = p.staging.slice(0..16 * timed as u64);
     slice.map_async(wgpu::MapMode::Read, |_| {});
-    if device.poll(wgpu::PollType::wait_indefinitely()).is_ok() {
+    let t0 = Instant::now();
+    let polled = device.poll(wgpu::PollType::wait_indefinitely());
+    let waited = t0.elapsed();
+    if polled.is_ok() {
         if let Ok(view) = slice.get_mapped_range() {
             let ts: &[u64] = bytemuck::cast_slice(&view);
             for (i, name) in p.names.iter().enumerate() {
@@ -365,9 +419,14 @@ fn read_profile(device: &wgpu::Device, p: &mut Profiler, timed: u32) {
                 let e = p.totals.entry(name.clone()).or_insert((0.0, 0));
                 e.0 += ns;
                 e.1 += 1;
+                if i > 0 {
+                    p.gap_ns += ts[2 * i].saturating_sub(ts[2 * i - 1]) as f64 * p.period_ns;
+                    p.gaps += 1;
+                }
             }
         }
         p.staging.unmap();
     }
     p.names.clear();
+    waited
 }

@@ -110,6 +110,10 @@ shader!(
     LAYERNORM_BACKWARD_PARAMS4,
     "layernorm_backward_params4.wgsl"
 );
+shader!(
+    LAYERNORM_BACKWARD_PARAMS_FINAL,
+    "layernorm_backward_params_final.wgsl"
+);
 shader!(ATTENTION_SOFTMAX, "attention_softmax.wgsl");
 shader!(
     ATTENTION_SOFTMAX_BACKWARD,
@@ -234,6 +238,7 @@ pub static ALL: &[&Shader] = &[
     &LAYERNORM_FORWARD4,
     &LAYERNORM_BACKWARD_INPUT4,
     &LAYERNORM_BACKWARD_PARAMS4,
+    &LAYERNORM_BACKWARD_PARAMS_FINAL,
     &ATTENTION_SOFTMAX,
     &ATTENTION_SOFTMAX_BACKWARD,
     &ATTENTION_BACKWARD_TABLE,

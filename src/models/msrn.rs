@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::Result;
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::{activation, bias, binary, concat, pixel_shuffle};
+use crate::ops::{bias, binary, pixel_shuffle};
 use crate::tensor::Tensor;
 
 /// DIV2K RGB mean, in [0, 1], subtracted at the input and added back at the output.
@@ -62,14 +62,15 @@ impl Msrb {
             confusion: Conv2d::new(&b.pp("confusion"), 4 * f, f, 1, t)?,
         })
     }
+    /// The concatenations are never written: each conv reads its two parts directly, and
+    /// applies its ReLU (LeakyReLU with slope 0) as it stores (ops/conv2d_multi.rs).
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let o31 = activation::relu(&self.conv_3_1.forward(x)?)?;
-        let o51 = activation::relu(&self.conv_5_1.forward(x)?)?;
-        let i2 = concat::concat(&[&o31, &o51])?;
-        let o32 = activation::relu(&self.conv_3_2.forward(&i2)?)?;
-        let o52 = activation::relu(&self.conv_5_2.forward(&i2)?)?;
-        let i3 = concat::concat(&[&o32, &o52])?;
-        binary::add(&self.confusion.forward(&i3)?, x)
+        let o31 = self.conv_3_1.forward_multi_lrelu(&[x], 0.0)?;
+        let o51 = self.conv_5_1.forward_multi_lrelu(&[x], 0.0)?;
+        let i2 = [&o31, &o51];
+        let o32 = self.conv_3_2.forward_multi_lrelu(&i2, 0.0)?;
+        let o52 = self.conv_5_2.forward_multi_lrelu(&i2, 0.0)?;
+        binary::add(&self.confusion.forward_multi(&[&o32, &o52])?, x)
     }
 }
 
@@ -146,7 +147,7 @@ impl SrModel for Msrn {
     }
     fn forward_hooked(&self, x: &Tensor, hook: Option<FeatureHook>) -> Result<SrOutput> {
         let x = bias::bias(x, &self.mean_neg)?;
-        let res = self.head.forward(&x)?;
+        let res = self.head.forward_multi(&[&x])?;
         let mut outs = Vec::with_capacity(self.body.len() + 1);
         let mut h = res.clone();
         for blk in &self.body {
@@ -154,14 +155,14 @@ impl SrModel for Msrn {
             outs.push(h.clone());
         }
         outs.push(res);
-        let cat = concat::concat(&outs.iter().collect::<Vec<_>>())?;
-        let mut y = self.fuse2.forward(&self.fuse1.forward(&cat)?)?;
+        let fused = self.fuse1.forward_multi(&outs.iter().collect::<Vec<_>>())?;
+        let mut y = self.fuse2.forward_multi(&[&fused])?;
         let r = if self.cfg.upscale == 3 { 3 } else { 2 };
         for c in &self.up {
-            y = pixel_shuffle::pixel_shuffle(&c.forward(&y)?, r)?;
+            y = pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, r)?;
         }
         let feature = y;
-        let out = self.last.forward(&hooked(&feature, hook)?)?;
+        let out = self.last.forward_multi(&[&hooked(&feature, hook)?])?;
         Ok(SrOutput {
             out: bias::bias(&out, &self.mean_pos)?,
             feature,

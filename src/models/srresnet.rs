@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::Result;
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::{activation, binary, pixel_shuffle, upsample};
+use crate::ops::{binary, pixel_shuffle, upsample};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -102,22 +102,23 @@ impl SrModel for SrResNet {
         2 * self.cfg.num_block + 2 + 3
     }
     fn forward_hooked(&self, x: &Tensor, hook: Option<FeatureHook>) -> Result<SrOutput> {
-        let feat = activation::leaky_relu(&self.conv_first.forward(x)?, 0.1)?;
+        // Every conv goes through conv2d_multi with one part, which applies the activation
+        // as it stores the result and its backward as it packs dout (ops/conv2d_multi.rs), so
+        // no activation costs a dispatch of its own. LeakyReLU commutes with pixel_shuffle (a
+        // permutation), so the upsampler's activation moves onto its conv.
+        let feat = self.conv_first.forward_multi_lrelu(&[x], 0.1)?;
         let mut out = feat;
         for blk in &self.body {
-            let r = blk
-                .conv2
-                .forward(&activation::relu(&blk.conv1.forward(&out)?)?)?;
-            out = binary::add(&out, &r)?;
+            let h = blk.conv1.forward_multi_lrelu(&[&out], 0.0)?;
+            out = binary::add(&out, &blk.conv2.forward_multi(&[&h])?)?;
         }
         let r = if self.cfg.upscale == 3 { 3 } else { 2 };
         for up in &self.upconvs {
-            out =
-                activation::leaky_relu(&pixel_shuffle::pixel_shuffle(&up.forward(&out)?, r)?, 0.1)?;
+            out = pixel_shuffle::pixel_shuffle(&up.forward_multi_lrelu(&[&out], 0.1)?, r)?;
         }
-        let feature = activation::leaky_relu(&self.conv_hr.forward(&out)?, 0.1)?;
+        let feature = self.conv_hr.forward_multi_lrelu(&[&out], 0.1)?;
         let tail_in = hooked(&feature, hook)?;
-        let out = self.conv_last.forward(&tail_in)?;
+        let out = self.conv_last.forward_multi(&[&tail_in])?;
         let base = upsample::bilinear(x, self.cfg.upscale)?;
         Ok(SrOutput {
             out: binary::add(&out, &base)?,

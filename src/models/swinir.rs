@@ -289,7 +289,9 @@ impl SwinIr {
             for blk in &layer.blocks {
                 y = self.block(blk, &y, h, w)?;
             }
-            let conv = layer.conv.forward(&window::tokens_to_nchw(&y, h, w)?)?;
+            let conv = layer
+                .conv
+                .forward_multi(&[&window::tokens_to_nchw(&y, h, w)?])?;
             t = binary::add(&window::nchw_to_tokens(&conv)?, &t)?;
         }
         window::tokens_to_nchw(&Self::ln(&self.norm, &t)?, h, w)
@@ -336,46 +338,61 @@ impl SrModel for SwinIr {
         } else {
             xp
         };
-        let f0 = self.conv_first.forward(&xp)?;
-        let body = binary::add(&self.conv_after_body.forward(&self.features(&f0)?)?, &f0)?;
+        // Convs go through conv2d_multi with one part: its backward packs dout with the
+        // activation's backward and reuses the packed input (ops/conv2d_multi.rs), and an
+        // activation after a conv is applied as the conv stores, so it costs no dispatch.
+        let f0 = self.conv_first.forward_multi(&[&xp])?;
+        let body = binary::add(
+            &self
+                .conv_after_body
+                .forward_multi(&[&self.features(&f0)?])?,
+            &f0,
+        )?;
         let s = self.cfg.upscale;
         let (feature, out) = match self.cfg.upsampler {
             Upsampler::PixelShuffle => {
-                let mut y = activation::leaky_relu(
-                    &self.before_up.as_ref().unwrap().forward(&body)?,
-                    0.01,
-                )?;
+                let mut y = self
+                    .before_up
+                    .as_ref()
+                    .unwrap()
+                    .forward_multi_lrelu(&[&body], 0.01)?;
                 let r = if s == 3 { 3 } else { 2 };
                 for c in &self.up {
-                    y = pixel_shuffle::pixel_shuffle(&c.forward(&y)?, r)?;
+                    y = pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, r)?;
                 }
                 let out = self
                     .conv_last
                     .as_ref()
                     .unwrap()
-                    .forward(&hooked(&y, hook)?)?;
+                    .forward_multi(&[&hooked(&y, hook)?])?;
                 (y, out)
             }
             Upsampler::NearestConv => {
-                let mut y = activation::leaky_relu(
-                    &self.before_up.as_ref().unwrap().forward(&body)?,
-                    0.01,
-                )?;
+                let mut y = self
+                    .before_up
+                    .as_ref()
+                    .unwrap()
+                    .forward_multi_lrelu(&[&body], 0.01)?;
                 for c in &self.up {
-                    y = activation::leaky_relu(&c.forward(&upsample::nearest2x(&y)?)?, 0.2)?;
+                    y = c.forward_multi_lrelu(&[&upsample::nearest2x(&y)?], 0.2)?;
                 }
-                let feat =
-                    activation::leaky_relu(&self.conv_hr.as_ref().unwrap().forward(&y)?, 0.2)?;
+                let feat = self
+                    .conv_hr
+                    .as_ref()
+                    .unwrap()
+                    .forward_multi_lrelu(&[&y], 0.2)?;
                 let out = self
                     .conv_last
                     .as_ref()
                     .unwrap()
-                    .forward(&hooked(&feat, hook)?)?;
+                    .forward_multi(&[&hooked(&feat, hook)?])?;
                 (feat, out)
             }
             Upsampler::PixelShuffleDirect => {
-                let out =
-                    pixel_shuffle::pixel_shuffle(&self.up[0].forward(&hooked(&body, hook)?)?, s)?;
+                let out = pixel_shuffle::pixel_shuffle(
+                    &self.up[0].forward_multi(&[&hooked(&body, hook)?])?,
+                    s,
+                )?;
                 (body, out)
             }
         };

@@ -1,14 +1,15 @@
 //! LayerNorm over the last dim C of x [M, C] with gamma, beta [C] (SwinIR's norm over
 //! channels of tokens). Kernels: shaders/layernorm_forward.wgsl (saves mean and 1/std per
 //! row), layernorm_backward_input.wgsl, layernorm_backward_params.wgsl (per-chunk partial
-//! sums; matmul's `sum_partials` finishes dgamma and dbeta in a fixed order).
+//! sums) and layernorm_backward_params_final.wgsl (sums the chunks in a fixed order into
+//! dgamma and dbeta; where the partials exceed one binding, matmul's `sum_partials` does).
 
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
 use crate::gpu::params::{
     entry, KernelParams, LayernormBackwardInput4Params, LayernormBackwardInputParams,
-    LayernormBackwardParams4Params, LayernormBackwardParamsParams, LayernormForward4Params,
-    LayernormForwardParams,
+    LayernormBackwardParams4Params, LayernormBackwardParamsFinalParams,
+    LayernormBackwardParamsParams, LayernormForward4Params, LayernormForwardParams,
 };
 use crate::gpu::{shaders, Gpu, Launch};
 use crate::ops::matmul::{sum_partials, COLSUM_CHUNK};
@@ -262,10 +263,27 @@ pub fn layernorm_backward_params(
             workgroups: grid_for(gpu, cw * bchunks, 64),
         })?;
     }
-    let both = sum_partials(op, &partial)?;
-    // Split [2C] into two tensors (copies keep each gradient in a buffer of its own).
     let dgamma = Tensor::empty(gpu, op, &[c])?;
     let dbeta = Tensor::empty(gpu, op, &[c])?;
+    if partial.bytes() <= gpu.limits().max_storage_buffer_binding_size {
+        gpu.launch(Launch {
+            op,
+            shapes,
+            shader: &shaders::LAYERNORM_BACKWARD_PARAMS_FINAL,
+            entry: entry::LAYERNORM_BACKWARD_PARAMS_FINAL,
+            overrides: &[],
+            params: LayernormBackwardParamsFinalParams {
+                c: c as u32,
+                nchunks: nchunks as u32,
+            }
+            .words(),
+            binds: &[dgamma.bind(), dbeta.bind(), partial.bind()],
+            workgroups: grid_for(gpu, 2 * c, 64),
+        })?;
+        return Ok((dgamma, dbeta));
+    }
+    let both = sum_partials(op, &partial)?;
+    // Split [2C] into two tensors (copies keep each gradient in a buffer of its own).
     let bytes = c as u64 * 4;
     gpu.copy(both.buffer(), 0, dgamma.buffer(), 0, bytes);
     gpu.copy(both.buffer(), bytes, dbeta.buffer(), 0, bytes);

@@ -4,8 +4,9 @@
 //!
 //! Deterministic: shaders/reduce_vec4.wgsl (rows of whole vec4s, or one row) or
 //! shaders/reduce.wgsl sums a fixed run of elements per lane in order, writing one partial per
-//! (channel, run); the partials are reduced by reduce.wgsl, 32 per lane, until one value per
-//! channel is left. No atomics: same inputs, same bits.
+//! (channel, run); the partials are reduced by reduce.wgsl, 32 per lane, until at most
+//! `FINAL_RUN` per channel are left, which one lane per channel sums in a last pass. No
+//! atomics: same inputs, same bits.
 //! Backward of sum / mean: shaders/reduce_broadcast.wgsl.
 
 use crate::autograd;
@@ -19,6 +20,10 @@ use crate::tensor::{grid_for, Tensor};
 const RUN: usize = 32;
 /// vec4s one lane of the vec4 kernel sums.
 const RUN4: usize = 8;
+/// Partials per channel that one lane sums in the last pass. A lane summing 2,048 values costs
+/// about what lavapipe's own cost per dispatch is (~20-30 us), and a loss over a batch of
+/// 48x48 x4 crops (1.7M elements -> 55,296 -> 1,728) then ends a pass earlier.
+const FINAL_RUN: usize = 2048;
 const WG: u32 = 256;
 
 /// What each element contributes (the `MODE` override of reduce.wgsl).
@@ -79,10 +84,12 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
         ..r
     };
     // First pass four elements per load where rows are whole vec4s or there is one row; then
-    // 32 partials per lane until one value per channel is left.
+    // 32 partials per lane until at most FINAL_RUN are left, then one lane per channel.
     let vec4 = inner % 4 == 0 || outer == 1;
-    let mut out = pass(&r, shapes, vec4)?;
+    let mut out = pass(&r, shapes, vec4, RUN)?;
     while out.numel() > c {
+        let left = out.numel() / c;
+        let run = if left <= FINAL_RUN { left } else { RUN };
         let next = Reduce {
             op: r.op,
             term: Term::Value,
@@ -93,7 +100,7 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
             eps: 0.0,
             root: r.root,
         };
-        out = pass(&next, shapes, false)?;
+        out = pass(&next, shapes, false, run)?;
     }
     Ok(out)
 }
@@ -102,7 +109,8 @@ pub(crate) fn reduce_channels(r: Reduce) -> Result<Tensor> {
 /// A tensor larger than one storage binding is split into launches over consecutive rows (a
 /// one-channel tensor is first viewed as rows of `map_chunk` elements less one alignment), each writing its runs
 /// into the shared partials.
-fn pass(r: &Reduce, shapes: &[&[usize]], vec4: bool) -> Result<Tensor> {
+/// `run`: elements one lane of the scalar kernel sums (the vec4 kernel sums RUN4 vec4s).
+fn pass(r: &Reduce, shapes: &[&[usize]], vec4: bool, run: usize) -> Result<Tensor> {
     let gpu = r.a.gpu();
     let total = r.a.numel();
     let max_elems = map_chunk(gpu);
@@ -115,7 +123,7 @@ fn pass(r: &Reduce, shapes: &[&[usize]], vec4: bool) -> Result<Tensor> {
     let (units, run, shader) = if vec4 {
         (inner.div_ceil(4), RUN4, &shaders::REDUCE_VEC4)
     } else {
-        (inner, RUN, &shaders::REDUCE)
+        (inner, run, &shaders::REDUCE)
     };
     let row = c * inner;
     // Rows per launch. A launch binds from its first row rounded down to the storage offset
