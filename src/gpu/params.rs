@@ -88,7 +88,6 @@ pub struct AttentionFusedBackwardKeysParams {
     pub heads: u32,
     pub hd: u32,
     pub c: u32,
-    pub rpl: u32,
     pub nwx: u32,
     pub nwy: u32,
     pub shift: u32,
@@ -98,9 +97,9 @@ pub struct AttentionFusedBackwardKeysParams {
 
 impl KernelParams for AttentionFusedBackwardKeysParams {
     const FIELDS: &'static [&'static str] = &[
-        "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "windows",
+        "n", "heads", "hd", "c", "nwx", "nwy", "shift", "scale", "windows",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `attention_fused_backward_rows.wgsl`.
@@ -111,7 +110,7 @@ pub struct AttentionFusedBackwardRowsParams {
     pub heads: u32,
     pub hd: u32,
     pub c: u32,
-    pub rpl: u32,
+    pub obase: u32,
     pub nwx: u32,
     pub nwy: u32,
     pub shift: u32,
@@ -121,7 +120,7 @@ pub struct AttentionFusedBackwardRowsParams {
 
 impl KernelParams for AttentionFusedBackwardRowsParams {
     const FIELDS: &'static [&'static str] = &[
-        "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "groups",
+        "n", "heads", "hd", "c", "obase", "nwx", "nwy", "shift", "scale", "groups",
     ];
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
