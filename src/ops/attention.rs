@@ -451,9 +451,11 @@ fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
             "textures of {LINEAR_TW} x {LINEAR_TH} texels exceed {max_dim}"
         ));
     }
-    // The largest linear texture: dout and out of the backward.
+    // The largest linear texture: qkv (dout and out of the backward take 2C of its 3C per
+    // token, plus at most one row of padding).
+    let per_part = (g.windows * g.n * g.c).div_ceil(4);
     let (_, _, layers) =
-        linear_dims(2 * (g.windows * g.n * g.c).div_ceil(4 * LINEAR_TW) * LINEAR_TW);
+        linear_dims((3 * per_part).max(2 * per_part.div_ceil(LINEAR_TW) * LINEAR_TW));
     if layers.max(4 * g.heads) > l.max_texture_array_layers as usize {
         return Some(format!(
             "{layers} texture layers (or {} bias layers) exceed {}",
