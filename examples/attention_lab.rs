@@ -1,7 +1,8 @@
 //! Kernel lab for window attention at SwinIR classical's shape (4 x 180 x 48 x 48, 6 heads,
 //! window 8, shift 4): forward and backward of both implementations, timed by the process's
 //! CPU time as well as wall time (on a shared machine the CPU seconds lavapipe's threads
-//! spend vary far less than wall time). `cargo run --release --example attention_lab [iters]`.
+//! spend vary far less than wall time). `cargo run --release --example attention_lab [iters]`;
+//! `LAB_PROFILE=1` prints each fused kernel's GPU time per call instead (timestamp queries).
 use sralign::ops::attention::{self, AttentionKernel};
 use sralign::ops::matmul::MatmulKernel;
 use sralign::{Gpu, Tensor};
@@ -44,6 +45,44 @@ fn main() {
     let table = random(&gpu, &[(2 * win - 1) * (2 * win - 1), heads], 13);
     let dout = random(&gpu, &[windows, n, c], 14);
     let flops = 2.0 * 2.0 * (windows * n * n * c) as f64;
+    if std::env::var("LAB_PROFILE").is_ok() {
+        // Per-kernel GPU time (timestamps around every dispatch; wall time of each dispatch).
+        let fwd = || {
+            attention::window_attention_forward(
+                &qkv,
+                &table,
+                heads,
+                win,
+                shift,
+                hw,
+                hw,
+                AttentionKernel::Fused,
+            )
+            .unwrap()
+        };
+        let (_, saved) = fwd();
+        let bwd = || {
+            drop(
+                attention::window_attention_backward(
+                    &dout, &qkv, &table, &saved, heads, win, shift, hw, hw,
+                )
+                .unwrap(),
+            )
+        };
+        bwd();
+        gpu.sync().unwrap();
+        gpu.set_profiling(true).unwrap();
+        for _ in 0..iters {
+            drop(fwd());
+            gpu.sync().unwrap();
+            bwd();
+            gpu.sync().unwrap();
+        }
+        for (name, ms, calls) in gpu.take_profile().unwrap() {
+            println!("{:>8.2} ms/call x{:>3}  {name}", ms / calls as f64, calls);
+        }
+        return;
+    }
     for kernel in [
         AttentionKernel::Products(MatmulKernel::Auto),
         AttentionKernel::Fused,

@@ -14,7 +14,7 @@
 // keeps operands and accumulators in per-lane scratch memory (~2x slower).
 override DT: u32 = 8u;
 const WC: u32 = 16u;
-struct Params { n: u32, heads: u32, hd: u32, c: u32, rpl: u32, nwx: u32, nwy: u32, shift: u32,
+struct Params { n: u32, heads: u32, hd: u32, c: u32, nwx: u32, nwy: u32, shift: u32,
                 scale: f32, windows: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dqkv: array<f32>;
@@ -24,6 +24,52 @@ struct Params { n: u32, heads: u32, hd: u32, c: u32, rpl: u32, nwx: u32, nwy: u3
 @group(0) @binding(5) var tq: texture_2d_array<f32>;
 @group(0) @binding(6) var td: texture_2d_array<f32>;
 @group(0) @binding(7) var tb: texture_2d_array<f32>;
+
+// tq (and td) hold row-major buffers as copy_buffer_to_texture copied them: linear texel i
+// (elements 4i .. 4i+3) at (i % TW, (i / TW) % TH) of layer i / (TW * TH) (attention.rs
+// LINEAR_TW, LINEAR_TH; powers of two, so these are shifts and masks).
+const TW: u32 = 4096u;
+const TH: u32 = 4096u;
+
+fn lq(i: u32) -> vec4<f32> {
+    return textureLoad(tq, vec2<u32>(i % TW, (i / TW) % TH), i / (TW * TH), 0);
+}
+
+fn lq4(i: vec4<u32>) -> mat4x4<f32> {
+    return mat4x4<f32>(lq(i.x), lq(i.y), lq(i.z), lq(i.w));
+}
+
+fn ld(i: u32) -> vec4<f32> {
+    return textureLoad(td, vec2<u32>(i % TW, (i / TW) % TH), i / (TW * TH), 0);
+}
+
+fn ld4(i: vec4<u32>) -> mat4x4<f32> {
+    return mat4x4<f32>(ld(i.x), ld(i.y), ld(i.z), ld(i.w));
+}
+
+// Elements s .. s + 3 of the 8 in lo, hi (s < 4): one texel of a head slice that starts s
+// elements into a texel. Slices are read texel by texel with hi kept as the next lo.
+fn align(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
+    var v = select(lo, vec4<f32>(lo.yzw, hi.x), s == 1u);
+    v = select(v, vec4<f32>(lo.zw, hi.xy), s == 2u);
+    return select(v, vec4<f32>(lo.w, hi.xyz), s == 3u);
+}
+
+// Texel t of a head slice with the values past head_dim (the next slice's) set to 0 by a
+// select (no NaN of another slice leaks in); only the last texel, t = DT - 1, can hold any.
+fn cut(v: vec4<f32>, t: u32) -> vec4<f32> {
+    if (t + 1u < DT) {
+        return v;
+    }
+    return select(vec4<f32>(0.0), v, vec4<u32>(4u * t) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.hd));
+}
+
+// Texel t of 4 rows' slices (their texels lo and hi, shifts s), transposed: [e] = the 4 rows
+// at head_dim value 4t + e.
+fn rows4(lo: mat4x4<f32>, hi: mat4x4<f32>, s: vec4<u32>, t: u32) -> mat4x4<f32> {
+    return transpose(mat4x4<f32>(cut(align(lo[0], hi[0], s.x), t), cut(align(lo[1], hi[1], s.y), t),
+                                 cut(align(lo[2], hi[2], s.z), t), cut(align(lo[3], hi[3], s.w), t)));
+}
 
 fn mac(acc: vec4<f32>, b: vec4<f32>, x: mat4x4<f32>) -> vec4<f32> {
     return fma(vec4<f32>(b.w), x[3], fma(vec4<f32>(b.z), x[2], fma(vec4<f32>(b.y), x[1], fma(vec4<f32>(b.x), x[0], acc))));
@@ -38,14 +84,6 @@ fn window_type(window: u32) -> u32 {
     if (p.shift == 0u) { return 0u; }
     let wl = window % (p.nwx * p.nwy);
     return u32(wl / p.nwx == p.nwy - 1u) * 2u + u32(wl % p.nwx == p.nwx - 1u);
-}
-
-// The lane's 4 keys' texels at x, transposed: [e] = the 4 keys at head_dim value e.
-fn keys(layer: u32, x: u32, y0: u32, j: vec4<u32>) -> mat4x4<f32> {
-    return transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(x, y0 + j.x), layer, 0),
-                                 textureLoad(tq, vec2<u32>(x, y0 + j.y), layer, 0),
-                                 textureLoad(tq, vec2<u32>(x, y0 + j.z), layer, 0),
-                                 textureLoad(tq, vec2<u32>(x, y0 + j.w), layer, 0)));
 }
 
 // dk (scaled) and dv of key c at the head_dim values d = 4t + e < hd.
@@ -69,9 +107,10 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
     let valid = jq < nq;
     let jqc = min(jq, nq - 1u);
     let jj = vec4<u32>(4u * jqc) + vec4<u32>(0u, 1u, 2u, 3u);
-    let xq = head * DT;
-    let xk = (p.heads + head) * DT;
-    let xv = (2u * p.heads + head) * DT;
+    let st = 3u * p.c;
+    let xq = head * p.hd;
+    let xk = p.c + xq;
+    let xv = 2u * p.c + xq;
     // dS summed over the chunk's windows, per query i (ts{i}): named registers selected by a
     // uniform switch on the query block (an array indexed by i went to per-lane scratch).
     var ts0 = vec4<f32>(0.0);
@@ -141,8 +180,7 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
     let w1 = min(chunk * WC + WC, p.windows);
     for (var window = chunk * WC; window < w1; window++) {
         let g = window * p.heads + head;
-        let layer = (window * p.n) / p.rpl;
-        let y0 = (window * p.n) % p.rpl;
+        let row0 = window * p.n;
         let bl = window_type(window) * p.heads + head;
         let zero = mat4x4<f32>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
         var k0 = zero;
@@ -178,40 +216,86 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
         var dk7 = zero;
         var dv7 = zero;
         // The lane's keys' k and v, fetched once per window.
+        let ej = (vec4<u32>(row0) + jj) * st;
+        let bk = (ej + vec4<u32>(xk)) / 4u;
+        let sk = (ej + vec4<u32>(xk)) % 4u;
+        let bv = (ej + vec4<u32>(xv)) / 4u;
+        let sv = (ej + vec4<u32>(xv)) % 4u;
+        var kl = lq4(bk);
+        var vl = lq4(bv);
         if (DT > 0u) {
-            k0 = keys(layer, xk + 0u, y0, jj);
-            v0 = keys(layer, xv + 0u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(1u));
+            let vh = lq4(bv + vec4<u32>(1u));
+            k0 = rows4(kl, kh, sk, 0u);
+            v0 = rows4(vl, vh, sv, 0u);
+            kl = kh;
+            vl = vh;
         }
         if (DT > 1u) {
-            k1 = keys(layer, xk + 1u, y0, jj);
-            v1 = keys(layer, xv + 1u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(2u));
+            let vh = lq4(bv + vec4<u32>(2u));
+            k1 = rows4(kl, kh, sk, 1u);
+            v1 = rows4(vl, vh, sv, 1u);
+            kl = kh;
+            vl = vh;
         }
         if (DT > 2u) {
-            k2 = keys(layer, xk + 2u, y0, jj);
-            v2 = keys(layer, xv + 2u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(3u));
+            let vh = lq4(bv + vec4<u32>(3u));
+            k2 = rows4(kl, kh, sk, 2u);
+            v2 = rows4(vl, vh, sv, 2u);
+            kl = kh;
+            vl = vh;
         }
         if (DT > 3u) {
-            k3 = keys(layer, xk + 3u, y0, jj);
-            v3 = keys(layer, xv + 3u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(4u));
+            let vh = lq4(bv + vec4<u32>(4u));
+            k3 = rows4(kl, kh, sk, 3u);
+            v3 = rows4(vl, vh, sv, 3u);
+            kl = kh;
+            vl = vh;
         }
         if (DT > 4u) {
-            k4 = keys(layer, xk + 4u, y0, jj);
-            v4 = keys(layer, xv + 4u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(5u));
+            let vh = lq4(bv + vec4<u32>(5u));
+            k4 = rows4(kl, kh, sk, 4u);
+            v4 = rows4(vl, vh, sv, 4u);
+            kl = kh;
+            vl = vh;
         }
         if (DT > 5u) {
-            k5 = keys(layer, xk + 5u, y0, jj);
-            v5 = keys(layer, xv + 5u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(6u));
+            let vh = lq4(bv + vec4<u32>(6u));
+            k5 = rows4(kl, kh, sk, 5u);
+            v5 = rows4(vl, vh, sv, 5u);
+            kl = kh;
+            vl = vh;
         }
         if (DT > 6u) {
-            k6 = keys(layer, xk + 6u, y0, jj);
-            v6 = keys(layer, xv + 6u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(7u));
+            let vh = lq4(bv + vec4<u32>(7u));
+            k6 = rows4(kl, kh, sk, 6u);
+            v6 = rows4(vl, vh, sv, 6u);
+            kl = kh;
+            vl = vh;
         }
         if (DT > 7u) {
-            k7 = keys(layer, xk + 7u, y0, jj);
-            v7 = keys(layer, xv + 7u, y0, jj);
+            let kh = lq4(bk + vec4<u32>(8u));
+            let vh = lq4(bv + vec4<u32>(8u));
+            k7 = rows4(kl, kh, sk, 7u);
+            v7 = rows4(vl, vh, sv, 7u);
+            kl = kh;
+            vl = vh;
         }
         for (var i0 = 0u; i0 < p.n; i0 += 8u) {
             let il = min(i0 + lane, p.n - 1u);
+            // This lane's query: its q and dout slices texel by texel (twice).
+            let qb = ((row0 + il) * st + xq) / 4u;
+            let qs = ((row0 + il) * st + xq) % 4u;
+            let ob = ((row0 + il) * p.c + xq) / 4u;
+            let os = ((row0 + il) * p.c + xq) % 4u;
+            var ql = lq(qb);
+            var ol = ld(ob);
             var s0 = vec4<f32>(0.0);
             var s1 = vec4<f32>(0.0);
             var s2 = vec4<f32>(0.0);
@@ -229,8 +313,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
             var e6 = vec4<f32>(0.0);
             var e7 = vec4<f32>(0.0);
             if (DT > 0u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 0u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 0u, y0 + il), layer, 0);
+                let qlh = lq(qb + 1u);
+                let qt = cut(align(ql, qlh, qs), 0u);
+                ql = qlh;
+                let olh = ld(ob + 1u);
+                let ot = cut(align(ol, olh, os), 0u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k0);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k0);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k0);
@@ -249,8 +337,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 e7 = mac(e7, subgroupBroadcast(ot, 7u), v0);
             }
             if (DT > 1u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 1u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 1u, y0 + il), layer, 0);
+                let qlh = lq(qb + 2u);
+                let qt = cut(align(ql, qlh, qs), 1u);
+                ql = qlh;
+                let olh = ld(ob + 2u);
+                let ot = cut(align(ol, olh, os), 1u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k1);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k1);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k1);
@@ -269,8 +361,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 e7 = mac(e7, subgroupBroadcast(ot, 7u), v1);
             }
             if (DT > 2u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 2u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 2u, y0 + il), layer, 0);
+                let qlh = lq(qb + 3u);
+                let qt = cut(align(ql, qlh, qs), 2u);
+                ql = qlh;
+                let olh = ld(ob + 3u);
+                let ot = cut(align(ol, olh, os), 2u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k2);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k2);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k2);
@@ -289,8 +385,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 e7 = mac(e7, subgroupBroadcast(ot, 7u), v2);
             }
             if (DT > 3u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 3u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 3u, y0 + il), layer, 0);
+                let qlh = lq(qb + 4u);
+                let qt = cut(align(ql, qlh, qs), 3u);
+                ql = qlh;
+                let olh = ld(ob + 4u);
+                let ot = cut(align(ol, olh, os), 3u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k3);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k3);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k3);
@@ -309,8 +409,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 e7 = mac(e7, subgroupBroadcast(ot, 7u), v3);
             }
             if (DT > 4u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 4u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 4u, y0 + il), layer, 0);
+                let qlh = lq(qb + 5u);
+                let qt = cut(align(ql, qlh, qs), 4u);
+                ql = qlh;
+                let olh = ld(ob + 5u);
+                let ot = cut(align(ol, olh, os), 4u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k4);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k4);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k4);
@@ -329,8 +433,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 e7 = mac(e7, subgroupBroadcast(ot, 7u), v4);
             }
             if (DT > 5u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 5u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 5u, y0 + il), layer, 0);
+                let qlh = lq(qb + 6u);
+                let qt = cut(align(ql, qlh, qs), 5u);
+                ql = qlh;
+                let olh = ld(ob + 6u);
+                let ot = cut(align(ol, olh, os), 5u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k5);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k5);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k5);
@@ -349,8 +457,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 e7 = mac(e7, subgroupBroadcast(ot, 7u), v5);
             }
             if (DT > 6u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 6u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 6u, y0 + il), layer, 0);
+                let qlh = lq(qb + 7u);
+                let qt = cut(align(ql, qlh, qs), 6u);
+                ql = qlh;
+                let olh = ld(ob + 7u);
+                let ot = cut(align(ol, olh, os), 6u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k6);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k6);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k6);
@@ -369,8 +481,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 e7 = mac(e7, subgroupBroadcast(ot, 7u), v6);
             }
             if (DT > 7u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 7u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 7u, y0 + il), layer, 0);
+                let qlh = lq(qb + 8u);
+                let qt = cut(align(ql, qlh, qs), 7u);
+                ql = qlh;
+                let olh = ld(ob + 8u);
+                let ot = cut(align(ol, olh, os), 7u);
+                ol = olh;
                 s0 = mac(s0, subgroupBroadcast(qt, 0u), k7);
                 s1 = mac(s1, subgroupBroadcast(qt, 1u), k7);
                 s2 = mac(s2, subgroupBroadcast(qt, 2u), k7);
@@ -499,9 +615,15 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 }
                 default: {}
             }
+            ql = lq(qb);
+            ol = ld(ob);
             if (DT > 0u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 0u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 0u, y0 + il), layer, 0);
+                let qlh = lq(qb + 1u);
+                let qt = cut(align(ql, qlh, qs), 0u);
+                ql = qlh;
+                let olh = ld(ob + 1u);
+                let ot = cut(align(ol, olh, os), 0u);
+                ol = olh;
                 dv0 = pv(dv0, s0, subgroupBroadcast(ot, 0u));
                 dv0 = pv(dv0, s1, subgroupBroadcast(ot, 1u));
                 dv0 = pv(dv0, s2, subgroupBroadcast(ot, 2u));
@@ -520,8 +642,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 dk0 = pv(dk0, e7, subgroupBroadcast(qt, 7u));
             }
             if (DT > 1u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 1u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 1u, y0 + il), layer, 0);
+                let qlh = lq(qb + 2u);
+                let qt = cut(align(ql, qlh, qs), 1u);
+                ql = qlh;
+                let olh = ld(ob + 2u);
+                let ot = cut(align(ol, olh, os), 1u);
+                ol = olh;
                 dv1 = pv(dv1, s0, subgroupBroadcast(ot, 0u));
                 dv1 = pv(dv1, s1, subgroupBroadcast(ot, 1u));
                 dv1 = pv(dv1, s2, subgroupBroadcast(ot, 2u));
@@ -540,8 +666,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 dk1 = pv(dk1, e7, subgroupBroadcast(qt, 7u));
             }
             if (DT > 2u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 2u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 2u, y0 + il), layer, 0);
+                let qlh = lq(qb + 3u);
+                let qt = cut(align(ql, qlh, qs), 2u);
+                ql = qlh;
+                let olh = ld(ob + 3u);
+                let ot = cut(align(ol, olh, os), 2u);
+                ol = olh;
                 dv2 = pv(dv2, s0, subgroupBroadcast(ot, 0u));
                 dv2 = pv(dv2, s1, subgroupBroadcast(ot, 1u));
                 dv2 = pv(dv2, s2, subgroupBroadcast(ot, 2u));
@@ -560,8 +690,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 dk2 = pv(dk2, e7, subgroupBroadcast(qt, 7u));
             }
             if (DT > 3u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 3u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 3u, y0 + il), layer, 0);
+                let qlh = lq(qb + 4u);
+                let qt = cut(align(ql, qlh, qs), 3u);
+                ql = qlh;
+                let olh = ld(ob + 4u);
+                let ot = cut(align(ol, olh, os), 3u);
+                ol = olh;
                 dv3 = pv(dv3, s0, subgroupBroadcast(ot, 0u));
                 dv3 = pv(dv3, s1, subgroupBroadcast(ot, 1u));
                 dv3 = pv(dv3, s2, subgroupBroadcast(ot, 2u));
@@ -580,8 +714,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 dk3 = pv(dk3, e7, subgroupBroadcast(qt, 7u));
             }
             if (DT > 4u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 4u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 4u, y0 + il), layer, 0);
+                let qlh = lq(qb + 5u);
+                let qt = cut(align(ql, qlh, qs), 4u);
+                ql = qlh;
+                let olh = ld(ob + 5u);
+                let ot = cut(align(ol, olh, os), 4u);
+                ol = olh;
                 dv4 = pv(dv4, s0, subgroupBroadcast(ot, 0u));
                 dv4 = pv(dv4, s1, subgroupBroadcast(ot, 1u));
                 dv4 = pv(dv4, s2, subgroupBroadcast(ot, 2u));
@@ -600,8 +738,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 dk4 = pv(dk4, e7, subgroupBroadcast(qt, 7u));
             }
             if (DT > 5u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 5u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 5u, y0 + il), layer, 0);
+                let qlh = lq(qb + 6u);
+                let qt = cut(align(ql, qlh, qs), 5u);
+                ql = qlh;
+                let olh = ld(ob + 6u);
+                let ot = cut(align(ol, olh, os), 5u);
+                ol = olh;
                 dv5 = pv(dv5, s0, subgroupBroadcast(ot, 0u));
                 dv5 = pv(dv5, s1, subgroupBroadcast(ot, 1u));
                 dv5 = pv(dv5, s2, subgroupBroadcast(ot, 2u));
@@ -620,8 +762,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 dk5 = pv(dk5, e7, subgroupBroadcast(qt, 7u));
             }
             if (DT > 6u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 6u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 6u, y0 + il), layer, 0);
+                let qlh = lq(qb + 7u);
+                let qt = cut(align(ql, qlh, qs), 6u);
+                ql = qlh;
+                let olh = ld(ob + 7u);
+                let ot = cut(align(ol, olh, os), 6u);
+                ol = olh;
                 dv6 = pv(dv6, s0, subgroupBroadcast(ot, 0u));
                 dv6 = pv(dv6, s1, subgroupBroadcast(ot, 1u));
                 dv6 = pv(dv6, s2, subgroupBroadcast(ot, 2u));
@@ -640,8 +786,12 @@ fn attention_fused_backward_keys(@builtin(workgroup_id) wid: vec3<u32>,
                 dk6 = pv(dk6, e7, subgroupBroadcast(qt, 7u));
             }
             if (DT > 7u) {
-                let qt = textureLoad(tq, vec2<u32>(xq + 7u, y0 + il), layer, 0);
-                let ot = textureLoad(td, vec2<u32>(xq + 7u, y0 + il), layer, 0);
+                let qlh = lq(qb + 8u);
+                let qt = cut(align(ql, qlh, qs), 7u);
+                ql = qlh;
+                let olh = ld(ob + 8u);
+                let ot = cut(align(ol, olh, os), 7u);
+                ol = olh;
                 dv7 = pv(dv7, s0, subgroupBroadcast(ot, 0u));
                 dv7 = pv(dv7, s1, subgroupBroadcast(ot, 1u));
                 dv7 = pv(dv7, s2, subgroupBroadcast(ot, 2u));

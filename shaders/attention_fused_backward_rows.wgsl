@@ -11,7 +11,7 @@
 // pipeline is created) with named registers: with arrays indexed by a loop counter lavapipe
 // keeps operands and accumulators in per-lane scratch memory (~2x slower).
 override DT: u32 = 8u;
-struct Params { n: u32, heads: u32, hd: u32, c: u32, rpl: u32, nwx: u32, nwy: u32, shift: u32,
+struct Params { n: u32, heads: u32, hd: u32, c: u32, obase: u32, nwx: u32, nwy: u32, shift: u32,
                 scale: f32, groups: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dqkv: array<f32>;
@@ -20,6 +20,52 @@ struct Params { n: u32, heads: u32, hd: u32, c: u32, rpl: u32, nwx: u32, nwy: u3
 @group(0) @binding(4) var tq: texture_2d_array<f32>;
 @group(0) @binding(5) var td: texture_2d_array<f32>;
 @group(0) @binding(6) var tb: texture_2d_array<f32>;
+
+// tq (and td) hold row-major buffers as copy_buffer_to_texture copied them: linear texel i
+// (elements 4i .. 4i+3) at (i % TW, (i / TW) % TH) of layer i / (TW * TH) (attention.rs
+// LINEAR_TW, LINEAR_TH; powers of two, so these are shifts and masks).
+const TW: u32 = 4096u;
+const TH: u32 = 4096u;
+
+fn lq(i: u32) -> vec4<f32> {
+    return textureLoad(tq, vec2<u32>(i % TW, (i / TW) % TH), i / (TW * TH), 0);
+}
+
+fn lq4(i: vec4<u32>) -> mat4x4<f32> {
+    return mat4x4<f32>(lq(i.x), lq(i.y), lq(i.z), lq(i.w));
+}
+
+fn ld(i: u32) -> vec4<f32> {
+    return textureLoad(td, vec2<u32>(i % TW, (i / TW) % TH), i / (TW * TH), 0);
+}
+
+fn ld4(i: vec4<u32>) -> mat4x4<f32> {
+    return mat4x4<f32>(ld(i.x), ld(i.y), ld(i.z), ld(i.w));
+}
+
+// Elements s .. s + 3 of the 8 in lo, hi (s < 4): one texel of a head slice that starts s
+// elements into a texel. Slices are read texel by texel with hi kept as the next lo.
+fn align(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
+    var v = select(lo, vec4<f32>(lo.yzw, hi.x), s == 1u);
+    v = select(v, vec4<f32>(lo.zw, hi.xy), s == 2u);
+    return select(v, vec4<f32>(lo.w, hi.xyz), s == 3u);
+}
+
+// Texel t of a head slice with the values past head_dim (the next slice's) set to 0 by a
+// select (no NaN of another slice leaks in); only the last texel, t = DT - 1, can hold any.
+fn cut(v: vec4<f32>, t: u32) -> vec4<f32> {
+    if (t + 1u < DT) {
+        return v;
+    }
+    return select(vec4<f32>(0.0), v, vec4<u32>(4u * t) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.hd));
+}
+
+// Texel t of 4 rows' slices (their texels lo and hi, shifts s), transposed: [e] = the 4 rows
+// at head_dim value 4t + e.
+fn rows4(lo: mat4x4<f32>, hi: mat4x4<f32>, s: vec4<u32>, t: u32) -> mat4x4<f32> {
+    return transpose(mat4x4<f32>(cut(align(lo[0], hi[0], s.x), t), cut(align(lo[1], hi[1], s.y), t),
+                                 cut(align(lo[2], hi[2], s.z), t), cut(align(lo[3], hi[3], s.w), t)));
+}
 
 fn mac(acc: vec4<f32>, b: vec4<f32>, x: mat4x4<f32>) -> vec4<f32> {
     return fma(vec4<f32>(b.w), x[3], fma(vec4<f32>(b.z), x[2], fma(vec4<f32>(b.y), x[1], fma(vec4<f32>(b.x), x[0], acc))));
@@ -34,20 +80,6 @@ fn window_type(window: u32) -> u32 {
     if (p.shift == 0u) { return 0u; }
     let wl = window % (p.nwx * p.nwy);
     return u32(wl / p.nwx == p.nwy - 1u) * 2u + u32(wl % p.nwx == p.nwx - 1u);
-}
-
-fn rows(layer: u32, x: u32, y0: u32, r: vec4<u32>) -> mat4x4<f32> {
-    return transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(x, y0 + r.x), layer, 0),
-                                 textureLoad(tq, vec2<u32>(x, y0 + r.y), layer, 0),
-                                 textureLoad(tq, vec2<u32>(x, y0 + r.z), layer, 0),
-                                 textureLoad(tq, vec2<u32>(x, y0 + r.w), layer, 0)));
-}
-
-fn drows(layer: u32, x: u32, y0: u32, r: vec4<u32>) -> mat4x4<f32> {
-    return transpose(mat4x4<f32>(textureLoad(td, vec2<u32>(x, y0 + r.x), layer, 0),
-                                 textureLoad(td, vec2<u32>(x, y0 + r.y), layer, 0),
-                                 textureLoad(td, vec2<u32>(x, y0 + r.z), layer, 0),
-                                 textureLoad(td, vec2<u32>(x, y0 + r.w), layer, 0)));
 }
 
 fn bias(bl: u32, q: u32, r: vec4<u32>) -> mat4x4<f32> {
@@ -73,20 +105,34 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
     }
     let head = g % p.heads;
     let window = g / p.heads;
-    let layer = (window * p.n) / p.rpl;
-    let y0 = (window * p.n) % p.rpl;
+    let row0 = window * p.n;
+    let st = 3u * p.c;
     let bl = window_type(window) * p.heads + head;
-    let xq = head * DT;
-    let xk = (p.heads + head) * DT;
-    let xv = (2u * p.heads + head) * DT;
-    let xo = p.heads * DT + xq;
+    let xq = head * p.hd;
+    let xk = p.c + xq;
+    let xv = 2u * p.c + xq;
+    // dout and out in td: rows of C, out from texel obase on.
+    let xo = 4u * p.obase + xq;
     let i0 = wid.x * 32u + lane;
     let rr = min(vec4<u32>(i0) + vec4<u32>(0u, 8u, 16u, 24u), vec4<u32>(p.n - 1u));
     // D = rowsum(dout * out) and the rows' log-sum-exp.
+    let er = vec4<u32>(row0) + rr;
+    let eg = er * p.c + vec4<u32>(xq);
+    let bg = eg / 4u;
+    let sg = eg % 4u;
+    let eo = er * p.c + vec4<u32>(xo);
+    let bo = eo / 4u;
+    let so = eo % 4u;
     var dsum = vec4<f32>(0.0);
+    var al = ld4(bg);
+    var bl0 = ld4(bo);
     for (var t = 0u; t < DT; t++) {
-        let a = drows(layer, xq + t, y0, rr);
-        let b = drows(layer, xo + t, y0, rr);
+        let ah = ld4(bg + vec4<u32>(t + 1u));
+        let bh = ld4(bo + vec4<u32>(t + 1u));
+        let a = rows4(al, ah, sg, t);
+        let b = rows4(bl0, bh, so, t);
+        al = ah;
+        bl0 = bh;
         dsum = fma(a[0], b[0], fma(a[1], b[1], fma(a[2], b[2], fma(a[3], b[3], dsum))));
     }
     let lg = vec4<f32>(lse[g * p.n + rr.x], lse[g * p.n + rr.y], lse[g * p.n + rr.z], lse[g * p.n + rr.w]);
@@ -116,40 +162,85 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
     var g7 = zero;
     var a7 = zero;
     // The lane's q and dout rows (q{t}, g{t}), fetched once; a{t} accumulate dq.
+    let eq = er * st + vec4<u32>(xq);
+    let bq = eq / 4u;
+    let sq = eq % 4u;
+    var ql = lq4(bq);
+    var gl = ld4(bg);
     if (DT > 0u) {
-        q0 = rows(layer, xq + 0u, y0, rr);
-        g0 = drows(layer, xq + 0u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(1u));
+        let gh = ld4(bg + vec4<u32>(1u));
+        q0 = rows4(ql, qh, sq, 0u);
+        g0 = rows4(gl, gh, sg, 0u);
+        ql = qh;
+        gl = gh;
     }
     if (DT > 1u) {
-        q1 = rows(layer, xq + 1u, y0, rr);
-        g1 = drows(layer, xq + 1u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(2u));
+        let gh = ld4(bg + vec4<u32>(2u));
+        q1 = rows4(ql, qh, sq, 1u);
+        g1 = rows4(gl, gh, sg, 1u);
+        ql = qh;
+        gl = gh;
     }
     if (DT > 2u) {
-        q2 = rows(layer, xq + 2u, y0, rr);
-        g2 = drows(layer, xq + 2u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(3u));
+        let gh = ld4(bg + vec4<u32>(3u));
+        q2 = rows4(ql, qh, sq, 2u);
+        g2 = rows4(gl, gh, sg, 2u);
+        ql = qh;
+        gl = gh;
     }
     if (DT > 3u) {
-        q3 = rows(layer, xq + 3u, y0, rr);
-        g3 = drows(layer, xq + 3u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(4u));
+        let gh = ld4(bg + vec4<u32>(4u));
+        q3 = rows4(ql, qh, sq, 3u);
+        g3 = rows4(gl, gh, sg, 3u);
+        ql = qh;
+        gl = gh;
     }
     if (DT > 4u) {
-        q4 = rows(layer, xq + 4u, y0, rr);
-        g4 = drows(layer, xq + 4u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(5u));
+        let gh = ld4(bg + vec4<u32>(5u));
+        q4 = rows4(ql, qh, sq, 4u);
+        g4 = rows4(gl, gh, sg, 4u);
+        ql = qh;
+        gl = gh;
     }
     if (DT > 5u) {
-        q5 = rows(layer, xq + 5u, y0, rr);
-        g5 = drows(layer, xq + 5u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(6u));
+        let gh = ld4(bg + vec4<u32>(6u));
+        q5 = rows4(ql, qh, sq, 5u);
+        g5 = rows4(gl, gh, sg, 5u);
+        ql = qh;
+        gl = gh;
     }
     if (DT > 6u) {
-        q6 = rows(layer, xq + 6u, y0, rr);
-        g6 = drows(layer, xq + 6u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(7u));
+        let gh = ld4(bg + vec4<u32>(7u));
+        q6 = rows4(ql, qh, sq, 6u);
+        g6 = rows4(gl, gh, sg, 6u);
+        ql = qh;
+        gl = gh;
     }
     if (DT > 7u) {
-        q7 = rows(layer, xq + 7u, y0, rr);
-        g7 = drows(layer, xq + 7u, y0, rr);
+        let qh = lq4(bq + vec4<u32>(8u));
+        let gh = ld4(bg + vec4<u32>(8u));
+        q7 = rows4(ql, qh, sq, 7u);
+        g7 = rows4(gl, gh, sg, 7u);
+        ql = qh;
+        gl = gh;
     }
     for (var j0 = 0u; j0 < p.n; j0 += 8u) {
         let jl = min(j0 + lane, p.n - 1u);
+        // This lane's key: its k and v slices texel by texel.
+        let ej = (row0 + jl) * st;
+        let kb = (ej + xk) / 4u;
+        let ks = (ej + xk) % 4u;
+        var kl = lq(kb);
+        let vb = (ej + xv) / 4u;
+        let vs = (ej + xv) % 4u;
+        var vl = lq(vb);
         var s0 = vec4<f32>(0.0);
         var s1 = vec4<f32>(0.0);
         var s2 = vec4<f32>(0.0);
@@ -167,8 +258,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
         var e6 = vec4<f32>(0.0);
         var e7 = vec4<f32>(0.0);
         if (DT > 0u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 0u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 0u, y0 + jl), layer, 0);
+            let klh = lq(kb + 1u);
+            let kt = cut(align(kl, klh, ks), 0u);
+            kl = klh;
+            let vlh = lq(vb + 1u);
+            let vt = cut(align(vl, vlh, vs), 0u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q0);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q0);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q0);
@@ -187,8 +282,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e7 = mac(e7, subgroupBroadcast(vt, 7u), g0);
         }
         if (DT > 1u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 1u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 1u, y0 + jl), layer, 0);
+            let klh = lq(kb + 2u);
+            let kt = cut(align(kl, klh, ks), 1u);
+            kl = klh;
+            let vlh = lq(vb + 2u);
+            let vt = cut(align(vl, vlh, vs), 1u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q1);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q1);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q1);
@@ -207,8 +306,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e7 = mac(e7, subgroupBroadcast(vt, 7u), g1);
         }
         if (DT > 2u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 2u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 2u, y0 + jl), layer, 0);
+            let klh = lq(kb + 3u);
+            let kt = cut(align(kl, klh, ks), 2u);
+            kl = klh;
+            let vlh = lq(vb + 3u);
+            let vt = cut(align(vl, vlh, vs), 2u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q2);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q2);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q2);
@@ -227,8 +330,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e7 = mac(e7, subgroupBroadcast(vt, 7u), g2);
         }
         if (DT > 3u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 3u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 3u, y0 + jl), layer, 0);
+            let klh = lq(kb + 4u);
+            let kt = cut(align(kl, klh, ks), 3u);
+            kl = klh;
+            let vlh = lq(vb + 4u);
+            let vt = cut(align(vl, vlh, vs), 3u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q3);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q3);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q3);
@@ -247,8 +354,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e7 = mac(e7, subgroupBroadcast(vt, 7u), g3);
         }
         if (DT > 4u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 4u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 4u, y0 + jl), layer, 0);
+            let klh = lq(kb + 5u);
+            let kt = cut(align(kl, klh, ks), 4u);
+            kl = klh;
+            let vlh = lq(vb + 5u);
+            let vt = cut(align(vl, vlh, vs), 4u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q4);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q4);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q4);
@@ -267,8 +378,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e7 = mac(e7, subgroupBroadcast(vt, 7u), g4);
         }
         if (DT > 5u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 5u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 5u, y0 + jl), layer, 0);
+            let klh = lq(kb + 6u);
+            let kt = cut(align(kl, klh, ks), 5u);
+            kl = klh;
+            let vlh = lq(vb + 6u);
+            let vt = cut(align(vl, vlh, vs), 5u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q5);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q5);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q5);
@@ -287,8 +402,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e7 = mac(e7, subgroupBroadcast(vt, 7u), g5);
         }
         if (DT > 6u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 6u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 6u, y0 + jl), layer, 0);
+            let klh = lq(kb + 7u);
+            let kt = cut(align(kl, klh, ks), 6u);
+            kl = klh;
+            let vlh = lq(vb + 7u);
+            let vt = cut(align(vl, vlh, vs), 6u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q6);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q6);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q6);
@@ -307,8 +426,12 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e7 = mac(e7, subgroupBroadcast(vt, 7u), g6);
         }
         if (DT > 7u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 7u, y0 + jl), layer, 0);
-            let vt = textureLoad(tq, vec2<u32>(xv + 7u, y0 + jl), layer, 0);
+            let klh = lq(kb + 8u);
+            let kt = cut(align(kl, klh, ks), 7u);
+            kl = klh;
+            let vlh = lq(vb + 8u);
+            let vt = cut(align(vl, vlh, vs), 7u);
+            vl = vlh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q7);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q7);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q7);
@@ -354,8 +477,11 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             e6 = vec4<f32>(0.0);
             e7 = vec4<f32>(0.0);
         }
+        kl = lq(kb);
         if (DT > 0u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 0u, y0 + jl), layer, 0);
+            let klh = lq(kb + 1u);
+            let kt = cut(align(kl, klh, ks), 0u);
+            kl = klh;
             a0 = pv(a0, e0, subgroupBroadcast(kt, 0u));
             a0 = pv(a0, e1, subgroupBroadcast(kt, 1u));
             a0 = pv(a0, e2, subgroupBroadcast(kt, 2u));
@@ -366,7 +492,9 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             a0 = pv(a0, e7, subgroupBroadcast(kt, 7u));
         }
         if (DT > 1u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 1u, y0 + jl), layer, 0);
+            let klh = lq(kb + 2u);
+            let kt = cut(align(kl, klh, ks), 1u);
+            kl = klh;
             a1 = pv(a1, e0, subgroupBroadcast(kt, 0u));
             a1 = pv(a1, e1, subgroupBroadcast(kt, 1u));
             a1 = pv(a1, e2, subgroupBroadcast(kt, 2u));
@@ -377,7 +505,9 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             a1 = pv(a1, e7, subgroupBroadcast(kt, 7u));
         }
         if (DT > 2u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 2u, y0 + jl), layer, 0);
+            let klh = lq(kb + 3u);
+            let kt = cut(align(kl, klh, ks), 2u);
+            kl = klh;
             a2 = pv(a2, e0, subgroupBroadcast(kt, 0u));
             a2 = pv(a2, e1, subgroupBroadcast(kt, 1u));
             a2 = pv(a2, e2, subgroupBroadcast(kt, 2u));
@@ -388,7 +518,9 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             a2 = pv(a2, e7, subgroupBroadcast(kt, 7u));
         }
         if (DT > 3u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 3u, y0 + jl), layer, 0);
+            let klh = lq(kb + 4u);
+            let kt = cut(align(kl, klh, ks), 3u);
+            kl = klh;
             a3 = pv(a3, e0, subgroupBroadcast(kt, 0u));
             a3 = pv(a3, e1, subgroupBroadcast(kt, 1u));
             a3 = pv(a3, e2, subgroupBroadcast(kt, 2u));
@@ -399,7 +531,9 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             a3 = pv(a3, e7, subgroupBroadcast(kt, 7u));
         }
         if (DT > 4u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 4u, y0 + jl), layer, 0);
+            let klh = lq(kb + 5u);
+            let kt = cut(align(kl, klh, ks), 4u);
+            kl = klh;
             a4 = pv(a4, e0, subgroupBroadcast(kt, 0u));
             a4 = pv(a4, e1, subgroupBroadcast(kt, 1u));
             a4 = pv(a4, e2, subgroupBroadcast(kt, 2u));
@@ -410,7 +544,9 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             a4 = pv(a4, e7, subgroupBroadcast(kt, 7u));
         }
         if (DT > 5u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 5u, y0 + jl), layer, 0);
+            let klh = lq(kb + 6u);
+            let kt = cut(align(kl, klh, ks), 5u);
+            kl = klh;
             a5 = pv(a5, e0, subgroupBroadcast(kt, 0u));
             a5 = pv(a5, e1, subgroupBroadcast(kt, 1u));
             a5 = pv(a5, e2, subgroupBroadcast(kt, 2u));
@@ -421,7 +557,9 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             a5 = pv(a5, e7, subgroupBroadcast(kt, 7u));
         }
         if (DT > 6u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 6u, y0 + jl), layer, 0);
+            let klh = lq(kb + 7u);
+            let kt = cut(align(kl, klh, ks), 6u);
+            kl = klh;
             a6 = pv(a6, e0, subgroupBroadcast(kt, 0u));
             a6 = pv(a6, e1, subgroupBroadcast(kt, 1u));
             a6 = pv(a6, e2, subgroupBroadcast(kt, 2u));
@@ -432,7 +570,9 @@ fn attention_fused_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin
             a6 = pv(a6, e7, subgroupBroadcast(kt, 7u));
         }
         if (DT > 7u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 7u, y0 + jl), layer, 0);
+            let klh = lq(kb + 8u);
+            let kt = cut(align(kl, klh, ks), 7u);
+            kl = klh;
             a7 = pv(a7, e0, subgroupBroadcast(kt, 0u));
             a7 = pv(a7, e1, subgroupBroadcast(kt, 1u));
             a7 = pv(a7, e2, subgroupBroadcast(kt, 2u));

@@ -14,13 +14,51 @@
 // pipeline is created) with named registers: with arrays indexed by a loop counter lavapipe
 // keeps q and the accumulators in per-lane scratch memory, which made the kernel ~2x slower.
 override DT: u32 = 8u;
-struct Params { n: u32, heads: u32, hd: u32, c: u32, rpl: u32, nwx: u32, nwy: u32, shift: u32,
+struct Params { n: u32, heads: u32, hd: u32, c: u32, obase: u32, nwx: u32, nwy: u32, shift: u32,
                 scale: f32, groups: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(3) var tq: texture_2d_array<f32>;
 @group(0) @binding(4) var tb: texture_2d_array<f32>;
+
+// tq (and td) hold row-major buffers as copy_buffer_to_texture copied them: linear texel i
+// (elements 4i .. 4i+3) at (i % TW, (i / TW) % TH) of layer i / (TW * TH) (attention.rs
+// LINEAR_TW, LINEAR_TH; powers of two, so these are shifts and masks).
+const TW: u32 = 4096u;
+const TH: u32 = 4096u;
+
+fn lq(i: u32) -> vec4<f32> {
+    return textureLoad(tq, vec2<u32>(i % TW, (i / TW) % TH), i / (TW * TH), 0);
+}
+
+fn lq4(i: vec4<u32>) -> mat4x4<f32> {
+    return mat4x4<f32>(lq(i.x), lq(i.y), lq(i.z), lq(i.w));
+}
+
+// Elements s .. s + 3 of the 8 in lo, hi (s < 4): one texel of a head slice that starts s
+// elements into a texel. Slices are read texel by texel with hi kept as the next lo.
+fn align(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
+    var v = select(lo, vec4<f32>(lo.yzw, hi.x), s == 1u);
+    v = select(v, vec4<f32>(lo.zw, hi.xy), s == 2u);
+    return select(v, vec4<f32>(lo.w, hi.xyz), s == 3u);
+}
+
+// Texel t of a head slice with the values past head_dim (the next slice's) set to 0 by a
+// select (no NaN of another slice leaks in); only the last texel, t = DT - 1, can hold any.
+fn cut(v: vec4<f32>, t: u32) -> vec4<f32> {
+    if (t + 1u < DT) {
+        return v;
+    }
+    return select(vec4<f32>(0.0), v, vec4<u32>(4u * t) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.hd));
+}
+
+// Texel t of 4 rows' slices (their texels lo and hi, shifts s), transposed: [e] = the 4 rows
+// at head_dim value 4t + e.
+fn rows4(lo: mat4x4<f32>, hi: mat4x4<f32>, s: vec4<u32>, t: u32) -> mat4x4<f32> {
+    return transpose(mat4x4<f32>(cut(align(lo[0], hi[0], s.x), t), cut(align(lo[1], hi[1], s.y), t),
+                                 cut(align(lo[2], hi[2], s.z), t), cut(align(lo[3], hi[3], s.w), t)));
+}
 
 // acc + sum_e b[e] x[e]: b holds one key's 4 head_dim values (a broadcast), x[e] the lane's
 // 4 rows at head_dim value e.
@@ -59,12 +97,12 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
     }
     let head = g % p.heads;
     let window = g / p.heads;
-    let layer = (window * p.n) / p.rpl;
-    let y0 = (window * p.n) % p.rpl;
+    let row0 = window * p.n;
+    let st = 3u * p.c;
     let bl = window_type(window) * p.heads + head;
-    let xq = head * DT;
-    let xk = (p.heads + head) * DT;
-    let xv = (2u * p.heads + head) * DT;
+    let xq = head * p.hd;
+    let xk = p.c + xq;
+    let xv = 2u * p.c + xq;
     let i0 = wid.x * 32u + lane;
     // The lane's rows, clamped into the window (rows past n are computed, never stored).
     let r0 = min(i0, p.n - 1u);
@@ -91,56 +129,60 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
     var q7 = zero;
     var o7 = zero;
     // The lane's q rows, fetched once: q{t}[e] = the 4 rows at head_dim value 4t + e.
+    let eq = (vec4<u32>(row0) + vec4<u32>(r0, r1, r2, r3)) * st + vec4<u32>(xq);
+    let bq = eq / 4u;
+    let sq = eq % 4u;
+    var ql = lq4(bq);
     if (DT > 0u) {
-        q0 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 0u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 0u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 0u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 0u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(1u));
+        q0 = rows4(ql, qh, sq, 0u);
+        ql = qh;
     }
     if (DT > 1u) {
-        q1 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 1u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 1u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 1u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 1u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(2u));
+        q1 = rows4(ql, qh, sq, 1u);
+        ql = qh;
     }
     if (DT > 2u) {
-        q2 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 2u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 2u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 2u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 2u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(3u));
+        q2 = rows4(ql, qh, sq, 2u);
+        ql = qh;
     }
     if (DT > 3u) {
-        q3 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 3u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 3u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 3u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 3u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(4u));
+        q3 = rows4(ql, qh, sq, 3u);
+        ql = qh;
     }
     if (DT > 4u) {
-        q4 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 4u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 4u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 4u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 4u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(5u));
+        q4 = rows4(ql, qh, sq, 4u);
+        ql = qh;
     }
     if (DT > 5u) {
-        q5 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 5u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 5u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 5u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 5u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(6u));
+        q5 = rows4(ql, qh, sq, 5u);
+        ql = qh;
     }
     if (DT > 6u) {
-        q6 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 6u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 6u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 6u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 6u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(7u));
+        q6 = rows4(ql, qh, sq, 6u);
+        ql = qh;
     }
     if (DT > 7u) {
-        q7 = transpose(mat4x4<f32>(textureLoad(tq, vec2<u32>(xq + 7u, y0 + r0), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 7u, y0 + r1), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 7u, y0 + r2), layer, 0),
-                                     textureLoad(tq, vec2<u32>(xq + 7u, y0 + r3), layer, 0)));
+        let qh = lq4(bq + vec4<u32>(8u));
+        q7 = rows4(ql, qh, sq, 7u);
+        ql = qh;
     }
     for (var j0 = 0u; j0 < p.n; j0 += 8u) {
         let jl = min(j0 + lane, p.n - 1u);
+        // This lane's key: its k and v slices texel by texel.
+        let ej = (row0 + jl) * st;
+        let kb = (ej + xk) / 4u;
+        let ks = (ej + xk) % 4u;
+        var kl = lq(kb);
+        let vb = (ej + xv) / 4u;
+        let vs = (ej + xv) % 4u;
+        var vl = lq(vb);
         var s0 = vec4<f32>(0.0);
         var s1 = vec4<f32>(0.0);
         var s2 = vec4<f32>(0.0);
@@ -150,7 +192,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
         var s6 = vec4<f32>(0.0);
         var s7 = vec4<f32>(0.0);
         if (DT > 0u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 0u, y0 + jl), layer, 0);
+            let klh = lq(kb + 1u);
+            let kt = cut(align(kl, klh, ks), 0u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q0);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q0);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q0);
@@ -161,7 +205,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             s7 = mac(s7, subgroupBroadcast(kt, 7u), q0);
         }
         if (DT > 1u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 1u, y0 + jl), layer, 0);
+            let klh = lq(kb + 2u);
+            let kt = cut(align(kl, klh, ks), 1u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q1);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q1);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q1);
@@ -172,7 +218,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             s7 = mac(s7, subgroupBroadcast(kt, 7u), q1);
         }
         if (DT > 2u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 2u, y0 + jl), layer, 0);
+            let klh = lq(kb + 3u);
+            let kt = cut(align(kl, klh, ks), 2u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q2);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q2);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q2);
@@ -183,7 +231,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             s7 = mac(s7, subgroupBroadcast(kt, 7u), q2);
         }
         if (DT > 3u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 3u, y0 + jl), layer, 0);
+            let klh = lq(kb + 4u);
+            let kt = cut(align(kl, klh, ks), 3u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q3);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q3);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q3);
@@ -194,7 +244,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             s7 = mac(s7, subgroupBroadcast(kt, 7u), q3);
         }
         if (DT > 4u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 4u, y0 + jl), layer, 0);
+            let klh = lq(kb + 5u);
+            let kt = cut(align(kl, klh, ks), 4u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q4);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q4);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q4);
@@ -205,7 +257,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             s7 = mac(s7, subgroupBroadcast(kt, 7u), q4);
         }
         if (DT > 5u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 5u, y0 + jl), layer, 0);
+            let klh = lq(kb + 6u);
+            let kt = cut(align(kl, klh, ks), 5u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q5);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q5);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q5);
@@ -216,7 +270,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             s7 = mac(s7, subgroupBroadcast(kt, 7u), q5);
         }
         if (DT > 6u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 6u, y0 + jl), layer, 0);
+            let klh = lq(kb + 7u);
+            let kt = cut(align(kl, klh, ks), 6u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q6);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q6);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q6);
@@ -227,7 +283,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             s7 = mac(s7, subgroupBroadcast(kt, 7u), q6);
         }
         if (DT > 7u) {
-            let kt = textureLoad(tq, vec2<u32>(xk + 7u, y0 + jl), layer, 0);
+            let klh = lq(kb + 8u);
+            let kt = cut(align(kl, klh, ks), 7u);
+            kl = klh;
             s0 = mac(s0, subgroupBroadcast(kt, 0u), q7);
             s1 = mac(s1, subgroupBroadcast(kt, 1u), q7);
             s2 = mac(s2, subgroupBroadcast(kt, 2u), q7);
@@ -272,7 +330,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
         s7 = exp(s7 - mx);
         l = fma(l, alpha, ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
         if (DT > 0u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 0u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 1u);
+            let vt = cut(align(vl, vlh, vs), 0u);
+            vl = vlh;
             o0 = mat4x4<f32>(o0[0] * alpha, o0[1] * alpha, o0[2] * alpha, o0[3] * alpha);
             o0 = pv(o0, s0, subgroupBroadcast(vt, 0u));
             o0 = pv(o0, s1, subgroupBroadcast(vt, 1u));
@@ -284,7 +344,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             o0 = pv(o0, s7, subgroupBroadcast(vt, 7u));
         }
         if (DT > 1u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 1u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 2u);
+            let vt = cut(align(vl, vlh, vs), 1u);
+            vl = vlh;
             o1 = mat4x4<f32>(o1[0] * alpha, o1[1] * alpha, o1[2] * alpha, o1[3] * alpha);
             o1 = pv(o1, s0, subgroupBroadcast(vt, 0u));
             o1 = pv(o1, s1, subgroupBroadcast(vt, 1u));
@@ -296,7 +358,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             o1 = pv(o1, s7, subgroupBroadcast(vt, 7u));
         }
         if (DT > 2u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 2u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 3u);
+            let vt = cut(align(vl, vlh, vs), 2u);
+            vl = vlh;
             o2 = mat4x4<f32>(o2[0] * alpha, o2[1] * alpha, o2[2] * alpha, o2[3] * alpha);
             o2 = pv(o2, s0, subgroupBroadcast(vt, 0u));
             o2 = pv(o2, s1, subgroupBroadcast(vt, 1u));
@@ -308,7 +372,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             o2 = pv(o2, s7, subgroupBroadcast(vt, 7u));
         }
         if (DT > 3u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 3u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 4u);
+            let vt = cut(align(vl, vlh, vs), 3u);
+            vl = vlh;
             o3 = mat4x4<f32>(o3[0] * alpha, o3[1] * alpha, o3[2] * alpha, o3[3] * alpha);
             o3 = pv(o3, s0, subgroupBroadcast(vt, 0u));
             o3 = pv(o3, s1, subgroupBroadcast(vt, 1u));
@@ -320,7 +386,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             o3 = pv(o3, s7, subgroupBroadcast(vt, 7u));
         }
         if (DT > 4u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 4u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 5u);
+            let vt = cut(align(vl, vlh, vs), 4u);
+            vl = vlh;
             o4 = mat4x4<f32>(o4[0] * alpha, o4[1] * alpha, o4[2] * alpha, o4[3] * alpha);
             o4 = pv(o4, s0, subgroupBroadcast(vt, 0u));
             o4 = pv(o4, s1, subgroupBroadcast(vt, 1u));
@@ -332,7 +400,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             o4 = pv(o4, s7, subgroupBroadcast(vt, 7u));
         }
         if (DT > 5u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 5u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 6u);
+            let vt = cut(align(vl, vlh, vs), 5u);
+            vl = vlh;
             o5 = mat4x4<f32>(o5[0] * alpha, o5[1] * alpha, o5[2] * alpha, o5[3] * alpha);
             o5 = pv(o5, s0, subgroupBroadcast(vt, 0u));
             o5 = pv(o5, s1, subgroupBroadcast(vt, 1u));
@@ -344,7 +414,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             o5 = pv(o5, s7, subgroupBroadcast(vt, 7u));
         }
         if (DT > 6u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 6u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 7u);
+            let vt = cut(align(vl, vlh, vs), 6u);
+            vl = vlh;
             o6 = mat4x4<f32>(o6[0] * alpha, o6[1] * alpha, o6[2] * alpha, o6[3] * alpha);
             o6 = pv(o6, s0, subgroupBroadcast(vt, 0u));
             o6 = pv(o6, s1, subgroupBroadcast(vt, 1u));
@@ -356,7 +428,9 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             o6 = pv(o6, s7, subgroupBroadcast(vt, 7u));
         }
         if (DT > 7u) {
-            let vt = textureLoad(tq, vec2<u32>(xv + 7u, y0 + jl), layer, 0);
+            let vlh = lq(vb + 8u);
+            let vt = cut(align(vl, vlh, vs), 7u);
+            vl = vlh;
             o7 = mat4x4<f32>(o7[0] * alpha, o7[1] * alpha, o7[2] * alpha, o7[3] * alpha);
             o7 = pv(o7, s0, subgroupBroadcast(vt, 0u));
             o7 = pv(o7, s1, subgroupBroadcast(vt, 1u));

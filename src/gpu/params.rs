@@ -88,7 +88,6 @@ pub struct AttentionFusedBackwardKeysParams {
     pub heads: u32,
     pub hd: u32,
     pub c: u32,
-    pub rpl: u32,
     pub nwx: u32,
     pub nwy: u32,
     pub shift: u32,
@@ -98,9 +97,9 @@ pub struct AttentionFusedBackwardKeysParams {
 
 impl KernelParams for AttentionFusedBackwardKeysParams {
     const FIELDS: &'static [&'static str] = &[
-        "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "windows",
+        "n", "heads", "hd", "c", "nwx", "nwy", "shift", "scale", "windows",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `attention_fused_backward_rows.wgsl`.
@@ -111,7 +110,7 @@ pub struct AttentionFusedBackwardRowsParams {
     pub heads: u32,
     pub hd: u32,
     pub c: u32,
-    pub rpl: u32,
+    pub obase: u32,
     pub nwx: u32,
     pub nwy: u32,
     pub shift: u32,
@@ -121,7 +120,7 @@ pub struct AttentionFusedBackwardRowsParams {
 
 impl KernelParams for AttentionFusedBackwardRowsParams {
     const FIELDS: &'static [&'static str] = &[
-        "n", "heads", "hd", "c", "rpl", "nwx", "nwy", "shift", "scale", "groups",
+        "n", "heads", "hd", "c", "obase", "nwx", "nwy", "shift", "scale", "groups",
     ];
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
@@ -144,23 +143,6 @@ impl KernelParams for AttentionFusedBiasParams {
 
 /// `attention_fused_forward.wgsl`: the same fields as `AttentionFusedBackwardRowsParams`.
 pub type AttentionFusedForwardParams = AttentionFusedBackwardRowsParams;
-
-/// `attention_fused_pack.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct AttentionFusedPackParams {
-    pub rows: u32,
-    pub rpl: u32,
-    pub hd: u32,
-    pub slices: u32,
-    pub stride: u32,
-    pub x0: u32,
-}
-
-impl KernelParams for AttentionFusedPackParams {
-    const FIELDS: &'static [&'static str] = &["rows", "rpl", "hd", "slices", "stride", "x0"];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
-}
 
 /// `attention_softmax.wgsl`.
 #[repr(C)]
@@ -1672,12 +1654,6 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<AttentionFusedForwardParams>(),
     ),
     (
-        "attention_fused_pack.wgsl",
-        AttentionFusedPackParams::FIELDS,
-        AttentionFusedPackParams::OFFSETS,
-        std::mem::size_of::<AttentionFusedPackParams>(),
-    ),
-    (
         "attention_softmax.wgsl",
         AttentionSoftmaxParams::FIELDS,
         AttentionSoftmaxParams::OFFSETS,
@@ -2189,8 +2165,6 @@ pub mod entry {
     pub const ATTENTION_FUSED_BIAS: &str = "attention_fused_bias";
     /// `attention_fused_forward.wgsl`.
     pub const ATTENTION_FUSED_FORWARD: &str = "attention_fused_forward";
-    /// `attention_fused_pack.wgsl`.
-    pub const ATTENTION_FUSED_PACK: &str = "attention_fused_pack";
     /// `attention_softmax.wgsl`.
     pub const ATTENTION_SOFTMAX: &str = "attention_softmax";
     /// `attention_softmax_backward.wgsl`.
@@ -2408,7 +2382,6 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ),
     ("attention_fused_bias.wgsl", "attention_fused_bias"),
     ("attention_fused_forward.wgsl", "attention_fused_forward"),
-    ("attention_fused_pack.wgsl", "attention_fused_pack"),
     ("attention_softmax.wgsl", "attention_softmax"),
     (
         "attention_softmax_backward.wgsl",

@@ -124,7 +124,6 @@ shader!(ATTENTION_BACKWARD_TABLE, "attention_backward_table.wgsl");
 // (section boundary)
 
 // -- fused window attention (one kernel per window and head; attention.rs `Fused`) --
-shader!(ATTENTION_FUSED_PACK, "attention_fused_pack.wgsl");
 shader!(ATTENTION_FUSED_BIAS, "attention_fused_bias.wgsl");
 shader!(ATTENTION_FUSED_FORWARD, "attention_fused_forward.wgsl");
 shader!(
@@ -242,7 +241,6 @@ pub static ALL: &[&Shader] = &[
     &ATTENTION_SOFTMAX,
     &ATTENTION_SOFTMAX_BACKWARD,
     &ATTENTION_BACKWARD_TABLE,
-    &ATTENTION_FUSED_PACK,
     &ATTENTION_FUSED_BIAS,
     &ATTENTION_FUSED_FORWARD,
     &ATTENTION_FUSED_BACKWARD_ROWS,
@@ -289,7 +287,6 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     // bit 1 B^T) instead of packed ones.
     ("matmul_tex.wgsl", "LINEAR", &[0.0, 1.0, 2.0, 3.0]),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
-    ("attention_fused_pack.wgsl", "DT", DT_VALUES),
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),
     ("attention_fused_backward_rows.wgsl", "DT", DT_VALUES),
     ("attention_fused_backward_keys.wgsl", "DT", DT_VALUES),

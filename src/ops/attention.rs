@@ -13,16 +13,18 @@
 //!
 //! Two implementations (`AttentionKernel`); `Auto` (what `window_attention` uses) takes the
 //! fused one wherever `fused_unsupported` finds nothing against it:
-//! - `Fused` (shaders/attention_fused_*.wgsl): q, k, v are packed once into an rgba32float
-//!   texture array (attention_fused_pack.wgsl), bias + mask into a small texture per window
-//!   type (attention_fused_bias.wgsl). The forward kernel computes, per (window, head) and 32
+//! - `Fused` (shaders/attention_fused_*.wgsl): qkv is copied as it is (a buffer-to-texture
+//!   copy, no kernel: `fused_copy`) into a "linear" rgba32float texture array (4096 texels a
+//!   row), from which the kernels read each head's slice texel by texel (two neighbouring
+//!   texels give one when the slice starts inside a texel); bias + mask go into a small texture
+//!   per window type (attention_fused_bias.wgsl). The forward kernel computes, per (window, head) and 32
 //!   query rows, scores, bias, mask, an online softmax and the value product with no score
 //!   tensor, k and v shared across an 8-lane subgroup by `subgroupBroadcast`, and saves the
 //!   row log-sum-exp. The backward recomputes P from it twice instead of storing anything of
 //!   size n x n: a query-row kernel gives dq (and D = rowsum(dout * out)), a key kernel gives
 //!   dk, dv and dS summed over chunks of 16 windows, which feeds the same deterministic
 //!   bias-table gradient (no float atomics; results do not depend on the adapter's limits).
-//!   The forward keeps the packed texture for the backward (20 MB at SwinIR's 4 x 48 x 48,
+//!   The forward keeps the qkv texture for the backward (20 MB at SwinIR's 4 x 48 x 48,
 //!   where the products keep 14 MB of probabilities).
 //!   Needs subgroups of >= 8 lanes, head_dim <= 32 (SwinIR: 30, light: 10), n = win^2 a
 //!   multiple of 4 and at most 64 (windows 2, 4, 6, 8; not 7 or 12) and textures and
@@ -34,10 +36,10 @@ use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
 use crate::gpu::params::{
     entry, AttentionBackwardTableParams, AttentionFusedBackwardKeysParams,
-    AttentionFusedBiasParams, AttentionFusedForwardParams, AttentionFusedPackParams,
-    AttentionSoftmaxBackwardParams, AttentionSoftmaxParams, KernelParams,
+    AttentionFusedBiasParams, AttentionFusedForwardParams, AttentionSoftmaxBackwardParams,
+    AttentionSoftmaxParams, KernelParams,
 };
-use crate::gpu::{shaders, Bind, Gpu, Launch};
+use crate::gpu::{linear_dims, shaders, Bind, Gpu, Launch, LINEAR_TH, LINEAR_TW};
 use crate::ops::layernorm::row_blocks;
 use crate::ops::matmul::{column_sums, gemm_into, Gemm, MatmulKernel, View};
 use crate::tensor::{grid_for, Tensor};
@@ -393,8 +395,8 @@ enum SavedBy {
     /// `Products`: the probabilities [B*nW, heads, n, n] and the matmul kernel that made them
     /// (the backward's products run on it too).
     Probs(Tensor, MatmulKernel),
-    /// `Fused`: the output, each score row's log-sum-exp [B*nW, heads, n] and the packed
-    /// q, k, v and bias textures (kept rather than packed again).
+    /// `Fused`: the output, each score row's log-sum-exp [B*nW, heads, n] and the
+    /// qkv and bias textures (kept rather than made again).
     Fused {
         out: Tensor,
         lse: Tensor,
@@ -418,7 +420,7 @@ impl Saved {
 
 type ArrayTexture = (crate::gpu::PooledTexture, wgpu::TextureView);
 
-/// q, k, v packed (attention_fused_pack.wgsl) and bias + mask (attention_fused_bias.wgsl).
+/// qkv as a linear texture (`fused_copy`) and bias + mask (attention_fused_bias.wgsl).
 struct FusedTextures {
     qkv: ArrayTexture,
     bias: ArrayTexture,
@@ -433,13 +435,6 @@ const FUSED_WINDOW_CHUNK: usize = 16;
 /// Texels (4 values) of one head's slice.
 fn texels(g: &Geom) -> usize {
     g.hd.div_ceil(4)
-}
-
-/// Token rows per layer of the packed textures: a whole number of windows within the
-/// adapter's texture height.
-fn rows_per_layer(gpu: &Gpu, g: &Geom) -> usize {
-    let max = gpu.limits().max_texture_dimension_2d as usize;
-    ((max / g.n) * g.n).min(g.windows * g.n)
 }
 
 /// Why the fused kernels cannot compute this call on this adapter, or None when they can.
@@ -458,15 +453,16 @@ fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
     }
     let l = gpu.limits();
     let max_dim = l.max_texture_dimension_2d as usize;
-    let rpl = (max_dim / g.n) * g.n;
-    let width = 3 * g.heads * texels(g);
-    if rpl == 0 || width > max_dim || g.n > max_dim {
+    if LINEAR_TW.max(LINEAR_TH) > max_dim || g.n > max_dim {
         return Some(format!(
-            "textures of {width} x {} texels exceed {max_dim}",
-            g.n
+            "textures of {LINEAR_TW} x {LINEAR_TH} texels exceed {max_dim}"
         ));
     }
-    let layers = (g.windows * g.n).div_ceil(rpl);
+    // The largest linear texture: qkv (dout and out of the backward take 2C of its 3C per
+    // token, plus at most one row of padding).
+    let per_part = (g.windows * g.n * g.c).div_ceil(4);
+    let (_, _, layers) =
+        linear_dims((3 * per_part).max(2 * per_part.div_ceil(LINEAR_TW) * LINEAR_TW));
     if layers.max(4 * g.heads) > l.max_texture_array_layers as usize {
         return Some(format!(
             "{layers} texture layers (or {} bias layers) exceed {}",
@@ -483,10 +479,7 @@ fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
         ));
     }
     let per_dim = l.max_compute_workgroups_per_dimension as usize;
-    if g.groups().div_ceil(per_dim) > per_dim
-        || rpl.div_ceil(64) > per_dim
-        || 3 * g.heads > per_dim
-        || g.heads * chunks > per_dim
+    if g.groups().div_ceil(per_dim) > per_dim || 3 * g.heads > per_dim || g.heads * chunks > per_dim
     {
         return Some("too many workgroups".into());
     }
@@ -542,49 +535,19 @@ fn fused_grid(gpu: &Gpu, x: usize, groups: usize) -> [u32; 3] {
     [x as u32, y as u32, groups.div_ceil(y) as u32]
 }
 
-/// Pack per-head slices of `src` ([windows * n, parts * C], parts 3 for qkv and 1 for out or
-/// dout) into texels [x0, x0 + parts * heads * DT) of `dst` (attention_fused_pack.wgsl).
-fn fused_pack(
-    op: &'static str,
-    g: &Geom,
-    src: &Tensor,
-    parts: usize,
-    dst: &wgpu::TextureView,
-    x0: usize,
-) -> Result<()> {
-    let gpu = src.gpu();
-    let rows = g.windows * g.n;
-    let slices = parts * g.heads;
-    let rpl = rows_per_layer(gpu, g);
-    gpu.launch(Launch {
-        op,
-        shapes: &[src.shape()],
-        shader: &shaders::ATTENTION_FUSED_PACK,
-        entry: entry::ATTENTION_FUSED_PACK,
-        overrides: &[("DT", texels(g) as f64)],
-        params: AttentionFusedPackParams {
-            rows: rows as u32,
-            rpl: rpl as u32,
-            hd: g.hd as u32,
-            slices: slices as u32,
-            stride: (parts * g.c) as u32,
-            x0: x0 as u32,
-        }
-        .words(),
-        binds: &[Bind::Texture(dst), src.bind()],
-        workgroups: [
-            rpl.div_ceil(64) as u32,
-            slices as u32,
-            rows.div_ceil(rpl) as u32,
-        ],
-    })
+/// A linear texture of `texels` texels for `fused_copy`.
+fn fused_texture(op: &'static str, gpu: &Gpu, texels: usize) -> Result<ArrayTexture> {
+    let (w, h, layers) = linear_dims(texels);
+    array_texture(op, gpu, w, h, layers)
 }
 
-/// A texture array for `cols` texels per token row of every window.
-fn fused_texture(op: &'static str, gpu: &Gpu, g: &Geom, cols: usize) -> Result<ArrayTexture> {
-    let rpl = rows_per_layer(gpu, g);
-    let layers = (g.windows * g.n).div_ceil(rpl);
-    array_texture(op, gpu, cols, rpl, layers)
+/// Copy each tensor (`numel` a multiple of 4) as it is into `dst` from linear texel `at` on
+/// (`gpu::linear_dims`), recorded in stream order with the dispatches around it.
+fn fused_copy(gpu: &Gpu, dst: &ArrayTexture, srcs: &[(&Tensor, usize)]) -> Result<()> {
+    for &(src, at) in srcs {
+        gpu.copy_to_linear_texture(src.buffer(), 0, src.numel() / 4, dst.0.texture(), at);
+    }
+    Ok(())
 }
 
 fn array_texture(
@@ -602,14 +565,12 @@ fn array_texture(
         wgpu::TextureFormat::Rgba32Float,
         true,
     )?;
-    let view = tex.texture().create_view(&wgpu::TextureViewDescriptor {
-        dimension: Some(wgpu::TextureViewDimension::D2Array),
-        ..Default::default()
-    });
+    // The pool's array view (a reused texture binds the same view: bind group cache hits).
+    let view = tex.view().clone();
     Ok((tex, view))
 }
 
-/// q, k, v packed, and the bias + mask texture (attention_fused_bias.wgsl).
+/// qkv as a linear texture, and the bias + mask texture (attention_fused_bias.wgsl).
 fn fused_operands(
     op: &'static str,
     g: &Geom,
@@ -617,8 +578,8 @@ fn fused_operands(
     table: &Tensor,
 ) -> Result<FusedTextures> {
     let gpu = qkv.gpu();
-    let tq = fused_texture(op, gpu, g, 3 * g.heads * texels(g))?;
-    fused_pack(op, g, qkv, 3, &tq.1, 0)?;
+    let tq = fused_texture(op, gpu, qkv.numel() / 4)?;
+    fused_copy(gpu, &tq, &[(qkv, 0)])?;
     let types = if g.shift > 0 { 4 } else { 1 };
     let tb = array_texture(op, gpu, g.n / 4, g.n, types * g.heads)?;
     gpu.launch(Launch {
@@ -648,13 +609,13 @@ fn fused_operands(
 /// The parameter words shared by the fused forward and query-row backward kernels.
 /// The fused forward's and row kernel's parameters (the key kernel's are the same with
 /// `windows` in place of `groups`).
-fn fused_params(gpu: &Gpu, g: &Geom) -> AttentionFusedForwardParams {
+fn fused_params(g: &Geom, obase: usize) -> AttentionFusedForwardParams {
     AttentionFusedForwardParams {
         n: g.n as u32,
         heads: g.heads as u32,
         hd: g.hd as u32,
         c: g.c as u32,
-        rpl: rows_per_layer(gpu, g) as u32,
+        obase: obase as u32,
         nwx: (g.w / g.win) as u32,
         nwy: (g.h / g.win) as u32,
         shift: g.shift as u32,
@@ -677,7 +638,7 @@ fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Save
         shader: &shaders::ATTENTION_FUSED_FORWARD,
         entry: entry::ATTENTION_FUSED_FORWARD,
         overrides: &[("DT", texels(g) as f64)],
-        params: fused_params(gpu, g).words(),
+        params: fused_params(g, 0).words(),
         binds: &[
             out.bind(),
             lse.bind(),
@@ -706,19 +667,19 @@ fn fused_backward(
     let gpu = dout.gpu();
     let op = "window_attention_backward_qkv";
     let shapes: &[&[usize]] = &[dout.shape(), out.shape()];
-    let dt = texels(g);
-    let td = fused_texture(op, gpu, g, 2 * g.heads * dt)?;
-    fused_pack(op, g, dout, 1, &td.1, 0)?;
-    fused_pack(op, g, out, 1, &td.1, g.heads * dt)?;
+    // dout from texel 0, out from the next texture row on.
+    let obase = (dout.numel() / 4).div_ceil(LINEAR_TW) * LINEAR_TW;
+    let td = fused_texture(op, gpu, obase + out.numel() / 4)?;
+    fused_copy(gpu, &td, &[(dout, 0), (out, obase)])?;
     let dqkv = Tensor::empty(gpu, op, &[g.windows, g.n, 3 * g.c])?;
     let dd = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n])?;
-    let params = fused_params(gpu, g);
+    let params = fused_params(g, obase);
     gpu.launch(Launch {
         op,
         shapes,
         shader: &shaders::ATTENTION_FUSED_BACKWARD_ROWS,
         entry: entry::ATTENTION_FUSED_BACKWARD_ROWS,
-        overrides: &[("DT", dt as f64)],
+        overrides: &[("DT", texels(g) as f64)],
         params: params.words(),
         binds: &[
             dqkv.bind(),
@@ -737,7 +698,6 @@ fn fused_backward(
         heads: params.heads,
         hd: params.hd,
         c: params.c,
-        rpl: params.rpl,
         nwx: params.nwx,
         nwy: params.nwy,
         shift: params.shift,
@@ -749,7 +709,7 @@ fn fused_backward(
         shapes,
         shader: &shaders::ATTENTION_FUSED_BACKWARD_KEYS,
         entry: entry::ATTENTION_FUSED_BACKWARD_KEYS,
-        overrides: &[("DT", dt as f64)],
+        overrides: &[("DT", texels(g) as f64)],
         params: kparams.words(),
         binds: &[
             dqkv.bind(),

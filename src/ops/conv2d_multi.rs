@@ -133,7 +133,7 @@ fn multi(
     let (_, shape) = concat::layout(op, xs)?;
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
-    if !packs_in_one(gpu, op, &d, xs, imp)? {
+    if !packs_in_one(gpu, op, &d, xs, imp, ep)? {
         let y = match xs {
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
             _ => conv2d::conv2d_with(&concat::concat(xs)?, w, b, imp)?,
@@ -230,11 +230,29 @@ fn multi(
 }
 
 /// True when one packing dispatch can read every part (see the module doc).
-fn packs_in_one(gpu: &Gpu, op: &str, d: &ConvDims, xs: &[&Tensor], imp: ConvImpl) -> Result<bool> {
-    // Under Auto on a CPU adapter the texture kernels serve every RRDBNet conv here, even
-    // where plain conv2d would take Winograd for a pass (that only pays at 64-128 channels on
-    // both sides, and the packed parts save the concatenation).
+fn packs_in_one(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    xs: &[&Tensor],
+    imp: ConvImpl,
+    ep: Epilogue,
+) -> Result<bool> {
+    // Under Auto on a CPU adapter the texture kernels serve every multi-part (RRDBNet) conv
+    // here, even where plain conv2d would take Winograd for a pass (that only pays at 64-128
+    // channels on both sides, and the packed parts save the concatenation). A single part
+    // gains only the fused epilogue, so it goes to plain conv2d where that picks a faster
+    // variant: Small (its weight gradient, <= 16 input channels) always; Winograd (forward
+    // and input gradient, 64-128 channels) where no epilogue would be given up or the conv
+    // widens (64 -> 256 upsampling convs, where Winograd's forward measured 1.7-1.9x). The
+    // epilogue's own dispatches and RRDBNet's budget of 3,000 dispatches per step (issue 10)
+    // keep the other 64 -> 64 convs with an activation on the fused texture path.
     let texture = match imp {
+        ConvImpl::Auto if gpu.is_cpu() && xs.len() == 1 => match conv2d::chosen_variant(gpu, d) {
+            ConvImpl::Small => false,
+            ConvImpl::Winograd => ep != Epilogue::default() && d.cout <= d.cin,
+            v => v == ConvImpl::Texture,
+        },
         ConvImpl::Auto if gpu.is_cpu() => conv2d::texture_blocker(gpu, d).is_none(),
         _ => matches!(
             conv2d::choose(gpu, op, d, imp)?,
