@@ -242,15 +242,17 @@ fn packs_in_one(
     // here, even where plain conv2d would take Winograd for a pass (that only pays at 64-128
     // channels on both sides, and the packed parts save the concatenation). A single part
     // gains only the fused epilogue, so it goes to plain conv2d where that picks a faster
-    // variant: Small (its weight gradient, <= 16 input channels) always; Winograd (forward
-    // and input gradient, 64-128 channels) where no epilogue would be given up or the conv
-    // widens (64 -> 256 upsampling convs, where Winograd's forward measured 1.7-1.9x). The
-    // epilogue's own dispatches and RRDBNet's budget of 3,000 dispatches per step (issue 10)
-    // keep the other 64 -> 64 convs with an activation on the fused texture path.
+    // variant: Small (its weight gradient, <= 16 input channels) where the conv has an
+    // epilogue or <= 16 output channels (every conv of the tiny SRResNet); Winograd (forward
+    // and input gradient, 64-128 channels) where the conv widens (64 -> 256 upsampling convs,
+    // where Winograd's forward measured 1.7-1.9x, against 1.2-1.3x at 64 -> 64). The 64 -> 64
+    // convs stay on the fused texture path: plain Winograd costs each about 5 more
+    // dispatches, which took RRDBNet (its conv_body) to 3,002 per step against the budget of
+    // 3,000 (issue 10), for ~1.5% of SRResNet's step (16 of its convs).
     let texture = match imp {
         ConvImpl::Auto if gpu.is_cpu() && xs.len() == 1 => match conv2d::chosen_variant(gpu, d) {
-            ConvImpl::Small => false,
-            ConvImpl::Winograd => ep != Epilogue::default() && d.cout <= d.cin,
+            ConvImpl::Small => ep == Epilogue::default() && d.cout > 16,
+            ConvImpl::Winograd => d.cout <= d.cin,
             v => v == ConvImpl::Texture,
         },
         ConvImpl::Auto if gpu.is_cpu() => conv2d::texture_blocker(gpu, d).is_none(),
