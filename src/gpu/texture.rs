@@ -137,6 +137,20 @@ impl super::Gpu {
             && layers <= l.max_texture_array_layers as usize
     }
 
+    /// A pooled rgba32float linear texture of at least `texels` texels (`linear_dims`), with
+    /// a `texture_2d_array` view; a Limit error naming `op` where the adapter cannot hold it.
+    pub fn alloc_linear_texture(&self, op: &str, texels: usize) -> crate::Result<PooledTexture> {
+        let (w, h, layers) = linear_dims(texels);
+        self.alloc_texture_view(
+            op,
+            w as u32,
+            h as u32,
+            layers as u32,
+            wgpu::TextureFormat::Rgba32Float,
+            true,
+        )
+    }
+
     /// Record, in stream order with the dispatches around it, copying `texels` texels (16
     /// bytes each) of `src` from byte `src_off` (a multiple of 16) into the linear texture
     /// `dst` (see `linear_dims`) from texel `at` on.

@@ -39,7 +39,7 @@ use crate::gpu::params::{
     AttentionFusedBiasParams, AttentionFusedForwardParams, AttentionSoftmaxBackwardParams,
     AttentionSoftmaxParams, KernelParams,
 };
-use crate::gpu::{linear_dims, shaders, Bind, Gpu, Launch, LINEAR_TH, LINEAR_TW};
+use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture, LINEAR_TW};
 use crate::ops::layernorm::row_blocks;
 use crate::ops::matmul::{column_sums, gemm_into, Gemm, MatmulKernel, View};
 use crate::tensor::{grid_for, Tensor};
@@ -418,12 +418,10 @@ impl Saved {
     }
 }
 
-type ArrayTexture = (crate::gpu::PooledTexture, wgpu::TextureView);
-
 /// qkv as a linear texture (`fused_copy`) and bias + mask (attention_fused_bias.wgsl).
 struct FusedTextures {
-    qkv: ArrayTexture,
-    bias: ArrayTexture,
+    qkv: PooledTexture,
+    bias: PooledTexture,
 }
 
 /// Query rows per workgroup of the fused kernels (8 lanes x 4 rows), and keys per workgroup
@@ -452,20 +450,18 @@ fn fused_unsupported_geom(gpu: &Gpu, g: &Geom) -> Option<String> {
         ));
     }
     let l = gpu.limits();
-    let max_dim = l.max_texture_dimension_2d as usize;
-    if LINEAR_TW.max(LINEAR_TH) > max_dim || g.n > max_dim {
-        return Some(format!(
-            "textures of {LINEAR_TW} x {LINEAR_TH} texels exceed {max_dim}"
-        ));
-    }
     // The largest linear texture: qkv (dout and out of the backward take 2C of its 3C per
     // token, plus at most one row of padding).
     let per_part = (g.windows * g.n * g.c).div_ceil(4);
-    let (_, _, layers) =
-        linear_dims((3 * per_part).max(2 * per_part.div_ceil(LINEAR_TW) * LINEAR_TW));
-    if layers.max(4 * g.heads) > l.max_texture_array_layers as usize {
+    let texels = (3 * per_part).max(2 * per_part.div_ceil(LINEAR_TW) * LINEAR_TW);
+    if !gpu.linear_texture_fits(texels) || g.n > l.max_texture_dimension_2d as usize {
         return Some(format!(
-            "{layers} texture layers (or {} bias layers) exceed {}",
+            "a linear texture of {texels} texels does not fit the adapter's texture limits"
+        ));
+    }
+    if 4 * g.heads > l.max_texture_array_layers as usize {
+        return Some(format!(
+            "{} bias layers exceed {}",
             4 * g.heads,
             l.max_texture_array_layers
         ));
@@ -535,39 +531,13 @@ fn fused_grid(gpu: &Gpu, x: usize, groups: usize) -> [u32; 3] {
     [x as u32, y as u32, groups.div_ceil(y) as u32]
 }
 
-/// A linear texture of `texels` texels for `fused_copy`.
-fn fused_texture(op: &'static str, gpu: &Gpu, texels: usize) -> Result<ArrayTexture> {
-    let (w, h, layers) = linear_dims(texels);
-    array_texture(op, gpu, w, h, layers)
-}
-
 /// Copy each tensor (`numel` a multiple of 4) as it is into `dst` from linear texel `at` on
 /// (`gpu::linear_dims`), recorded in stream order with the dispatches around it.
-fn fused_copy(gpu: &Gpu, dst: &ArrayTexture, srcs: &[(&Tensor, usize)]) -> Result<()> {
+fn fused_copy(gpu: &Gpu, dst: &PooledTexture, srcs: &[(&Tensor, usize)]) -> Result<()> {
     for &(src, at) in srcs {
-        gpu.copy_to_linear_texture(src.buffer(), 0, src.numel() / 4, dst.0.texture(), at);
+        gpu.copy_to_linear_texture(src.buffer(), 0, src.numel() / 4, dst.texture(), at);
     }
     Ok(())
-}
-
-fn array_texture(
-    op: &'static str,
-    gpu: &Gpu,
-    width: usize,
-    height: usize,
-    layers: usize,
-) -> Result<ArrayTexture> {
-    let tex = gpu.alloc_texture_view(
-        op,
-        width as u32,
-        height as u32,
-        layers as u32,
-        wgpu::TextureFormat::Rgba32Float,
-        true,
-    )?;
-    // The pool's array view (a reused texture binds the same view: bind group cache hits).
-    let view = tex.view().clone();
-    Ok((tex, view))
 }
 
 /// qkv as a linear texture, and the bias + mask texture (attention_fused_bias.wgsl).
@@ -578,10 +548,17 @@ fn fused_operands(
     table: &Tensor,
 ) -> Result<FusedTextures> {
     let gpu = qkv.gpu();
-    let tq = fused_texture(op, gpu, qkv.numel() / 4)?;
+    let tq = gpu.alloc_linear_texture(op, qkv.numel() / 4)?;
     fused_copy(gpu, &tq, &[(qkv, 0)])?;
     let types = if g.shift > 0 { 4 } else { 1 };
-    let tb = array_texture(op, gpu, g.n / 4, g.n, types * g.heads)?;
+    let tb = gpu.alloc_texture_view(
+        op,
+        (g.n / 4) as u32,
+        g.n as u32,
+        (types * g.heads) as u32,
+        wgpu::TextureFormat::Rgba32Float,
+        true,
+    )?;
     gpu.launch(Launch {
         op,
         shapes: &[table.shape()],
@@ -596,7 +573,7 @@ fn fused_operands(
             types: types as u32,
         }
         .words(),
-        binds: &[Bind::Texture(&tb.1), table.bind()],
+        binds: &[Bind::Texture(tb.view()), table.bind()],
         workgroups: [
             (g.n / 4).div_ceil(8) as u32,
             g.n.div_ceil(8) as u32,
@@ -642,8 +619,8 @@ fn fused_forward(g: &Geom, qkv: &Tensor, table: &Tensor) -> Result<(Tensor, Save
         binds: &[
             out.bind(),
             lse.bind(),
-            Bind::Texture(&tq.1),
-            Bind::Texture(&tb.1),
+            Bind::Texture(tq.view()),
+            Bind::Texture(tb.view()),
         ],
         workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
     })?;
@@ -669,7 +646,7 @@ fn fused_backward(
     let shapes: &[&[usize]] = &[dout.shape(), out.shape()];
     // dout from texel 0, out from the next texture row on.
     let obase = (dout.numel() / 4).div_ceil(LINEAR_TW) * LINEAR_TW;
-    let td = fused_texture(op, gpu, obase + out.numel() / 4)?;
+    let td = gpu.alloc_linear_texture(op, obase + out.numel() / 4)?;
     fused_copy(gpu, &td, &[(dout, 0), (out, obase)])?;
     let dqkv = Tensor::empty(gpu, op, &[g.windows, g.n, 3 * g.c])?;
     let dd = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n])?;
@@ -685,9 +662,9 @@ fn fused_backward(
             dqkv.bind(),
             dd.bind(),
             lse.bind(),
-            Bind::Texture(&tex.qkv.1),
-            Bind::Texture(&td.1),
-            Bind::Texture(&tex.bias.1),
+            Bind::Texture(tex.qkv.view()),
+            Bind::Texture(td.view()),
+            Bind::Texture(tex.bias.view()),
         ],
         workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
     })?;
@@ -716,9 +693,9 @@ fn fused_backward(
             dsum.bind(),
             lse.bind(),
             dd.bind(),
-            Bind::Texture(&tex.qkv.1),
-            Bind::Texture(&td.1),
-            Bind::Texture(&tex.bias.1),
+            Bind::Texture(tex.qkv.view()),
+            Bind::Texture(td.view()),
+            Bind::Texture(tex.bias.view()),
         ],
         workgroups: [
             g.n.div_ceil(FUSED_ROWS) as u32,

@@ -20,7 +20,7 @@ use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
 use crate::gpu::params::{
     entry, KernelParams, MatmulBufParams, MatmulColsumParams, MatmulPackParams, MatmulTexParams,
 };
-use crate::gpu::{shaders, Bind, Gpu, Launch};
+use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
 
 /// Which kernel computes the products.
@@ -362,13 +362,6 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
     Ok(())
 }
 
-/// An operand of the texture kernel read from a linear texture holding a copy of its whole
-/// tensor (`gpu::linear_dims`) instead of a texture packed per chunk.
-struct Linear {
-    _tex: crate::gpu::PooledTexture,
-    view: wgpu::TextureView,
-}
-
 /// (row stride, k stride) in elements of the rows the texture kernel reads: A's rows, or B^T's
 /// rows (B's columns).
 fn operand_strides(v: &View, a_side: bool) -> (usize, usize) {
@@ -385,7 +378,7 @@ fn operand_strides(v: &View, a_side: bool) -> (usize, usize) {
 /// multiple of 512 bytes (rows that far apart share few L1 sets; `pack` pads such rows). A
 /// copy is a memcpy on lavapipe where a pack kernel stores texel by texel: measured below
 /// (`linear_operand` in the commit message) at SwinIR's linear layers.
-fn linear_operand(gpu: &Gpu, g: &Gemm, v: &View, a_side: bool) -> Result<Option<Linear>> {
+fn linear_operand(gpu: &Gpu, g: &Gemm, v: &View, a_side: bool) -> Result<Option<PooledTexture>> {
     let (sr, sk) = operand_strides(v, a_side);
     let numel = v.t.numel();
     let a4 = |x: usize| x.is_multiple_of(4);
@@ -402,18 +395,9 @@ fn linear_operand(gpu: &Gpu, g: &Gemm, v: &View, a_side: bool) -> Result<Option<
         return Ok(None);
     }
     let texels = numel / 4;
-    let (w, h, layers) = crate::gpu::linear_dims(texels);
-    let tex = gpu.alloc_texture_view(
-        g.op,
-        w as u32,
-        h as u32,
-        layers as u32,
-        wgpu::TextureFormat::Rgba32Float,
-        true,
-    )?;
+    let tex = gpu.alloc_linear_texture(g.op, texels)?;
     gpu.copy_to_linear_texture(v.t.buffer(), 0, texels, tex.texture(), 0);
-    let view = tex.view().clone();
-    Ok(Some(Linear { _tex: tex, view }))
+    Ok(Some(tex))
 }
 
 /// (base texel, row stride, layer stride, last texel) of a linear operand for a chunk.
@@ -443,7 +427,7 @@ fn pack(
     height: usize,
     l0: usize,
     layers: usize,
-) -> Result<(crate::gpu::PooledTexture, wgpu::TextureView)> {
+) -> Result<PooledTexture> {
     let v = &b.v;
     let kt = k.div_ceil(4);
     // Texture rows an odd number of 64-byte cache lines long (texels past kt are never
@@ -465,7 +449,7 @@ fn pack(
         wgpu::TextureFormat::Rgba32Float,
         true,
     )?;
-    let view = tex.view().clone();
+    let view = tex.view();
     let (sr, sk) = if swap { (v.cs, v.rs) } else { (v.rs, v.cs) };
     let a4 = |x: usize| x.is_multiple_of(4);
     let aligned = a4(v.off) && a4(v.outer) && a4(v.inner) && a4(b.len);
@@ -516,10 +500,10 @@ fn pack(
             sk: (sk / div) as u32,
         }
         .words(),
-        binds: &[Bind::Texture(&view), bind],
+        binds: &[Bind::Texture(view), bind],
         workgroups: workgroups.map(|w| w as u32),
     })?;
-    Ok((tex, view))
+    Ok(tex)
 }
 
 /// Kernel mode words for a chunk: (accumulate from C, finalize with alpha and bias, bias).
@@ -539,7 +523,7 @@ fn gemm_texture(
     b: &[Bound; 3],
     shapes: &[&[usize]],
     bias: &Bind,
-    linear: &[Option<Linear>; 2],
+    linear: &[Option<PooledTexture>; 2],
 ) -> Result<()> {
     let mp = ch.mr.next_multiple_of(TEX_TILE_M);
     let np = ch.nc.next_multiple_of(TEX_TILE_N);
@@ -547,21 +531,21 @@ fn gemm_texture(
     // each packed for this chunk unless it is read from its linear texture.
     let (packed_a, packed_b);
     let va = match &linear[0] {
-        Some(l) => &l.view,
+        Some(l) => l.view(),
         None => {
             packed_a = pack(
                 gpu, g, shapes, &b[0], false, ch.mr, ch.kc, mp, ch.l0, ch.layers,
             )?;
-            &packed_a.1
+            packed_a.view()
         }
     };
     let vb = match &linear[1] {
-        Some(l) => &l.view,
+        Some(l) => l.view(),
         None => {
             packed_b = pack(
                 gpu, g, shapes, &b[1], true, ch.nc, ch.kc, np, ch.l0, ch.layers,
             )?;
-            &packed_b.1
+            packed_b.view()
         }
     };
     let zero = [0u32; 4];
