@@ -2,7 +2,8 @@
 //! small image (the count does not depend on the image size while every launch fits in one
 //! binding), each under a bound that only ever moves down, and RRDBNet's targets: at most
 //! 3,000 dispatches, and no concatenation in its profile (its dense convs read their parts
-//! directly, ops/conv2d_multi.rs).
+//! directly, ops/conv2d_multi.rs). A step after the first two creates no bind group: the
+//! pools hand a step the same buffers every step (gpu/pool.rs), so the recorder's cache hits.
 mod common;
 use common::*;
 use sralign::models::{self, Arch, ModelConfig};
@@ -53,6 +54,16 @@ fn standard_models_dispatches_per_step_and_rrdbnet_has_no_concat() {
         assert!(
             per_step <= bound,
             "{arch:?}: {per_step} dispatches per step, more than {bound}"
+        );
+        let g0 = gpu.bind_groups_created();
+        step();
+        let created = gpu.bind_groups_created() - g0;
+        note(&format!(
+            "{arch:?} standard: third step created {created} bind groups"
+        ));
+        assert_eq!(
+            created, 0,
+            "{arch:?}: the third step created {created} bind groups (buffers not reused alike)"
         );
         if arch != Arch::RrdbNet {
             continue;

@@ -116,7 +116,9 @@ pub fn bench_model(
         let g = autograd::backward(&l)?;
         adam.step(&params, &g)
     };
-    // Warm-up (pipelines compile, pools fill), then timed steps.
+    // Warm-up: the first step compiles pipelines and fills the pools, the second creates the
+    // bind groups of the buffers the pools then hand out every step; then timed steps.
+    step()?;
     step()?;
     gpu.sync()?;
     let iters = opts.iters.clamp(1, 3);

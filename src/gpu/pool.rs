@@ -2,9 +2,16 @@
 //! each, so at most 25% waste) and reused when their owner drops them. A training step that
 //! allocates the same shapes every step therefore stops creating buffers after its first
 //! step; `PoolStats` lets a test check that.
+//!
+//! A free list hands out its oldest buffer (the lowest creation serial), not the one freed
+//! last: which buffers are free when a step starts is the same every step, so the step's
+//! allocations get the same buffers every step, and the recorder's bind groups (cached by
+//! buffer identity) are all hits from the second step on. With last-in-first-out lists the
+//! assignment is permuted each step by the order tensors happen to drop, and a tiny model's
+//! step created a new bind group for one dispatch in four.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::{Rc, Weak};
 
 const MIN_CLASS: u64 = 256;
@@ -24,7 +31,8 @@ pub struct PoolStats {
 
 #[derive(Default)]
 pub(crate) struct BufferPool {
-    free: HashMap<(u64, bool), Vec<wgpu::Buffer>>,
+    /// Free buffers by (size class, staging), each list by creation serial.
+    free: HashMap<(u64, bool), BTreeMap<u64, wgpu::Buffer>>,
     stats: PoolStats,
 }
 
@@ -52,12 +60,17 @@ impl BufferPool {
     ) -> PooledBuffer {
         let class = size_class(bytes);
         let mut p = pool.borrow_mut();
-        let buf = match p.free.get_mut(&(class, staging)).and_then(|v| v.pop()) {
+        let (serial, buf) = match p
+            .free
+            .get_mut(&(class, staging))
+            .and_then(|v| v.pop_first())
+        {
             Some(b) => {
                 p.stats.free -= 1;
                 b
             }
             None => {
+                let serial = p.stats.created;
                 p.stats.created += 1;
                 p.stats.bytes += class;
                 let usage = if staging {
@@ -67,17 +80,19 @@ impl BufferPool {
                         | wgpu::BufferUsages::COPY_SRC
                         | wgpu::BufferUsages::COPY_DST
                 };
-                device.create_buffer(&wgpu::BufferDescriptor {
+                let buf = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some(if staging { "staging" } else { "pooled" }),
                     size: class,
                     usage,
                     mapped_at_creation: false,
-                })
+                });
+                (serial, buf)
             }
         };
         p.stats.live += 1;
         PooledBuffer {
             buf: Some(buf),
+            serial,
             class,
             staging,
             pool: Rc::downgrade(pool),
@@ -104,6 +119,7 @@ impl BufferPool {
 /// A buffer on loan from the pool; returned to its free list on drop.
 pub struct PooledBuffer {
     buf: Option<wgpu::Buffer>,
+    serial: u64,
     class: u64,
     staging: bool,
     pool: Weak<RefCell<BufferPool>>,
@@ -128,7 +144,7 @@ impl Drop for PooledBuffer {
             p.free
                 .entry((self.class, self.staging))
                 .or_default()
-                .push(buf);
+                .insert(self.serial, buf);
         }
     }
 }

@@ -4,16 +4,18 @@
 //! buffers, so layout-conversion kernels write operands into these as storage textures.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::{Rc, Weak};
 
 type Key = (u32, u32, u32, wgpu::TextureFormat);
 
 /// A free texture keeps its view, so a reused texture binds the same view as before and the
-/// recorder's bind group cache (keyed by view identity) hits.
+/// recorder's bind group cache (keyed by view identity) hits. As in the buffer pool, a free
+/// list hands out its oldest texture (lowest creation serial), so a step gets the same
+/// textures every step.
 #[derive(Default)]
 pub(crate) struct TexturePool {
-    free: HashMap<(Key, bool), Vec<(wgpu::Texture, wgpu::TextureView)>>,
+    free: HashMap<(Key, bool), BTreeMap<u64, (wgpu::Texture, wgpu::TextureView)>>,
     pub(crate) created: u64,
 }
 
@@ -21,6 +23,7 @@ pub(crate) struct TexturePool {
 pub struct PooledTexture {
     tex: Option<wgpu::Texture>,
     view: wgpu::TextureView,
+    serial: u64,
     key: Key,
     array_view: bool,
     pool: Weak<RefCell<TexturePool>>,
@@ -46,7 +49,7 @@ impl Drop for PooledTexture {
                 .free
                 .entry((self.key, self.array_view))
                 .or_default()
-                .push((t, self.view.clone()));
+                .insert(self.serial, (t, self.view.clone()));
         }
     }
 }
@@ -61,16 +64,18 @@ pub(crate) fn alloc(
         .borrow_mut()
         .free
         .get_mut(&(key, array_view))
-        .and_then(|v| v.pop());
-    if let Some((tex, view)) = reuse {
+        .and_then(|v| v.pop_first());
+    if let Some((serial, (tex, view))) = reuse {
         return PooledTexture {
             tex: Some(tex),
             view,
+            serial,
             key,
             array_view,
             pool: Rc::downgrade(pool),
         };
     }
+    let serial = pool.borrow().created;
     let tex = {
         pool.borrow_mut().created += 1;
         device.create_texture(&wgpu::TextureDescriptor {
@@ -102,6 +107,7 @@ pub(crate) fn alloc(
     PooledTexture {
         tex: Some(tex),
         view,
+        serial,
         key,
         array_view,
         pool: Rc::downgrade(pool),
