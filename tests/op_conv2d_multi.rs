@@ -2,13 +2,15 @@
 //! against the f64 reference of conv2d on the concatenated input, on both variants, on the
 //! one-dispatch packing path (parts of 4k channels, width 4k) and on the concat fallback, with
 //! gradients that the tape already holds (the accumulating backward) and a part listed twice.
+//! Small is the texture path with Small's weight gradient (what Auto runs at <= 16 input
+//! channels on a CPU adapter).
 mod common;
 use common::*;
 use sralign::ops::activation::reference as act_ref;
 use sralign::ops::conv2d::{reference, ConvImpl};
 use sralign::ops::conv2d_multi::{conv2d_multi_lrelu_with, conv2d_multi_with};
 
-const IMPLS: [ConvImpl; 2] = [ConvImpl::Texture, ConvImpl::Buffer];
+const IMPLS: [ConvImpl; 3] = [ConvImpl::Texture, ConvImpl::Small, ConvImpl::Buffer];
 
 /// Parts [n, c_j, h, w] flattened -> the concatenation [n, sum c_j, h, w].
 fn cat(parts: &[&[f64]], chans: &[usize], n: usize, hw: usize) -> Vec<f64> {
@@ -26,7 +28,7 @@ fn check_parts(n: usize, chans: &[usize], h: usize, w: usize, cout: usize) {
     let gpu = gpu();
     for imp in IMPLS {
         let name = format!("conv2d_multi n{n} {chans:?} {h}x{w} -> {cout} {imp:?}");
-        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+        if imp != ConvImpl::Buffer && !texture_kernels_or_skip(&gpu, &name) {
             continue;
         }
         check_op(
@@ -79,7 +81,7 @@ fn held_gradients_and_repeated_parts_accumulate() {
     let gpu = gpu();
     for imp in IMPLS {
         let name = format!("conv2d_multi chain {imp:?}");
-        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+        if imp != ConvImpl::Buffer && !texture_kernels_or_skip(&gpu, &name) {
             continue;
         }
         check_op(
@@ -122,7 +124,7 @@ fn fused_leaky_relu_matches_conv_then_activation() {
     let gpu = gpu();
     for imp in IMPLS {
         let name = format!("conv2d_multi_lrelu {imp:?}");
-        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+        if imp != ConvImpl::Buffer && !texture_kernels_or_skip(&gpu, &name) {
             continue;
         }
         check_op(

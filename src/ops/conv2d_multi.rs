@@ -133,7 +133,7 @@ fn multi(
     let (_, shape) = concat::layout(op, xs)?;
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
-    if !packs_in_one(gpu, op, &d, xs, imp, ep)? {
+    if !packs_in_one(gpu, op, &d, xs, imp)? {
         let y = match xs {
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
             _ => conv2d::conv2d_with(&concat::concat(xs)?, w, b, imp)?,
@@ -183,6 +183,7 @@ fn multi(
     }
     let k = xs.len();
     let nin = inputs.len();
+    let bwd = backward_variant(gpu, &d, imp);
     autograd::record_accumulating("conv2d_multi", &inputs, &out, move |dout, needs, held| {
         let want = [
             needs[..k].iter().any(|n| *n),
@@ -210,7 +211,7 @@ fn multi(
             },
             Some(&sw),
             want,
-            ConvImpl::Texture,
+            bwd,
         )?;
         let mut g = match &dx {
             Some(dx) => part_grads(dx, &sizes, &needs[..k], &held[..k])?,
@@ -229,21 +230,26 @@ fn multi(
     Ok(out)
 }
 
+/// The variant of the fused path's backward: Small's weight gradient where conv2d would pick
+/// Small (<= 16 input channels; its input gradient is the texture kernel's, as for Texture),
+/// else the texture kernels.
+fn backward_variant(gpu: &Gpu, d: &ConvDims, imp: ConvImpl) -> ConvImpl {
+    match imp {
+        ConvImpl::Small => ConvImpl::Small,
+        ConvImpl::Auto if conv2d::chosen_variant(gpu, d) == ConvImpl::Small => ConvImpl::Small,
+        _ => ConvImpl::Texture,
+    }
+}
+
 /// True when one packing dispatch can read every part (see the module doc).
-fn packs_in_one(
-    gpu: &Gpu,
-    op: &str,
-    d: &ConvDims,
-    xs: &[&Tensor],
-    imp: ConvImpl,
-    ep: Epilogue,
-) -> Result<bool> {
+fn packs_in_one(gpu: &Gpu, op: &str, d: &ConvDims, xs: &[&Tensor], imp: ConvImpl) -> Result<bool> {
     // Under Auto on a CPU adapter the texture kernels serve every multi-part (RRDBNet) conv
     // here, even where plain conv2d would take Winograd for a pass (that only pays at 64-128
-    // channels on both sides, and the packed parts save the concatenation). A single part
-    // gains only the fused epilogue, so it goes to plain conv2d where that picks a faster
-    // variant: Small (its weight gradient, <= 16 input channels) where the conv has an
-    // epilogue or <= 16 output channels (every conv of the tiny SRResNet); Winograd (forward
+    // channels on both sides, and the packed parts save the concatenation). Where plain
+    // conv2d picks Small (<= 16 input channels: every conv of the tiny SRResNet) the fused
+    // path runs it too (`backward_variant`: the forward is the texture kernel either way, the
+    // weight gradient Small's). A single part gains only the fused epilogue, so it goes to
+    // plain conv2d where that picks Winograd (forward
     // and input gradient, 64-128 channels) where the conv widens (64 -> 256 upsampling convs,
     // where Winograd's forward measured 1.7-1.9x, against 1.2-1.3x at 64 -> 64). The 64 -> 64
     // convs stay on the fused texture path: plain Winograd costs each about 5 more
@@ -251,7 +257,7 @@ fn packs_in_one(
     // 3,000 (issue 10), for ~1.5% of SRResNet's step (16 of its convs).
     let texture = match imp {
         ConvImpl::Auto if gpu.is_cpu() && xs.len() == 1 => match conv2d::chosen_variant(gpu, d) {
-            ConvImpl::Small => ep == Epilogue::default() && d.cout > 16,
+            ConvImpl::Small => true,
             ConvImpl::Winograd => d.cout <= d.cin,
             v => v == ConvImpl::Texture,
         },
