@@ -13,6 +13,10 @@ struct Params {
     // act = 1: LeakyReLU(slope) applied to the result, then scaled = 1: multiplied by scale
     // (conv2d_multi.rs fuses the activation and a residual branch's scaling).
     act: u32, slope: f32, scaled: u32, scale: f32,
+    // shuffle = 1: the result stored pixel-shuffled by 2 ([N, cout, h, w] -> [N, cout / 4,
+    // 2h, 2w]: channel 4c + 2i + j, pixel (y, x) -> channel c, pixel (2y + i, 2x + j)), the
+    // upsampler's shuffle costing no pass of its own; cout % 4 == 0 (conv2d_multi.rs).
+    shuffle: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -24,13 +28,20 @@ fn store(n: u32, co: u32, oy: u32, ox: u32, a: vec4<f32>) {
     if (co >= p.cout) { return; }
     var b = 0.0;
     if (p.has_bias == 1u) { b = bias[co]; }
-    let base = p.off + ((n * p.cout + co) * p.h + oy) * p.w + ox;
+    var base = p.off + ((n * p.cout + co) * p.h + oy) * p.w + ox;
+    var step = p.w;
+    if (p.shuffle == 1u) {
+        let i = (co >> 1u) & 1u;
+        let j = co & 1u;
+        base = p.off + ((n * (p.cout >> 2u) + (co >> 2u)) * 2u * p.h + 2u * oy + i) * 2u * p.w + 2u * ox + j;
+        step = 4u * p.w;
+    }
     for (var r = 0u; r < 4u; r++) {
         if (oy + r < p.h) {
             var v = a[r] + b;
             if (p.act == 1u) { v = select(p.slope * v, v, v > 0.0); }
             if (p.scaled == 1u) { v = p.scale * v; }
-            out[base + r * p.w] = v;
+            out[base + r * step] = v;
         }
     }
 }

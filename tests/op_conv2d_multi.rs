@@ -8,7 +8,10 @@ mod common;
 use common::*;
 use sralign::ops::activation::reference as act_ref;
 use sralign::ops::conv2d::{reference, ConvImpl};
-use sralign::ops::conv2d_multi::{conv2d_multi_lrelu_with, conv2d_multi_with};
+use sralign::ops::conv2d_multi::{
+    conv2d_multi_lrelu_shuffle_with, conv2d_multi_lrelu_with, conv2d_multi_with,
+};
+use sralign::ops::pixel_shuffle::reference as shuffle_ref;
 
 const IMPLS: [ConvImpl; 3] = [ConvImpl::Texture, ConvImpl::Small, ConvImpl::Buffer];
 
@@ -143,6 +146,68 @@ fn fused_leaky_relu_matches_conv_then_activation() {
     let wt = sralign::Tensor::zeros(&gpu, &[4, 4, 3, 3]).unwrap();
     let e = conv2d_multi_lrelu_with(&[&x], &wt, None, -0.1, ConvImpl::Auto).unwrap_err();
     assert!(e.to_string().contains("slope"), "{e}");
+}
+
+/// pixel_shuffle(leaky_relu(conv2d_multi(..)), 2) with the shuffle fused into the
+/// convolution's store and its inverse into the packing of dout, against the reference conv,
+/// LeakyReLU, then pixel shuffle: one part at 16 input channels (as the tiny SRResNet's
+/// upsampler: Small's weight gradient under Auto), two parts, and 12 output channels at a
+/// height that is not a multiple of 4 (the store's row bound). Output channels that are not a
+/// multiple of 4 are an error; a width that is not a multiple of 4 takes the unfused path.
+#[test]
+fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
+    let gpu = gpu();
+    let cases: [(&[usize], usize, usize, usize); 4] = [
+        (&[16], 8, 3, 8),
+        (&[4, 8], 12, 5, 8),
+        (&[4], 4, 4, 8),
+        (&[4], 8, 3, 6),
+    ];
+    for (chans, cout, h, w) in cases {
+        let n = 2;
+        let cin: usize = chans.iter().sum();
+        let ws = [cout, cin, 3, 3];
+        let bias: Vec<f32> = (0..cout)
+            .map(|i| if i % 2 == 0 { 2.0 } else { -2.0 })
+            .collect();
+        let mut inputs: Vec<Input> = chans.iter().map(|c| input(&[n, *c, h, w])).collect();
+        inputs.push(input_init(&ws, Init::Uniform(-0.05, 0.05)));
+        inputs.push(input_init(&[cout], Init::Given(bias)));
+        let k = chans.len();
+        for imp in [
+            ConvImpl::Auto,
+            ConvImpl::Texture,
+            ConvImpl::Small,
+            ConvImpl::Buffer,
+        ] {
+            let name = format!("conv2d_multi_lrelu_shuffle {chans:?} -> {cout} {h}x{w} {imp:?}");
+            if matches!(imp, ConvImpl::Texture | ConvImpl::Small)
+                && !texture_kernels_or_skip(&gpu, &name)
+            {
+                continue;
+            }
+            check_op(
+                &name,
+                &inputs,
+                F32_KERNEL,
+                |t| {
+                    let xs: Vec<_> = t[..k].iter().collect();
+                    conv2d_multi_lrelu_shuffle_with(&xs, &t[k], Some(&t[k + 1]), 0.2, imp)
+                },
+                |v| {
+                    let parts: Vec<&[f64]> = v[..k].iter().map(|p| &p[..]).collect();
+                    let x = cat(&parts, chans, n, h * w);
+                    let y = reference::forward(&x, [n, cin, h, w], &v[k], ws, Some(&v[k + 1]));
+                    let y = act_ref::leaky_relu(&y, 0.2f32 as f64);
+                    shuffle_ref::pixel_shuffle(&y, [n, cout, h, w], 2)
+                },
+            );
+        }
+    }
+    let x = sralign::Tensor::zeros(&gpu, &[1, 4, 4, 4]).unwrap();
+    let wt = sralign::Tensor::zeros(&gpu, &[6, 4, 3, 3]).unwrap();
+    let e = conv2d_multi_lrelu_shuffle_with(&[&x], &wt, None, 0.1, ConvImpl::Auto).unwrap_err();
+    assert!(e.to_string().contains("multiple of 4"), "{e}");
 }
 
 /// The texture path again at 4-lane subgroups (falls back to buffers), on GL, and under

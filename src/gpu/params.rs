@@ -395,13 +395,15 @@ pub struct Conv2dForwardTexParams {
     pub slope: f32,
     pub scaled: u32,
     pub scale: f32,
+    pub shuffle: u32,
 }
 
 impl KernelParams for Conv2dForwardTexParams {
     const FIELDS: &'static [&'static str] = &[
         "w", "h", "cout", "c4", "k", "cout8", "off", "has_bias", "act", "slope", "scaled", "scale",
+        "shuffle",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
 }
 
 /// `conv2d_forward_tex3.wgsl`: the same fields as `Conv2dForwardTexParams`.
@@ -542,13 +544,14 @@ pub struct Conv2dPackDout4ActParams {
     pub gw: u32,
     pub slope: f32,
     pub scale: f32,
+    pub shuffle: u32,
 }
 
 impl KernelParams for Conv2dPackDout4ActParams {
     const FIELDS: &'static [&'static str] = &[
-        "c", "h", "w", "c4", "pad", "tw", "th", "gw", "slope", "scale",
+        "c", "h", "w", "c4", "pad", "tw", "th", "gw", "slope", "scale", "shuffle",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
 }
 
 /// `conv2d_pack_input.wgsl`.

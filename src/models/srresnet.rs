@@ -112,9 +112,13 @@ impl SrModel for SrResNet {
             let h = blk.conv1.forward_multi_lrelu(&[&out], 0.0)?;
             out = binary::add(&out, &blk.conv2.forward_multi(&[&h])?)?;
         }
-        let r = if self.cfg.upscale == 3 { 3 } else { 2 };
+        // The x2 shuffles are fused into the upsampler's conv too (ops/conv2d_multi.rs).
         for up in &self.upconvs {
-            out = pixel_shuffle::pixel_shuffle(&up.forward_multi_lrelu(&[&out], 0.1)?, r)?;
+            out = if self.cfg.upscale == 3 {
+                pixel_shuffle::pixel_shuffle(&up.forward_multi_lrelu(&[&out], 0.1)?, 3)?
+            } else {
+                up.forward_multi_lrelu_shuffle(&[&out], 0.1)?
+            };
         }
         let feature = self.conv_hr.forward_multi_lrelu(&[&out], 0.1)?;
         let tail_in = hooked(&feature, hook)?;

@@ -448,11 +448,14 @@ pub(crate) fn launch_tex(
     cout: usize,
     ch: (usize, usize),
 ) -> Result<()> {
-    launch_tex_act(op, d, xt, c4, wt, bias, any, out, cout, ch, None, None)
+    launch_tex_act(
+        op, d, xt, c4, wt, bias, any, out, cout, ch, None, None, false,
+    )
 }
 
 /// `launch_tex` with LeakyReLU(`slope`) applied to the result when `act` is `Some(slope)`,
-/// then multiplied by `scale` when given.
+/// then multiplied by `scale` when given, and stored pixel-shuffled by 2 when `shuffle` (out
+/// [N, cout / 4, 2h, 2w]; cout % 4 == 0, the whole batch in one launch).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn launch_tex_act(
     op: &str,
@@ -467,6 +470,7 @@ pub(crate) fn launch_tex_act(
     (n0, nb): (usize, usize),
     act: Option<f32>,
     scale: Option<f32>,
+    shuffle: bool,
 ) -> Result<()> {
     let per = cout * d.hw();
     let (ob, off) = span(out, n0 * per, nb * per);
@@ -485,6 +489,7 @@ pub(crate) fn launch_tex_act(
         slope: act.unwrap_or(0.0),
         scaled: scale.is_some() as u32,
         scale: scale.unwrap_or(1.0),
+        shuffle: shuffle as u32,
     };
     let (shader, entry) = if d.k == 3 {
         (&shaders::CONV2D_FORWARD_TEX3, entry::CONV2D_FORWARD_TEX3)

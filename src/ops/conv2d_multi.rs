@@ -25,7 +25,7 @@ use crate::gpu::params::{
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::ops::concat::{self, launch_split, row_grid, widen, Split};
 use crate::ops::conv2d::{self, conv2d_dims, u, ConvDims, ConvImpl, Packed, TEX};
-use crate::ops::{activation, scale};
+use crate::ops::{activation, pixel_shuffle, scale};
 use crate::tensor::Tensor;
 
 /// Parts one packing dispatch reads (bindings x0..x4 of conv2d_pack_inputs4.wgsl).
@@ -47,12 +47,13 @@ pub fn conv2d_multi_with(
 }
 
 /// What the one-dispatch path applies to the convolution's result as it stores it:
-/// LeakyReLU(slope), then a scaling; their backward runs as dout is packed
-/// (shaders/conv2d_pack_dout4_act.wgsl), so neither costs a dispatch of its own.
+/// LeakyReLU(slope), then a scaling, then a pixel shuffle by 2; their backward runs as dout is
+/// packed (shaders/conv2d_pack_dout4_act.wgsl), so none costs a dispatch of its own.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Epilogue {
     slope: Option<f32>,
     scale: Option<f32>,
+    shuffle: bool,
 }
 
 /// leaky_relu(conv2d_multi(xs, w, b), slope), slope >= 0 (`ConvImpl::Auto`).
@@ -84,7 +85,50 @@ pub fn conv2d_multi_lrelu_with(
     }
     let ep = Epilogue {
         slope: Some(slope),
-        scale: None,
+        ..Epilogue::default()
+    };
+    multi(xs, w, b, ep, imp)
+}
+
+/// pixel_shuffle(leaky_relu(conv2d_multi(xs, w, b), slope), 2), slope >= 0: an upsampler's
+/// conv, activation and shuffle (LeakyReLU commutes with the shuffle, a permutation), in one
+/// dispatch on the one-dispatch path for 3x3 kernels and output channels a multiple of 4
+/// (`ConvImpl::Auto`). The output is [N, Cout / 4, 2H, 2W].
+pub fn conv2d_multi_lrelu_shuffle(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    slope: f32,
+) -> Result<Tensor> {
+    conv2d_multi_lrelu_shuffle_with(xs, w, b, slope, ConvImpl::Auto)
+}
+
+/// `conv2d_multi_lrelu_shuffle` with the implementation forced.
+pub fn conv2d_multi_lrelu_shuffle_with(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    slope: f32,
+    imp: ConvImpl,
+) -> Result<Tensor> {
+    if slope.is_nan() || slope < 0.0 {
+        return Err(crate::error::shape_err(
+            "conv2d_multi_lrelu_shuffle",
+            &[w.shape()],
+            format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
+        ));
+    }
+    if !w.shape().first().is_some_and(|c| c.is_multiple_of(4)) {
+        return Err(crate::error::shape_err(
+            "conv2d_multi_lrelu_shuffle",
+            &[w.shape()],
+            "a pixel shuffle by 2 needs output channels a multiple of 4",
+        ));
+    }
+    let ep = Epilogue {
+        slope: Some(slope),
+        shuffle: true,
+        ..Epilogue::default()
     };
     multi(xs, w, b, ep, imp)
 }
@@ -116,8 +160,8 @@ pub fn conv2d_multi_scaled_with(
         ));
     }
     let ep = Epilogue {
-        slope: None,
         scale: Some(s),
+        ..Epilogue::default()
     };
     multi(xs, w, b, ep, imp)
 }
@@ -133,6 +177,20 @@ fn multi(
     let (_, shape) = concat::layout(op, xs)?;
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
+    if ep.shuffle && !(d.k == 3 && d.cout.is_multiple_of(4)) {
+        // The shuffling store is conv2d_forward_tex3's: other kernels shuffle afterwards.
+        let y = multi(
+            xs,
+            w,
+            b,
+            Epilogue {
+                shuffle: false,
+                ..ep
+            },
+            imp,
+        )?;
+        return pixel_shuffle::pixel_shuffle(&y, 2);
+    }
     if !packs_in_one(gpu, op, &d, xs, imp)? {
         let y = match xs {
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
@@ -142,9 +200,14 @@ fn multi(
             Some(slope) => activation::leaky_relu(&y, slope)?,
             None => y,
         };
-        return match ep.scale {
-            Some(s) => scale::scale(&y, s),
-            None => Ok(y),
+        let y = match ep.scale {
+            Some(s) => scale::scale(&y, s)?,
+            None => y,
+        };
+        return if ep.shuffle {
+            pixel_shuffle::pixel_shuffle(&y, 2)
+        } else {
+            Ok(y)
         };
     }
     // The input gradient's weights are packed now, in the same dispatch, when it will be asked.
@@ -156,7 +219,12 @@ fn multi(
         (conv2d::pack_weight(op, w, &d, false)?, None)
     };
     let xt = pack_inputs(op, xs, &d)?;
-    let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
+    let out_shape = if ep.shuffle {
+        [d.n, d.cout / 4, 2 * d.h, 2 * d.w]
+    } else {
+        [d.n, d.cout, d.h, d.w]
+    };
+    let out = Tensor::empty(gpu, op, &out_shape)?;
     let (o, c) = (&out, d.cout);
     conv2d::launch_tex_act(
         op,
@@ -171,6 +239,7 @@ fn multi(
         (0, d.n),
         ep.slope,
         ep.scale,
+        ep.shuffle,
     )?;
     // The activation's backward reads the sign of its output.
     let y = ep.slope.map(|_| out.detach());
@@ -196,7 +265,7 @@ fn multi(
         } else {
             // Without the activation the mask is slope 1 (y not read: dout bound in its place).
             let (slope, y) = (ep.slope.unwrap_or(1.0), y.as_ref().unwrap_or(dout));
-            let (g, dt) = pack_dout_act(dout, y, slope, ep.scale.unwrap_or(1.0), &d)?;
+            let (g, dt) = pack_dout_act(dout, y, slope, ep.scale.unwrap_or(1.0), ep.shuffle, &d)?;
             (g, Some(dt))
         };
         let (dx, dw, db) = conv2d::backward_packed(
@@ -320,19 +389,21 @@ fn pack_weight_both(op: &str, w: &Tensor, d: &ConvDims) -> Result<(PooledTexture
 }
 
 /// g = scale * dout * leaky_relu'(y) (by the sign of y) as a buffer and as the padded NHWC texture
-/// of all N items, in one dispatch.
+/// of all N items, in one dispatch; with `shuffle`, dout and y are pixel-shuffled by 2 and g
+/// and the texture are unshuffled (the convolution's layout).
 fn pack_dout_act(
     dout: &Tensor,
     y: &Tensor,
     slope: f32,
     scale: f32,
+    shuffle: bool,
     d: &ConvDims,
 ) -> Result<(Tensor, PooledTexture)> {
     let op = "conv2d_multi_backward";
     let gpu = dout.gpu();
     let (tw, th) = d.tex_size();
     let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(d.n * d.d4()), TEX, true)?;
-    let g = Tensor::empty(gpu, op, dout.shape())?;
+    let g = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
     let gw = (tw - d.pad() + 4).div_ceil(4);
     let params = Conv2dPackDout4ActParams {
         c: u(d.cout),
@@ -345,6 +416,7 @@ fn pack_dout_act(
         gw: u(gw),
         slope,
         scale,
+        shuffle: shuffle as u32,
     };
     gpu.launch(Launch {
         op,
