@@ -9,7 +9,8 @@ use common::*;
 use sralign::ops::activation::reference as act_ref;
 use sralign::ops::conv2d::{reference, ConvImpl};
 use sralign::ops::conv2d_multi::{
-    conv2d_multi_lrelu_shuffle_with, conv2d_multi_lrelu_with, conv2d_multi_with,
+    conv2d_multi_lrelu_shuffle_with, conv2d_multi_lrelu_with, conv2d_multi_shuffle_with,
+    conv2d_multi_with,
 };
 use sralign::ops::pixel_shuffle::reference as shuffle_ref;
 
@@ -204,9 +205,29 @@ fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
             );
         }
     }
+    // Without the activation (MSRN's upsampler): the pack's mask is slope 1.
+    let inputs = vec![input(&[2, 8, 3, 8]), input(&[8, 8, 3, 3]), input(&[8])];
+    for imp in [ConvImpl::Auto, ConvImpl::Texture, ConvImpl::Buffer] {
+        let name = format!("conv2d_multi_shuffle {imp:?}");
+        if imp == ConvImpl::Texture && !texture_kernels_or_skip(&gpu, &name) {
+            continue;
+        }
+        check_op(
+            &name,
+            &inputs,
+            F32_KERNEL,
+            |t| conv2d_multi_shuffle_with(&[&t[0]], &t[1], Some(&t[2]), imp),
+            |v| {
+                let y = reference::forward(&v[0], [2, 8, 3, 8], &v[1], [8, 8, 3, 3], Some(&v[2]));
+                shuffle_ref::pixel_shuffle(&y, [2, 8, 3, 8], 2)
+            },
+        );
+    }
     let x = sralign::Tensor::zeros(&gpu, &[1, 4, 4, 4]).unwrap();
     let wt = sralign::Tensor::zeros(&gpu, &[6, 4, 3, 3]).unwrap();
     let e = conv2d_multi_lrelu_shuffle_with(&[&x], &wt, None, 0.1, ConvImpl::Auto).unwrap_err();
+    assert!(e.to_string().contains("multiple of 4"), "{e}");
+    let e = conv2d_multi_shuffle_with(&[&x], &wt, None, ConvImpl::Auto).unwrap_err();
     assert!(e.to_string().contains("multiple of 4"), "{e}");
 }
 

@@ -157,9 +157,13 @@ impl SrModel for Msrn {
         outs.push(res);
         let fused = self.fuse1.forward_multi(&outs.iter().collect::<Vec<_>>())?;
         let mut y = self.fuse2.forward_multi(&[&fused])?;
-        let r = if self.cfg.upscale == 3 { 3 } else { 2 };
+        // x2 shuffles fused into the conv where the op allows (ops/conv2d_multi.rs).
         for c in &self.up {
-            y = pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, r)?;
+            y = if self.cfg.upscale == 3 {
+                pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, 3)?
+            } else {
+                c.forward_multi_shuffle(&[&y])?
+            };
         }
         let feature = y;
         let out = self.last.forward_multi(&[&hooked(&feature, hook)?])?;

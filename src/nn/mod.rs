@@ -146,6 +146,10 @@ impl Conv2d {
     pub fn forward_multi_lrelu(&self, xs: &[&Tensor], slope: f32) -> Result<Tensor> {
         ops::conv2d_multi::conv2d_multi_lrelu(xs, &self.weight, Some(&self.bias), slope)
     }
+    /// pixel_shuffle(`forward_multi`, 2), fused where the op allows.
+    pub fn forward_multi_shuffle(&self, xs: &[&Tensor]) -> Result<Tensor> {
+        ops::conv2d_multi::conv2d_multi_shuffle(xs, &self.weight, Some(&self.bias))
+    }
     /// pixel_shuffle(`forward_multi_lrelu`, 2), fused where the op allows.
     pub fn forward_multi_lrelu_shuffle(&self, xs: &[&Tensor], slope: f32) -> Result<Tensor> {
         ops::conv2d_multi::conv2d_multi_lrelu_shuffle(xs, &self.weight, Some(&self.bias), slope)

@@ -90,6 +90,40 @@ pub fn conv2d_multi_lrelu_with(
     multi(xs, w, b, ep, imp)
 }
 
+/// pixel_shuffle(conv2d_multi(xs, w, b), 2): an upsampler's conv and shuffle, in one dispatch
+/// on the one-dispatch path for 3x3 kernels (see `conv2d_multi_lrelu_shuffle`;
+/// `ConvImpl::Auto`). The output is [N, Cout / 4, 2H, 2W].
+pub fn conv2d_multi_shuffle(xs: &[&Tensor], w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    conv2d_multi_shuffle_with(xs, w, b, ConvImpl::Auto)
+}
+
+/// `conv2d_multi_shuffle` with the implementation forced.
+pub fn conv2d_multi_shuffle_with(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    imp: ConvImpl,
+) -> Result<Tensor> {
+    check_shuffle("conv2d_multi_shuffle", w)?;
+    let ep = Epilogue {
+        shuffle: true,
+        ..Epilogue::default()
+    };
+    multi(xs, w, b, ep, imp)
+}
+
+fn check_shuffle(op: &str, w: &Tensor) -> Result<()> {
+    if w.shape().first().is_some_and(|c| c.is_multiple_of(4)) {
+        Ok(())
+    } else {
+        Err(crate::error::shape_err(
+            op,
+            &[w.shape()],
+            "a pixel shuffle by 2 needs output channels a multiple of 4",
+        ))
+    }
+}
+
 /// pixel_shuffle(leaky_relu(conv2d_multi(xs, w, b), slope), 2), slope >= 0: an upsampler's
 /// conv, activation and shuffle (LeakyReLU commutes with the shuffle, a permutation), in one
 /// dispatch on the one-dispatch path for 3x3 kernels and output channels a multiple of 4
@@ -118,13 +152,7 @@ pub fn conv2d_multi_lrelu_shuffle_with(
             format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
         ));
     }
-    if !w.shape().first().is_some_and(|c| c.is_multiple_of(4)) {
-        return Err(crate::error::shape_err(
-            "conv2d_multi_lrelu_shuffle",
-            &[w.shape()],
-            "a pixel shuffle by 2 needs output channels a multiple of 4",
-        ));
-    }
+    check_shuffle("conv2d_multi_lrelu_shuffle", w)?;
     let ep = Epilogue {
         slope: Some(slope),
         shuffle: true,
