@@ -10,10 +10,12 @@
 // iy, columns 4gx .. 4gx + 3 gathers shuffled channel c' at rows 2iy, 2iy + 1 and columns
 // 8gx .. 8gx + 7 (channel 4c' + 2i + j takes row 2iy + i, every other column from j); g is
 // written in the convolution's layout. c % 4 == 0 then.
+// store_g = 0: g is not written (its binding is then any buffer): the backward reads only the
+// texture (Small's weight gradient sums db from it).
 struct Params {
     c: u32, h: u32, w: u32, c4: u32,
     pad: u32, tw: u32, th: u32, gw: u32,
-    slope: f32, scale: f32, shuffle: u32,
+    slope: f32, scale: f32, shuffle: u32, store_g: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dout: array<vec4<f32>>;
@@ -27,7 +29,7 @@ fn act(d: vec4<f32>, yv: vec4<f32>) -> vec4<f32> {
 
 fn masked(i: u32) -> vec4<f32> {
     let v = act(dout[i], y[i]);
-    g[i] = v;
+    if (p.store_g == 1u) { g[i] = v; }
     return v;
 }
 
@@ -56,12 +58,14 @@ fn conv2d_pack_dout4_act(@builtin(global_invocation_id) gid: vec3<u32>) {
         v1 = vec4<f32>(a0.y, a0.w, a1.y, a1.w);
         v2 = vec4<f32>(b0.x, b0.z, b1.x, b1.z);
         v3 = vec4<f32>(b0.y, b0.w, b1.y, b1.w);
-        let hw4 = p.h * p.w / 4u;
-        let base = (n * p.c + c0) * hw4 + (u32(iy) * p.w) / 4u + u32(gx);
-        g[base] = v0;
-        g[base + hw4] = v1;
-        g[base + 2u * hw4] = v2;
-        g[base + 3u * hw4] = v3;
+        if (p.store_g == 1u) {
+            let hw4 = p.h * p.w / 4u;
+            let base = (n * p.c + c0) * hw4 + (u32(iy) * p.w) / 4u + u32(gx);
+            g[base] = v0;
+            g[base + hw4] = v1;
+            g[base + 2u * hw4] = v2;
+            g[base + 3u * hw4] = v3;
+        }
     } else if (gx >= 0 && 4 * gx < i32(p.w) && iy >= 0 && iy < i32(p.h)) {
         let hw4 = p.h * p.w / 4u;
         let base = (n * p.c + c0) * hw4 + (u32(iy) * p.w) / 4u + u32(gx);

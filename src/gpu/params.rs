@@ -545,13 +545,14 @@ pub struct Conv2dPackDout4ActParams {
     pub slope: f32,
     pub scale: f32,
     pub shuffle: u32,
+    pub store_g: u32,
 }
 
 impl KernelParams for Conv2dPackDout4ActParams {
     const FIELDS: &'static [&'static str] = &[
-        "c", "h", "w", "c4", "pad", "tw", "th", "gw", "slope", "scale", "shuffle",
+        "c", "h", "w", "c4", "pad", "tw", "th", "gw", "slope", "scale", "shuffle", "store_g",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `conv2d_pack_input.wgsl`.

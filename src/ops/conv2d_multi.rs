@@ -293,8 +293,11 @@ fn multi(
         } else {
             // Without the activation the mask is slope 1 (y not read: dout bound in its place).
             let (slope, y) = (ep.slope.unwrap_or(1.0), y.as_ref().unwrap_or(dout));
-            let (g, dt) = pack_dout_act(dout, y, slope, ep.scale.unwrap_or(1.0), ep.shuffle, &d)?;
-            (g, Some(dt))
+            // Small's weight gradient sums db from the texture: then nothing reads g.
+            let store_g = !(bwd == ConvImpl::Small && want[1]);
+            let scale = ep.scale.unwrap_or(1.0);
+            let (g, dt) = pack_dout_act(dout, y, slope, scale, ep.shuffle, store_g, &d)?;
+            (g.unwrap_or_else(|| dout.clone()), Some(dt))
         };
         let (dx, dw, db) = conv2d::backward_packed(
             "conv2d_multi_backward",
@@ -416,22 +419,34 @@ fn pack_weight_both(op: &str, w: &Tensor, d: &ConvDims) -> Result<(PooledTexture
     Ok((t, tf))
 }
 
-/// g = scale * dout * leaky_relu'(y) (by the sign of y) as a buffer and as the padded NHWC texture
-/// of all N items, in one dispatch; with `shuffle`, dout and y are pixel-shuffled by 2 and g
-/// and the texture are unshuffled (the convolution's layout).
+/// g = scale * dout * leaky_relu'(y) (by the sign of y) as the padded NHWC texture of all N
+/// items and, when `store_g`, as a buffer, in one dispatch; with `shuffle`, dout and y are
+/// pixel-shuffled by 2 and g and the texture are unshuffled (the convolution's layout).
+#[allow(clippy::too_many_arguments)]
 fn pack_dout_act(
     dout: &Tensor,
     y: &Tensor,
     slope: f32,
     scale: f32,
     shuffle: bool,
+    store_g: bool,
     d: &ConvDims,
-) -> Result<(Tensor, PooledTexture)> {
+) -> Result<(Option<Tensor>, PooledTexture)> {
     let op = "conv2d_multi_backward";
     let gpu = dout.gpu();
     let (tw, th) = d.tex_size();
     let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(d.n * d.d4()), TEX, true)?;
-    let g = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
+    let g = match store_g {
+        true => Some(Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?),
+        false => None,
+    };
+    // Without g a one-vec4 buffer is bound in its place (never written: store_g = 0; dout
+    // cannot stand in, a buffer is either read or written within one dispatch).
+    let spare = match &g {
+        Some(_) => None,
+        None => Some(Tensor::empty(gpu, op, &[4])?),
+    };
+    let spare = spare.as_ref().or(g.as_ref()).expect("one of them");
     let gw = (tw - d.pad() + 4).div_ceil(4);
     let params = Conv2dPackDout4ActParams {
         c: u(d.cout),
@@ -445,6 +460,7 @@ fn pack_dout_act(
         slope,
         scale,
         shuffle: shuffle as u32,
+        store_g: store_g as u32,
     };
     gpu.launch(Launch {
         op,
@@ -453,7 +469,12 @@ fn pack_dout_act(
         entry: entry::CONV2D_PACK_DOUT4_ACT,
         overrides: &[],
         params: params.words(),
-        binds: &[dout.bind(), y.bind(), g.bind(), Bind::Texture(tex.view())],
+        binds: &[
+            dout.bind(),
+            y.bind(),
+            spare.bind(),
+            Bind::Texture(tex.view()),
+        ],
         workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.d4())],
     })?;
     Ok((g, tex))
