@@ -134,6 +134,15 @@ fn linear_matches_reference_and_gradients() {
                 |t| matmul::linear_with(&t[0], &t[1], Some(&t[2]), k),
                 |x| reference::linear(&x[0], &x[1], Some(&x[2]), 11, 6),
             );
+            // M odd: dW = dy^T x reads dy and x by columns (k = M along their rows) with a
+            // k tail that is not a whole texel.
+            check_op(
+                &format!("linear 37x20->12 {k:?}"),
+                &[input(&[37, 20]), input(&[12, 20]), input(&[12])],
+                F32_KERNEL,
+                |t| matmul::linear_with(&t[0], &t[1], Some(&t[2]), k),
+                |x| reference::linear(&x[0], &x[1], Some(&x[2]), 37, 20),
+            );
             check_op(
                 &format!("linear no bias 5x7->3 {k:?}"),
                 &[input(&[5, 7]), input(&[3, 7])],
@@ -182,6 +191,49 @@ fn kernels_agree(gpu: &sralign::Gpu, m: usize, k: usize, n: usize) {
     assert_eq!(t1, t2, "texture kernel not deterministic");
     for (x, y) in t1.0.iter().zip(&b1.0) {
         assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
+    }
+}
+
+/// dW = dy^T x over a long k (M = 6150 rows: two launches along k, the second 6 rows, not a
+/// whole texel) on both kernels against the f64 reference, deterministic, after products of
+/// the same sizes on NaN inputs left their pooled textures full of NaN.
+#[test]
+fn weight_gradient_over_long_k_matches_reference() {
+    let gpu = gpu();
+    let (m, fin, fout) = (6150, 28, 36);
+    let nan = |shape: &[usize]| Tensor::full(&gpu, shape, f32::NAN).unwrap();
+    let xv = values(m * fin, 5);
+    let dyv = values(m * fout, 9);
+    let x = Tensor::from_slice(&gpu, &[m, fin], &xv).unwrap();
+    let dy = Tensor::from_slice(&gpu, &[m, fout], &dyv).unwrap();
+    let mut want = vec![0.0f64; fout * fin];
+    for r in 0..m {
+        for o in 0..fout {
+            for i in 0..fin {
+                want[o * fin + i] += dyv[r * fout + o] as f64 * xv[r * fin + i] as f64;
+            }
+        }
+    }
+    for k in KERNELS {
+        with_kernel(k, "weight_gradient_over_long_k_matches_reference", || {
+            let stale = matmul::linear_backward_weight(&nan(&[m, fout]), &nan(&[m, fin]), k);
+            assert!(stale.unwrap().to_vec().unwrap().iter().all(|v| v.is_nan()));
+            let run = || {
+                matmul::linear_backward_weight(&dy, &x, k)
+                    .unwrap()
+                    .to_vec()
+                    .unwrap()
+            };
+            let got = run();
+            assert_eq!(got, run(), "{k:?} not deterministic");
+            let scale = want.iter().fold(0.0f64, |a, w| a.max(w.abs()));
+            for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (*g as f64 - w).abs() <= 1e-5 * (m as f64).sqrt() * scale.max(1.0),
+                    "{k:?} dW[{j}] = {g}, want {w}"
+                );
+            }
+        });
     }
 }
 

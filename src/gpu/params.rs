@@ -1193,6 +1193,7 @@ pub struct MatmulTexParams {
     pub brs: u32,
     pub bls: u32,
     pub bmax: u32,
+    pub kc: u32,
 }
 
 impl KernelParams for MatmulTexParams {
@@ -1219,9 +1220,10 @@ impl KernelParams for MatmulTexParams {
         "brs",
         "bls",
         "bmax",
+        "kc",
     ];
     const OFFSETS: &'static [usize] = &[
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84,
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88,
     ];
 }
 

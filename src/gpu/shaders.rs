@@ -283,9 +283,13 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     // conv2d.rs `tiled_wg`: lanes per side of the tiled (GPU) convolution's workgroups.
     ("conv2d_igemm.wgsl", "WG", &[8.0, 16.0]),
     ("conv2d_igemm_weight.wgsl", "WG", &[8.0, 16.0]),
-    // matmul.rs `linear_operand`: which operands are read from linear textures (bit 0 A,
-    // bit 1 B^T) instead of packed ones.
-    ("matmul_tex.wgsl", "LINEAR", &[0.0, 1.0, 2.0, 3.0]),
+    // matmul.rs `linear_operand`: which operands are read from linear textures instead of
+    // packed ones, and how (A: 0 packed, 1 by rows, 4 by columns; B: 0, 2, 8).
+    (
+        "matmul_tex.wgsl",
+        "LINEAR",
+        &[0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 9.0, 12.0],
+    ),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),
     ("attention_fused_backward_rows.wgsl", "DT", DT_VALUES),

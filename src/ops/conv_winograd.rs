@@ -269,6 +269,7 @@ fn gemm16(
             brs: 0,
             bls: 0,
             bmax: 0,
+            kc: 0,
         }
         .words(),
         binds: &[

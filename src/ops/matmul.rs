@@ -7,7 +7,10 @@
 //! - `Texture` (shaders/matmul_pack*.wgsl + matmul_tex.wgsl): each operand is packed into an
 //!   rgba32float texture (transposing on the way; vec4 loads where the view is 4-aligned),
 //!   then a subgroup-broadcast kernel computes 32 x 32 tiles (4 x 32 per lane). Fast on
-//!   lavapipe (textureLoad is vectorised, broadcasts are shuffles).
+//!   lavapipe (textureLoad is vectorised, broadcasts are shuffles). Operands that need no
+//!   pack are copied into linear textures instead: k contiguous (read by rows), or, for
+//!   products with a small output such as dW = dy^T x, rows contiguous (read by columns, in
+//!   launches split along k so that their rows stay in cache).
 //! - `Buffer` (shaders/matmul_buf.wgsl): 64 x 64 workgroup tiles straight from storage
 //!   buffers, for GPUs and for adapters without subgroups (see `auto_kernel`).
 //!
@@ -342,16 +345,19 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
         }
     };
     let align = (gpu.limits().min_storage_buffer_offset_alignment as usize / 4).max(1);
+    let plan = plan(gpu, g, use_tex)?;
     // Operands copied whole into linear textures, once for every chunk (texture kernel only).
     let linear = if use_tex {
         [
-            linear_operand(gpu, g, &g.a, true)?,
-            linear_operand(gpu, g, &g.b, false)?,
+            linear_operand(gpu, g, &plan, true)?,
+            linear_operand(gpu, g, &plan, false)?,
         ]
     } else {
         [None, None]
     };
-    for ch in plan(gpu, g, use_tex)? {
+    let cols = linear.iter().flatten().any(|l| l.layout == Layout::Cols);
+    let plan = if cols { split_k_for_cache(plan) } else { plan };
+    for ch in plan {
         let b = bounds(g, &ch, align);
         if use_tex {
             gemm_texture(gpu, g, &ch, &b, shapes, &bias, &linear)?;
@@ -360,6 +366,35 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Bytes of A's and B's rows (`Layout::Cols`: k rows of dy and x in dW = dy^T x) that one
+/// launch of a column-linear product reads: a launch's tiles all read the same k rows, so
+/// split along k they are read from cache by all but the first tile. Measured on lavapipe at
+/// dW 9216 x 540 x 180 (k chunks of 256, 512, 1024, 2304 rows, and 9216 in one launch): one
+/// launch 2.5-3.7x the time of the forward product of the same size; 512 rows (1.5 MB) 1.14x,
+/// 256 1.31x, 1024 1.21x, 2304 1.36x (medians of 3, alternated; spread +-0.3). Operands are
+/// read by columns only where C is within this size too (each launch loads and stores it):
+/// at dx = dy W (C 9216 x 180, W read by columns) the k-split launches took 2-3x as long.
+const COLS_CHUNK_BYTES: usize = 3 << 19;
+
+/// The plan's chunks split along k into launches of at most `COLS_CHUNK_BYTES` of operand
+/// rows (whole texels of k; launches after a chunk's first continue from the raw sums in C,
+/// so the result is bit-identical to one launch).
+fn split_k_for_cache(plan: Vec<Chunk>) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    for ch in plan {
+        let per_k = (ch.mr + ch.nc) * 4;
+        let step = (COLS_CHUNK_BYTES / per_k / K_STEP * K_STEP).max(K_STEP);
+        for k0 in (ch.k0..ch.k0 + ch.kc).step_by(step) {
+            out.push(Chunk {
+                k0,
+                kc: step.min(ch.k0 + ch.kc - k0),
+                ..ch
+            });
+        }
+    }
+    out
 }
 
 /// (row stride, k stride) in elements of the rows the texture kernel reads: A's rows, or B^T's
@@ -372,42 +407,70 @@ fn operand_strides(v: &View, a_side: bool) -> (usize, usize) {
     }
 }
 
+/// How the texture kernel reads an operand from its linear-texture copy.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// k contiguous: a texel holds 4 consecutive k values of one row (A's row, B's column).
+    Rows,
+    /// Rows (of A; columns of B) contiguous: a texel holds 4 consecutive rows at one k, as in
+    /// dW = dy^T x, where both operands would otherwise be transposed by `pack`.
+    Cols,
+}
+
+/// An operand's linear-texture copy and how the kernel reads it.
+struct Linear {
+    tex: PooledTexture,
+    layout: Layout,
+}
+
 /// The operand's tensor copied into a linear texture, where the texture kernel can read it
-/// there: k contiguous, offsets and strides whole texels (a texel never straddles two rows),
-/// one layer term (lh = 1), a texture within the limits, and a row stride that is not a
-/// multiple of 512 bytes (rows that far apart share few L1 sets; `pack` pads such rows). A
-/// copy is a memcpy on lavapipe where a pack kernel stores texel by texel: measured below
-/// (`linear_operand` in the commit message) at SwinIR's linear layers.
-fn linear_operand(gpu: &Gpu, g: &Gemm, v: &View, a_side: bool) -> Result<Option<PooledTexture>> {
+/// there: one layer term (lh = 1), offsets and layer strides whole texels, a texture within the
+/// limits, and either k contiguous (`Layout::Rows`: k and the row stride multiples of 4) or
+/// the rows contiguous (`Layout::Cols`: the k stride a multiple of 4, every chunk's first row
+/// too, so a texel never straddles two k values, and every chunk's C within
+/// `COLS_CHUNK_BYTES`, since such products run as launches split along k); the stride between
+/// the rows of texels the
+/// kernel reads together must not be a multiple of 512 bytes (rows that far apart share few
+/// L1 sets; `pack` pads such rows). A copy is a memcpy on lavapipe where a pack kernel stores
+/// texel by texel: measured below (`linear_operand` in the commit message) at SwinIR's
+/// linear layers.
+fn linear_operand(gpu: &Gpu, g: &Gemm, plan: &[Chunk], a_side: bool) -> Result<Option<Linear>> {
+    let v = if a_side { &g.a } else { &g.b };
     let (sr, sk) = operand_strides(v, a_side);
     let numel = v.t.numel();
     let a4 = |x: usize| x.is_multiple_of(4);
-    let ok = sk == 1
-        && g.lh == 1
-        && a4(g.k)
-        && a4(sr)
-        && !sr.is_multiple_of(128)
-        && a4(v.off)
-        && a4(v.outer)
-        && a4(numel)
-        && gpu.linear_texture_fits(numel / 4);
-    if !ok {
-        return Ok(None);
-    }
+    let common =
+        g.lh == 1 && a4(v.off) && a4(v.outer) && a4(numel) && gpu.linear_texture_fits(numel / 4);
+    let rows = sk == 1 && a4(g.k) && a4(sr) && !sr.is_multiple_of(128);
+    let cols = sr == 1
+        && a4(sk)
+        && plan.iter().all(|ch| ch.mr * ch.nc * 4 <= COLS_CHUNK_BYTES)
+        && !sk.is_multiple_of(128)
+        && plan.iter().all(|ch| a4(if a_side { ch.r0 } else { ch.c0 }));
+    let layout = match (common, rows, cols) {
+        (true, true, _) => Layout::Rows,
+        (true, false, true) => Layout::Cols,
+        _ => return Ok(None),
+    };
     let texels = numel / 4;
     let tex = gpu.alloc_linear_texture(g.op, texels)?;
     gpu.copy_to_linear_texture(v.t.buffer(), 0, texels, tex.texture(), 0);
-    Ok(Some(tex))
+    Ok(Some(Linear { tex, layout }))
 }
 
-/// (base texel, row stride, layer stride, last texel) of a linear operand for a chunk.
-fn linear_strides(v: &View, a_side: bool, ch: &Chunk) -> [u32; 4] {
-    let (sr, _) = operand_strides(v, a_side);
+/// (base texel, row stride (`Layout::Cols`: k stride), layer stride, last texel) of a linear
+/// operand for a chunk.
+fn linear_strides(v: &View, a_side: bool, ch: &Chunk, layout: Layout) -> [u32; 4] {
+    let (sr, sk) = operand_strides(v, a_side);
     let r0 = if a_side { ch.r0 } else { ch.c0 };
-    let first = v.off + ch.l0 * v.outer + r0 * sr + ch.k0;
+    let first = v.off + ch.l0 * v.outer + r0 * sr + ch.k0 * sk;
+    let step = match layout {
+        Layout::Rows => sr,
+        Layout::Cols => sk,
+    };
     [
         (first / 4) as u32,
-        (sr / 4) as u32,
+        (step / 4) as u32,
         (v.outer / 4) as u32,
         (v.t.numel() / 4 - 1) as u32,
     ]
@@ -523,7 +586,7 @@ fn gemm_texture(
     b: &[Bound; 3],
     shapes: &[&[usize]],
     bias: &Bind,
-    linear: &[Option<PooledTexture>; 2],
+    linear: &[Option<Linear>; 2],
 ) -> Result<()> {
     let mp = ch.mr.next_multiple_of(TEX_TILE_M);
     let np = ch.nc.next_multiple_of(TEX_TILE_N);
@@ -531,7 +594,7 @@ fn gemm_texture(
     // each packed for this chunk unless it is read from its linear texture.
     let (packed_a, packed_b);
     let va = match &linear[0] {
-        Some(l) => l.view(),
+        Some(l) => l.tex.view(),
         None => {
             packed_a = pack(
                 gpu, g, shapes, &b[0], false, ch.mr, ch.kc, mp, ch.l0, ch.layers,
@@ -540,7 +603,7 @@ fn gemm_texture(
         }
     };
     let vb = match &linear[1] {
-        Some(l) => l.view(),
+        Some(l) => l.tex.view(),
         None => {
             packed_b = pack(
                 gpu, g, shapes, &b[1], true, ch.nc, ch.kc, np, ch.l0, ch.layers,
@@ -548,14 +611,19 @@ fn gemm_texture(
             packed_b.view()
         }
     };
-    let zero = [0u32; 4];
-    let la = linear[0]
-        .as_ref()
-        .map_or(zero, |_| linear_strides(&g.a, true, ch));
-    let lb = linear[1]
-        .as_ref()
-        .map_or(zero, |_| linear_strides(&g.b, false, ch));
-    let mode = linear[0].is_some() as u32 | (linear[1].is_some() as u32) << 1;
+    let strides = |l: &Option<Linear>, a_side: bool| {
+        let v = if a_side { &g.a } else { &g.b };
+        l.as_ref()
+            .map_or([0; 4], |l| linear_strides(v, a_side, ch, l.layout))
+    };
+    let (la, lb) = (strides(&linear[0], true), strides(&linear[1], false));
+    // LINEAR bits (matmul_tex.wgsl): 1 / 4 for A read by rows / columns, 2 / 8 for B.
+    let bits = |l: &Option<Linear>, rows: u32| match l.as_ref().map(|l| l.layout) {
+        None => 0,
+        Some(Layout::Rows) => rows,
+        Some(Layout::Cols) => rows * 4,
+    };
+    let mode = bits(&linear[0], 1) | bits(&linear[1], 2);
     let (acc, fin, has_bias) = modes(g, ch);
     let c = &b[2];
     gpu.launch(Launch {
@@ -587,6 +655,7 @@ fn gemm_texture(
             brs: lb[1],
             bls: lb[2],
             bmax: lb[3],
+            kc: ch.kc as u32,
         }
         .words(),
         binds: &[c.bind(), Bind::Texture(va), Bind::Texture(vb), *bias],
