@@ -246,6 +246,16 @@ fn fused_and_products_agree() {
             w: 24,
             batch: 2,
         },
+        // 40 windows: the fused backward's chunks of 16 windows, the last one partial.
+        Case {
+            heads: 2,
+            hd: 10,
+            win: 4,
+            shift: 2,
+            h: 16,
+            w: 20,
+            batch: 2,
+        },
     ] {
         if !fused_or_skip(&gpu, &k, &format!("fused vs products {k:?}")) {
             continue;

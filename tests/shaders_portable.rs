@@ -51,8 +51,7 @@ const SUBGROUP_SHADERS: &[&str] = &[
     "rff_forward_sg.wgsl",
     // attention.rs `Fused` (fused_unsupported requires subgroups of >= 8 lanes).
     "attention_fused_forward.wgsl",
-    "attention_fused_backward_rows.wgsl",
-    "attention_fused_backward_keys.wgsl",
+    "attention_fused_backward.wgsl",
 ];
 
 fn validate(module: &Module, caps: Capabilities) -> Result<ModuleInfo, String> {

@@ -80,32 +80,10 @@ impl KernelParams for AttentionBackwardTableParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8];
 }
 
-/// `attention_fused_backward_keys.wgsl`.
+/// `attention_fused_backward.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct AttentionFusedBackwardKeysParams {
-    pub n: u32,
-    pub heads: u32,
-    pub hd: u32,
-    pub c: u32,
-    pub nwx: u32,
-    pub nwy: u32,
-    pub shift: u32,
-    pub scale: f32,
-    pub windows: u32,
-}
-
-impl KernelParams for AttentionFusedBackwardKeysParams {
-    const FIELDS: &'static [&'static str] = &[
-        "n", "heads", "hd", "c", "nwx", "nwy", "shift", "scale", "windows",
-    ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
-}
-
-/// `attention_fused_backward_rows.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct AttentionFusedBackwardRowsParams {
+pub struct AttentionFusedBackwardParams {
     pub n: u32,
     pub heads: u32,
     pub hd: u32,
@@ -118,7 +96,7 @@ pub struct AttentionFusedBackwardRowsParams {
     pub groups: u32,
 }
 
-impl KernelParams for AttentionFusedBackwardRowsParams {
+impl KernelParams for AttentionFusedBackwardParams {
     const FIELDS: &'static [&'static str] = &[
         "n", "heads", "hd", "c", "obase", "nwx", "nwy", "shift", "scale", "groups",
     ];
@@ -141,8 +119,8 @@ impl KernelParams for AttentionFusedBiasParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
-/// `attention_fused_forward.wgsl`: the same fields as `AttentionFusedBackwardRowsParams`.
-pub type AttentionFusedForwardParams = AttentionFusedBackwardRowsParams;
+/// `attention_fused_forward.wgsl`: the same fields as `AttentionFusedBackwardParams`.
+pub type AttentionFusedForwardParams = AttentionFusedBackwardParams;
 
 /// `attention_softmax.wgsl`.
 #[repr(C)]
@@ -1636,16 +1614,10 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<AttentionBackwardTableParams>(),
     ),
     (
-        "attention_fused_backward_keys.wgsl",
-        AttentionFusedBackwardKeysParams::FIELDS,
-        AttentionFusedBackwardKeysParams::OFFSETS,
-        std::mem::size_of::<AttentionFusedBackwardKeysParams>(),
-    ),
-    (
-        "attention_fused_backward_rows.wgsl",
-        AttentionFusedBackwardRowsParams::FIELDS,
-        AttentionFusedBackwardRowsParams::OFFSETS,
-        std::mem::size_of::<AttentionFusedBackwardRowsParams>(),
+        "attention_fused_backward.wgsl",
+        AttentionFusedBackwardParams::FIELDS,
+        AttentionFusedBackwardParams::OFFSETS,
+        std::mem::size_of::<AttentionFusedBackwardParams>(),
     ),
     (
         "attention_fused_bias.wgsl",
@@ -2163,10 +2135,8 @@ pub mod entry {
     pub const ADD_SCALE_ADD_FORWARD: &str = "add_scale_add_forward";
     /// `attention_backward_table.wgsl`.
     pub const ATTENTION_BACKWARD_TABLE: &str = "attention_backward_table";
-    /// `attention_fused_backward_keys.wgsl`.
-    pub const ATTENTION_FUSED_BACKWARD_KEYS: &str = "attention_fused_backward_keys";
-    /// `attention_fused_backward_rows.wgsl`.
-    pub const ATTENTION_FUSED_BACKWARD_ROWS: &str = "attention_fused_backward_rows";
+    /// `attention_fused_backward.wgsl`.
+    pub const ATTENTION_FUSED_BACKWARD: &str = "attention_fused_backward";
     /// `attention_fused_bias.wgsl`.
     pub const ATTENTION_FUSED_BIAS: &str = "attention_fused_bias";
     /// `attention_fused_forward.wgsl`.
@@ -2378,14 +2348,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("activation_forward.wgsl", "gelu_forward"),
     ("add_scale_add.wgsl", "add_scale_add_forward"),
     ("attention_backward_table.wgsl", "attention_backward_table"),
-    (
-        "attention_fused_backward_keys.wgsl",
-        "attention_fused_backward_keys",
-    ),
-    (
-        "attention_fused_backward_rows.wgsl",
-        "attention_fused_backward_rows",
-    ),
+    ("attention_fused_backward.wgsl", "attention_fused_backward"),
     ("attention_fused_bias.wgsl", "attention_fused_bias"),
     ("attention_fused_forward.wgsl", "attention_fused_forward"),
     ("attention_softmax.wgsl", "attention_softmax"),

@@ -126,14 +126,7 @@ shader!(ATTENTION_BACKWARD_TABLE, "attention_backward_table.wgsl");
 // -- fused window attention (one kernel per window and head; attention.rs `Fused`) --
 shader!(ATTENTION_FUSED_BIAS, "attention_fused_bias.wgsl");
 shader!(ATTENTION_FUSED_FORWARD, "attention_fused_forward.wgsl");
-shader!(
-    ATTENTION_FUSED_BACKWARD_ROWS,
-    "attention_fused_backward_rows.wgsl"
-);
-shader!(
-    ATTENTION_FUSED_BACKWARD_KEYS,
-    "attention_fused_backward_keys.wgsl"
-);
+shader!(ATTENTION_FUSED_BACKWARD, "attention_fused_backward.wgsl");
 
 // (section boundary)
 
@@ -243,8 +236,7 @@ pub static ALL: &[&Shader] = &[
     &ATTENTION_BACKWARD_TABLE,
     &ATTENTION_FUSED_BIAS,
     &ATTENTION_FUSED_FORWARD,
-    &ATTENTION_FUSED_BACKWARD_ROWS,
-    &ATTENTION_FUSED_BACKWARD_KEYS,
+    &ATTENTION_FUSED_BACKWARD,
     &SPATIAL_MEAN,
     &COVARIANCE_PARTIAL,
     &COVARIANCE_REDUCE,
@@ -292,8 +284,7 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     ),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),
-    ("attention_fused_backward_rows.wgsl", "DT", DT_VALUES),
-    ("attention_fused_backward_keys.wgsl", "DT", DT_VALUES),
+    ("attention_fused_backward.wgsl", "DT", DT_VALUES),
 ];
 
 const DT_VALUES: &[f64] = &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];

@@ -20,10 +20,13 @@
 //!   per window type (attention_fused_bias.wgsl). The forward kernel computes, per (window, head) and 32
 //!   query rows, scores, bias, mask, an online softmax and the value product with no score
 //!   tensor, k and v shared across an 8-lane subgroup by `subgroupBroadcast`, and saves the
-//!   row log-sum-exp. The backward recomputes P from it twice instead of storing anything of
-//!   size n x n: a query-row kernel gives dq (and D = rowsum(dout * out)), a key kernel gives
-//!   dk, dv and dS summed over chunks of 16 windows, which feeds the same deterministic
-//!   bias-table gradient (no float atomics; results do not depend on the adapter's limits).
+//!   row log-sum-exp. The backward is one kernel that recomputes P from it once instead of
+//!   storing anything of size n x n: per (head, chunk of 16 windows) an 8-lane workgroup
+//!   holds a window's keys (8 per lane), walks its queries 8 at a time (D = rowsum(dout *
+//!   out) as it reads them), gives dk and dv in registers, dq by a fixed-order subgroup
+//!   reduce-scatter of the lanes' partial sums, and dS summed over the chunk, which feeds the
+//!   same deterministic bias-table gradient (no float atomics; results do not depend on the
+//!   adapter's limits).
 //!   The forward keeps the qkv texture for the backward (20 MB at SwinIR's 4 x 48 x 48,
 //!   where the products keep 14 MB of probabilities).
 //!   Needs subgroups of >= 8 lanes, head_dim <= 32 (SwinIR: 30, light: 10), n = win^2 a
@@ -35,9 +38,8 @@
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
 use crate::gpu::params::{
-    entry, AttentionBackwardTableParams, AttentionFusedBackwardKeysParams,
-    AttentionFusedBiasParams, AttentionFusedForwardParams, AttentionSoftmaxBackwardParams,
-    AttentionSoftmaxParams, KernelParams,
+    entry, AttentionBackwardTableParams, AttentionFusedBiasParams, AttentionFusedForwardParams,
+    AttentionSoftmaxBackwardParams, AttentionSoftmaxParams, KernelParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture, LINEAR_TW};
 use crate::ops::layernorm::row_blocks;
@@ -424,10 +426,10 @@ struct FusedTextures {
     bias: PooledTexture,
 }
 
-/// Query rows per workgroup of the fused kernels (8 lanes x 4 rows), and keys per workgroup
-/// of the key-side backward (8 lanes x 4 keys).
+/// Query rows per workgroup of the fused forward (8 lanes x 4 rows).
 const FUSED_ROWS: usize = 32;
-/// Windows per workgroup of the key-side backward (attention_fused_backward_keys.wgsl `WC`).
+/// Windows per workgroup of the fused backward (attention_fused_backward.wgsl `WC`; its
+/// workgroup holds a window's keys, up to 64).
 const FUSED_WINDOW_CHUNK: usize = 16;
 
 /// Texels (4 values) of one head's slice.
@@ -583,9 +585,7 @@ fn fused_operands(
     Ok(FusedTextures { qkv: tq, bias: tb })
 }
 
-/// The parameter words shared by the fused forward and query-row backward kernels.
-/// The fused forward's and row kernel's parameters (the key kernel's are the same with
-/// `windows` in place of `groups`).
+/// The parameter words shared by the fused forward and backward kernels.
 fn fused_params(g: &Geom, obase: usize) -> AttentionFusedForwardParams {
     AttentionFusedForwardParams {
         n: g.n as u32,
@@ -649,59 +649,24 @@ fn fused_backward(
     let td = gpu.alloc_linear_texture(op, obase + out.numel() / 4)?;
     fused_copy(gpu, &td, &[(dout, 0), (out, obase)])?;
     let dqkv = Tensor::empty(gpu, op, &[g.windows, g.n, 3 * g.c])?;
-    let dd = Tensor::empty(gpu, op, &[g.windows, g.heads, g.n])?;
-    let params = fused_params(g, obase);
-    gpu.launch(Launch {
-        op,
-        shapes,
-        shader: &shaders::ATTENTION_FUSED_BACKWARD_ROWS,
-        entry: entry::ATTENTION_FUSED_BACKWARD_ROWS,
-        overrides: &[("DT", texels(g) as f64)],
-        params: params.words(),
-        binds: &[
-            dqkv.bind(),
-            dd.bind(),
-            lse.bind(),
-            Bind::Texture(tex.qkv.view()),
-            Bind::Texture(td.view()),
-            Bind::Texture(tex.bias.view()),
-        ],
-        workgroups: fused_grid(gpu, g.n.div_ceil(FUSED_ROWS), g.groups()),
-    })?;
     let chunks = g.windows.div_ceil(FUSED_WINDOW_CHUNK);
     let dsum = Tensor::empty(gpu, op, &[chunks, g.heads, g.n, g.n])?;
-    let kparams = AttentionFusedBackwardKeysParams {
-        n: params.n,
-        heads: params.heads,
-        hd: params.hd,
-        c: params.c,
-        nwx: params.nwx,
-        nwy: params.nwy,
-        shift: params.shift,
-        scale: params.scale,
-        windows: g.windows as u32,
-    };
     gpu.launch(Launch {
         op,
         shapes,
-        shader: &shaders::ATTENTION_FUSED_BACKWARD_KEYS,
-        entry: entry::ATTENTION_FUSED_BACKWARD_KEYS,
+        shader: &shaders::ATTENTION_FUSED_BACKWARD,
+        entry: entry::ATTENTION_FUSED_BACKWARD,
         overrides: &[("DT", texels(g) as f64)],
-        params: kparams.words(),
+        params: fused_params(g, obase).words(),
         binds: &[
             dqkv.bind(),
             dsum.bind(),
             lse.bind(),
-            dd.bind(),
             Bind::Texture(tex.qkv.view()),
             Bind::Texture(td.view()),
             Bind::Texture(tex.bias.view()),
         ],
-        workgroups: [
-            g.n.div_ceil(FUSED_ROWS) as u32,
-            (g.heads * chunks) as u32,
-            1,
-        ],
+        workgroups: [1, (g.heads * chunks) as u32, 1],
     })?;
     Ok((dqkv, dsum))
 }
