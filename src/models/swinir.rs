@@ -356,9 +356,13 @@ impl SrModel for SwinIr {
                     .as_ref()
                     .unwrap()
                     .forward_multi_lrelu(&[&body], 0.01)?;
-                let r = if s == 3 { 3 } else { 2 };
+                // x2 shuffles fused into their conv where the op allows (ops/conv2d_multi.rs).
                 for c in &self.up {
-                    y = pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, r)?;
+                    y = if s == 3 {
+                        pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, 3)?
+                    } else {
+                        c.forward_multi_shuffle(&[&y])?
+                    };
                 }
                 let out = self
                     .conv_last
