@@ -1,5 +1,5 @@
 //! Host time of training steps in a loop, for a profiler attached to the recording thread
-//! (`cargo run --release --example host_loop -- swinir 30`, then e.g.
+//! (`cargo run --release --example host_loop -- swinir 30 [DISPATCHES_PER_SUBMIT [standard]]`, then e.g.
 //! `perf record -g --call-graph dwarf -t <tid>`): runs N steps of the tiny model at the bench's
 //! shapes and prints this thread's CPU time per step beside the step's wall time.
 use std::time::Instant;
@@ -26,8 +26,17 @@ fn main() -> sralign::Result<()> {
             detail,
         })?;
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(30);
-    let gpu = Gpu::new()?;
-    let cfg = ModelConfig::tiny(arch);
+    // Optional third argument: dispatches per submit (the recorder's batch, default 128).
+    let per_submit: Option<usize> = args.next().and_then(|s| s.parse().ok());
+    let gpu = Gpu::with_options(sralign::gpu::GpuOptions {
+        dispatches_per_submit: per_submit,
+        ..Default::default()
+    })?;
+    // Optional fourth argument `standard`: the paper's configuration instead of the tiny one.
+    let cfg = match args.next().as_deref() {
+        Some("standard") => ModelConfig::standard(arch),
+        _ => ModelConfig::tiny(arch),
+    };
     let model = models::build(&gpu, &cfg, 0)?;
     let params = model.params().tensors();
     let (b, side, s) = (

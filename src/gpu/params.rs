@@ -642,6 +642,22 @@ impl KernelParams for Conv2dReduceParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8];
 }
 
+/// `conv2d_reduce2.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dReduce2Params {
+    pub e1: u32,
+    pub r1: u32,
+    pub e2: u32,
+    pub r2: u32,
+    pub accumulate: u32,
+}
+
+impl KernelParams for Conv2dReduce2Params {
+    const FIELDS: &'static [&'static str] = &["e1", "r1", "e2", "r2", "accumulate"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
+}
+
 /// `conv2d_reduce_bias.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -1812,6 +1828,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<Conv2dReduceParams>(),
     ),
     (
+        "conv2d_reduce2.wgsl",
+        Conv2dReduce2Params::FIELDS,
+        Conv2dReduce2Params::OFFSETS,
+        std::mem::size_of::<Conv2dReduce2Params>(),
+    ),
+    (
         "conv2d_reduce_bias.wgsl",
         Conv2dReduceBiasParams::FIELDS,
         Conv2dReduceBiasParams::OFFSETS,
@@ -2205,6 +2227,8 @@ pub mod entry {
     pub const CONV2D_PACK_WEIGHT2: &str = "conv2d_pack_weight2";
     /// `conv2d_reduce.wgsl`.
     pub const CONV2D_REDUCE: &str = "conv2d_reduce";
+    /// `conv2d_reduce2.wgsl`.
+    pub const CONV2D_REDUCE2: &str = "conv2d_reduce2";
     /// `conv2d_reduce_bias.wgsl`.
     pub const CONV2D_REDUCE_BIAS: &str = "conv2d_reduce_bias";
     /// `conv_winograd_forward.wgsl`.
@@ -2404,6 +2428,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("conv2d_pack_weight.wgsl", "conv2d_pack_weight"),
     ("conv2d_pack_weight2.wgsl", "conv2d_pack_weight2"),
     ("conv2d_reduce.wgsl", "conv2d_reduce"),
+    ("conv2d_reduce2.wgsl", "conv2d_reduce2"),
     ("conv2d_reduce_bias.wgsl", "conv2d_reduce_bias"),
     ("conv_winograd_forward.wgsl", "wino_forward"),
     ("conv_winograd_input.wgsl", "wino_input_rows"),

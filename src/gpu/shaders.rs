@@ -78,6 +78,7 @@ shader!(
     "conv2d_backward_weight_buf.wgsl"
 );
 shader!(CONV2D_REDUCE, "conv2d_reduce.wgsl");
+shader!(CONV2D_REDUCE2, "conv2d_reduce2.wgsl");
 shader!(CONV2D_REDUCE_BIAS, "conv2d_reduce_bias.wgsl");
 shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 shader!(CONV2D_IGEMM, "conv2d_igemm.wgsl");
@@ -209,6 +210,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_BACKWARD_WEIGHT_SMALL,
     &CONV2D_BACKWARD_WEIGHT_BUF,
     &CONV2D_REDUCE,
+    &CONV2D_REDUCE2,
     &CONV2D_REDUCE_BIAS,
     &CONV2D_BACKWARD_BIAS,
     &CONV2D_IGEMM,

@@ -31,8 +31,8 @@ use crate::gpu::params::{
     entry, Conv2dBackwardBiasParams, Conv2dBackwardWeightBufParams,
     Conv2dBackwardWeightSmallParams, Conv2dBackwardWeightTexParams, Conv2dFlipWeightParams,
     Conv2dForwardBufParams, Conv2dForwardTexParams, Conv2dIgemmParams, Conv2dIgemmWeightParams,
-    Conv2dPackInput4Params, Conv2dPackInputParams, Conv2dPackWeightParams, Conv2dReduceBiasParams,
-    Conv2dReduceParams, KernelParams,
+    Conv2dPackInput4Params, Conv2dPackInputParams, Conv2dPackWeightParams, Conv2dReduce2Params,
+    Conv2dReduceBiasParams, Conv2dReduceParams, KernelParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
@@ -829,6 +829,34 @@ fn reduce_rows(op: &str, out: &Tensor, partial: &Tensor, rows: usize, first: boo
     })
 }
 
+/// `reduce_rows` of two outputs in one dispatch (conv2d_reduce2.wgsl: the same sums in the same
+/// order): (out, partial, rows) each.
+fn reduce_rows2(
+    op: &str,
+    (a, pa, ra): (&Tensor, &Tensor, usize),
+    (b, pb, rb): (&Tensor, &Tensor, usize),
+    first: bool,
+) -> Result<()> {
+    let (ea, eb) = (a.numel(), b.numel());
+    a.gpu().launch(Launch {
+        op,
+        shapes: &[a.shape(), b.shape()],
+        shader: &shaders::CONV2D_REDUCE2,
+        entry: entry::CONV2D_REDUCE2,
+        overrides: &[],
+        params: Conv2dReduce2Params {
+            e1: u(ea),
+            r1: u(ra),
+            e2: u(eb),
+            r2: u(rb),
+            accumulate: !first as u32,
+        }
+        .words(),
+        binds: &[a.bind(), pa.bind(), b.bind(), pb.bind()],
+        workgroups: grid_for(a.gpu(), ea + eb, 256),
+    })
+}
+
 /// Pixel-row slabs of the weight gradient: enough workgroups to keep every core busy, few
 /// enough partial rows (`per_slab` rows of dw each) to fit one binding.
 fn slabs_for(
@@ -1141,9 +1169,12 @@ pub(crate) fn backward_packed(
                         binds: &[pb, bp, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
                         workgroups: [u(slabs), u(q4 * d.k), u(cout16)],
                     })?;
-                    reduce_rows(op, dw, partial, slabs * (1 + small_split), i == 0)?;
-                    if let Some((db, bpartial)) = &small_db {
-                        reduce_rows(op, db, bpartial, slabs, i == 0)?;
+                    let rows = slabs * (1 + small_split);
+                    match &small_db {
+                        Some((db, bpartial)) => {
+                            reduce_rows2(op, (dw, partial, rows), (db, bpartial, slabs), i == 0)?
+                        }
+                        None => reduce_rows(op, dw, partial, rows, i == 0)?,
                     }
                     continue;
                 }
