@@ -76,13 +76,7 @@ pub fn conv2d_multi_lrelu_with(
     slope: f32,
     imp: ConvImpl,
 ) -> Result<Tensor> {
-    if slope.is_nan() || slope < 0.0 {
-        return Err(crate::error::shape_err(
-            "conv2d_multi_lrelu",
-            &[w.shape()],
-            format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
-        ));
-    }
+    check_slope("conv2d_multi_lrelu", w, slope)?;
     let ep = Epilogue {
         slope: Some(slope),
         ..Epilogue::default()
@@ -110,6 +104,18 @@ pub fn conv2d_multi_shuffle_with(
         ..Epilogue::default()
     };
     multi(xs, w, b, ep, imp)
+}
+
+/// LeakyReLU's slope must be >= 0: the fused backward reads the sign of the output.
+fn check_slope(op: &str, w: &Tensor, slope: f32) -> Result<()> {
+    if slope.is_nan() || slope < 0.0 {
+        return Err(crate::error::shape_err(
+            op,
+            &[w.shape()],
+            format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_shuffle(op: &str, w: &Tensor) -> Result<()> {
@@ -145,13 +151,7 @@ pub fn conv2d_multi_lrelu_shuffle_with(
     slope: f32,
     imp: ConvImpl,
 ) -> Result<Tensor> {
-    if slope.is_nan() || slope < 0.0 {
-        return Err(crate::error::shape_err(
-            "conv2d_multi_lrelu_shuffle",
-            &[w.shape()],
-            format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
-        ));
-    }
+    check_slope("conv2d_multi_lrelu_shuffle", w, slope)?;
     check_shuffle("conv2d_multi_lrelu_shuffle", w)?;
     let ep = Epilogue {
         slope: Some(slope),
