@@ -429,9 +429,8 @@ struct Linear {
 /// the rows contiguous (`Layout::Cols`: the k stride a multiple of 4, every chunk's first row
 /// too, so a texel never straddles two k values, and every chunk's C within
 /// `COLS_CHUNK_BYTES`, since such products run as launches split along k); the stride between
-/// the rows of texels the
-/// kernel reads together must not be a multiple of 512 bytes (rows that far apart share few
-/// L1 sets; `pack` pads such rows). A copy is a memcpy on lavapipe where a pack kernel stores
+/// the rows of texels the kernel reads together must not be a multiple of 512 bytes (rows
+/// that far apart share few L1 sets; `pack` pads such rows). A copy is a memcpy on lavapipe where a pack kernel stores
 /// texel by texel: measured below (`linear_operand` in the commit message) at SwinIR's
 /// linear layers.
 fn linear_operand(gpu: &Gpu, g: &Gemm, plan: &[Chunk], a_side: bool) -> Result<Option<Linear>> {
