@@ -153,26 +153,31 @@ fn fused_leaky_relu_matches_conv_then_activation() {
 /// convolution's store and its inverse into the packing of dout, against the reference conv,
 /// LeakyReLU, then pixel shuffle: one part at 16 input channels (as the tiny SRResNet's
 /// upsampler: Small's weight gradient under Auto), two parts, and 12 output channels at a
-/// height that is not a multiple of 4 (the store's row bound). Output channels that are not a
-/// multiple of 4 are an error; a width that is not a multiple of 4 takes the unfused path.
+/// height that is not a multiple of 4 (the store's row bound), a 5x5 kernel (the general
+/// texture kernel's store, padding 2 in the pack). Output channels that are not a multiple of
+/// 4 are an error; a width that is not a multiple of 4 takes the unfused path.
 #[test]
 fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
     let gpu = gpu();
-    let cases: [(&[usize], usize, usize, usize); 4] = [
-        (&[16], 8, 3, 8),
-        (&[4, 8], 12, 5, 8),
-        (&[4], 4, 4, 8),
-        (&[4], 8, 3, 6),
+    // (parts' channels, Cout, H, W, kernel size)
+    let cases: [(&[usize], usize, usize, usize, usize); 5] = [
+        (&[16], 8, 3, 8, 3),
+        (&[4, 8], 12, 5, 8, 3),
+        (&[4], 4, 4, 8, 3),
+        (&[4], 8, 3, 6, 3),
+        (&[4, 4], 8, 6, 8, 5),
     ];
-    for (chans, cout, h, w) in cases {
+    for (chans, cout, h, w, ks) in cases {
         let n = 2;
         let cin: usize = chans.iter().sum();
-        let ws = [cout, cin, 3, 3];
+        let ws = [cout, cin, ks, ks];
         let bias: Vec<f32> = (0..cout)
             .map(|i| if i % 2 == 0 { 2.0 } else { -2.0 })
             .collect();
         let mut inputs: Vec<Input> = chans.iter().map(|c| input(&[n, *c, h, w])).collect();
-        inputs.push(input_init(&ws, Init::Uniform(-0.05, 0.05)));
+        // Small weights keep |conv| well below the bias of +-2: outputs far from the kink.
+        let a = 0.45 / (ks * ks) as f32;
+        inputs.push(input_init(&ws, Init::Uniform(-a, a)));
         inputs.push(input_init(&[cout], Init::Given(bias)));
         let k = chans.len();
         for imp in [
@@ -181,7 +186,8 @@ fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
             ConvImpl::Small,
             ConvImpl::Buffer,
         ] {
-            let name = format!("conv2d_multi_lrelu_shuffle {chans:?} -> {cout} {h}x{w} {imp:?}");
+            let name =
+                format!("conv2d_multi_lrelu_shuffle {chans:?} -> {cout} {h}x{w} k{ks} {imp:?}");
             if matches!(imp, ConvImpl::Texture | ConvImpl::Small)
                 && !texture_kernels_or_skip(&gpu, &name)
             {

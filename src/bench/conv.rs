@@ -2,8 +2,9 @@
 //! tape with every layout conversion), 4x64x192x192 (over the 128 MiB binding limit: batch
 //! chunks), 64->256 (the SRResNet upsampler); the texture and Winograd variants side by side
 //! at 64->64 and at the tiny SRResNet's shapes (16 channels; 3->16 first layer; 16->64
-//! upsampler conv; 16->16 at 4x the LR size), with `Small`'s weight gradient at the latter. GFLOP/s = 2 N Cout Cin k^2 H W / time per pass
-//! (Winograd counted as direct convolution, so its figures compare with the others').
+//! upsampler conv; 16->16 at 4x the LR size), with `Small`'s weight gradient at the latter.
+//! GFLOP/s = 2 N Cout Cin k^2 H W / time per pass (Winograd counted as direct convolution, so
+//! its figures compare with the others').
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

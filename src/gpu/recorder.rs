@@ -202,8 +202,8 @@ fn create_group(
 }
 
 /// Records dispatches into one command encoder and one open compute pass per batch; the pass
-/// ends only for a copy (buffer or texture), a clear or the submit. The profiler writes timestamps inside the pass
-/// around each dispatch (TIMESTAMP_QUERY_INSIDE_PASSES, which `Gpu::set_profiling` requires),
+/// ends only for a copy (buffer or texture), a clear or the submit. The profiler writes
+/// timestamps inside the pass around each dispatch (TIMESTAMP_QUERY_INSIDE_PASSES, which `Gpu::set_profiling` requires),
 /// so a profiled step is recorded exactly like an unprofiled one.
 pub(crate) struct Recorder {
     // Declared before `encoder`: an open pass must end before its encoder is used or dropped.
@@ -358,7 +358,9 @@ impl Recorder {
         dst: wgpu::TexelCopyTextureInfo,
         size: wgpu::Extent3d,
     ) {
+        let t0 = Instant::now();
         self.encoder(device).copy_buffer_to_texture(src, dst, size);
+        self.clocks.record += t0.elapsed();
     }
 
     pub(crate) fn clear(&mut self, device: &wgpu::Device, buf: &wgpu::Buffer, off: u64, n: u64) {

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::Result;
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::{bias, binary, pixel_shuffle};
+use crate::ops::{bias, binary};
 use crate::tensor::Tensor;
 
 /// DIV2K RGB mean, in [0, 1], subtracted at the input and added back at the output.
@@ -158,12 +158,9 @@ impl SrModel for Msrn {
         let fused = self.fuse1.forward_multi(&outs.iter().collect::<Vec<_>>())?;
         let mut y = self.fuse2.forward_multi(&[&fused])?;
         // x2 shuffles fused into the conv where the op allows (ops/conv2d_multi.rs).
+        let r = if self.cfg.upscale == 3 { 3 } else { 2 };
         for c in &self.up {
-            y = if self.cfg.upscale == 3 {
-                pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, 3)?
-            } else {
-                c.forward_multi_shuffle(&[&y])?
-            };
+            y = c.forward_multi_shuffle(&[&y], r)?;
         }
         let feature = y;
         let out = self.last.forward_multi(&[&hooked(&feature, hook)?])?;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::Result;
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::{binary, pixel_shuffle, upsample};
+use crate::ops::{binary, upsample};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -113,12 +113,9 @@ impl SrModel for SrResNet {
             out = binary::add(&out, &blk.conv2.forward_multi(&[&h])?)?;
         }
         // The x2 shuffles are fused into the upsampler's conv too (ops/conv2d_multi.rs).
+        let r = if self.cfg.upscale == 3 { 3 } else { 2 };
         for up in &self.upconvs {
-            out = if self.cfg.upscale == 3 {
-                pixel_shuffle::pixel_shuffle(&up.forward_multi_lrelu(&[&out], 0.1)?, 3)?
-            } else {
-                up.forward_multi_lrelu_shuffle(&[&out], 0.1)?
-            };
+            out = up.forward_multi_lrelu_shuffle(&[&out], 0.1, r)?;
         }
         let feature = self.conv_hr.forward_multi_lrelu(&[&out], 0.1)?;
         let tail_in = hooked(&feature, hook)?;

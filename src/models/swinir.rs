@@ -357,12 +357,9 @@ impl SrModel for SwinIr {
                     .unwrap()
                     .forward_multi_lrelu(&[&body], 0.01)?;
                 // x2 shuffles fused into their conv where the op allows (ops/conv2d_multi.rs).
+                let r = if s == 3 { 3 } else { 2 };
                 for c in &self.up {
-                    y = if s == 3 {
-                        pixel_shuffle::pixel_shuffle(&c.forward_multi(&[&y])?, 3)?
-                    } else {
-                        c.forward_multi_shuffle(&[&y])?
-                    };
+                    y = c.forward_multi_shuffle(&[&y], r)?;
                 }
                 let out = self
                     .conv_last

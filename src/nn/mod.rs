@@ -146,13 +146,27 @@ impl Conv2d {
     pub fn forward_multi_lrelu(&self, xs: &[&Tensor], slope: f32) -> Result<Tensor> {
         ops::conv2d_multi::conv2d_multi_lrelu(xs, &self.weight, Some(&self.bias), slope)
     }
-    /// pixel_shuffle(`forward_multi`, 2), fused where the op allows.
-    pub fn forward_multi_shuffle(&self, xs: &[&Tensor]) -> Result<Tensor> {
-        ops::conv2d_multi::conv2d_multi_shuffle(xs, &self.weight, Some(&self.bias))
+    /// pixel_shuffle(`forward_multi`, r): an upsampler's conv; a shuffle by 2 is fused into
+    /// the conv where the op allows, others run after it.
+    pub fn forward_multi_shuffle(&self, xs: &[&Tensor], r: usize) -> Result<Tensor> {
+        let b = Some(&self.bias);
+        match r {
+            2 => ops::conv2d_multi::conv2d_multi_shuffle(xs, &self.weight, b),
+            _ => ops::pixel_shuffle::pixel_shuffle(&self.forward_multi(xs)?, r),
+        }
     }
-    /// pixel_shuffle(`forward_multi_lrelu`, 2), fused where the op allows.
-    pub fn forward_multi_lrelu_shuffle(&self, xs: &[&Tensor], slope: f32) -> Result<Tensor> {
-        ops::conv2d_multi::conv2d_multi_lrelu_shuffle(xs, &self.weight, Some(&self.bias), slope)
+    /// pixel_shuffle(`forward_multi_lrelu`, r), as `forward_multi_shuffle`.
+    pub fn forward_multi_lrelu_shuffle(
+        &self,
+        xs: &[&Tensor],
+        slope: f32,
+        r: usize,
+    ) -> Result<Tensor> {
+        let b = Some(&self.bias);
+        match r {
+            2 => ops::conv2d_multi::conv2d_multi_lrelu_shuffle(xs, &self.weight, b, slope),
+            _ => ops::pixel_shuffle::pixel_shuffle(&self.forward_multi_lrelu(xs, slope)?, r),
+        }
     }
     /// `s` times `forward_multi`, fused where the op allows.
     pub fn forward_multi_scaled(&self, xs: &[&Tensor], s: f32) -> Result<Tensor> {

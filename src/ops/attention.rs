@@ -535,11 +535,10 @@ fn fused_grid(gpu: &Gpu, x: usize, groups: usize) -> [u32; 3] {
 
 /// Copy each tensor (`numel` a multiple of 4) as it is into `dst` from linear texel `at` on
 /// (`gpu::linear_dims`), recorded in stream order with the dispatches around it.
-fn fused_copy(gpu: &Gpu, dst: &PooledTexture, srcs: &[(&Tensor, usize)]) -> Result<()> {
+fn fused_copy(gpu: &Gpu, dst: &PooledTexture, srcs: &[(&Tensor, usize)]) {
     for &(src, at) in srcs {
         gpu.copy_to_linear_texture(src.buffer(), 0, src.numel() / 4, dst.texture(), at);
     }
-    Ok(())
 }
 
 /// qkv as a linear texture, and the bias + mask texture (attention_fused_bias.wgsl).
@@ -551,7 +550,7 @@ fn fused_operands(
 ) -> Result<FusedTextures> {
     let gpu = qkv.gpu();
     let tq = gpu.alloc_linear_texture(op, qkv.numel() / 4)?;
-    fused_copy(gpu, &tq, &[(qkv, 0)])?;
+    fused_copy(gpu, &tq, &[(qkv, 0)]);
     let types = if g.shift > 0 { 4 } else { 1 };
     let tb = gpu.alloc_texture_view(
         op,
@@ -647,7 +646,7 @@ fn fused_backward(
     // dout from texel 0, out from the next texture row on.
     let obase = (dout.numel() / 4).div_ceil(LINEAR_TW) * LINEAR_TW;
     let td = gpu.alloc_linear_texture(op, obase + out.numel() / 4)?;
-    fused_copy(gpu, &td, &[(dout, 0), (out, obase)])?;
+    fused_copy(gpu, &td, &[(dout, 0), (out, obase)]);
     let dqkv = Tensor::empty(gpu, op, &[g.windows, g.n, 3 * g.c])?;
     let chunks = g.windows.div_ceil(FUSED_WINDOW_CHUNK);
     let dsum = Tensor::empty(gpu, op, &[chunks, g.heads, g.n, g.n])?;

@@ -455,7 +455,8 @@ pub(crate) fn launch_tex(
 
 /// `launch_tex` with LeakyReLU(`slope`) applied to the result when `act` is `Some(slope)`,
 /// then multiplied by `scale` when given, and stored pixel-shuffled by 2 when `shuffle` (out
-/// [N, cout / 4, 2h, 2w]; cout % 4 == 0, the whole batch in one launch).
+/// [N, cout / 4, 2h, 2w]; cout % 4 == 0, the whole batch in one launch; both the 3x3 and the
+/// general kernel).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn launch_tex_act(
     op: &str,

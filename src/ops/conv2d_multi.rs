@@ -85,7 +85,7 @@ pub fn conv2d_multi_lrelu_with(
 }
 
 /// pixel_shuffle(conv2d_multi(xs, w, b), 2): an upsampler's conv and shuffle, in one dispatch
-/// on the one-dispatch path for 3x3 kernels (see `conv2d_multi_lrelu_shuffle`;
+/// on the one-dispatch path (see `conv2d_multi_lrelu_shuffle`;
 /// `ConvImpl::Auto`). The output is [N, Cout / 4, 2H, 2W].
 pub fn conv2d_multi_shuffle(xs: &[&Tensor], w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     conv2d_multi_shuffle_with(xs, w, b, ConvImpl::Auto)
@@ -132,8 +132,7 @@ fn check_shuffle(op: &str, w: &Tensor) -> Result<()> {
 
 /// pixel_shuffle(leaky_relu(conv2d_multi(xs, w, b), slope), 2), slope >= 0: an upsampler's
 /// conv, activation and shuffle (LeakyReLU commutes with the shuffle, a permutation), in one
-/// dispatch on the one-dispatch path for 3x3 kernels and output channels a multiple of 4
-/// (`ConvImpl::Auto`). The output is [N, Cout / 4, 2H, 2W].
+/// dispatch on the one-dispatch path; output channels a multiple of 4 (`ConvImpl::Auto`). The output is [N, Cout / 4, 2H, 2W].
 pub fn conv2d_multi_lrelu_shuffle(
     xs: &[&Tensor],
     w: &Tensor,
@@ -205,20 +204,6 @@ fn multi(
     let (_, shape) = concat::layout(op, xs)?;
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
-    if ep.shuffle && !(d.k == 3 && d.cout.is_multiple_of(4)) {
-        // The shuffling store is conv2d_forward_tex3's: other kernels shuffle afterwards.
-        let y = multi(
-            xs,
-            w,
-            b,
-            Epilogue {
-                shuffle: false,
-                ..ep
-            },
-            imp,
-        )?;
-        return pixel_shuffle::pixel_shuffle(&y, 2);
-    }
     if !packs_in_one(gpu, op, &d, xs, imp)? {
         let y = match xs {
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
@@ -293,7 +278,8 @@ fn multi(
         } else {
             // Without the activation the mask is slope 1 (y not read: dout bound in its place).
             let (slope, y) = (ep.slope.unwrap_or(1.0), y.as_ref().unwrap_or(dout));
-            // Small's weight gradient sums db from the texture: then nothing reads g.
+            // Small's weight gradient sums db from the texture: then nothing reads g, and dout
+            // stands in for it below only as a binding that is never read.
             let store_g = !(bwd == ConvImpl::Small && want[1]);
             let scale = ep.scale.unwrap_or(1.0);
             let (g, dt) = pack_dout_act(dout, y, slope, scale, ep.shuffle, store_g, &d)?;
@@ -331,11 +317,13 @@ fn multi(
 }
 
 /// The variant of the fused path's backward: Small's weight gradient where conv2d would pick
-/// Small (<= 16 input channels; its input gradient is the texture kernel's, as for Texture),
-/// else the texture kernels.
+/// Small (3x3, <= 16 input channels; its input gradient is the texture kernel's, as for
+/// Texture), or where it is forced on a 3x3 conv, else the texture kernels (Small has no
+/// other kernel size: `conv2d::backward_packed` runs Texture's weight gradient there, which
+/// reads g for the bias gradient, so g must then be written).
 fn backward_variant(gpu: &Gpu, d: &ConvDims, imp: ConvImpl) -> ConvImpl {
     match imp {
-        ConvImpl::Small => ConvImpl::Small,
+        ConvImpl::Small if d.k == 3 => ConvImpl::Small,
         ConvImpl::Auto if conv2d::chosen_variant(gpu, d) == ConvImpl::Small => ConvImpl::Small,
         _ => ConvImpl::Texture,
     }
@@ -349,9 +337,9 @@ fn packs_in_one(gpu: &Gpu, op: &str, d: &ConvDims, xs: &[&Tensor], imp: ConvImpl
     // conv2d picks Small (<= 16 input channels: every conv of the tiny SRResNet) the fused
     // path runs it too (`backward_variant`: the forward is the texture kernel either way, the
     // weight gradient Small's). A single part gains only the fused epilogue, so it goes to
-    // plain conv2d where that picks Winograd (forward
-    // and input gradient, 64-128 channels) where the conv widens (64 -> 256 upsampling convs,
-    // where Winograd's forward measured 1.7-1.9x, against 1.2-1.3x at 64 -> 64). The 64 -> 64
+    // plain conv2d where that picks Winograd (forward and input gradient, 64-128 channels) for
+    // a widening conv (64 -> 256 upsampling convs, where Winograd's forward measured
+    // 1.7-1.9x, against 1.2-1.3x at 64 -> 64). The 64 -> 64
     // convs stay on the fused texture path: plain Winograd costs each about 5 more
     // dispatches, which took RRDBNet (its conv_body) to 3,002 per step against the budget of
     // 3,000 (issue 10), for ~1.5% of SRResNet's step (16 of its convs).
@@ -442,11 +430,10 @@ fn pack_dout_act(
     };
     // Without g a one-vec4 buffer is bound in its place (never written: store_g = 0; dout
     // cannot stand in, a buffer is either read or written within one dispatch).
-    let spare = match &g {
-        Some(_) => None,
-        None => Some(Tensor::empty(gpu, op, &[4])?),
+    let g_bind = match &g {
+        Some(g) => g.clone(),
+        None => Tensor::empty(gpu, op, &[4])?,
     };
-    let spare = spare.as_ref().or(g.as_ref()).expect("one of them");
     let gw = (tw - d.pad() + 4).div_ceil(4);
     let params = Conv2dPackDout4ActParams {
         c: u(d.cout),
@@ -472,7 +459,7 @@ fn pack_dout_act(
         binds: &[
             dout.bind(),
             y.bind(),
-            spare.bind(),
+            g_bind.bind(),
             Bind::Texture(tex.view()),
         ],
         workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.d4())],

@@ -430,9 +430,9 @@ struct Linear {
 /// too, so a texel never straddles two k values, and every chunk's C within
 /// `COLS_CHUNK_BYTES`, since such products run as launches split along k); the stride between
 /// the rows of texels the kernel reads together must not be a multiple of 512 bytes (rows
-/// that far apart share few L1 sets; `pack` pads such rows). A copy is a memcpy on lavapipe where a pack kernel stores
-/// texel by texel: measured below (`linear_operand` in the commit message) at SwinIR's
-/// linear layers.
+/// that far apart share few L1 sets; `pack` pads such rows). A copy is a memcpy on lavapipe
+/// where a pack kernel stores texel by texel (measured at SwinIR's linear layers in the
+/// commits that added each layout).
 fn linear_operand(gpu: &Gpu, g: &Gemm, plan: &[Chunk], a_side: bool) -> Result<Option<Linear>> {
     let v = if a_side { &g.a } else { &g.b };
     let (sr, sk) = operand_strides(v, a_side);
