@@ -6,6 +6,7 @@
 //! 3,000 dispatches, and no concatenation in its profile (its dense convs read their parts
 //! directly, ops/conv2d_multi.rs). A step after the first two creates no bind group: the
 //! pools hand a step the same buffers every step (gpu/pool.rs), so the recorder's cache hits.
+//! And the convolution FLOPs a step declares, against SRResNet's architecture.
 mod common;
 use common::*;
 use sralign::models::{self, Arch, ModelConfig};
@@ -85,5 +86,44 @@ fn standard_models_dispatches_per_step_and_rrdbnet_has_no_concat() {
         let concat: Vec<_> = rows.iter().filter(|r| r.0.contains("concat")).collect();
         assert!(concat.is_empty(), "RRDBNet's profile has {concat:?}");
         assert_eq!(rows.iter().map(|r| r.2).sum::<u64>(), per_step);
+    }
+}
+
+/// The convolution FLOPs a training step declares (`Gpu::count_flops`, which `sralign bench
+/// --models` turns into a step's conv GFLOP/s) equal SRResNet's architecture counted by hand:
+/// each conv's forward, input gradient (not for conv_first: the image needs none) and weight
+/// gradient, 2 N H W Cin Cout 9 each, whichever variant or fused path runs them.
+#[test]
+fn srresnet_step_declares_its_convolution_flops() {
+    let gpu = gpu();
+    for (cfg, n, side) in [
+        (ModelConfig::standard(Arch::SrResNet), 1, 8),
+        (ModelConfig::tiny(Arch::SrResNet), 2, 12),
+    ] {
+        let m = models::build(&gpu, &cfg, 0).unwrap();
+        let ModelConfig::SrResNet(c) = &cfg else {
+            unreachable!()
+        };
+        let (f, blocks) = (c.num_feat, c.num_block);
+        let x = Tensor::full(&gpu, &[n, 3, side, side], 0.5).unwrap();
+        let y = Tensor::full(&gpu, &[n, 3, side * 4, side * 4], 0.25).unwrap();
+        let f0 = gpu.flop_count();
+        let out = m.forward(&x).unwrap().out;
+        let l = loss::l1(&out, &y).unwrap();
+        autograd::backward(&l).unwrap();
+        gpu.sync().unwrap();
+        let got = gpu.flop_count() - f0;
+        let conv = |s: usize, cin: usize, cout: usize| 2.0 * (n * s * s * cin * cout * 9) as f64;
+        let first = conv(side, 3, f);
+        let rest = blocks as f64 * 2.0 * conv(side, f, f)
+            + conv(side, f, 4 * f)
+            + conv(2 * side, f, 4 * f)
+            + conv(4 * side, f, f)
+            + conv(4 * side, f, 3);
+        let want = 2.0 * first + 3.0 * rest;
+        note(&format!(
+            "SRResNet {f}/{blocks}: {got:.0} conv FLOPs per step, {want:.0} by hand"
+        ));
+        assert_eq!(got, want, "SRResNet {f}/{blocks}: declared conv FLOPs");
     }
 }

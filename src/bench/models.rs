@@ -38,6 +38,11 @@ pub struct ModelRow {
     pub forward_s: f64,
     pub step_s: f64,
     pub dispatches_per_step: u64,
+    /// Floating-point operations per step of the ops that declare theirs (`Gpu::count_flops`:
+    /// the convolutions, forward and each gradient computed), and their rate over the whole
+    /// step (`flops_per_step / step_s`: every other op's time counts against it).
+    pub conv_flops_per_step: f64,
+    pub conv_gflops: f64,
     /// Per-op GPU time of one profiled step: (op, ms, dispatches), largest first.
     pub profile: Vec<(String, f64, u64)>,
     /// Wall time of that profiled step (each batch waited for, to read its timestamps).
@@ -123,6 +128,7 @@ pub fn bench_model(
     gpu.sync()?;
     let iters = opts.iters.clamp(1, 3);
     let d0 = gpu.dispatch_count();
+    let f0 = gpu.flop_count();
     let c0 = gpu.host_clocks();
     let s0 = thread_sched();
     let t0 = Instant::now();
@@ -138,6 +144,7 @@ pub fn bench_model(
     let clocks = gpu.host_clocks().since(&c0);
     let per_step = |d: std::time::Duration| d.as_secs_f64() / iters as f64;
     let dispatches_per_step = (gpu.dispatch_count() - d0) / iters as u64;
+    let conv_flops_per_step = (gpu.flop_count() - f0) / iters as f64;
     let forward_s = {
         let _ng = autograd::no_grad();
         let t0 = Instant::now();
@@ -163,6 +170,8 @@ pub fn bench_model(
         forward_s,
         step_s,
         dispatches_per_step,
+        conv_flops_per_step,
+        conv_gflops: conv_flops_per_step / step_s / 1e9,
         profile,
         profiled_s,
         host_busy_s: sched.map(|s| s.0),
@@ -199,8 +208,18 @@ fn thread_sched() -> Option<(u64, u64)> {
 /// "gap us" the mean device time between consecutive kernels (see the module doc).
 pub fn format_models(rows: &[ModelRow]) -> String {
     let mut s = format!(
-        "{:<22} {:>6} {:>6} {:>11} {:>10} {:>10} {:>9} {:>11} {:>12}\n",
-        "model", "batch", "LR", "params", "fwd s", "step s", "img/s", "disp/step", "outside s"
+        "{:<22} {:>6} {:>6} {:>11} {:>10} {:>10} {:>9} {:>11} {:>12} {:>11} {:>12}\n",
+        "model",
+        "batch",
+        "LR",
+        "params",
+        "fwd s",
+        "step s",
+        "img/s",
+        "disp/step",
+        "outside s",
+        "conv GFLOP",
+        "conv GFLOP/s"
     );
     let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.2}", 100.0 * v));
     let ms = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.2}", 1e3 * v));
@@ -211,7 +230,7 @@ pub fn format_models(rows: &[ModelRow]) -> String {
             format!("{:.3}", r.outside_s)
         };
         s.push_str(&format!(
-            "{:<22} {:>6} {:>6} {:>11} {:>10.3} {:>10.3} {:>9.2} {:>11} {:>12}\n",
+            "{:<22} {:>6} {:>6} {:>11} {:>10.3} {:>10.3} {:>9.2} {:>11} {:>12} {:>11.1} {:>12.1}\n",
             r.name,
             r.batch,
             r.lr_side,
@@ -220,7 +239,9 @@ pub fn format_models(rows: &[ModelRow]) -> String {
             r.step_s,
             r.images_per_s(),
             r.dispatches_per_step,
-            outside
+            outside,
+            r.conv_flops_per_step / 1e9,
+            r.conv_gflops
         ));
     }
     s.push_str(&format!(

@@ -114,6 +114,8 @@ pub(crate) struct GpuInner {
     recorder: RefCell<recorder::Recorder>,
     errors: Arc<Mutex<Vec<String>>>,
     next_id: Cell<u64>,
+    /// Floating-point operations the ops declared as they launched (`count_flops`).
+    flops: Cell<f64>,
 }
 
 /// Told (pipelines compiled so far, entry point, seconds it took) after each compilation.
@@ -349,6 +351,7 @@ impl Gpu {
             recorder: RefCell::new(recorder),
             errors,
             next_id: Cell::new(1),
+            flops: Cell::new(0.0),
         })))
     }
 
@@ -807,6 +810,18 @@ impl Gpu {
     /// Dispatches recorded since the device was opened (for "dispatches per step" reports).
     pub fn dispatch_count(&self) -> u64 {
         self.0.recorder.borrow().total_dispatches
+    }
+
+    /// Adds `n` to the count of floating-point operations launched: ops whose work is
+    /// dominated by multiply-adds (the convolutions) declare 2 x their multiply-adds per pass,
+    /// so a benchmark can report a whole training step's rate (`flop_count`).
+    pub fn count_flops(&self, n: f64) {
+        self.0.flops.set(self.0.flops.get() + n);
+    }
+
+    /// Floating-point operations declared since the device was opened (see `count_flops`).
+    pub fn flop_count(&self) -> f64 {
+        self.0.flops.get()
     }
 
     fn take_device_errors(&self, op: &str) -> Result<()> {

@@ -643,6 +643,7 @@ fn forward_keep(
     let mut kept = None;
     let d = conv2d_dims(op, x.shape(), w.shape(), b.map(|b| b.shape()))?;
     let gpu = x.gpu();
+    gpu.count_flops(d.flops());
     let out = Tensor::empty(gpu, op, &[d.n, d.cout, d.h, d.w])?;
     let cout8 = d.cout.div_ceil(8);
     match choose(gpu, op, &d, imp)? {
@@ -929,6 +930,7 @@ pub(crate) fn backward_packed(
     if imp == ConvImpl::Winograd {
         return super::conv_winograd::backward(op, d, dout, x, w, need, want);
     }
+    gpu.count_flops(d.flops() * (need[0] as u8 + need[1] as u8) as f64);
     let tex = matches!(imp, ConvImpl::Texture | ConvImpl::Small);
     // 3x3 weight gradient by conv2d_backward_weight_small.wgsl (lanes: 4 input-channel groups
     // x 2 halves of 16 output channels), which also sums db.

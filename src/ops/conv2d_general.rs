@@ -134,6 +134,7 @@ fn launch(
     flag: bool,
 ) -> Result<Tensor> {
     let gpu = ins[0].gpu();
+    gpu.count_flops(d.flops());
     let out = Tensor::empty(gpu, op, out_shape)?;
     // The forward kernel's lanes compute 8 channels x 4 columns each.
     let total = if entry == entry::CONV2D_GENERAL_FORWARD {

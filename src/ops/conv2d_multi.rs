@@ -223,6 +223,7 @@ fn multi(
             Ok(y)
         };
     }
+    gpu.count_flops(d.flops());
     // The input gradient's weights are packed now, in the same dispatch, when it will be asked.
     let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
     let (wt, wft) = if dx_wanted {

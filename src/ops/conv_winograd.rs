@@ -442,6 +442,8 @@ pub(super) fn backward(
     let gpu = dout.gpu();
     let forced = want == ConvImpl::Winograd;
     let (dx_here, dw_here) = (forced || dx_pays(d), forced);
+    // The passes delegated to the texture kernels count theirs there.
+    gpu.count_flops(d.flops() * ((need[0] && dx_here) as u8 + (need[1] && dw_here) as u8) as f64);
     let dx_texture = match w {
         Some(w) if need[0] && !dx_here => Some(conv2d::conv2d_backward_input_with(
             dout,
