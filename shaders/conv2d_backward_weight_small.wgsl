@@ -64,14 +64,18 @@ fn conv2d_backward_weight_small(
         // products land in accumulators of channels >= cout, which are never written.
         let ld0 = n * p.d4 + min(4u * cg + (lane & 1u), p.d4 - 1u);
         let ld1 = n1 * p.d4 + min(4u * cg + 2u * (1u - p.split) + (lane & 1u), p.d4 - 1u);
+        // Columns x + 4 and x + 5 are the next step's x + 0 and x + 1: carried, not fetched
+        // again (6 fetches per step instead of 8).
+        var nx0 = textureLoad(xt, vec2<u32>(0u, yl + ky), lx, 0);
+        var nx1 = textureLoad(xt, vec2<u32>(1u, yl + ky), lx, 0);
         for (var x = 0u; x < p.wpad; x += 4u) {
             let dx = x + (lane >> 1u) + p.pad;
             let dv0 = textureLoad(dt, vec2<u32>(dx, y + p.pad), ld0, 0);
             let dv1 = textureLoad(dt, vec2<u32>(dx, y1 + p.pad), ld1, 0) * m1;
             bs0 += dv0;
             bs1 += dv1;
-            let c0 = textureLoad(xt, vec2<u32>(x + 0u, yl + ky), lx, 0);
-            let c1 = textureLoad(xt, vec2<u32>(x + 1u, yl + ky), lx, 0);
+            let c0 = nx0;
+            let c1 = nx1;
             let c2 = textureLoad(xt, vec2<u32>(x + 2u, yl + ky), lx, 0);
             let c3 = textureLoad(xt, vec2<u32>(x + 3u, yl + ky), lx, 0);
             let c4 = textureLoad(xt, vec2<u32>(x + 4u, yl + ky), lx, 0);
@@ -192,6 +196,8 @@ fn conv2d_backward_weight_small(
                 a2_6 = fma(vec4<f32>(d1.z), c5, a2_6);
                 a2_7 = fma(vec4<f32>(d1.w), c5, a2_7);
             }
+            nx0 = c4;
+            nx1 = c5;
         }
     }
     let half = lane >> 2u;

@@ -45,10 +45,14 @@ fn conv2d_backward_weight_tex3(
         // dout layers past the last one (cout not a multiple of 8) are clamped: their
         // products land in accumulators of channels >= cout, which are never written.
         let ld = n * p.d4 + min(2u * cg + (lane & 1u), p.d4 - 1u);
+        // Columns x + 4 and x + 5 are the next step's x + 0 and x + 1: carried, not fetched
+        // again (5 fetches per step instead of 7).
+        var nx0 = textureLoad(xt, vec2<u32>(0u, y + ky), lx, 0);
+        var nx1 = textureLoad(xt, vec2<u32>(1u, y + ky), lx, 0);
         for (var x = 0u; x < p.wpad; x += 4u) {
             let dv = textureLoad(dt, vec2<u32>(x + (lane >> 1u) + p.pad, y + p.pad), ld, 0);
-            let c0 = textureLoad(xt, vec2<u32>(x + 0u, y + ky), lx, 0);
-            let c1 = textureLoad(xt, vec2<u32>(x + 1u, y + ky), lx, 0);
+            let c0 = nx0;
+            let c1 = nx1;
             let c2 = textureLoad(xt, vec2<u32>(x + 2u, y + ky), lx, 0);
             let c3 = textureLoad(xt, vec2<u32>(x + 3u, y + ky), lx, 0);
             let c4 = textureLoad(xt, vec2<u32>(x + 4u, y + ky), lx, 0);
@@ -169,6 +173,8 @@ fn conv2d_backward_weight_tex3(
                 a2_6 = fma(vec4<f32>(d1.z), c5, a2_6);
                 a2_7 = fma(vec4<f32>(d1.w), c5, a2_7);
             }
+            nx0 = c4;
+            nx1 = c5;
         }
     }
     let base = slab * p.e;
