@@ -46,12 +46,16 @@ fn standard_models_dispatches_per_step_and_rrdbnet_has_no_concat() {
         ));
         // Every conv through conv2d_multi (activations fused, concatenations never written)
         // except single-part convs where plain conv2d's Small variant, or Winograd on a
-        // widening conv, is faster (ops/conv2d_multi.rs `packs_in_one`); linear layers'
-        // operand copies and attention's qkv copies are copies, not dispatches.
+        // widening conv, is faster (ops/conv2d_multi.rs `fused_path`); linear layers'
+        // operand copies and attention's qkv copies are copies, not dispatches. SRResNet's
+        // 64 -> 64 convs (32 in the body, conv_hr) and MSRN's 9 run the fused Winograd path on
+        // a CPU adapter: 2 dispatches more each than the fused texture path (323 and 426
+        // before), for ~20% less kernel time; RRDBNet keeps its 64 -> 64 convs on the texture
+        // path (its budget).
         let bound = match arch {
-            Arch::SrResNet => 323,
+            Arch::SrResNet => 389,
             Arch::RrdbNet => 2990,
-            Arch::Msrn => 426,
+            Arch::Msrn => 444,
             Arch::SwinIr => 1783,
         };
         assert!(

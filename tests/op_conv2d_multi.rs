@@ -9,7 +9,8 @@ use common::*;
 use sralign::ops::activation::reference as act_ref;
 use sralign::ops::conv2d::{reference, ConvImpl};
 use sralign::ops::conv2d_multi::{
-    conv2d_multi_lrelu_shuffle_with, conv2d_multi_lrelu_with, conv2d_multi_shuffle_with,
+    conv2d_multi_lrelu, conv2d_multi_lrelu_shuffle_with, conv2d_multi_lrelu_with,
+    conv2d_multi_scaled_with, conv2d_multi_shuffle_with, conv2d_multi_texture_only,
     conv2d_multi_with,
 };
 use sralign::ops::pixel_shuffle::reference as shuffle_ref;
@@ -235,6 +236,111 @@ fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
     assert!(e.to_string().contains("multiple of 4"), "{e}");
     let e = conv2d_multi_shuffle_with(&[&x], &wt, None, ConvImpl::Auto).unwrap_err();
     assert!(e.to_string().contains("multiple of 4"), "{e}");
+}
+
+/// The fused Winograd path (forced `ConvImpl::Winograd`; `Auto` takes it for one part at 64
+/// -> 64 on a CPU adapter): Winograd's forward from the packed parts with the epilogue in its
+/// store, its input gradient from the packed dout (g), the texture kernels' weight and bias
+/// gradients. Odd heights leave half-empty tiles at the bottom; tile counts are not multiples
+/// of the GEMM's 32; with and without bias; ReLU (slope 0), LeakyReLU 0.1, a scaling, none.
+#[test]
+fn fused_winograd_matches_conv_then_epilogue() {
+    let gpu = gpu();
+    if !texture_kernels_or_skip(&gpu, "conv2d_multi fused Winograd") {
+        return;
+    }
+    #[derive(Clone, Copy, Debug)]
+    enum Ep {
+        None,
+        Lrelu(f32),
+        Scale(f32),
+    }
+    // (parts' channels, Cout, H, W, bias, epilogue)
+    type Case = (&'static [usize], usize, usize, usize, bool, Ep);
+    let cases: [Case; 6] = [
+        (&[8], 8, 5, 8, true, Ep::Lrelu(0.0)),
+        (&[8], 12, 3, 4, false, Ep::Lrelu(0.1)),
+        (&[4, 8], 8, 7, 8, true, Ep::Lrelu(0.1)),
+        (&[8], 8, 5, 12, true, Ep::Scale(0.2)),
+        (&[12], 4, 6, 8, false, Ep::Scale(0.5)),
+        (&[4, 4], 8, 3, 8, true, Ep::None),
+    ];
+    for (chans, cout, h, w, has_bias, ep) in cases {
+        let n = 2;
+        let cin: usize = chans.iter().sum();
+        let ws = [cout, cin, 3, 3];
+        // Positive inputs, and output channel o's weights (0.02..0.05) and bias (2) of sign
+        // (-1)^o: |y| >= 0.3 (4 taps at a corner), on both sides of the activation's kink and
+        // far from it for the finite differences, with or without the bias.
+        let sign = |o: usize| if o.is_multiple_of(2) { 1.0f32 } else { -1.0 };
+        let per = cin * 9;
+        let wv: Vec<f32> = (0..cout * per)
+            .map(|i| sign(i / per) * (0.02 + 0.03 * ((i * 37) % 101) as f32 / 101.0))
+            .collect();
+        let bias: Vec<f32> = (0..cout).map(|o| 2.0 * sign(o)).collect();
+        let mut inputs: Vec<Input> = chans
+            .iter()
+            .map(|c| input_init(&[n, *c, h, w], Init::Uniform(0.25, 1.0)))
+            .collect();
+        inputs.push(input_init(&ws, Init::Given(wv)));
+        if has_bias {
+            inputs.push(input_init(&[cout], Init::Given(bias)));
+        }
+        let k = chans.len();
+        let name =
+            format!("conv2d_multi Winograd {chans:?} -> {cout} {h}x{w} bias {has_bias} {ep:?}");
+        check_op(
+            &name,
+            &inputs,
+            F32_KERNEL,
+            |t| {
+                let xs: Vec<_> = t[..k].iter().collect();
+                let b = t.get(k + 1);
+                let imp = ConvImpl::Winograd;
+                match ep {
+                    Ep::None => conv2d_multi_with(&xs, &t[k], b, imp),
+                    Ep::Lrelu(s) => conv2d_multi_lrelu_with(&xs, &t[k], b, s, imp),
+                    Ep::Scale(s) => conv2d_multi_scaled_with(&xs, &t[k], b, s, imp),
+                }
+            },
+            |v| {
+                let parts: Vec<&[f64]> = v[..k].iter().map(|p| &p[..]).collect();
+                let x = cat(&parts, chans, n, h * w);
+                let b = v.get(k + 1).map(|b| &b[..]);
+                let y = reference::forward(&x, [n, cin, h, w], &v[k], ws, b);
+                match ep {
+                    Ep::None => y,
+                    Ep::Lrelu(s) => act_ref::leaky_relu(&y, s as f64),
+                    Ep::Scale(s) => y.iter().map(|v| v * s as f64).collect(),
+                }
+            },
+        );
+    }
+}
+
+/// `Auto` on a CPU adapter runs a 64 -> 64 conv2d_multi on the fused Winograd path (one
+/// dispatch more than the texture path's 3 in an unrecorded forward: the V transform), with
+/// the same values as forced Winograd; `conv2d_multi_texture_only` keeps the texture path.
+#[test]
+fn auto_takes_fused_winograd_at_64_channels_on_a_cpu_adapter() {
+    let gpu = gpu();
+    if !gpu.is_cpu() || !texture_kernels_or_skip(&gpu, "conv2d_multi Auto at 64 -> 64") {
+        note("SKIPPED conv2d_multi Auto at 64 -> 64: not a CPU adapter");
+        return;
+    }
+    let x = sralign::Tensor::full(&gpu, &[1, 64, 6, 8], 0.5).unwrap();
+    let wt = sralign::Tensor::full(&gpu, &[64, 64, 3, 3], 0.01).unwrap();
+    let count = |f: &dyn Fn() -> sralign::Tensor| {
+        let d0 = gpu.dispatch_count();
+        let y = f().to_vec().unwrap();
+        (gpu.dispatch_count() - d0, y)
+    };
+    let (auto, ya) = count(&|| conv2d_multi_lrelu(&[&x], &wt, None, 0.1).unwrap());
+    let (forced, yw) =
+        count(&|| conv2d_multi_lrelu_with(&[&x], &wt, None, 0.1, ConvImpl::Winograd).unwrap());
+    let (texture, _) = count(&|| conv2d_multi_texture_only(&[&x], &wt, None, Some(0.1)).unwrap());
+    assert_eq!((auto, forced, texture), (4, 4, 3));
+    assert_eq!(ya, yw);
 }
 
 /// The texture path again at 4-lane subgroups (falls back to buffers), on GL, and under

@@ -688,13 +688,15 @@ pub struct ConvWinogradForwardParams {
     pub tiles: u32,
     pub off: u32,
     pub has_bias: u32,
+    pub slope: f32,
+    pub scale: f32,
 }
 
 impl KernelParams for ConvWinogradForwardParams {
     const FIELDS: &'static [&'static str] = &[
-        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "off", "has_bias",
+        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "off", "has_bias", "slope", "scale",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
 }
 
 /// `conv_winograd_input.wgsl`.
@@ -730,6 +732,21 @@ pub struct ConvWinogradWeightParams {
 
 impl KernelParams for ConvWinogradWeightParams {
     const FIELDS: &'static [&'static str] = &["cout", "cin", "flip", "rows"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
+}
+
+/// `conv_winograd_weight2.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradWeight2Params {
+    pub cout: u32,
+    pub cin: u32,
+    pub rows: u32,
+    pub frows: u32,
+}
+
+impl KernelParams for ConvWinogradWeight2Params {
+    const FIELDS: &'static [&'static str] = &["cout", "cin", "rows", "frows"];
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
@@ -1858,6 +1875,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<ConvWinogradWeightParams>(),
     ),
     (
+        "conv_winograd_weight2.wgsl",
+        ConvWinogradWeight2Params::FIELDS,
+        ConvWinogradWeight2Params::OFFSETS,
+        std::mem::size_of::<ConvWinogradWeight2Params>(),
+    ),
+    (
         "conv_winograd_weight_grad.wgsl",
         ConvWinogradWeightGradParams::FIELDS,
         ConvWinogradWeightGradParams::OFFSETS,
@@ -2241,6 +2264,8 @@ pub mod entry {
     pub const WINO_DOUT_COLS: &str = "wino_dout_cols";
     /// `conv_winograd_weight.wgsl`.
     pub const WINO_WEIGHT: &str = "wino_weight";
+    /// `conv_winograd_weight2.wgsl`.
+    pub const WINO_WEIGHT2: &str = "wino_weight2";
     /// `conv_winograd_weight_grad.wgsl`.
     pub const WINO_WEIGHT_GRAD: &str = "wino_weight_grad";
     /// `covariance_backward.wgsl`.
@@ -2435,6 +2460,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("conv_winograd_input.wgsl", "wino_input_cols"),
     ("conv_winograd_input.wgsl", "wino_dout_cols"),
     ("conv_winograd_weight.wgsl", "wino_weight"),
+    ("conv_winograd_weight2.wgsl", "wino_weight2"),
     ("conv_winograd_weight_grad.wgsl", "wino_weight_grad"),
     ("covariance_backward.wgsl", "covariance_backward"),
     ("covariance_backward_sg.wgsl", "covariance_backward_sg"),

@@ -89,6 +89,7 @@ shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
 // -- conv2d, Winograd F(2x2, 3x3) --
 shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
+shader!(CONV_WINOGRAD_WEIGHT2, "conv_winograd_weight2.wgsl");
 shader!(CONV_WINOGRAD_FORWARD, "conv_winograd_forward.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT_GRAD, "conv_winograd_weight_grad.wgsl");
 
@@ -217,6 +218,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_IGEMM_WEIGHT,
     &CONV_WINOGRAD_INPUT,
     &CONV_WINOGRAD_WEIGHT,
+    &CONV_WINOGRAD_WEIGHT2,
     &CONV_WINOGRAD_FORWARD,
     &CONV_WINOGRAD_WEIGHT_GRAD,
     &MATMUL_PACK,

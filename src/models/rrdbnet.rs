@@ -169,20 +169,27 @@ impl SrModel for RrdbNet {
         };
         // Every conv through conv2d_multi (one part here): its backward reuses the packed
         // input, and the LeakyReLUs after conv_up1, conv_up2 and conv_hr are fused into it.
+        // The 64 -> 64 convs stay on its texture kernels: the fused Winograd path would add 8
+        // dispatches per step (2 each), over the budget of 3,000 (tests/dispatch.rs).
         let feat = self.conv_first.forward_multi(&[&x])?;
         let mut h = feat.clone();
         for [rdb1, rdb2, rdb3] in &self.body {
             let y = rdb2.forward(&rdb1.forward(&h, None)?, None)?;
             h = rdb3.forward(&y, Some(&h))?;
         }
-        let feat = binary::add(&feat, &self.conv_body.forward_multi(&[&h])?)?;
+        let feat = binary::add(
+            &feat,
+            &self.conv_body.forward_multi_texture_only(&[&h], None)?,
+        )?;
         let up1 = self
             .conv_up1
-            .forward_multi_lrelu(&[&upsample::nearest2x(&feat)?], 0.2)?;
+            .forward_multi_texture_only(&[&upsample::nearest2x(&feat)?], Some(0.2))?;
         let up2 = self
             .conv_up2
-            .forward_multi_lrelu(&[&upsample::nearest2x(&up1)?], 0.2)?;
-        let feature = self.conv_hr.forward_multi_lrelu(&[&up2], 0.2)?;
+            .forward_multi_texture_only(&[&upsample::nearest2x(&up1)?], Some(0.2))?;
+        let feature = self
+            .conv_hr
+            .forward_multi_texture_only(&[&up2], Some(0.2))?;
         let out = self.conv_last.forward_multi(&[&hooked(&feature, hook)?])?;
         Ok(SrOutput { out, feature })
     }

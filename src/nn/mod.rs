@@ -168,6 +168,12 @@ impl Conv2d {
             _ => ops::pixel_shuffle::pixel_shuffle(&self.forward_multi_lrelu(xs, slope)?, r),
         }
     }
+    /// `forward_multi` (`slope` None) or `forward_multi_lrelu`, on the fused texture kernels
+    /// where the fused Winograd path would cost 2 more dispatches (RRDBNet's budget;
+    /// ops::conv2d_multi::conv2d_multi_texture_only).
+    pub fn forward_multi_texture_only(&self, xs: &[&Tensor], slope: Option<f32>) -> Result<Tensor> {
+        ops::conv2d_multi::conv2d_multi_texture_only(xs, &self.weight, Some(&self.bias), slope)
+    }
     /// `s` times `forward_multi`, fused where the op allows.
     pub fn forward_multi_scaled(&self, xs: &[&Tensor], s: f32) -> Result<Tensor> {
         ops::conv2d_multi::conv2d_multi_scaled(xs, &self.weight, Some(&self.bias), s)

@@ -12,6 +12,12 @@
 //! a separate accumulation runs. With one part it is conv2d whose backward reuses the packed
 //! input and sums dx onto the held gradient.
 //!
+//! On a CPU adapter a single-part conv where Winograd pays for the forward and the input
+//! gradient (64 -> 64: SRResNet's body, MSRN) runs the same packing with Winograd's kernels
+//! (ops/conv_winograd.rs) for those two passes: the V transform reads the packed texture, the
+//! LeakyReLU and scaling are applied in the GEMM's store, and the input gradient transforms
+//! the packed g; the weight gradient stays the texture kernel on the same textures (`Path`).
+//!
 //! Where that path does not apply (the buffer variant, a part whose channels are not a
 //! multiple of 4, a width not a multiple of 4, more than 5 parts, a batch that needs chunks,
 //! fewer than 5 storage buffers per stage) it is conv2d on `concat(xs)`: the same values.
@@ -25,7 +31,7 @@ use crate::gpu::params::{
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::ops::concat::{self, launch_split, row_grid, widen, Split};
 use crate::ops::conv2d::{self, conv2d_dims, u, ConvDims, ConvImpl, Packed, TEX};
-use crate::ops::{activation, pixel_shuffle, scale};
+use crate::ops::{activation, conv_winograd, pixel_shuffle, scale};
 use crate::tensor::Tensor;
 
 /// Parts one packing dispatch reads (bindings x0..x4 of conv2d_pack_inputs4.wgsl).
@@ -104,6 +110,25 @@ pub fn conv2d_multi_shuffle_with(
         ..Epilogue::default()
     };
     multi(xs, w, b, ep, imp)
+}
+
+/// `conv2d_multi` (`slope` None) or `conv2d_multi_lrelu` (`ConvImpl::Auto`) that keeps the
+/// fused texture kernels where `Auto` would take the fused Winograd path: 2 dispatches fewer
+/// per conv, for a model that counts them (RRDBNet's budget of 3,000 per step).
+pub fn conv2d_multi_texture_only(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    slope: Option<f32>,
+) -> Result<Tensor> {
+    if let Some(slope) = slope {
+        check_slope("conv2d_multi_texture_only", w, slope)?;
+    }
+    let ep = Epilogue {
+        slope,
+        ..Epilogue::default()
+    };
+    multi_path(xs, w, b, ep, ConvImpl::Auto, true)
 }
 
 /// LeakyReLU's slope must be >= 0: the fused backward reads the sign of the output.
@@ -193,6 +218,19 @@ pub fn conv2d_multi_scaled_with(
     multi(xs, w, b, ep, imp)
 }
 
+/// Which kernels run a conv2d_multi.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Path {
+    /// conv2d (of the concatenation), the epilogue as separate ops.
+    Plain,
+    /// The parts packed in one dispatch, the texture kernels with the epilogue fused.
+    Texture,
+    /// The parts packed as for `Texture`; the forward and the input gradient on the Winograd
+    /// kernels (the epilogue fused into the forward's store), the weight gradient on the
+    /// texture kernels from the same packed textures.
+    Winograd,
+}
+
 fn multi(
     xs: &[&Tensor],
     w: &Tensor,
@@ -200,11 +238,25 @@ fn multi(
     ep: Epilogue,
     imp: ConvImpl,
 ) -> Result<Tensor> {
+    multi_path(xs, w, b, ep, imp, false)
+}
+
+/// `multi`; `texture_only` keeps the fused texture kernels where `Auto` would take the fused
+/// Winograd path (`conv2d_multi_texture_only`).
+fn multi_path(
+    xs: &[&Tensor],
+    w: &Tensor,
+    b: Option<&Tensor>,
+    ep: Epilogue,
+    imp: ConvImpl,
+    texture_only: bool,
+) -> Result<Tensor> {
     let op = "conv2d_multi";
     let (_, shape) = concat::layout(op, xs)?;
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
-    if !packs_in_one(gpu, op, &d, xs, imp)? {
+    let path = fused_path(gpu, op, &d, xs, ep, imp, texture_only)?;
+    if path == Path::Plain {
         let y = match xs {
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
             _ => conv2d::conv2d_with(&concat::concat(xs)?, w, b, imp)?,
@@ -224,13 +276,20 @@ fn multi(
         };
     }
     gpu.count_flops(d.flops());
+    let wino = path == Path::Winograd;
     // The input gradient's weights are packed now, in the same dispatch, when it will be asked.
     let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
-    let (wt, wft) = if dx_wanted {
-        let (a, b) = pack_weight_both(op, w, &d)?;
-        (a, Some(b))
-    } else {
-        (conv2d::pack_weight(op, w, &d, false)?, None)
+    let (wt, wft) = match (wino, dx_wanted) {
+        (false, true) => {
+            let (a, b) = pack_weight_both(op, w, &d)?;
+            (a, Some(b))
+        }
+        (false, false) => (conv2d::pack_weight(op, w, &d, false)?, None),
+        (true, true) => {
+            let (a, b) = conv_winograd::weight_textures_both(op, w, &d)?;
+            (a, Some(b))
+        }
+        (true, false) => (conv_winograd::weight_texture(op, w, &d, false)?, None),
     };
     let xt = pack_inputs(op, xs, &d)?;
     let out_shape = if ep.shuffle {
@@ -240,21 +299,26 @@ fn multi(
     };
     let out = Tensor::empty(gpu, op, &out_shape)?;
     let (o, c) = (&out, d.cout);
-    conv2d::launch_tex_act(
-        op,
-        &d,
-        &xt,
-        d.c4(),
-        &wt,
-        b,
-        w,
-        o,
-        c,
-        (0, d.n),
-        ep.slope,
-        ep.scale,
-        ep.shuffle,
-    )?;
+    if wino {
+        let act = (ep.slope.unwrap_or(1.0), ep.scale.unwrap_or(1.0));
+        conv_winograd::conv_chunk(op, &d, &xt, d.cin, &wt, b, w, o, c, (0, d.n), act)?;
+    } else {
+        conv2d::launch_tex_act(
+            op,
+            &d,
+            &xt,
+            d.c4(),
+            &wt,
+            b,
+            w,
+            o,
+            c,
+            (0, d.n),
+            ep.slope,
+            ep.scale,
+            ep.shuffle,
+        )?;
+    }
     // The activation's backward reads the sign of its output.
     let y = ep.slope.map(|_| out.detach());
     let sizes: Vec<usize> = xs.iter().map(|t| t.shape()[1]).collect();
@@ -266,16 +330,25 @@ fn multi(
     }
     let k = xs.len();
     let nin = inputs.len();
-    let bwd = backward_variant(gpu, &d, imp);
+    let bwd = match wino {
+        true => ConvImpl::Texture,
+        false => backward_variant(gpu, &d, imp),
+    };
     autograd::record_accumulating("conv2d_multi", &inputs, &out, move |dout, needs, held| {
         let want = [
             needs[..k].iter().any(|n| *n),
             needs[k],
             nin > k + 1 && needs[k + 1],
         ];
-        // With an epilogue: g = its backward applied to dout, packed in the same pass.
+        let bop = "conv2d_multi_backward";
+        // With an epilogue: g = its backward applied to dout, packed in the same pass. The
+        // Winograd input gradient reads the packed texture too, so it is packed without one.
         let (g, dt) = if ep == Epilogue::default() {
-            (dout.clone(), None)
+            let dt = match wino && (want[0] || want[1]) {
+                true => Some(conv2d::pack_input(bop, dout, &d, d.cout, d.d4(), (0, d.n))?),
+                false => None,
+            };
+            (dout.clone(), dt)
         } else {
             // Without the activation the mask is slope 1 (y not read: dout bound in its place).
             let (slope, y) = (ep.slope.unwrap_or(1.0), y.as_ref().unwrap_or(dout));
@@ -286,20 +359,46 @@ fn multi(
             let (g, dt) = pack_dout_act(dout, y, slope, scale, ep.shuffle, store_g, &d)?;
             (g.unwrap_or_else(|| dout.clone()), Some(dt))
         };
+        let wino_dx = match (wino && want[0], &dt, &wft) {
+            (true, Some(dt), Some(wft)) => {
+                let dx = Tensor::empty(dout.gpu(), bop, &[d.n, d.cin, d.h, d.w])?;
+                let (cin, cout) = (d.cin, d.cout);
+                let one = (1.0, 1.0);
+                conv_winograd::conv_chunk(
+                    bop,
+                    &d,
+                    dt,
+                    cout,
+                    wft,
+                    None,
+                    &g,
+                    &dx,
+                    cin,
+                    (0, d.n),
+                    one,
+                )?;
+                dout.gpu().count_flops(d.flops());
+                Some(dx)
+            }
+            _ => None,
+        };
+        // (Winograd without its flipped weights, never asked in practice: the texture kernel.)
+        let want_here = [want[0] && wino_dx.is_none(), want[1], want[2]];
         let (dx, dw, db) = conv2d::backward_packed(
-            "conv2d_multi_backward",
+            bop,
             &d,
             &g,
             None,
             Packed {
                 x: Some(&xt),
-                w_flipped: wft.as_ref(),
+                w_flipped: if wino { None } else { wft.as_ref() },
                 dout: dt.as_ref(),
             },
             Some(&sw),
-            want,
+            want_here,
             bwd,
         )?;
+        let dx = dx.or(wino_dx);
         let mut g = match &dx {
             Some(dx) => part_grads(dx, &sizes, &needs[..k], &held[..k])?,
             None => vec![None; k],
@@ -330,39 +429,66 @@ fn backward_variant(gpu: &Gpu, d: &ConvDims, imp: ConvImpl) -> ConvImpl {
     }
 }
 
-/// True when one packing dispatch can read every part (see the module doc).
-fn packs_in_one(gpu: &Gpu, op: &str, d: &ConvDims, xs: &[&Tensor], imp: ConvImpl) -> Result<bool> {
+/// The kernels that run this conv2d_multi (see the module doc and `Path`).
+#[allow(clippy::too_many_arguments)]
+fn fused_path(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    xs: &[&Tensor],
+    ep: Epilogue,
+    imp: ConvImpl,
+    texture_only: bool,
+) -> Result<Path> {
     // Under Auto on a CPU adapter the texture kernels serve every multi-part (RRDBNet) conv
     // here, even where plain conv2d would take Winograd for a pass (that only pays at 64-128
     // channels on both sides, and the packed parts save the concatenation). Where plain
     // conv2d picks Small (<= 16 input channels: every conv of the tiny SRResNet) the fused
     // path runs it too (`backward_variant`: the forward is the texture kernel either way, the
-    // weight gradient Small's). A single part gains only the fused epilogue, so it goes to
-    // plain conv2d where that picks Winograd (forward and input gradient, 64-128 channels) for
-    // a widening conv (64 -> 256 upsampling convs, where Winograd's forward measured
-    // 1.7-1.9x, against 1.2-1.3x at 64 -> 64). The 64 -> 64
-    // convs stay on the fused texture path: plain Winograd costs each about 5 more
-    // dispatches, which took RRDBNet (its conv_body) to 3,002 per step against the budget of
-    // 3,000 (issue 10), for ~1.5% of SRResNet's step (16 of its convs).
-    let texture = match imp {
-        ConvImpl::Auto if gpu.is_cpu() && xs.len() == 1 => match conv2d::chosen_variant(gpu, d) {
-            ConvImpl::Small => true,
-            ConvImpl::Winograd => d.cout <= d.cin,
-            v => v == ConvImpl::Texture,
-        },
-        ConvImpl::Auto if gpu.is_cpu() => conv2d::texture_blocker(gpu, d).is_none(),
-        _ => matches!(
-            conv2d::choose(gpu, op, d, imp)?,
-            ConvImpl::Texture | ConvImpl::Small
-        ),
-    };
+    // weight gradient Small's). A single part that plain conv2d would run on Winograd
+    // (forward and input gradient, 64-128 channels) goes to plain conv2d for a widening conv
+    // (64 -> 256 upsampling convs, where Winograd's forward measured 1.7-1.9x, and their
+    // pixel shuffle is the texture kernel's store), else (64 -> 64) to the fused Winograd
+    // path: Winograd's forward and input gradient from the packed textures, the epilogue in
+    // its store, the texture kernels' weight gradient (Winograd's is slower). That costs 2
+    // dispatches more per conv than the fused texture path (the two V transforms), which
+    // `texture_only` declines (RRDBNet, whose step has a budget of 3,000 dispatches).
+    let wino_auto = imp == ConvImpl::Auto
+        && gpu.is_cpu()
+        && xs.len() == 1
+        && conv2d::chosen_variant(gpu, d) == ConvImpl::Winograd
+        && d.cout <= d.cin;
+    let wino = match imp {
+        ConvImpl::Auto => wino_auto && conv_winograd::fwd_pays(d) && conv_winograd::dx_pays(d),
+        ConvImpl::Winograd => conv_winograd::blocker(gpu, d).is_none(),
+        _ => false,
+    } && !ep.shuffle
+        && !texture_only
+        && conv2d::texture_blocker(gpu, d).is_none()
+        && conv_winograd::items_per_chunk(gpu, d, d.cin, d.cout) >= d.n
+        && conv_winograd::items_per_chunk(gpu, d, d.cout, d.cin) >= d.n;
+    let texture = wino
+        || match imp {
+            ConvImpl::Auto if gpu.is_cpu() && xs.len() == 1 => {
+                match conv2d::chosen_variant(gpu, d) {
+                    ConvImpl::Small => true,
+                    ConvImpl::Winograd => d.cout <= d.cin,
+                    v => v == ConvImpl::Texture,
+                }
+            }
+            ConvImpl::Auto if gpu.is_cpu() => conv2d::texture_blocker(gpu, d).is_none(),
+            _ => matches!(
+                conv2d::choose(gpu, op, d, imp)?,
+                ConvImpl::Texture | ConvImpl::Small
+            ),
+        };
     if !texture
         || xs.len() > MAX_PARTS
         || !d.w.is_multiple_of(4)
         || xs.iter().any(|t| !t.shape()[1].is_multiple_of(4))
         || gpu.limits().max_storage_buffers_per_shader_stage < MAX_PARTS as u32
     {
-        return Ok(false);
+        return Ok(Path::Plain);
     }
     // The packed texture serves the weight gradient too: the backward's chunking must also
     // keep the whole batch in one launch.
@@ -374,7 +500,11 @@ fn packs_in_one(gpu: &Gpu, op: &str, d: &ConvDims, xs: &[&Tensor], imp: ConvImpl
         &[d.c4(), d.d4()],
         &[d.c4(), d.d4(), d.cin.div_ceil(8), d.cout.div_ceil(8)],
     )?;
-    Ok(nb == d.n)
+    Ok(match (nb == d.n, wino) {
+        (false, _) => Path::Plain,
+        (true, true) => Path::Winograd,
+        (true, false) => Path::Texture,
+    })
 }
 
 /// The weights as the forward's texture and as the input gradient's (transposed, rotated),

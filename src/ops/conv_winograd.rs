@@ -64,8 +64,8 @@
 use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
 use crate::error::Result;
 use crate::gpu::params::{
-    entry, ConvWinogradForwardParams, ConvWinogradInputParams, ConvWinogradWeightGradParams,
-    ConvWinogradWeightParams, KernelParams, MatmulTexParams,
+    entry, ConvWinogradForwardParams, ConvWinogradInputParams, ConvWinogradWeight2Params,
+    ConvWinogradWeightGradParams, ConvWinogradWeightParams, KernelParams, MatmulTexParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::Tensor;
@@ -101,7 +101,7 @@ fn padded_width(gpu: &Gpu, texels: usize) -> usize {
 
 /// Batch items per chunk so that every texture, binding and grid of a conv producing `cout`
 /// channels from `cin` stays within the adapter's limits (0 when one item does not fit).
-fn items_per_chunk(gpu: &Gpu, d: &ConvDims, cin: usize, cout: usize) -> usize {
+pub(super) fn items_per_chunk(gpu: &Gpu, d: &ConvDims, cin: usize, cout: usize) -> usize {
     let l = gpu.limits();
     let max_tex = l.max_texture_dimension_2d as usize;
     let align = (l.min_storage_buffer_offset_alignment as usize / 4).max(1);
@@ -194,7 +194,12 @@ fn nb_or_err(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize, cout: usize) -> Resu
 
 /// U = G g G^T of w (or of w transposed and rotated when `flip`) as the GEMM's B^T operand:
 /// 16 layers of [outputs padded to the GEMM tile] rows x [inputs / 4] texels.
-fn weight_texture(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<PooledTexture> {
+pub(super) fn weight_texture(
+    op: &str,
+    w: &Tensor,
+    d: &ConvDims,
+    flip: bool,
+) -> Result<PooledTexture> {
     let gpu = w.gpu();
     let (outs, ins) = if flip {
         (d.cin, d.cout)
@@ -222,6 +227,49 @@ fn weight_texture(op: &str, w: &Tensor, d: &ConvDims, flip: bool) -> Result<Pool
         workgroups: [u(rows.div_ceil(8)), u(c4.div_ceil(8)), 1],
     })?;
     Ok(tex)
+}
+
+/// `weight_texture` of w and of w flipped, in one dispatch (shaders/conv_winograd_weight2.wgsl):
+/// the forward's and the input gradient's U of a conv that will be differentiated.
+pub(super) fn weight_textures_both(
+    op: &str,
+    w: &Tensor,
+    d: &ConvDims,
+) -> Result<(PooledTexture, PooledTexture)> {
+    let gpu = w.gpu();
+    let (rows, frows) = (
+        d.cout.next_multiple_of(GEMM_TILE),
+        d.cin.next_multiple_of(GEMM_TILE),
+    );
+    let (c4, fc4) = (d.cin.div_ceil(4), d.cout.div_ceil(4));
+    let (width, fwidth) = (padded_width(gpu, c4), padded_width(gpu, fc4));
+    let ut = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
+    let uft = gpu.alloc_texture_view(op, u(fwidth), u(frows), u(POSITIONS), TEX, true)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[w.shape()],
+        shader: &shaders::CONV_WINOGRAD_WEIGHT2,
+        entry: entry::WINO_WEIGHT2,
+        overrides: &[],
+        params: ConvWinogradWeight2Params {
+            cout: u(d.cout),
+            cin: u(d.cin),
+            rows: u(rows),
+            frows: u(frows),
+        }
+        .words(),
+        binds: &[
+            w.bind(),
+            Bind::Texture(ut.view()),
+            Bind::Texture(uft.view()),
+        ],
+        workgroups: [
+            u(rows.max(frows).div_ceil(8)),
+            u(c4.max(fc4).div_ceil(8)),
+            2,
+        ],
+    })?;
+    Ok((ut, uft))
 }
 
 /// One launch of matmul_tex.wgsl: C(l) = A(l) B(l) for the 16 layers, A from `ta` ([m, k]
@@ -287,9 +335,10 @@ fn gemm16(
 }
 
 /// out[n0..n0+nb] (channels `cout`) = Winograd conv of the packed input `xt` (`cin` channels)
-/// with the transformed weights `ut` (+ bias).
+/// with the transformed weights `ut` (+ bias), then LeakyReLU(`slope`) and times `scale` as
+/// it is stored (conv2d_multi.rs; 1 and 1 leave it exact).
 #[allow(clippy::too_many_arguments)]
-fn conv_chunk(
+pub(super) fn conv_chunk(
     op: &str,
     d: &ConvDims,
     xt: &PooledTexture,
@@ -301,6 +350,7 @@ fn conv_chunk(
     out: &Tensor,
     cout: usize,
     (n0, nb): (usize, usize),
+    (slope, scale): (f32, f32),
 ) -> Result<()> {
     let gpu = out.gpu();
     let (tw, tpi) = tiles(d);
@@ -347,6 +397,8 @@ fn conv_chunk(
             tiles: u(t),
             off,
             has_bias: bias.is_some() as u32,
+            slope,
+            scale,
         }
         .words(),
         binds: &[
@@ -372,7 +424,7 @@ pub(super) fn forward(
     let ut = weight_texture(op, w, d, false)?;
     for ch in chunks(d.n, nb) {
         let xt = pack_input(op, x, d, d.cin, d.cin.div_ceil(4), ch)?;
-        conv_chunk(op, d, &xt, d.cin, &ut, b, x, out, d.cout, ch)?;
+        conv_chunk(op, d, &xt, d.cin, &ut, b, x, out, d.cout, ch, (1.0, 1.0))?;
     }
     Ok(())
 }
@@ -490,7 +542,19 @@ pub(super) fn backward(
         let (_, nbi) = ch;
         let dt = pack_input(op, dout, d, d.cout, d.cout.div_ceil(4), ch)?;
         if let (Some(dx), Some(wt)) = (&dx, &wt) {
-            conv_chunk(op, d, &dt, d.cout, wt, None, dout, dx, d.cin, ch)?;
+            conv_chunk(
+                op,
+                d,
+                &dt,
+                d.cout,
+                wt,
+                None,
+                dout,
+                dx,
+                d.cin,
+                ch,
+                (1.0, 1.0),
+            )?;
         }
         if let (Some(du), Some(x)) = (&du, x) {
             let xt = pack_input(op, x, d, d.cin, d.cin.div_ceil(4), ch)?;
