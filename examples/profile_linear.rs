@@ -35,6 +35,10 @@ fn main() -> sralign::Result<()> {
             "db",
             Box::new(|| ops::matmul::linear_backward_bias(&dy).map(drop)),
         ),
+        (
+            "dx+dW+db as linear's backward runs them",
+            Box::new(|| ops::matmul::linear_backward(&dy, &x, &w, [true; 3], Auto).map(drop)),
+        ),
     ];
     for (name, f) in &cases {
         f()?;

@@ -34,6 +34,11 @@
 // feeds columns 4q + i one component each. Each output still gets one fma per k in
 // ascending k order, so results are bit-identical to the packed path. k values past `kc` (the
 // chunk's k count, any value here) read as zeros on both sides.
+// Row sums of A (bit 16, with bit 3; n % 32 != 0): column n of the chunk, a spare column of
+// the last tile, reads as ones, so its accumulators sum A's rows over k in ascending k order
+// (one exact fma by 1.0 each); they go to `bias` (then bound read_write from row `boff`,
+// has_bias = 0) instead of C, raw (alpha = 1), continued across k chunks like C. This is the
+// linear layer's bias gradient db = colsum(dy) summed in dW = dy^T x's launches.
 struct Params { m: u32, n: u32, kt: u32, has_bias: u32, l0: u32, lh: u32, off: u32, co: u32,
                 ci: u32, cm: u32, alpha: f32, boff: u32, accumulate: u32, finalize: u32,
                 abase: u32, ars: u32, als: u32, amax: u32, bbase: u32, brs: u32, bls: u32,
@@ -43,7 +48,7 @@ override LINEAR: u32 = 0u;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var ta: texture_2d_array<f32>;
 @group(0) @binding(3) var tb: texture_2d_array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> bias: array<f32>;
 
 // Texel t of A's row r (4 consecutive k values).
 fn load_a(t: u32, r: u32, layer: u32) -> vec4<f32> {
@@ -75,7 +80,8 @@ fn load_a_cols(kk: u32, q: u32, layer: u32) -> vec4<f32> {
 
 // Column-linear B (bit 3): columns 4q .. 4q + 4 of the chunk at k value kk (zero past kc).
 fn load_b_cols(kk: u32, q: u32, layer: u32) -> vec4<f32> {
-    let v = linear_texel(tb, min(p.bbase + layer * p.bls + kk * p.brs + q, p.bmax));
+    var v = linear_texel(tb, min(p.bbase + layer * p.bls + kk * p.brs + q, p.bmax));
+    if ((LINEAR & 16u) != 0u && q == p.n / 4u) { v[p.n % 4u] = 1.0; }
     return select(v, vec4<f32>(0.0), kk >= p.kc);
 }
 
@@ -93,6 +99,13 @@ fn mac(acc: vec4<f32>, b: vec4<f32>, t: mat4x4<f32>) -> vec4<f32> {
 }
 
 fn store_col(base: u32, m0: u32, lane: u32, nn: u32, acc: vec4<f32>) {
+    if ((LINEAR & 16u) != 0u && nn == p.n) {
+        for (var r = 0u; r < 4u; r++) {
+            let m = lane_row(m0, lane, r);
+            if (m < p.m) { bias[p.boff + m] = acc[r]; }
+        }
+        return;
+    }
     if (nn >= p.n) { return; }
     var v = acc;
     if (p.finalize != 0u) {
@@ -106,9 +119,15 @@ fn store_col(base: u32, m0: u32, lane: u32, nn: u32, acc: vec4<f32>) {
     }
 }
 
-// The raw sums of an earlier k chunk (zero outside C).
+// The raw sums of an earlier k chunk (zero outside C and the row sums' column).
 fn load_col(base: u32, m0: u32, lane: u32, nn: u32) -> vec4<f32> {
     var v = vec4<f32>(0.0);
+    if ((LINEAR & 16u) != 0u && nn == p.n) {
+        for (var r = 0u; r < 4u; r++) {
+            let m = lane_row(m0, lane, r);
+            if (m < p.m) { v[r] = bias[p.boff + m]; }
+        }
+    }
     if (nn < p.n) {
         for (var r = 0u; r < 4u; r++) {
             let m = lane_row(m0, lane, r);

@@ -371,3 +371,76 @@ fn auto_picks_tiled_buffer_kernel_on_gpus() {
     assert_eq!(auto_kernel(true, true), MatmulKernel::Texture);
     assert_eq!(auto_kernel(true, false), MatmulKernel::Buffer);
 }
+
+/// `linear_backward` (as `linear`'s backward runs it: dy copied once for dx and dW, db summed
+/// in dW's launches where n leaves a spare tile column) against the f64 reference: n = 28 and
+/// 40 (db in dW's kernel; M = 6150 also splits it along k), n = 32 and 64 (no spare column:
+/// `column_sums`), after the same sizes ran on NaN inputs; deterministic; dx and dW
+/// bit-identical to `linear_backward_input` / `linear_backward_weight`.
+#[test]
+fn linear_backward_matches_reference() {
+    let gpu = gpu();
+    let nan = |shape: &[usize]| Tensor::full(&gpu, shape, f32::NAN).unwrap();
+    for (m, fin, fout) in [(150, 40, 50), (6150, 28, 36), (70, 32, 44), (97, 64, 13)] {
+        let xv = values(m * fin, 5);
+        let wv = values(fout * fin, 6);
+        let dyv = values(m * fout, 9);
+        let x = Tensor::from_slice(&gpu, &[m, fin], &xv).unwrap();
+        let w = Tensor::from_slice(&gpu, &[fout, fin], &wv).unwrap();
+        let dy = Tensor::from_slice(&gpu, &[m, fout], &dyv).unwrap();
+        let mut db = vec![0.0f64; fout];
+        for r in 0..m {
+            for o in 0..fout {
+                db[o] += dyv[r * fout + o] as f64;
+            }
+        }
+        for k in KERNELS {
+            with_kernel(k, "linear_backward_matches_reference", || {
+                let what = format!("{m}x{fin}->{fout} {k:?}");
+                let stale = matmul::linear_backward(
+                    &nan(&[m, fout]),
+                    &nan(&[m, fin]),
+                    &nan(&[fout, fin]),
+                    [true; 3],
+                    k,
+                )
+                .unwrap();
+                for t in stale.iter().flatten() {
+                    assert!(t.to_vec().unwrap().iter().all(|v| v.is_nan()), "{what}");
+                }
+                let run = || {
+                    matmul::linear_backward(&dy, &x, &w, [true; 3], k)
+                        .unwrap()
+                        .map(|t| t.unwrap().to_vec().unwrap())
+                };
+                let [gx, gw, gb] = run();
+                assert_eq!(
+                    [&gx, &gw, &gb],
+                    run().each_ref(),
+                    "{what} not deterministic"
+                );
+                let sep_x = matmul::linear_backward_input(&dy, &w, k).unwrap();
+                let sep_w = matmul::linear_backward_weight(&dy, &x, k).unwrap();
+                assert_eq!(gx, sep_x.to_vec().unwrap(), "{what} dx");
+                assert_eq!(gw, sep_w.to_vec().unwrap(), "{what} dW");
+                let scale = db.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+                for (o, (g, want)) in gb.iter().zip(&db).enumerate() {
+                    assert!(
+                        (*g as f64 - want).abs() <= 1e-6 * (m as f64).sqrt() * scale,
+                        "{what} db[{o}] = {g}, want {want}"
+                    );
+                }
+                // Only db asked for, or only dx: the others stay None.
+                let only = matmul::linear_backward(&dy, &x, &w, [false, false, true], k).unwrap();
+                assert!(only[0].is_none() && only[1].is_none());
+                let gb2 = only[2].as_ref().unwrap().to_vec().unwrap();
+                for (g, want) in gb2.iter().zip(&db) {
+                    assert!((*g as f64 - want).abs() <= 1e-6 * (m as f64).sqrt() * scale);
+                }
+                let only = matmul::linear_backward(&dy, &x, &w, [true, false, false], k).unwrap();
+                assert!(only[1].is_none() && only[2].is_none());
+                assert_eq!(only[0].as_ref().unwrap().to_vec().unwrap(), gx, "{what}");
+            });
+        }
+    }
+}

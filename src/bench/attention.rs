@@ -95,9 +95,7 @@ pub fn cases(gpu: &Gpu, opts: &BenchOptions) -> Result<Vec<Measurement>> {
     if opts.wants("linear_backward") {
         let dy = random(gpu, &[m, fout], 6)?;
         let ms = time_ms(gpu, it, || {
-            matmul::linear_backward_input(&dy, &w, MatmulKernel::Auto)?;
-            matmul::linear_backward_weight(&dy, &x, MatmulKernel::Auto)?;
-            matmul::linear_backward_bias(&dy).map(drop)
+            matmul::linear_backward(&dy, &x, &w, [true; 3], MatmulKernel::Auto).map(drop)
         })?;
         out.push(row(
             "linear_backward",

@@ -280,11 +280,14 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     ("conv2d_igemm.wgsl", "WG", &[8.0, 16.0]),
     ("conv2d_igemm_weight.wgsl", "WG", &[8.0, 16.0]),
     // matmul.rs `linear_operand`: which operands are read from linear textures instead of
-    // packed ones, and how (A: 0 packed, 1 by rows, 4 by columns; B: 0, 2, 8).
+    // packed ones, and how (A: 0 packed, 1 by rows, 4 by columns; B: 0, 2, 8), + 16 where a
+    // B read by columns also sums A's rows (db in dW's launches).
     (
         "matmul_tex.wgsl",
         "LINEAR",
-        &[0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 9.0, 12.0],
+        &[
+            0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 9.0, 12.0, 24.0, 25.0, 28.0,
+        ],
     ),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),

@@ -190,6 +190,7 @@ fn product(
         alpha,
         bias: None,
         kernel,
+        row_sums: None,
     })
 }
 

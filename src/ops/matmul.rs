@@ -25,6 +25,7 @@ use crate::gpu::params::{
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
+use std::rc::Rc;
 
 /// Which kernel computes the products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +83,9 @@ pub(crate) struct Gemm<'a> {
     pub bias: Option<&'a Tensor>,
     /// Which kernel computes it (`Auto`: `chosen_kernel`).
     pub kernel: MatmulKernel,
+    /// Where to write the sums of A's rows over k ([m]; the linear layer's db in dW = dy^T x),
+    /// computed in the product's spare column where `gemm_run` can (it says whether it did).
+    pub row_sums: Option<&'a Tensor>,
 }
 
 const TEX_TILE_M: usize = 32;
@@ -316,9 +320,23 @@ fn plan(gpu: &Gpu, g: &Gemm, use_tex: bool) -> Result<Vec<Chunk>> {
     }
 }
 
+/// Linear-texture copies of operands made by earlier products, by tensor id, so that products
+/// reading the same tensor copy it once (the linear layer's dx = dy W and dW = dy^T x both read
+/// dy). Valid while those tensors are not written.
+#[derive(Default)]
+pub(crate) struct LinearCopies(Vec<(u64, Rc<PooledTexture>)>);
+
 /// Run one product into the view `g.c` (which must not alias A or B), split into launches
 /// that fit the binding limits (bit-identical to one launch).
 pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
+    gemm_run(g, &mut LinearCopies::default()).map(drop)
+}
+
+/// `gemm_into` reusing (and adding to) `copies`; true when it also wrote `g.row_sums`.
+/// Row sums ride along in the texture kernel when B is read by columns (as in dW), the
+/// product is one layer without bias or scaling, no launch splits its columns and n leaves a
+/// spare column in the last tile (n % 32 != 0): the kernel then reads that column of B as ones.
+fn gemm_run(g: &Gemm, copies: &mut LinearCopies) -> Result<bool> {
     let gpu = g.a.t.gpu();
     let shapes: &[&[usize]] = &[g.a.t.shape(), g.b.t.shape()];
     // Bindings must exist even without a bias: one element of A stands in (never read with
@@ -349,23 +367,32 @@ pub(crate) fn gemm_into(g: &Gemm) -> Result<()> {
     // Operands copied whole into linear textures, once for every chunk (texture kernel only).
     let linear = if use_tex {
         [
-            linear_operand(gpu, g, &plan, true)?,
-            linear_operand(gpu, g, &plan, false)?,
+            linear_operand(gpu, g, &plan, true, copies)?,
+            linear_operand(gpu, g, &plan, false, copies)?,
         ]
     } else {
         [None, None]
     };
     let cols = linear.iter().flatten().any(|l| l.layout == Layout::Cols);
+    let sums = g.row_sums.filter(|_| {
+        matches!(&linear[1], Some(l) if l.layout == Layout::Cols)
+            && g.batch == 1
+            && g.bias.is_none()
+            && g.alpha == 1.0
+            && !g.n.is_multiple_of(TEX_TILE_N)
+            && plan.iter().all(|ch| ch.c0 == 0 && ch.nc == g.n)
+    });
+    let bias = sums.map_or(bias, |t| t.bind());
     let plan = if cols { split_k_for_cache(plan) } else { plan };
     for ch in plan {
         let b = bounds(g, &ch, align);
         if use_tex {
-            gemm_texture(gpu, g, &ch, &b, shapes, &bias, &linear)?;
+            gemm_texture(gpu, g, &ch, &b, shapes, &bias, &linear, sums.is_some())?;
         } else {
             gemm_buffer(gpu, g, &ch, &b, shapes, &bias)?;
         }
     }
-    Ok(())
+    Ok(sums.is_some())
 }
 
 /// Bytes of A's and B's rows (`Layout::Cols`: k rows of dy and x in dW = dy^T x) that one
@@ -419,7 +446,7 @@ enum Layout {
 
 /// An operand's linear-texture copy and how the kernel reads it.
 struct Linear {
-    tex: PooledTexture,
+    tex: Rc<PooledTexture>,
     layout: Layout,
 }
 
@@ -432,8 +459,14 @@ struct Linear {
 /// the rows of texels the kernel reads together must not be a multiple of 512 bytes (rows
 /// that far apart share few L1 sets; `pack` pads such rows). A copy is a memcpy on lavapipe
 /// where a pack kernel stores texel by texel (measured at SwinIR's linear layers in the
-/// commits that added each layout).
-fn linear_operand(gpu: &Gpu, g: &Gemm, plan: &[Chunk], a_side: bool) -> Result<Option<Linear>> {
+/// commits that added each layout). A copy already in `copies` is reused.
+fn linear_operand(
+    gpu: &Gpu,
+    g: &Gemm,
+    plan: &[Chunk],
+    a_side: bool,
+    copies: &mut LinearCopies,
+) -> Result<Option<Linear>> {
     let v = if a_side { &g.a } else { &g.b };
     let (sr, sk) = operand_strides(v, a_side);
     let numel = v.t.numel();
@@ -451,9 +484,15 @@ fn linear_operand(gpu: &Gpu, g: &Gemm, plan: &[Chunk], a_side: bool) -> Result<O
         (true, false, true) => Layout::Cols,
         _ => return Ok(None),
     };
+    let id = v.t.id();
+    if let Some((_, tex)) = copies.0.iter().find(|(i, _)| *i == id) {
+        let tex = tex.clone();
+        return Ok(Some(Linear { tex, layout }));
+    }
     let texels = numel / 4;
-    let tex = gpu.alloc_linear_texture(g.op, texels)?;
+    let tex = Rc::new(gpu.alloc_linear_texture(g.op, texels)?);
     gpu.copy_to_linear_texture(v.t.buffer(), 0, texels, tex.texture(), 0);
+    copies.0.push((id, tex.clone()));
     Ok(Some(Linear { tex, layout }))
 }
 
@@ -578,6 +617,7 @@ fn modes(g: &Gemm, ch: &Chunk) -> (u32, u32, u32) {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn gemm_texture(
     gpu: &Gpu,
     g: &Gemm,
@@ -586,6 +626,7 @@ fn gemm_texture(
     shapes: &[&[usize]],
     bias: &Bind,
     linear: &[Option<Linear>; 2],
+    row_sums: bool,
 ) -> Result<()> {
     let mp = ch.mr.next_multiple_of(TEX_TILE_M);
     let np = ch.nc.next_multiple_of(TEX_TILE_N);
@@ -616,13 +657,14 @@ fn gemm_texture(
             .map_or([0; 4], |l| linear_strides(v, a_side, ch, l.layout))
     };
     let (la, lb) = (strides(&linear[0], true), strides(&linear[1], false));
-    // LINEAR bits (matmul_tex.wgsl): 1 / 4 for A read by rows / columns, 2 / 8 for B.
+    // LINEAR bits (matmul_tex.wgsl): 1 / 4 for A read by rows / columns, 2 / 8 for B, 16 for
+    // A's row sums into the bias binding.
     let bits = |l: &Option<Linear>, rows: u32| match l.as_ref().map(|l| l.layout) {
         None => 0,
         Some(Layout::Rows) => rows,
         Some(Layout::Cols) => rows * 4,
     };
-    let mode = bits(&linear[0], 1) | bits(&linear[1], 2);
+    let mode = bits(&linear[0], 1) | bits(&linear[1], 2) | if row_sums { 16 } else { 0 };
     let (acc, fin, has_bias) = modes(g, ch);
     let c = &b[2];
     gpu.launch(Launch {
@@ -643,7 +685,7 @@ fn gemm_texture(
             ci: c.v.inner as u32,
             cm: c.v.rs as u32,
             alpha: g.alpha,
-            boff: ch.c0 as u32,
+            boff: if row_sums { ch.r0 } else { ch.c0 } as u32,
             accumulate: acc,
             finalize: fin,
             abase: la[0],
@@ -923,6 +965,7 @@ pub fn matmul_forward(a: &Tensor, b: &Tensor, kernel: MatmulKernel) -> Result<Te
             alpha: 1.0,
             bias: None,
             kernel,
+            row_sums: None,
         },
         &shape,
     )
@@ -951,6 +994,7 @@ pub fn matmul_backward_a(dc: &Tensor, b: &Tensor, kernel: MatmulKernel) -> Resul
             alpha: 1.0,
             bias: None,
             kernel,
+            row_sums: None,
         },
         &shape,
     )
@@ -979,6 +1023,7 @@ pub fn matmul_backward_b(a: &Tensor, dc: &Tensor, kernel: MatmulKernel) -> Resul
             alpha: 1.0,
             bias: None,
             kernel,
+            row_sums: None,
         },
         &shape,
     )
@@ -1049,6 +1094,7 @@ pub fn linear_forward(
             alpha: 1.0,
             bias: b,
             kernel,
+            row_sums: None,
         },
         &[m, fout],
     )
@@ -1072,6 +1118,7 @@ pub fn linear_backward_input(dy: &Tensor, w: &Tensor, kernel: MatmulKernel) -> R
             alpha: 1.0,
             bias: None,
             kernel,
+            row_sums: None,
         },
         &[m, fin],
     )
@@ -1095,6 +1142,7 @@ pub fn linear_backward_weight(dy: &Tensor, x: &Tensor, kernel: MatmulKernel) -> 
             alpha: 1.0,
             bias: None,
             kernel,
+            row_sums: None,
         },
         &[fout, fin],
     )
@@ -1104,6 +1152,82 @@ pub fn linear_backward_weight(dy: &Tensor, x: &Tensor, kernel: MatmulKernel) -> 
 pub fn linear_backward_bias(dy: &Tensor) -> Result<Tensor> {
     let (m, fout) = (dy.shape()[0], dy.shape()[1]);
     column_sums("linear_backward_bias", dy, m, fout)
+}
+
+/// The linear layer's gradients (dx, dW, db), each where `needs` asks for it, as `linear`'s
+/// backward runs them: dx and dW share dy's linear-texture copy, and db is summed by dW's
+/// launches where the texture kernel can (`gemm_run`; its summation order is then k
+/// ascending, not `column_sums`' chunks, so its bits differ from `linear_backward_bias`), else
+/// by `linear_backward_bias`. dx and dW are bit-identical to `linear_backward_input` /
+/// `linear_backward_weight`.
+pub fn linear_backward(
+    dy: &Tensor,
+    x: &Tensor,
+    w: &Tensor,
+    needs: [bool; 3],
+    kernel: MatmulKernel,
+) -> Result<[Option<Tensor>; 3]> {
+    let (m, fin) = (x.shape()[0], x.shape()[1]);
+    let fout = w.shape()[0];
+    let mut copies = LinearCopies::default();
+    let dx = if needs[0] {
+        let dx = Tensor::empty(x.gpu(), "linear_backward_input", &[m, fin])?;
+        gemm_run(
+            &Gemm {
+                op: "linear_backward_input",
+                a: View::dense(dy, m, fout, false),
+                b: View::dense(w, fout, fin, false),
+                c: View::dense(&dx, m, fin, false),
+                batch: 1,
+                lh: 1,
+                m,
+                n: fin,
+                k: fout,
+                alpha: 1.0,
+                bias: None,
+                kernel,
+                row_sums: None,
+            },
+            &mut copies,
+        )?;
+        Some(dx)
+    } else {
+        None
+    };
+    let mut db = if needs[2] {
+        Some(Tensor::empty(x.gpu(), "linear_backward_bias", &[fout])?)
+    } else {
+        None
+    };
+    let mut summed = false;
+    let dw = if needs[1] {
+        let dw = Tensor::empty(x.gpu(), "linear_backward_weight", &[fout, fin])?;
+        summed = gemm_run(
+            &Gemm {
+                op: "linear_backward_weight",
+                a: View::dense(dy, fout, m, true),
+                b: View::dense(x, m, fin, false),
+                c: View::dense(&dw, fout, fin, false),
+                batch: 1,
+                lh: 1,
+                m: fout,
+                n: fin,
+                k: m,
+                alpha: 1.0,
+                bias: None,
+                kernel,
+                row_sums: db.as_ref(),
+            },
+            &mut copies,
+        )?;
+        Some(dw)
+    } else {
+        None
+    };
+    if needs[2] && !summed {
+        db = Some(linear_backward_bias(dy)?);
+    }
+    Ok([dx, dw, db])
 }
 
 /// Differentiable y = x W^T + b (x [M, in], w [out, in], b [out]), on `auto_kernel`'s choice.
@@ -1125,24 +1249,10 @@ pub fn linear_with(
         inputs.push(b);
     }
     autograd::record("linear", &inputs, &y, move |dy, needs| {
-        let dx = if needs[0] {
-            Some(linear_backward_input(dy, &sw, kernel)?)
-        } else {
-            None
-        };
-        let dw = if needs[1] {
-            Some(linear_backward_weight(dy, &sx, kernel)?)
-        } else {
-            None
-        };
-        let mut g = vec![dx, dw];
-        if needs.len() > 2 {
-            g.push(if needs[2] {
-                Some(linear_backward_bias(dy)?)
-            } else {
-                None
-            });
-        }
+        let has_bias = needs.len() > 2;
+        let want = [needs[0], needs[1], has_bias && needs[2]];
+        let mut g = Vec::from(linear_backward(dy, &sx, &sw, want, kernel)?);
+        g.truncate(needs.len());
         Ok(g)
     });
     Ok(y)
