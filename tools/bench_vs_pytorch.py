@@ -289,6 +289,13 @@ def main():
             doc = sralign_json(a.sralign, args)
             srow = doc["rows"][0]
             print(f"{label}: sralign {srow['step_s']:.2f} s/step; PyTorch ...", flush=True)
+            if section == "msr16" and "train_MSRResNet_f64_b16_bs16" not in bench_pytorch.RESULTS:
+                # PyTorch's tiny step depends on what ran before it in the process: 0.51-0.55 s
+                # in a fresh process, 0.25 s right after the standard SRResNet's step (measured
+                # 2026-11-30; its allocator then reuses the big model's memory). The target is
+                # judged against the faster figure, so the standard SRResNet runs first.
+                print(f"{label}: PyTorch warm-up (msr64) first ...", flush=True)
+                bench_pytorch.bench_train(["msr64"])
             bench_pytorch.bench_train([section])
             t = bench_pytorch.RESULTS[key]["step_s"]
             record["steps"].append({"row": label, "sralign_s": srow["step_s"], "torch_s": t,
