@@ -1100,52 +1100,69 @@ pub fn linear_forward(
     )
 }
 
+/// The product dx = dy W of a linear layer (dy [M, out], w [out, in]) written to `c`.
+fn dx_gemm<'a>(dy: &'a Tensor, w: &'a Tensor, c: &'a Tensor, kernel: MatmulKernel) -> Gemm<'a> {
+    let (fout, fin) = (w.shape()[0], w.shape()[1]);
+    let m = dy.numel() / fout;
+    Gemm {
+        op: "linear_backward_input",
+        a: View::dense(dy, m, fout, false),
+        b: View::dense(w, fout, fin, false),
+        c: View::dense(c, m, fin, false),
+        batch: 1,
+        lh: 1,
+        m,
+        n: fin,
+        k: fout,
+        alpha: 1.0,
+        bias: None,
+        kernel,
+        row_sums: None,
+    }
+}
+
+/// The product dW = dy^T x of a linear layer (dy [M, out], x [M, in]) written to `c`, with
+/// dy's column sums to `row_sums` where `gemm_run` can.
+fn dw_gemm<'a>(
+    dy: &'a Tensor,
+    x: &'a Tensor,
+    c: &'a Tensor,
+    kernel: MatmulKernel,
+    row_sums: Option<&'a Tensor>,
+) -> Gemm<'a> {
+    let (m, fin) = (x.shape()[0], x.shape()[1]);
+    let fout = dy.numel() / m;
+    Gemm {
+        op: "linear_backward_weight",
+        a: View::dense(dy, fout, m, true),
+        b: View::dense(x, m, fin, false),
+        c: View::dense(c, fout, fin, false),
+        batch: 1,
+        lh: 1,
+        m: fout,
+        n: fin,
+        k: m,
+        alpha: 1.0,
+        bias: None,
+        kernel,
+        row_sums,
+    }
+}
+
 /// dx = dy W: dy [M, out], w [out, in] -> [M, in].
 pub fn linear_backward_input(dy: &Tensor, w: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
     let (fout, fin) = (w.shape()[0], w.shape()[1]);
-    let m = dy.numel() / fout;
-    gemm(
-        Gemm {
-            op: "linear_backward_input",
-            a: View::dense(dy, m, fout, false),
-            b: View::dense(w, fout, fin, false),
-            c: View::dense(dy, 0, 0, false),
-            batch: 1,
-            lh: 1,
-            m,
-            n: fin,
-            k: fout,
-            alpha: 1.0,
-            bias: None,
-            kernel,
-            row_sums: None,
-        },
-        &[m, fin],
-    )
+    let dx = Tensor::empty(dy.gpu(), "linear_backward_input", &[dy.numel() / fout, fin])?;
+    gemm_into(&dx_gemm(dy, w, &dx, kernel))?;
+    Ok(dx)
 }
 
 /// dW = dy^T x: dy [M, out], x [M, in] -> [out, in].
 pub fn linear_backward_weight(dy: &Tensor, x: &Tensor, kernel: MatmulKernel) -> Result<Tensor> {
     let (m, fin) = (x.shape()[0], x.shape()[1]);
-    let fout = dy.numel() / m;
-    gemm(
-        Gemm {
-            op: "linear_backward_weight",
-            a: View::dense(dy, fout, m, true),
-            b: View::dense(x, m, fin, false),
-            c: View::dense(dy, 0, 0, false),
-            batch: 1,
-            lh: 1,
-            m: fout,
-            n: fin,
-            k: m,
-            alpha: 1.0,
-            bias: None,
-            kernel,
-            row_sums: None,
-        },
-        &[fout, fin],
-    )
+    let dw = Tensor::empty(dy.gpu(), "linear_backward_weight", &[dy.numel() / m, fin])?;
+    gemm_into(&dw_gemm(dy, x, &dw, kernel, None))?;
+    Ok(dw)
 }
 
 /// db = column sums of dy [M, out].
@@ -1172,24 +1189,7 @@ pub fn linear_backward(
     let mut copies = LinearCopies::default();
     let dx = if needs[0] {
         let dx = Tensor::empty(x.gpu(), "linear_backward_input", &[m, fin])?;
-        gemm_run(
-            &Gemm {
-                op: "linear_backward_input",
-                a: View::dense(dy, m, fout, false),
-                b: View::dense(w, fout, fin, false),
-                c: View::dense(&dx, m, fin, false),
-                batch: 1,
-                lh: 1,
-                m,
-                n: fin,
-                k: fout,
-                alpha: 1.0,
-                bias: None,
-                kernel,
-                row_sums: None,
-            },
-            &mut copies,
-        )?;
+        gemm_run(&dx_gemm(dy, w, &dx, kernel), &mut copies)?;
         Some(dx)
     } else {
         None
@@ -1202,24 +1202,7 @@ pub fn linear_backward(
     let mut summed = false;
     let dw = if needs[1] {
         let dw = Tensor::empty(x.gpu(), "linear_backward_weight", &[fout, fin])?;
-        summed = gemm_run(
-            &Gemm {
-                op: "linear_backward_weight",
-                a: View::dense(dy, fout, m, true),
-                b: View::dense(x, m, fin, false),
-                c: View::dense(&dw, fout, fin, false),
-                batch: 1,
-                lh: 1,
-                m: fout,
-                n: fin,
-                k: m,
-                alpha: 1.0,
-                bias: None,
-                kernel,
-                row_sums: db.as_ref(),
-            },
-            &mut copies,
-        )?;
+        summed = gemm_run(&dw_gemm(dy, x, &dw, kernel, db.as_ref()), &mut copies)?;
         Some(dw)
     } else {
         None
