@@ -370,6 +370,10 @@ fn auto_picks_tiled_on_gpus_and_textures_on_cpus() {
         assert_eq!(small([16, 16, 192, 192], 3), ConvImpl::Small);
         assert_eq!(small([16, 32, 48, 48], 32), ConvImpl::Texture);
         assert_eq!(small([16, 64, 48, 48], 64), ConvImpl::Winograd);
+        // SwinIR's convs (180 channels) too; 256 input channels stay on the texture kernels
+        // (Winograd's V would be 4x the input).
+        assert_eq!(small([4, 180, 48, 48], 180), ConvImpl::Winograd);
+        assert_eq!(small([16, 256, 48, 48], 256), ConvImpl::Texture);
     }
     // On this adapter, Auto runs exactly the variant chosen_variant names.
     let x = Tensor::from_slice(&gpu, &[1, 5, 6, 7], &[0.25; 210]).unwrap();

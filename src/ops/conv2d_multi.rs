@@ -441,12 +441,12 @@ fn fused_path(
     texture_only: bool,
 ) -> Result<Path> {
     // Under Auto on a CPU adapter the texture kernels serve every multi-part (RRDBNet) conv
-    // here, even where plain conv2d would take Winograd for a pass (that only pays at 64-128
+    // here, even where plain conv2d would take Winograd for a pass (that only pays at 64-192
     // channels on both sides, and the packed parts save the concatenation). Where plain
     // conv2d picks Small (<= 16 input channels: every conv of the tiny SRResNet) the fused
     // path runs it too (`backward_variant`: the forward is the texture kernel either way, the
     // weight gradient Small's). A single part that plain conv2d would run on Winograd
-    // (forward and input gradient, 64-128 channels) goes to plain conv2d for a widening conv
+    // (forward and input gradient, 64-192 channels) goes to plain conv2d for a widening conv
     // (64 -> 256 upsampling convs, where Winograd's forward measured 1.7-1.9x, and their
     // pixel shuffle is the texture kernel's store), else (64 -> 64) to the fused Winograd
     // path: Winograd's forward and input gradient from the packed textures, the epilogue in

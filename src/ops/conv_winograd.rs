@@ -164,17 +164,21 @@ pub(super) fn preferred(d: &ConvDims) -> bool {
 /// | 32 -> 32 | 1.15x | 0.9x | 0.5x |
 /// | 16 -> 64 | 1.0x | 0.4-0.6x | 0.8x |
 /// | 16 -> 16, 3 -> 16, 16 -> 16 at 192x192 | 0.2-0.8x | 0.2-0.5x | 0.4-0.7x |
+/// Later (examples/profile_conv, batch 4 at 48x48, kernel times of one forward + backward,
+/// 2026-11-30): 180 -> 180 (SwinIR's convs) forward 1.7x, input gradient 1.8x, weight
+/// gradient 1.3x; 180 -> 64 forward + input gradient 1.3x; 192 -> 192 1.9x; 256 -> 256 1.9x
+/// and 256 -> 64 1.4x, but 256 stays out (V at batch 16 below).
 /// Below 64 input channels a position has too few k-steps (and at 16 output channels half
 /// of each 32-channel GEMM tile idles) for the GEMM to outrun the transforms; at 256 input
 /// channels V (4x the input) is 150 MB. The weight gradient transforms both operands, which
 /// costs as much as its GEMM saves.
 pub(super) fn fwd_pays(d: &ConvDims) -> bool {
-    (64..=128).contains(&d.cin) && d.cout >= 64
+    (64..=192).contains(&d.cin) && d.cout >= 64
 }
 
 /// `fwd_pays` of the input gradient's conv (Cout -> Cin).
 pub(super) fn dx_pays(d: &ConvDims) -> bool {
-    (64..=128).contains(&d.cout) && d.cin >= 64
+    (64..=192).contains(&d.cout) && d.cin >= 64
 }
 
 fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
