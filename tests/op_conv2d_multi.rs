@@ -9,9 +9,7 @@ use common::*;
 use sralign::ops::activation::reference as act_ref;
 use sralign::ops::conv2d::{reference, ConvImpl};
 use sralign::ops::conv2d_multi::{
-    conv2d_multi_lrelu, conv2d_multi_lrelu_shuffle_with, conv2d_multi_lrelu_with,
-    conv2d_multi_scaled_with, conv2d_multi_shuffle_with, conv2d_multi_texture_only,
-    conv2d_multi_with,
+    conv2d_multi_fused, conv2d_multi_texture_only, conv2d_multi_with, Epilogue,
 };
 use sralign::ops::pixel_shuffle::reference as shuffle_ref;
 
@@ -136,7 +134,15 @@ fn fused_leaky_relu_matches_conv_then_activation() {
             &name,
             &inputs,
             F32_KERNEL,
-            |t| conv2d_multi_lrelu_with(&[&t[0], &t[1]], &t[2], Some(&t[3]), 0.2, imp),
+            |t| {
+                conv2d_multi_fused(
+                    &[&t[0], &t[1]],
+                    &t[2],
+                    Some(&t[3]),
+                    Epilogue::lrelu(0.2),
+                    imp,
+                )
+            },
             |v| {
                 let x = cat(&[&v[0], &v[1]], &chans, n, h * w);
                 let y = reference::forward(&x, [n, 12, h, w], &v[2], ws, Some(&v[3]));
@@ -146,8 +152,13 @@ fn fused_leaky_relu_matches_conv_then_activation() {
     }
     let x = sralign::Tensor::zeros(&gpu, &[1, 4, 4, 4]).unwrap();
     let wt = sralign::Tensor::zeros(&gpu, &[4, 4, 3, 3]).unwrap();
-    let e = conv2d_multi_lrelu_with(&[&x], &wt, None, -0.1, ConvImpl::Auto).unwrap_err();
+    let e =
+        conv2d_multi_fused(&[&x], &wt, None, Epilogue::lrelu(-0.1), ConvImpl::Auto).unwrap_err();
     assert!(e.to_string().contains("slope"), "{e}");
+    for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+        let e = conv2d_multi_fused(&[&x], &wt, None, Epilogue::scaled(bad), ConvImpl::Auto);
+        assert!(e.unwrap_err().to_string().contains("scale"), "scale {bad}");
+    }
 }
 
 /// pixel_shuffle(leaky_relu(conv2d_multi(..)), 2) with the shuffle fused into the
@@ -200,7 +211,13 @@ fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
                 F32_KERNEL,
                 |t| {
                     let xs: Vec<_> = t[..k].iter().collect();
-                    conv2d_multi_lrelu_shuffle_with(&xs, &t[k], Some(&t[k + 1]), 0.2, imp)
+                    conv2d_multi_fused(
+                        &xs,
+                        &t[k],
+                        Some(&t[k + 1]),
+                        Epilogue::lrelu(0.2).shuffled(),
+                        imp,
+                    )
                 },
                 |v| {
                     let parts: Vec<&[f64]> = v[..k].iter().map(|p| &p[..]).collect();
@@ -223,7 +240,15 @@ fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
             &name,
             &inputs,
             F32_KERNEL,
-            |t| conv2d_multi_shuffle_with(&[&t[0]], &t[1], Some(&t[2]), imp),
+            |t| {
+                conv2d_multi_fused(
+                    &[&t[0]],
+                    &t[1],
+                    Some(&t[2]),
+                    Epilogue::default().shuffled(),
+                    imp,
+                )
+            },
             |v| {
                 let y = reference::forward(&v[0], [2, 8, 3, 8], &v[1], [8, 8, 3, 3], Some(&v[2]));
                 shuffle_ref::pixel_shuffle(&y, [2, 8, 3, 8], 2)
@@ -232,9 +257,23 @@ fn fused_pixel_shuffle_matches_conv_activation_then_shuffle() {
     }
     let x = sralign::Tensor::zeros(&gpu, &[1, 4, 4, 4]).unwrap();
     let wt = sralign::Tensor::zeros(&gpu, &[6, 4, 3, 3]).unwrap();
-    let e = conv2d_multi_lrelu_shuffle_with(&[&x], &wt, None, 0.1, ConvImpl::Auto).unwrap_err();
+    let e = conv2d_multi_fused(
+        &[&x],
+        &wt,
+        None,
+        Epilogue::lrelu(0.1).shuffled(),
+        ConvImpl::Auto,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("multiple of 4"), "{e}");
-    let e = conv2d_multi_shuffle_with(&[&x], &wt, None, ConvImpl::Auto).unwrap_err();
+    let e = conv2d_multi_fused(
+        &[&x],
+        &wt,
+        None,
+        Epilogue::default().shuffled(),
+        ConvImpl::Auto,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("multiple of 4"), "{e}");
 }
 
@@ -299,8 +338,8 @@ fn fused_winograd_matches_conv_then_epilogue() {
                 let imp = ConvImpl::Winograd;
                 match ep {
                     Ep::None => conv2d_multi_with(&xs, &t[k], b, imp),
-                    Ep::Lrelu(s) => conv2d_multi_lrelu_with(&xs, &t[k], b, s, imp),
-                    Ep::Scale(s) => conv2d_multi_scaled_with(&xs, &t[k], b, s, imp),
+                    Ep::Lrelu(s) => conv2d_multi_fused(&xs, &t[k], b, Epilogue::lrelu(s), imp),
+                    Ep::Scale(s) => conv2d_multi_fused(&xs, &t[k], b, Epilogue::scaled(s), imp),
                 }
             },
             |v| {
@@ -335,10 +374,14 @@ fn auto_takes_fused_winograd_at_64_channels_on_a_cpu_adapter() {
         let y = f().to_vec().unwrap();
         (gpu.dispatch_count() - d0, y)
     };
-    let (auto, ya) = count(&|| conv2d_multi_lrelu(&[&x], &wt, None, 0.1).unwrap());
-    let (forced, yw) =
-        count(&|| conv2d_multi_lrelu_with(&[&x], &wt, None, 0.1, ConvImpl::Winograd).unwrap());
-    let (texture, _) = count(&|| conv2d_multi_texture_only(&[&x], &wt, None, Some(0.1)).unwrap());
+    let (auto, ya) = count(&|| {
+        conv2d_multi_fused(&[&x], &wt, None, Epilogue::lrelu(0.1), ConvImpl::Auto).unwrap()
+    });
+    let (forced, yw) = count(&|| {
+        conv2d_multi_fused(&[&x], &wt, None, Epilogue::lrelu(0.1), ConvImpl::Winograd).unwrap()
+    });
+    let (texture, _) =
+        count(&|| conv2d_multi_texture_only(&[&x], &wt, None, Epilogue::lrelu(0.1)).unwrap());
     assert_eq!((auto, forced, texture), (4, 4, 3));
     assert_eq!(ya, yw);
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::Result;
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
+use crate::ops::conv2d_multi::Epilogue;
 use crate::ops::{bias, binary};
 use crate::tensor::Tensor;
 
@@ -160,7 +161,7 @@ impl SrModel for Msrn {
         // x2 shuffles fused into the conv where the op allows (ops/conv2d_multi.rs).
         let r = if self.cfg.upscale == 3 { 3 } else { 2 };
         for c in &self.up {
-            y = c.forward_multi_shuffle(&[&y], r)?;
+            y = c.forward_multi_shuffle(&[&y], Epilogue::default(), r)?;
         }
         let feature = y;
         let out = self.last.forward_multi(&[&hooked(&feature, hook)?])?;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::{shape_err, Result};
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
+use crate::ops::conv2d_multi::Epilogue;
 use crate::ops::{binary, pixel_shuffle, scale, upsample};
 use crate::tensor::Tensor;
 
@@ -69,9 +70,9 @@ impl Rdb {
             let parts: Vec<&Tensor> = feats.iter().collect();
             if i == 4 {
                 return match outer {
-                    None => binary::add(&c.forward_multi_scaled(&parts, 0.2)?, x),
+                    None => binary::add(&c.forward_multi_fused(&parts, Epilogue::scaled(0.2))?, x),
                     Some(h) => {
-                        let y = c.forward_multi_scaled(&parts, 0.2 * 0.2)?;
+                        let y = c.forward_multi_fused(&parts, Epilogue::scaled(0.2 * 0.2))?;
                         scale::add_scale_add(&y, 0.2, x, h)
                     }
                 };
@@ -179,17 +180,19 @@ impl SrModel for RrdbNet {
         }
         let feat = binary::add(
             &feat,
-            &self.conv_body.forward_multi_texture_only(&[&h], None)?,
+            &self
+                .conv_body
+                .forward_multi_texture_only(&[&h], Epilogue::default())?,
         )?;
         let up1 = self
             .conv_up1
-            .forward_multi_texture_only(&[&upsample::nearest2x(&feat)?], Some(0.2))?;
+            .forward_multi_texture_only(&[&upsample::nearest2x(&feat)?], Epilogue::lrelu(0.2))?;
         let up2 = self
             .conv_up2
-            .forward_multi_texture_only(&[&upsample::nearest2x(&up1)?], Some(0.2))?;
+            .forward_multi_texture_only(&[&upsample::nearest2x(&up1)?], Epilogue::lrelu(0.2))?;
         let feature = self
             .conv_hr
-            .forward_multi_texture_only(&[&up2], Some(0.2))?;
+            .forward_multi_texture_only(&[&up2], Epilogue::lrelu(0.2))?;
         let out = self.conv_last.forward_multi(&[&hooked(&feature, hook)?])?;
         Ok(SrOutput { out, feature })
     }

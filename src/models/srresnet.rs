@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::Result;
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
+use crate::ops::conv2d_multi::Epilogue;
 use crate::ops::{binary, upsample};
 use crate::tensor::Tensor;
 
@@ -115,7 +116,7 @@ impl SrModel for SrResNet {
         // The x2 shuffles are fused into the upsampler's conv too (ops/conv2d_multi.rs).
         let r = if self.cfg.upscale == 3 { 3 } else { 2 };
         for up in &self.upconvs {
-            out = up.forward_multi_lrelu_shuffle(&[&out], 0.1, r)?;
+            out = up.forward_multi_shuffle(&[&out], Epilogue::lrelu(0.1), r)?;
         }
         let feature = self.conv_hr.forward_multi_lrelu(&[&out], 0.1)?;
         let tail_in = hooked(&feature, hook)?;

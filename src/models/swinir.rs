@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::{unsupported, Result};
 use crate::nn::{Builder, Conv2d, ConvInit, Init, LayerNorm, Linear, ParamStore};
+use crate::ops::conv2d_multi::Epilogue;
 use crate::ops::{self, activation, attention, bias, binary, pad, pixel_shuffle, upsample, window};
 use crate::tensor::Tensor;
 
@@ -359,7 +360,7 @@ impl SrModel for SwinIr {
                 // x2 shuffles fused into their conv where the op allows (ops/conv2d_multi.rs).
                 let r = if s == 3 { 3 } else { 2 };
                 for c in &self.up {
-                    y = c.forward_multi_shuffle(&[&y], r)?;
+                    y = c.forward_multi_shuffle(&[&y], Epilogue::default(), r)?;
                 }
                 let out = self
                     .conv_last

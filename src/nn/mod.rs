@@ -17,6 +17,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::ops;
+use crate::ops::conv2d::ConvImpl;
+use crate::ops::conv2d_multi::Epilogue;
 use crate::tensor::Tensor;
 pub use init::Init;
 
@@ -142,41 +144,28 @@ impl Conv2d {
     pub fn forward_multi(&self, xs: &[&Tensor]) -> Result<Tensor> {
         ops::conv2d_multi::conv2d_multi(xs, &self.weight, Some(&self.bias))
     }
+    /// `ep`(`forward_multi`), the epilogue fused where the op allows
+    /// (ops::conv2d_multi::Epilogue).
+    pub fn forward_multi_fused(&self, xs: &[&Tensor], ep: Epilogue) -> Result<Tensor> {
+        let b = Some(&self.bias);
+        ops::conv2d_multi::conv2d_multi_fused(xs, &self.weight, b, ep, ConvImpl::Auto)
+    }
     /// `forward_multi` followed by LeakyReLU(`slope`), fused where the op allows.
     pub fn forward_multi_lrelu(&self, xs: &[&Tensor], slope: f32) -> Result<Tensor> {
-        ops::conv2d_multi::conv2d_multi_lrelu(xs, &self.weight, Some(&self.bias), slope)
+        self.forward_multi_fused(xs, Epilogue::lrelu(slope))
     }
-    /// pixel_shuffle(`forward_multi`, r): an upsampler's conv; a shuffle by 2 is fused into
-    /// the conv where the op allows, others run after it.
-    pub fn forward_multi_shuffle(&self, xs: &[&Tensor], r: usize) -> Result<Tensor> {
-        let b = Some(&self.bias);
+    /// pixel_shuffle(`ep`(`forward_multi`), r): an upsampler's conv; a shuffle by 2 is fused
+    /// into the conv where the op allows, others run after it.
+    pub fn forward_multi_shuffle(&self, xs: &[&Tensor], ep: Epilogue, r: usize) -> Result<Tensor> {
         match r {
-            2 => ops::conv2d_multi::conv2d_multi_shuffle(xs, &self.weight, b),
-            _ => ops::pixel_shuffle::pixel_shuffle(&self.forward_multi(xs)?, r),
+            2 => self.forward_multi_fused(xs, ep.shuffled()),
+            _ => ops::pixel_shuffle::pixel_shuffle(&self.forward_multi_fused(xs, ep)?, r),
         }
     }
-    /// pixel_shuffle(`forward_multi_lrelu`, r), as `forward_multi_shuffle`.
-    pub fn forward_multi_lrelu_shuffle(
-        &self,
-        xs: &[&Tensor],
-        slope: f32,
-        r: usize,
-    ) -> Result<Tensor> {
-        let b = Some(&self.bias);
-        match r {
-            2 => ops::conv2d_multi::conv2d_multi_lrelu_shuffle(xs, &self.weight, b, slope),
-            _ => ops::pixel_shuffle::pixel_shuffle(&self.forward_multi_lrelu(xs, slope)?, r),
-        }
-    }
-    /// `forward_multi` (`slope` None) or `forward_multi_lrelu`, on the fused texture kernels
-    /// where the fused Winograd path would cost 2 more dispatches (RRDBNet's budget;
-    /// ops::conv2d_multi::conv2d_multi_texture_only).
-    pub fn forward_multi_texture_only(&self, xs: &[&Tensor], slope: Option<f32>) -> Result<Tensor> {
-        ops::conv2d_multi::conv2d_multi_texture_only(xs, &self.weight, Some(&self.bias), slope)
-    }
-    /// `s` times `forward_multi`, fused where the op allows.
-    pub fn forward_multi_scaled(&self, xs: &[&Tensor], s: f32) -> Result<Tensor> {
-        ops::conv2d_multi::conv2d_multi_scaled(xs, &self.weight, Some(&self.bias), s)
+    /// `forward_multi_fused` on the fused texture kernels where the fused Winograd path would
+    /// cost 2 more dispatches (RRDBNet's budget; ops::conv2d_multi::conv2d_multi_texture_only).
+    pub fn forward_multi_texture_only(&self, xs: &[&Tensor], ep: Epilogue) -> Result<Tensor> {
+        ops::conv2d_multi::conv2d_multi_texture_only(xs, &self.weight, Some(&self.bias), ep)
     }
 }
 

@@ -49,173 +49,93 @@ pub fn conv2d_multi_with(
     b: Option<&Tensor>,
     imp: ConvImpl,
 ) -> Result<Tensor> {
-    multi(xs, w, b, Epilogue::default(), imp)
+    multi_path(xs, w, b, Epilogue::default(), imp, false)
 }
 
-/// What the one-dispatch path applies to the convolution's result as it stores it:
-/// LeakyReLU(slope), then a scaling, then a pixel shuffle by 2; their backward runs as dout is
-/// packed (shaders/conv2d_pack_dout4_act.wgsl), so none costs a dispatch of its own.
+/// What the fused paths apply to the convolution's result as they store it: LeakyReLU(slope)
+/// (slope >= 0: the backward reads the sign of the output), then a scaling (s > 0: a
+/// residual branch's, RRDBNet's 0.2), then a pixel shuffle by 2 ([N, Cout, H, W] ->
+/// [N, Cout / 4, 2H, 2W], an upsampler's; LeakyReLU commutes with it, a permutation). Their
+/// backward runs as dout is packed (shaders/conv2d_pack_dout4_act.wgsl), so none costs a
+/// dispatch of its own; where no fused path applies they run as separate ops after the conv.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Epilogue {
-    slope: Option<f32>,
-    scale: Option<f32>,
-    shuffle: bool,
+pub struct Epilogue {
+    pub slope: Option<f32>,
+    pub scale: Option<f32>,
+    pub shuffle: bool,
 }
 
-/// leaky_relu(conv2d_multi(xs, w, b), slope), slope >= 0 (`ConvImpl::Auto`).
-pub fn conv2d_multi_lrelu(
+impl Epilogue {
+    /// LeakyReLU(slope) (0: ReLU).
+    pub fn lrelu(slope: f32) -> Epilogue {
+        Epilogue {
+            slope: Some(slope),
+            ..Epilogue::default()
+        }
+    }
+    /// Multiplication by `s`.
+    pub fn scaled(s: f32) -> Epilogue {
+        Epilogue {
+            scale: Some(s),
+            ..Epilogue::default()
+        }
+    }
+    /// This epilogue followed by a pixel shuffle by 2.
+    pub fn shuffled(self) -> Epilogue {
+        Epilogue {
+            shuffle: true,
+            ..self
+        }
+    }
+
+    /// The checks that make the fused backward valid, as typed errors.
+    fn check(&self, w: &Tensor) -> Result<()> {
+        let bad = |detail: String| {
+            Err(crate::error::shape_err(
+                "conv2d_multi",
+                &[w.shape()],
+                detail,
+            ))
+        };
+        if let Some(slope) = self.slope.filter(|s| s.is_nan() || *s < 0.0) {
+            return bad(format!(
+                "slope {slope} must be >= 0 (the backward reads the sign of the output)"
+            ));
+        }
+        if let Some(s) = self.scale.filter(|s| !(s.is_finite() && *s > 0.0)) {
+            return bad(format!("scale {s} must be finite and > 0"));
+        }
+        if self.shuffle && !w.shape().first().is_some_and(|c| c.is_multiple_of(4)) {
+            return bad("a pixel shuffle by 2 needs output channels a multiple of 4".into());
+        }
+        Ok(())
+    }
+}
+
+/// `ep`(conv2d_multi(xs, w, b)) with the implementation forced (`ConvImpl::Auto` to let it
+/// choose), the epilogue fused where a fused path applies.
+pub fn conv2d_multi_fused(
     xs: &[&Tensor],
     w: &Tensor,
     b: Option<&Tensor>,
-    slope: f32,
-) -> Result<Tensor> {
-    conv2d_multi_lrelu_with(xs, w, b, slope, ConvImpl::Auto)
-}
-
-/// `conv2d_multi_lrelu` with the implementation forced. On the one-dispatch path the
-/// activation is applied as the convolution stores its result, and its backward as dout is
-/// packed (shaders/conv2d_pack_dout4_act.wgsl), so it costs no dispatch of its own.
-pub fn conv2d_multi_lrelu_with(
-    xs: &[&Tensor],
-    w: &Tensor,
-    b: Option<&Tensor>,
-    slope: f32,
+    ep: Epilogue,
     imp: ConvImpl,
 ) -> Result<Tensor> {
-    check_slope("conv2d_multi_lrelu", w, slope)?;
-    let ep = Epilogue {
-        slope: Some(slope),
-        ..Epilogue::default()
-    };
-    multi(xs, w, b, ep, imp)
+    ep.check(w)?;
+    multi_path(xs, w, b, ep, imp, false)
 }
 
-/// pixel_shuffle(conv2d_multi(xs, w, b), 2): an upsampler's conv and shuffle, in one dispatch
-/// on the one-dispatch path (see `conv2d_multi_lrelu_shuffle`;
-/// `ConvImpl::Auto`). The output is [N, Cout / 4, 2H, 2W].
-pub fn conv2d_multi_shuffle(xs: &[&Tensor], w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
-    conv2d_multi_shuffle_with(xs, w, b, ConvImpl::Auto)
-}
-
-/// `conv2d_multi_shuffle` with the implementation forced.
-pub fn conv2d_multi_shuffle_with(
-    xs: &[&Tensor],
-    w: &Tensor,
-    b: Option<&Tensor>,
-    imp: ConvImpl,
-) -> Result<Tensor> {
-    check_shuffle("conv2d_multi_shuffle", w)?;
-    let ep = Epilogue {
-        shuffle: true,
-        ..Epilogue::default()
-    };
-    multi(xs, w, b, ep, imp)
-}
-
-/// `conv2d_multi` (`slope` None) or `conv2d_multi_lrelu` (`ConvImpl::Auto`) that keeps the
-/// fused texture kernels where `Auto` would take the fused Winograd path: 2 dispatches fewer
-/// per conv, for a model that counts them (RRDBNet's budget of 3,000 per step).
+/// `conv2d_multi_fused` under `ConvImpl::Auto` that keeps the fused texture kernels where
+/// `Auto` would take the fused Winograd path: 2 dispatches fewer per conv, for a model that
+/// counts them (RRDBNet's budget of 3,000 per step).
 pub fn conv2d_multi_texture_only(
     xs: &[&Tensor],
     w: &Tensor,
     b: Option<&Tensor>,
-    slope: Option<f32>,
+    ep: Epilogue,
 ) -> Result<Tensor> {
-    if let Some(slope) = slope {
-        check_slope("conv2d_multi_texture_only", w, slope)?;
-    }
-    let ep = Epilogue {
-        slope,
-        ..Epilogue::default()
-    };
+    ep.check(w)?;
     multi_path(xs, w, b, ep, ConvImpl::Auto, true)
-}
-
-/// LeakyReLU's slope must be >= 0: the fused backward reads the sign of the output.
-fn check_slope(op: &str, w: &Tensor, slope: f32) -> Result<()> {
-    if slope.is_nan() || slope < 0.0 {
-        return Err(crate::error::shape_err(
-            op,
-            &[w.shape()],
-            format!("slope {slope} must be >= 0 (the backward reads the sign of the output)"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_shuffle(op: &str, w: &Tensor) -> Result<()> {
-    if w.shape().first().is_some_and(|c| c.is_multiple_of(4)) {
-        Ok(())
-    } else {
-        Err(crate::error::shape_err(
-            op,
-            &[w.shape()],
-            "a pixel shuffle by 2 needs output channels a multiple of 4",
-        ))
-    }
-}
-
-/// pixel_shuffle(leaky_relu(conv2d_multi(xs, w, b), slope), 2), slope >= 0: an upsampler's
-/// conv, activation and shuffle (LeakyReLU commutes with the shuffle, a permutation), in one
-/// dispatch on the one-dispatch path; output channels a multiple of 4 (`ConvImpl::Auto`). The output is [N, Cout / 4, 2H, 2W].
-pub fn conv2d_multi_lrelu_shuffle(
-    xs: &[&Tensor],
-    w: &Tensor,
-    b: Option<&Tensor>,
-    slope: f32,
-) -> Result<Tensor> {
-    conv2d_multi_lrelu_shuffle_with(xs, w, b, slope, ConvImpl::Auto)
-}
-
-/// `conv2d_multi_lrelu_shuffle` with the implementation forced.
-pub fn conv2d_multi_lrelu_shuffle_with(
-    xs: &[&Tensor],
-    w: &Tensor,
-    b: Option<&Tensor>,
-    slope: f32,
-    imp: ConvImpl,
-) -> Result<Tensor> {
-    check_slope("conv2d_multi_lrelu_shuffle", w, slope)?;
-    check_shuffle("conv2d_multi_lrelu_shuffle", w)?;
-    let ep = Epilogue {
-        slope: Some(slope),
-        shuffle: true,
-        ..Epilogue::default()
-    };
-    multi(xs, w, b, ep, imp)
-}
-
-/// s * conv2d_multi(xs, w, b), s > 0: a residual branch's scaling (RRDBNet's 0.2) applied as
-/// the convolution stores its result, and to dout as the backward packs it (`ConvImpl::Auto`).
-pub fn conv2d_multi_scaled(
-    xs: &[&Tensor],
-    w: &Tensor,
-    b: Option<&Tensor>,
-    s: f32,
-) -> Result<Tensor> {
-    conv2d_multi_scaled_with(xs, w, b, s, ConvImpl::Auto)
-}
-
-/// `conv2d_multi_scaled` with the implementation forced.
-pub fn conv2d_multi_scaled_with(
-    xs: &[&Tensor],
-    w: &Tensor,
-    b: Option<&Tensor>,
-    s: f32,
-    imp: ConvImpl,
-) -> Result<Tensor> {
-    if !(s.is_finite() && s > 0.0) {
-        return Err(crate::error::shape_err(
-            "conv2d_multi_scaled",
-            &[w.shape()],
-            format!("scale {s} must be finite and > 0"),
-        ));
-    }
-    let ep = Epilogue {
-        scale: Some(s),
-        ..Epilogue::default()
-    };
-    multi(xs, w, b, ep, imp)
 }
 
 /// Which kernels run a conv2d_multi.
@@ -231,18 +151,8 @@ enum Path {
     Winograd,
 }
 
-fn multi(
-    xs: &[&Tensor],
-    w: &Tensor,
-    b: Option<&Tensor>,
-    ep: Epilogue,
-    imp: ConvImpl,
-) -> Result<Tensor> {
-    multi_path(xs, w, b, ep, imp, false)
-}
-
-/// `multi`; `texture_only` keeps the fused texture kernels where `Auto` would take the fused
-/// Winograd path (`conv2d_multi_texture_only`).
+/// The convolution and its epilogue; `texture_only` keeps the fused texture kernels where
+/// `Auto` would take the fused Winograd path (`conv2d_multi_texture_only`).
 fn multi_path(
     xs: &[&Tensor],
     w: &Tensor,
