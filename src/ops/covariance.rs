@@ -299,7 +299,7 @@ pub fn matrix_at_positions(
         (
             &shaders::COVARIANCE_BACKWARD_SG,
             entry::COVARIANCE_BACKWARD_SG,
-            [len.div_ceil(4 * 8), rows_p / ROW_BLOCK],
+            [len.div_ceil(4 * 16), rows_p / ROW_BLOCK],
         )
     } else {
         (

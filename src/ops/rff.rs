@@ -3,7 +3,7 @@
 //! b are redrawn every step by the caller).
 //!
 //! Forward, also writing -sqrt(2/D) sin(z) for the backward: shaders/rff_forward_sg.wgsl where
-//! H*W % 4 == 0 and the adapter has subgroups of >= 8 lanes (32 features x 4 positions per
+//! H*W % 4 == 0 and the adapter has subgroups of >= 8 lanes (32 features x 8 positions per
 //! lane, W padded by covariance::pad_matrix and shared by subgroupBroadcast, sin and cos from
 //! one range reduction; 2-3x the scalar kernel on lavapipe), else
 //! shaders/rff_forward.wgsl (4 x 4 per lane, any shape). Backward: dz = dout * that (binary mul);
@@ -38,7 +38,7 @@ fn check(op: &str, x: &Tensor, w: &Tensor, b: &Tensor) -> Result<[usize; 4]> {
 pub enum RffKernel {
     /// Any shape: scalar loads, 4 features x 4 positions per lane.
     Scalar,
-    /// HW a multiple of 4, subgroups of >= 8 lanes: vec4 loads of x, 32 features x 4 positions
+    /// HW a multiple of 4, subgroups of >= 8 lanes: vec4 loads of x, 32 features x 8 positions
     /// per lane, weights shared by `subgroupBroadcast`.
     Subgroup,
 }
@@ -101,7 +101,7 @@ pub fn rff_forward_with(
         RffKernel::Subgroup => (
             &shaders::RFF_FORWARD_SG,
             entry::RFF_FORWARD_SG,
-            [len.div_ceil(4 * 8), dp / 32, n],
+            [len.div_ceil(4 * 16), dp / 32, n],
         ),
     };
     // Samples in pieces when a tensor exceeds one storage binding.
