@@ -11,7 +11,8 @@
 // the lane (at 4 rows per lane, 32 per workgroup, the fetches and broadcasts per multiply-add
 // were twice as many and the forward's CPU time 13% longer). Softmax is online (running max m
 // and sum l, the output accumulators rescaled once per block); the value product broadcasts v
-// the same way into 4 x hd accumulators per quad (o<a><t>[e] = the quad's 4 rows at d = 4t + e).
+// the same way, value by value, into 4 x hd accumulators per quad (o<a><t>[e] = the quad's 4
+// rows at d = 4t + e), each summed over the block's 8 keys at once.
 // q is fetched once per lane (rows past n are clamped into the window: computed, never stored).
 // DT = texels of head_dim (head_dim <= 32). HI: a slice can reach into texel DT of its start
 // (start offset within its texel + head_dim > 4 DT; attention.rs fused_hi), else that texel is
@@ -88,17 +89,6 @@ fn rows4(lo: mat4x4<f32>, hi: mat4x4<f32>, s: vec4<u32>, t: u32) -> mat4x4<f32> 
 // 4 rows at head_dim value e.
 fn mac(acc: vec4<f32>, b: vec4<f32>, x: mat4x4<f32>) -> vec4<f32> {
     return fma(vec4<f32>(b.w), x[3], fma(vec4<f32>(b.z), x[2], fma(vec4<f32>(b.y), x[1], fma(vec4<f32>(b.x), x[0], acc))));
-}
-
-// o[e] += pj * v[e] for the 4 head_dim values of one texel of key j's v.
-fn pv(o: mat4x4<f32>, pj: vec4<f32>, v: vec4<f32>) -> mat4x4<f32> {
-    return mat4x4<f32>(fma(pj, vec4<f32>(v.x), o[0]), fma(pj, vec4<f32>(v.y), o[1]),
-                       fma(pj, vec4<f32>(v.z), o[2]), fma(pj, vec4<f32>(v.w), o[3]));
-}
-
-// o scaled by the rescale factors of its 4 rows.
-fn rescale(o: mat4x4<f32>, alpha: vec4<f32>) -> mat4x4<f32> {
-    return mat4x4<f32>(o[0] * alpha, o[1] * alpha, o[2] * alpha, o[3] * alpha);
 }
 
 // The window type of attention_fused_bias.wgsl.
@@ -295,237 +285,373 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
         var s15 = vec4<f32>(0.0);
         var s16 = vec4<f32>(0.0);
         var s17 = vec4<f32>(0.0);
+        var kt0 = vec4<f32>(0.0);
         if (DT > 0u) {
             let klh = next(kl, kb + 1u, 0u);
-            let kt = cut(align(kl, klh, ks), 0u);
+            kt0 = cut(align(kl, klh, ks), 0u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q00);
-            s10 = mac(s10, k0, q10);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q00);
-            s11 = mac(s11, k1, q10);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q00);
-            s12 = mac(s12, k2, q10);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q00);
-            s13 = mac(s13, k3, q10);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q00);
-            s14 = mac(s14, k4, q10);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q00);
-            s15 = mac(s15, k5, q10);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q00);
-            s16 = mac(s16, k6, q10);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q00);
-            s17 = mac(s17, k7, q10);
         }
+        var kt1 = vec4<f32>(0.0);
         if (DT > 1u) {
             let klh = next(kl, kb + 2u, 1u);
-            let kt = cut(align(kl, klh, ks), 1u);
+            kt1 = cut(align(kl, klh, ks), 1u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q01);
-            s10 = mac(s10, k0, q11);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q01);
-            s11 = mac(s11, k1, q11);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q01);
-            s12 = mac(s12, k2, q11);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q01);
-            s13 = mac(s13, k3, q11);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q01);
-            s14 = mac(s14, k4, q11);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q01);
-            s15 = mac(s15, k5, q11);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q01);
-            s16 = mac(s16, k6, q11);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q01);
-            s17 = mac(s17, k7, q11);
         }
+        var kt2 = vec4<f32>(0.0);
         if (DT > 2u) {
             let klh = next(kl, kb + 3u, 2u);
-            let kt = cut(align(kl, klh, ks), 2u);
+            kt2 = cut(align(kl, klh, ks), 2u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q02);
-            s10 = mac(s10, k0, q12);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q02);
-            s11 = mac(s11, k1, q12);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q02);
-            s12 = mac(s12, k2, q12);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q02);
-            s13 = mac(s13, k3, q12);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q02);
-            s14 = mac(s14, k4, q12);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q02);
-            s15 = mac(s15, k5, q12);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q02);
-            s16 = mac(s16, k6, q12);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q02);
-            s17 = mac(s17, k7, q12);
         }
+        var kt3 = vec4<f32>(0.0);
         if (DT > 3u) {
             let klh = next(kl, kb + 4u, 3u);
-            let kt = cut(align(kl, klh, ks), 3u);
+            kt3 = cut(align(kl, klh, ks), 3u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q03);
-            s10 = mac(s10, k0, q13);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q03);
-            s11 = mac(s11, k1, q13);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q03);
-            s12 = mac(s12, k2, q13);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q03);
-            s13 = mac(s13, k3, q13);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q03);
-            s14 = mac(s14, k4, q13);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q03);
-            s15 = mac(s15, k5, q13);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q03);
-            s16 = mac(s16, k6, q13);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q03);
-            s17 = mac(s17, k7, q13);
         }
+        var kt4 = vec4<f32>(0.0);
         if (DT > 4u) {
             let klh = next(kl, kb + 5u, 4u);
-            let kt = cut(align(kl, klh, ks), 4u);
+            kt4 = cut(align(kl, klh, ks), 4u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q04);
-            s10 = mac(s10, k0, q14);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q04);
-            s11 = mac(s11, k1, q14);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q04);
-            s12 = mac(s12, k2, q14);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q04);
-            s13 = mac(s13, k3, q14);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q04);
-            s14 = mac(s14, k4, q14);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q04);
-            s15 = mac(s15, k5, q14);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q04);
-            s16 = mac(s16, k6, q14);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q04);
-            s17 = mac(s17, k7, q14);
         }
+        var kt5 = vec4<f32>(0.0);
         if (DT > 5u) {
             let klh = next(kl, kb + 6u, 5u);
-            let kt = cut(align(kl, klh, ks), 5u);
+            kt5 = cut(align(kl, klh, ks), 5u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q05);
-            s10 = mac(s10, k0, q15);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q05);
-            s11 = mac(s11, k1, q15);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q05);
-            s12 = mac(s12, k2, q15);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q05);
-            s13 = mac(s13, k3, q15);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q05);
-            s14 = mac(s14, k4, q15);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q05);
-            s15 = mac(s15, k5, q15);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q05);
-            s16 = mac(s16, k6, q15);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q05);
-            s17 = mac(s17, k7, q15);
         }
+        var kt6 = vec4<f32>(0.0);
         if (DT > 6u) {
             let klh = next(kl, kb + 7u, 6u);
-            let kt = cut(align(kl, klh, ks), 6u);
+            kt6 = cut(align(kl, klh, ks), 6u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q06);
-            s10 = mac(s10, k0, q16);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q06);
-            s11 = mac(s11, k1, q16);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q06);
-            s12 = mac(s12, k2, q16);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q06);
-            s13 = mac(s13, k3, q16);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q06);
-            s14 = mac(s14, k4, q16);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q06);
-            s15 = mac(s15, k5, q16);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q06);
-            s16 = mac(s16, k6, q16);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q06);
-            s17 = mac(s17, k7, q16);
         }
+        var kt7 = vec4<f32>(0.0);
         if (DT > 7u) {
             let klh = next(kl, kb + 8u, 7u);
-            let kt = cut(align(kl, klh, ks), 7u);
+            kt7 = cut(align(kl, klh, ks), 7u);
             kl = klh;
-            let k0 = subgroupBroadcast(kt, 0u);
-            s00 = mac(s00, k0, q07);
-            s10 = mac(s10, k0, q17);
-            let k1 = subgroupBroadcast(kt, 1u);
-            s01 = mac(s01, k1, q07);
-            s11 = mac(s11, k1, q17);
-            let k2 = subgroupBroadcast(kt, 2u);
-            s02 = mac(s02, k2, q07);
-            s12 = mac(s12, k2, q17);
-            let k3 = subgroupBroadcast(kt, 3u);
-            s03 = mac(s03, k3, q07);
-            s13 = mac(s13, k3, q17);
-            let k4 = subgroupBroadcast(kt, 4u);
-            s04 = mac(s04, k4, q07);
-            s14 = mac(s14, k4, q17);
-            let k5 = subgroupBroadcast(kt, 5u);
-            s05 = mac(s05, k5, q07);
-            s15 = mac(s15, k5, q17);
-            let k6 = subgroupBroadcast(kt, 6u);
-            s06 = mac(s06, k6, q07);
-            s16 = mac(s16, k6, q17);
-            let k7 = subgroupBroadcast(kt, 7u);
-            s07 = mac(s07, k7, q07);
-            s17 = mac(s17, k7, q17);
+        }
+        if (DT > 0u) {
+            let k00 = subgroupBroadcast(kt0, 0u);
+            s00 = mac(s00, k00, q00);
+            s10 = mac(s10, k00, q10);
+        }
+        if (DT > 1u) {
+            let k01 = subgroupBroadcast(kt1, 0u);
+            s00 = mac(s00, k01, q01);
+            s10 = mac(s10, k01, q11);
+        }
+        if (DT > 2u) {
+            let k02 = subgroupBroadcast(kt2, 0u);
+            s00 = mac(s00, k02, q02);
+            s10 = mac(s10, k02, q12);
+        }
+        if (DT > 3u) {
+            let k03 = subgroupBroadcast(kt3, 0u);
+            s00 = mac(s00, k03, q03);
+            s10 = mac(s10, k03, q13);
+        }
+        if (DT > 4u) {
+            let k04 = subgroupBroadcast(kt4, 0u);
+            s00 = mac(s00, k04, q04);
+            s10 = mac(s10, k04, q14);
+        }
+        if (DT > 5u) {
+            let k05 = subgroupBroadcast(kt5, 0u);
+            s00 = mac(s00, k05, q05);
+            s10 = mac(s10, k05, q15);
+        }
+        if (DT > 6u) {
+            let k06 = subgroupBroadcast(kt6, 0u);
+            s00 = mac(s00, k06, q06);
+            s10 = mac(s10, k06, q16);
+        }
+        if (DT > 7u) {
+            let k07 = subgroupBroadcast(kt7, 0u);
+            s00 = mac(s00, k07, q07);
+            s10 = mac(s10, k07, q17);
+        }
+        if (DT > 0u) {
+            let k10 = subgroupBroadcast(kt0, 1u);
+            s01 = mac(s01, k10, q00);
+            s11 = mac(s11, k10, q10);
+        }
+        if (DT > 1u) {
+            let k11 = subgroupBroadcast(kt1, 1u);
+            s01 = mac(s01, k11, q01);
+            s11 = mac(s11, k11, q11);
+        }
+        if (DT > 2u) {
+            let k12 = subgroupBroadcast(kt2, 1u);
+            s01 = mac(s01, k12, q02);
+            s11 = mac(s11, k12, q12);
+        }
+        if (DT > 3u) {
+            let k13 = subgroupBroadcast(kt3, 1u);
+            s01 = mac(s01, k13, q03);
+            s11 = mac(s11, k13, q13);
+        }
+        if (DT > 4u) {
+            let k14 = subgroupBroadcast(kt4, 1u);
+            s01 = mac(s01, k14, q04);
+            s11 = mac(s11, k14, q14);
+        }
+        if (DT > 5u) {
+            let k15 = subgroupBroadcast(kt5, 1u);
+            s01 = mac(s01, k15, q05);
+            s11 = mac(s11, k15, q15);
+        }
+        if (DT > 6u) {
+            let k16 = subgroupBroadcast(kt6, 1u);
+            s01 = mac(s01, k16, q06);
+            s11 = mac(s11, k16, q16);
+        }
+        if (DT > 7u) {
+            let k17 = subgroupBroadcast(kt7, 1u);
+            s01 = mac(s01, k17, q07);
+            s11 = mac(s11, k17, q17);
+        }
+        if (DT > 0u) {
+            let k20 = subgroupBroadcast(kt0, 2u);
+            s02 = mac(s02, k20, q00);
+            s12 = mac(s12, k20, q10);
+        }
+        if (DT > 1u) {
+            let k21 = subgroupBroadcast(kt1, 2u);
+            s02 = mac(s02, k21, q01);
+            s12 = mac(s12, k21, q11);
+        }
+        if (DT > 2u) {
+            let k22 = subgroupBroadcast(kt2, 2u);
+            s02 = mac(s02, k22, q02);
+            s12 = mac(s12, k22, q12);
+        }
+        if (DT > 3u) {
+            let k23 = subgroupBroadcast(kt3, 2u);
+            s02 = mac(s02, k23, q03);
+            s12 = mac(s12, k23, q13);
+        }
+        if (DT > 4u) {
+            let k24 = subgroupBroadcast(kt4, 2u);
+            s02 = mac(s02, k24, q04);
+            s12 = mac(s12, k24, q14);
+        }
+        if (DT > 5u) {
+            let k25 = subgroupBroadcast(kt5, 2u);
+            s02 = mac(s02, k25, q05);
+            s12 = mac(s12, k25, q15);
+        }
+        if (DT > 6u) {
+            let k26 = subgroupBroadcast(kt6, 2u);
+            s02 = mac(s02, k26, q06);
+            s12 = mac(s12, k26, q16);
+        }
+        if (DT > 7u) {
+            let k27 = subgroupBroadcast(kt7, 2u);
+            s02 = mac(s02, k27, q07);
+            s12 = mac(s12, k27, q17);
+        }
+        if (DT > 0u) {
+            let k30 = subgroupBroadcast(kt0, 3u);
+            s03 = mac(s03, k30, q00);
+            s13 = mac(s13, k30, q10);
+        }
+        if (DT > 1u) {
+            let k31 = subgroupBroadcast(kt1, 3u);
+            s03 = mac(s03, k31, q01);
+            s13 = mac(s13, k31, q11);
+        }
+        if (DT > 2u) {
+            let k32 = subgroupBroadcast(kt2, 3u);
+            s03 = mac(s03, k32, q02);
+            s13 = mac(s13, k32, q12);
+        }
+        if (DT > 3u) {
+            let k33 = subgroupBroadcast(kt3, 3u);
+            s03 = mac(s03, k33, q03);
+            s13 = mac(s13, k33, q13);
+        }
+        if (DT > 4u) {
+            let k34 = subgroupBroadcast(kt4, 3u);
+            s03 = mac(s03, k34, q04);
+            s13 = mac(s13, k34, q14);
+        }
+        if (DT > 5u) {
+            let k35 = subgroupBroadcast(kt5, 3u);
+            s03 = mac(s03, k35, q05);
+            s13 = mac(s13, k35, q15);
+        }
+        if (DT > 6u) {
+            let k36 = subgroupBroadcast(kt6, 3u);
+            s03 = mac(s03, k36, q06);
+            s13 = mac(s13, k36, q16);
+        }
+        if (DT > 7u) {
+            let k37 = subgroupBroadcast(kt7, 3u);
+            s03 = mac(s03, k37, q07);
+            s13 = mac(s13, k37, q17);
+        }
+        if (DT > 0u) {
+            let k40 = subgroupBroadcast(kt0, 4u);
+            s04 = mac(s04, k40, q00);
+            s14 = mac(s14, k40, q10);
+        }
+        if (DT > 1u) {
+            let k41 = subgroupBroadcast(kt1, 4u);
+            s04 = mac(s04, k41, q01);
+            s14 = mac(s14, k41, q11);
+        }
+        if (DT > 2u) {
+            let k42 = subgroupBroadcast(kt2, 4u);
+            s04 = mac(s04, k42, q02);
+            s14 = mac(s14, k42, q12);
+        }
+        if (DT > 3u) {
+            let k43 = subgroupBroadcast(kt3, 4u);
+            s04 = mac(s04, k43, q03);
+            s14 = mac(s14, k43, q13);
+        }
+        if (DT > 4u) {
+            let k44 = subgroupBroadcast(kt4, 4u);
+            s04 = mac(s04, k44, q04);
+            s14 = mac(s14, k44, q14);
+        }
+        if (DT > 5u) {
+            let k45 = subgroupBroadcast(kt5, 4u);
+            s04 = mac(s04, k45, q05);
+            s14 = mac(s14, k45, q15);
+        }
+        if (DT > 6u) {
+            let k46 = subgroupBroadcast(kt6, 4u);
+            s04 = mac(s04, k46, q06);
+            s14 = mac(s14, k46, q16);
+        }
+        if (DT > 7u) {
+            let k47 = subgroupBroadcast(kt7, 4u);
+            s04 = mac(s04, k47, q07);
+            s14 = mac(s14, k47, q17);
+        }
+        if (DT > 0u) {
+            let k50 = subgroupBroadcast(kt0, 5u);
+            s05 = mac(s05, k50, q00);
+            s15 = mac(s15, k50, q10);
+        }
+        if (DT > 1u) {
+            let k51 = subgroupBroadcast(kt1, 5u);
+            s05 = mac(s05, k51, q01);
+            s15 = mac(s15, k51, q11);
+        }
+        if (DT > 2u) {
+            let k52 = subgroupBroadcast(kt2, 5u);
+            s05 = mac(s05, k52, q02);
+            s15 = mac(s15, k52, q12);
+        }
+        if (DT > 3u) {
+            let k53 = subgroupBroadcast(kt3, 5u);
+            s05 = mac(s05, k53, q03);
+            s15 = mac(s15, k53, q13);
+        }
+        if (DT > 4u) {
+            let k54 = subgroupBroadcast(kt4, 5u);
+            s05 = mac(s05, k54, q04);
+            s15 = mac(s15, k54, q14);
+        }
+        if (DT > 5u) {
+            let k55 = subgroupBroadcast(kt5, 5u);
+            s05 = mac(s05, k55, q05);
+            s15 = mac(s15, k55, q15);
+        }
+        if (DT > 6u) {
+            let k56 = subgroupBroadcast(kt6, 5u);
+            s05 = mac(s05, k56, q06);
+            s15 = mac(s15, k56, q16);
+        }
+        if (DT > 7u) {
+            let k57 = subgroupBroadcast(kt7, 5u);
+            s05 = mac(s05, k57, q07);
+            s15 = mac(s15, k57, q17);
+        }
+        if (DT > 0u) {
+            let k60 = subgroupBroadcast(kt0, 6u);
+            s06 = mac(s06, k60, q00);
+            s16 = mac(s16, k60, q10);
+        }
+        if (DT > 1u) {
+            let k61 = subgroupBroadcast(kt1, 6u);
+            s06 = mac(s06, k61, q01);
+            s16 = mac(s16, k61, q11);
+        }
+        if (DT > 2u) {
+            let k62 = subgroupBroadcast(kt2, 6u);
+            s06 = mac(s06, k62, q02);
+            s16 = mac(s16, k62, q12);
+        }
+        if (DT > 3u) {
+            let k63 = subgroupBroadcast(kt3, 6u);
+            s06 = mac(s06, k63, q03);
+            s16 = mac(s16, k63, q13);
+        }
+        if (DT > 4u) {
+            let k64 = subgroupBroadcast(kt4, 6u);
+            s06 = mac(s06, k64, q04);
+            s16 = mac(s16, k64, q14);
+        }
+        if (DT > 5u) {
+            let k65 = subgroupBroadcast(kt5, 6u);
+            s06 = mac(s06, k65, q05);
+            s16 = mac(s16, k65, q15);
+        }
+        if (DT > 6u) {
+            let k66 = subgroupBroadcast(kt6, 6u);
+            s06 = mac(s06, k66, q06);
+            s16 = mac(s16, k66, q16);
+        }
+        if (DT > 7u) {
+            let k67 = subgroupBroadcast(kt7, 6u);
+            s06 = mac(s06, k67, q07);
+            s16 = mac(s16, k67, q17);
+        }
+        if (DT > 0u) {
+            let k70 = subgroupBroadcast(kt0, 7u);
+            s07 = mac(s07, k70, q00);
+            s17 = mac(s17, k70, q10);
+        }
+        if (DT > 1u) {
+            let k71 = subgroupBroadcast(kt1, 7u);
+            s07 = mac(s07, k71, q01);
+            s17 = mac(s17, k71, q11);
+        }
+        if (DT > 2u) {
+            let k72 = subgroupBroadcast(kt2, 7u);
+            s07 = mac(s07, k72, q02);
+            s17 = mac(s17, k72, q12);
+        }
+        if (DT > 3u) {
+            let k73 = subgroupBroadcast(kt3, 7u);
+            s07 = mac(s07, k73, q03);
+            s17 = mac(s17, k73, q13);
+        }
+        if (DT > 4u) {
+            let k74 = subgroupBroadcast(kt4, 7u);
+            s07 = mac(s07, k74, q04);
+            s17 = mac(s17, k74, q14);
+        }
+        if (DT > 5u) {
+            let k75 = subgroupBroadcast(kt5, 7u);
+            s07 = mac(s07, k75, q05);
+            s17 = mac(s17, k75, q15);
+        }
+        if (DT > 6u) {
+            let k76 = subgroupBroadcast(kt6, 7u);
+            s07 = mac(s07, k76, q06);
+            s17 = mac(s17, k76, q16);
+        }
+        if (DT > 7u) {
+            let k77 = subgroupBroadcast(kt7, 7u);
+            s07 = mac(s07, k77, q07);
+            s17 = mac(s17, k77, q17);
         }
         // bias + mask: texels qa (keys j0 .. j0 + 3) and qb (j0 + 4 .. j0 + 7).
         let qa = j0 / 4u;
@@ -589,249 +715,937 @@ fn attention_fused_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
             let vlh = next(vl, vb + 1u, 0u);
             let vt = cut(align(vl, vlh, vs), 0u);
             vl = vlh;
-            o00 = rescale(o00, alpha0);
-            o10 = rescale(o10, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o00 = pv(o00, s00, v0);
-            o10 = pv(o10, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o00 = pv(o00, s01, v1);
-            o10 = pv(o10, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o00 = pv(o00, s02, v2);
-            o10 = pv(o10, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o00 = pv(o00, s03, v3);
-            o10 = pv(o10, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o00 = pv(o00, s04, v4);
-            o10 = pv(o10, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o00 = pv(o00, s05, v5);
-            o10 = pv(o10, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o00 = pv(o00, s06, v6);
-            o10 = pv(o10, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o00 = pv(o00, s07, v7);
-            o10 = pv(o10, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o00[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o00[0] = a00;
+            var a10 = o10[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o10[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o00[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o00[1] = a01;
+            var a11 = o10[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o10[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o00[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o00[2] = a02;
+            var a12 = o10[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o10[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o00[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o00[3] = a03;
+            var a13 = o10[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o10[3] = a13;
         }
         if (DT > 1u) {
             let vlh = next(vl, vb + 2u, 1u);
             let vt = cut(align(vl, vlh, vs), 1u);
             vl = vlh;
-            o01 = rescale(o01, alpha0);
-            o11 = rescale(o11, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o01 = pv(o01, s00, v0);
-            o11 = pv(o11, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o01 = pv(o01, s01, v1);
-            o11 = pv(o11, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o01 = pv(o01, s02, v2);
-            o11 = pv(o11, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o01 = pv(o01, s03, v3);
-            o11 = pv(o11, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o01 = pv(o01, s04, v4);
-            o11 = pv(o11, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o01 = pv(o01, s05, v5);
-            o11 = pv(o11, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o01 = pv(o01, s06, v6);
-            o11 = pv(o11, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o01 = pv(o01, s07, v7);
-            o11 = pv(o11, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o01[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o01[0] = a00;
+            var a10 = o11[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o11[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o01[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o01[1] = a01;
+            var a11 = o11[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o11[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o01[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o01[2] = a02;
+            var a12 = o11[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o11[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o01[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o01[3] = a03;
+            var a13 = o11[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o11[3] = a13;
         }
         if (DT > 2u) {
             let vlh = next(vl, vb + 3u, 2u);
             let vt = cut(align(vl, vlh, vs), 2u);
             vl = vlh;
-            o02 = rescale(o02, alpha0);
-            o12 = rescale(o12, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o02 = pv(o02, s00, v0);
-            o12 = pv(o12, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o02 = pv(o02, s01, v1);
-            o12 = pv(o12, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o02 = pv(o02, s02, v2);
-            o12 = pv(o12, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o02 = pv(o02, s03, v3);
-            o12 = pv(o12, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o02 = pv(o02, s04, v4);
-            o12 = pv(o12, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o02 = pv(o02, s05, v5);
-            o12 = pv(o12, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o02 = pv(o02, s06, v6);
-            o12 = pv(o12, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o02 = pv(o02, s07, v7);
-            o12 = pv(o12, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o02[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o02[0] = a00;
+            var a10 = o12[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o12[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o02[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o02[1] = a01;
+            var a11 = o12[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o12[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o02[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o02[2] = a02;
+            var a12 = o12[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o12[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o02[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o02[3] = a03;
+            var a13 = o12[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o12[3] = a13;
         }
         if (DT > 3u) {
             let vlh = next(vl, vb + 4u, 3u);
             let vt = cut(align(vl, vlh, vs), 3u);
             vl = vlh;
-            o03 = rescale(o03, alpha0);
-            o13 = rescale(o13, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o03 = pv(o03, s00, v0);
-            o13 = pv(o13, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o03 = pv(o03, s01, v1);
-            o13 = pv(o13, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o03 = pv(o03, s02, v2);
-            o13 = pv(o13, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o03 = pv(o03, s03, v3);
-            o13 = pv(o13, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o03 = pv(o03, s04, v4);
-            o13 = pv(o13, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o03 = pv(o03, s05, v5);
-            o13 = pv(o13, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o03 = pv(o03, s06, v6);
-            o13 = pv(o13, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o03 = pv(o03, s07, v7);
-            o13 = pv(o13, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o03[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o03[0] = a00;
+            var a10 = o13[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o13[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o03[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o03[1] = a01;
+            var a11 = o13[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o13[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o03[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o03[2] = a02;
+            var a12 = o13[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o13[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o03[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o03[3] = a03;
+            var a13 = o13[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o13[3] = a13;
         }
         if (DT > 4u) {
             let vlh = next(vl, vb + 5u, 4u);
             let vt = cut(align(vl, vlh, vs), 4u);
             vl = vlh;
-            o04 = rescale(o04, alpha0);
-            o14 = rescale(o14, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o04 = pv(o04, s00, v0);
-            o14 = pv(o14, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o04 = pv(o04, s01, v1);
-            o14 = pv(o14, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o04 = pv(o04, s02, v2);
-            o14 = pv(o14, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o04 = pv(o04, s03, v3);
-            o14 = pv(o14, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o04 = pv(o04, s04, v4);
-            o14 = pv(o14, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o04 = pv(o04, s05, v5);
-            o14 = pv(o14, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o04 = pv(o04, s06, v6);
-            o14 = pv(o14, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o04 = pv(o04, s07, v7);
-            o14 = pv(o14, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o04[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o04[0] = a00;
+            var a10 = o14[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o14[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o04[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o04[1] = a01;
+            var a11 = o14[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o14[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o04[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o04[2] = a02;
+            var a12 = o14[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o14[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o04[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o04[3] = a03;
+            var a13 = o14[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o14[3] = a13;
         }
         if (DT > 5u) {
             let vlh = next(vl, vb + 6u, 5u);
             let vt = cut(align(vl, vlh, vs), 5u);
             vl = vlh;
-            o05 = rescale(o05, alpha0);
-            o15 = rescale(o15, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o05 = pv(o05, s00, v0);
-            o15 = pv(o15, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o05 = pv(o05, s01, v1);
-            o15 = pv(o15, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o05 = pv(o05, s02, v2);
-            o15 = pv(o15, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o05 = pv(o05, s03, v3);
-            o15 = pv(o15, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o05 = pv(o05, s04, v4);
-            o15 = pv(o15, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o05 = pv(o05, s05, v5);
-            o15 = pv(o15, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o05 = pv(o05, s06, v6);
-            o15 = pv(o15, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o05 = pv(o05, s07, v7);
-            o15 = pv(o15, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o05[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o05[0] = a00;
+            var a10 = o15[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o15[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o05[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o05[1] = a01;
+            var a11 = o15[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o15[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o05[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o05[2] = a02;
+            var a12 = o15[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o15[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o05[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o05[3] = a03;
+            var a13 = o15[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o15[3] = a13;
         }
         if (DT > 6u) {
             let vlh = next(vl, vb + 7u, 6u);
             let vt = cut(align(vl, vlh, vs), 6u);
             vl = vlh;
-            o06 = rescale(o06, alpha0);
-            o16 = rescale(o16, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o06 = pv(o06, s00, v0);
-            o16 = pv(o16, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o06 = pv(o06, s01, v1);
-            o16 = pv(o16, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o06 = pv(o06, s02, v2);
-            o16 = pv(o16, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o06 = pv(o06, s03, v3);
-            o16 = pv(o16, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o06 = pv(o06, s04, v4);
-            o16 = pv(o16, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o06 = pv(o06, s05, v5);
-            o16 = pv(o16, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o06 = pv(o06, s06, v6);
-            o16 = pv(o16, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o06 = pv(o06, s07, v7);
-            o16 = pv(o16, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o06[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o06[0] = a00;
+            var a10 = o16[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o16[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o06[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o06[1] = a01;
+            var a11 = o16[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o16[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o06[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o06[2] = a02;
+            var a12 = o16[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o16[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o06[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o06[3] = a03;
+            var a13 = o16[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o16[3] = a13;
         }
         if (DT > 7u) {
             let vlh = next(vl, vb + 8u, 7u);
             let vt = cut(align(vl, vlh, vs), 7u);
             vl = vlh;
-            o07 = rescale(o07, alpha0);
-            o17 = rescale(o17, alpha1);
-            let v0 = subgroupBroadcast(vt, 0u);
-            o07 = pv(o07, s00, v0);
-            o17 = pv(o17, s10, v0);
-            let v1 = subgroupBroadcast(vt, 1u);
-            o07 = pv(o07, s01, v1);
-            o17 = pv(o17, s11, v1);
-            let v2 = subgroupBroadcast(vt, 2u);
-            o07 = pv(o07, s02, v2);
-            o17 = pv(o17, s12, v2);
-            let v3 = subgroupBroadcast(vt, 3u);
-            o07 = pv(o07, s03, v3);
-            o17 = pv(o17, s13, v3);
-            let v4 = subgroupBroadcast(vt, 4u);
-            o07 = pv(o07, s04, v4);
-            o17 = pv(o17, s14, v4);
-            let v5 = subgroupBroadcast(vt, 5u);
-            o07 = pv(o07, s05, v5);
-            o17 = pv(o17, s15, v5);
-            let v6 = subgroupBroadcast(vt, 6u);
-            o07 = pv(o07, s06, v6);
-            o17 = pv(o17, s16, v6);
-            let v7 = subgroupBroadcast(vt, 7u);
-            o07 = pv(o07, s07, v7);
-            o17 = pv(o17, s17, v7);
+            let v00 = vec4<f32>(subgroupBroadcast(vt[0], 0u));
+            let v10 = vec4<f32>(subgroupBroadcast(vt[0], 1u));
+            let v20 = vec4<f32>(subgroupBroadcast(vt[0], 2u));
+            let v30 = vec4<f32>(subgroupBroadcast(vt[0], 3u));
+            let v40 = vec4<f32>(subgroupBroadcast(vt[0], 4u));
+            let v50 = vec4<f32>(subgroupBroadcast(vt[0], 5u));
+            let v60 = vec4<f32>(subgroupBroadcast(vt[0], 6u));
+            let v70 = vec4<f32>(subgroupBroadcast(vt[0], 7u));
+            var a00 = o07[0] * alpha0;
+            a00 = fma(s00, v00, a00);
+            a00 = fma(s01, v10, a00);
+            a00 = fma(s02, v20, a00);
+            a00 = fma(s03, v30, a00);
+            a00 = fma(s04, v40, a00);
+            a00 = fma(s05, v50, a00);
+            a00 = fma(s06, v60, a00);
+            a00 = fma(s07, v70, a00);
+            o07[0] = a00;
+            var a10 = o17[0] * alpha1;
+            a10 = fma(s10, v00, a10);
+            a10 = fma(s11, v10, a10);
+            a10 = fma(s12, v20, a10);
+            a10 = fma(s13, v30, a10);
+            a10 = fma(s14, v40, a10);
+            a10 = fma(s15, v50, a10);
+            a10 = fma(s16, v60, a10);
+            a10 = fma(s17, v70, a10);
+            o17[0] = a10;
+            let v01 = vec4<f32>(subgroupBroadcast(vt[1], 0u));
+            let v11 = vec4<f32>(subgroupBroadcast(vt[1], 1u));
+            let v21 = vec4<f32>(subgroupBroadcast(vt[1], 2u));
+            let v31 = vec4<f32>(subgroupBroadcast(vt[1], 3u));
+            let v41 = vec4<f32>(subgroupBroadcast(vt[1], 4u));
+            let v51 = vec4<f32>(subgroupBroadcast(vt[1], 5u));
+            let v61 = vec4<f32>(subgroupBroadcast(vt[1], 6u));
+            let v71 = vec4<f32>(subgroupBroadcast(vt[1], 7u));
+            var a01 = o07[1] * alpha0;
+            a01 = fma(s00, v01, a01);
+            a01 = fma(s01, v11, a01);
+            a01 = fma(s02, v21, a01);
+            a01 = fma(s03, v31, a01);
+            a01 = fma(s04, v41, a01);
+            a01 = fma(s05, v51, a01);
+            a01 = fma(s06, v61, a01);
+            a01 = fma(s07, v71, a01);
+            o07[1] = a01;
+            var a11 = o17[1] * alpha1;
+            a11 = fma(s10, v01, a11);
+            a11 = fma(s11, v11, a11);
+            a11 = fma(s12, v21, a11);
+            a11 = fma(s13, v31, a11);
+            a11 = fma(s14, v41, a11);
+            a11 = fma(s15, v51, a11);
+            a11 = fma(s16, v61, a11);
+            a11 = fma(s17, v71, a11);
+            o17[1] = a11;
+            let v02 = vec4<f32>(subgroupBroadcast(vt[2], 0u));
+            let v12 = vec4<f32>(subgroupBroadcast(vt[2], 1u));
+            let v22 = vec4<f32>(subgroupBroadcast(vt[2], 2u));
+            let v32 = vec4<f32>(subgroupBroadcast(vt[2], 3u));
+            let v42 = vec4<f32>(subgroupBroadcast(vt[2], 4u));
+            let v52 = vec4<f32>(subgroupBroadcast(vt[2], 5u));
+            let v62 = vec4<f32>(subgroupBroadcast(vt[2], 6u));
+            let v72 = vec4<f32>(subgroupBroadcast(vt[2], 7u));
+            var a02 = o07[2] * alpha0;
+            a02 = fma(s00, v02, a02);
+            a02 = fma(s01, v12, a02);
+            a02 = fma(s02, v22, a02);
+            a02 = fma(s03, v32, a02);
+            a02 = fma(s04, v42, a02);
+            a02 = fma(s05, v52, a02);
+            a02 = fma(s06, v62, a02);
+            a02 = fma(s07, v72, a02);
+            o07[2] = a02;
+            var a12 = o17[2] * alpha1;
+            a12 = fma(s10, v02, a12);
+            a12 = fma(s11, v12, a12);
+            a12 = fma(s12, v22, a12);
+            a12 = fma(s13, v32, a12);
+            a12 = fma(s14, v42, a12);
+            a12 = fma(s15, v52, a12);
+            a12 = fma(s16, v62, a12);
+            a12 = fma(s17, v72, a12);
+            o17[2] = a12;
+            let v03 = vec4<f32>(subgroupBroadcast(vt[3], 0u));
+            let v13 = vec4<f32>(subgroupBroadcast(vt[3], 1u));
+            let v23 = vec4<f32>(subgroupBroadcast(vt[3], 2u));
+            let v33 = vec4<f32>(subgroupBroadcast(vt[3], 3u));
+            let v43 = vec4<f32>(subgroupBroadcast(vt[3], 4u));
+            let v53 = vec4<f32>(subgroupBroadcast(vt[3], 5u));
+            let v63 = vec4<f32>(subgroupBroadcast(vt[3], 6u));
+            let v73 = vec4<f32>(subgroupBroadcast(vt[3], 7u));
+            var a03 = o07[3] * alpha0;
+            a03 = fma(s00, v03, a03);
+            a03 = fma(s01, v13, a03);
+            a03 = fma(s02, v23, a03);
+            a03 = fma(s03, v33, a03);
+            a03 = fma(s04, v43, a03);
+            a03 = fma(s05, v53, a03);
+            a03 = fma(s06, v63, a03);
+            a03 = fma(s07, v73, a03);
+            o07[3] = a03;
+            var a13 = o17[3] * alpha1;
+            a13 = fma(s10, v03, a13);
+            a13 = fma(s11, v13, a13);
+            a13 = fma(s12, v23, a13);
+            a13 = fma(s13, v33, a13);
+            a13 = fma(s14, v43, a13);
+            a13 = fma(s15, v53, a13);
+            a13 = fma(s16, v63, a13);
+            a13 = fma(s17, v73, a13);
+            o17[3] = a13;
         }
     }
     let inv0 = 1.0 / l0;
