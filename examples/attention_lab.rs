@@ -2,7 +2,10 @@
 //! window 8, shift 4): forward and backward of both implementations, timed by the process's
 //! CPU time as well as wall time (on a shared machine the CPU seconds lavapipe's threads
 //! spend vary far less than wall time). `cargo run --release --example attention_lab [iters]`;
-//! `LAB_PROFILE=1` prints each fused kernel's GPU time per call instead (timestamp queries).
+//! `LAB_PROFILE=1` prints each fused kernel's GPU time per call instead (timestamp queries),
+//! `LAB_PARTS=1` the time of qkv's copy into a linear texture alone, `LAB_SUM=1` a checksum of
+//! the fused forward's output (to compare kernel variants); `LAB_FUSED=1` times the fused
+//! kernels only.
 use sralign::ops::attention::{self, AttentionKernel};
 use sralign::ops::matmul::MatmulKernel;
 use sralign::{Gpu, Tensor};
