@@ -2,7 +2,10 @@
 //! window 8, shift 4): forward and backward of both implementations, timed by the process's
 //! CPU time as well as wall time (on a shared machine the CPU seconds lavapipe's threads
 //! spend vary far less than wall time). `cargo run --release --example attention_lab [iters]`;
-//! `LAB_PROFILE=1` prints each fused kernel's GPU time per call instead (timestamp queries).
+//! `LAB_PROFILE=1` prints each fused kernel's GPU time per call instead (timestamp queries),
+//! `LAB_PARTS=1` the time of qkv's copy into a linear texture alone, `LAB_SUM=1` a checksum of
+//! the fused forward's output (to compare kernel variants); `LAB_FUSED=1` times the fused
+//! kernels only.
 use sralign::ops::attention::{self, AttentionKernel};
 use sralign::ops::matmul::MatmulKernel;
 use sralign::{Gpu, Tensor};
@@ -45,6 +48,48 @@ fn main() {
     let table = random(&gpu, &[(2 * win - 1) * (2 * win - 1), heads], 13);
     let dout = random(&gpu, &[windows, n, c], 14);
     let flops = 2.0 * 2.0 * (windows * n * n * c) as f64;
+    if std::env::var("LAB_SUM").is_ok() {
+        // A checksum of the fused forward's output and log-sum-exp (to compare variants).
+        let (out, _) = attention::window_attention_forward(
+            &qkv,
+            &table,
+            heads,
+            win,
+            shift,
+            hw,
+            hw,
+            AttentionKernel::Fused,
+        )
+        .unwrap();
+        let v = out.to_vec().unwrap();
+        let (s, a) = v.iter().fold((0f64, 0f64), |(s, a), &x| {
+            (s + x as f64, a + (x as f64).abs())
+        });
+        println!("out sum {s:.6} abs {a:.6}");
+        return;
+    }
+    if std::env::var("LAB_PARTS").is_ok() {
+        // The parts of a fused forward outside its kernel: qkv's copy into a linear texture.
+        let time = |f: &dyn Fn()| {
+            f();
+            gpu.sync().unwrap();
+            let (c0, t0) = (cpu_seconds(), Instant::now());
+            for _ in 0..iters {
+                f();
+                gpu.sync().unwrap();
+            }
+            let wall = t0.elapsed().as_secs_f64() / iters as f64;
+            ((cpu_seconds() - c0) / iters as f64 * 1e3, wall * 1e3)
+        };
+        let (cc, cw) = time(&|| {
+            let t = gpu.alloc_linear_texture("lab", qkv.numel() / 4).unwrap();
+            gpu.copy_to_linear_texture(qkv.buffer(), 0, qkv.numel() / 4, t.texture(), 0);
+        });
+        println!("qkv copy into a linear texture: cpu {cc:.1} ms wall {cw:.1} ms");
+        let (ec, ew) = time(&|| gpu.sync().unwrap());
+        println!("empty sync: cpu {ec:.2} ms wall {ew:.2} ms");
+        return;
+    }
     if std::env::var("LAB_PROFILE").is_ok() {
         // Per-kernel GPU time (timestamps around every dispatch; wall time of each dispatch).
         let fwd = || {
@@ -83,10 +128,15 @@ fn main() {
         }
         return;
     }
-    for kernel in [
-        AttentionKernel::Products(MatmulKernel::Auto),
-        AttentionKernel::Fused,
-    ] {
+    let kernels: &[AttentionKernel] = if std::env::var("LAB_FUSED").is_ok() {
+        &[AttentionKernel::Fused]
+    } else {
+        &[
+            AttentionKernel::Products(MatmulKernel::Auto),
+            AttentionKernel::Fused,
+        ]
+    };
+    for &kernel in kernels {
         let fwd = || {
             attention::window_attention_forward(&qkv, &table, heads, win, shift, hw, hw, kernel)
                 .unwrap()

@@ -73,22 +73,21 @@ fn override_sets(shader: &Shader) -> Vec<naga::back::PipelineConstants> {
     if listed.is_empty() {
         return vec![Default::default()];
     }
-    // Every shader here has one override constant; a second would need the product.
-    assert_eq!(
-        listed.len(),
-        1,
-        "{}: one override constant expected",
-        shader.name
-    );
-    let (_, name, values) = listed[0];
-    values
-        .iter()
-        .map(|v| {
-            let mut c = naga::back::PipelineConstants::default();
-            c.insert(name.to_string(), *v);
-            c
-        })
-        .collect()
+    // Every combination of the listed values (the product over the constants).
+    let mut sets = vec![naga::back::PipelineConstants::default()];
+    for (_, name, values) in listed {
+        sets = sets
+            .iter()
+            .flat_map(|c| {
+                values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.insert(name.to_string(), *v);
+                    c
+                })
+            })
+            .collect();
+    }
+    sets
 }
 
 enum Class {

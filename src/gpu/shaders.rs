@@ -291,6 +291,8 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     ),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),
+    // attention.rs fused_hi: whether the texel after a head slice's DT texels is fetched.
+    ("attention_fused_forward.wgsl", "HI", &[0.0, 1.0]),
     ("attention_fused_backward.wgsl", "DT", DT_VALUES),
 ];
 
