@@ -48,9 +48,8 @@ fn main() {
     let table = random(&gpu, &[(2 * win - 1) * (2 * win - 1), heads], 13);
     let dout = random(&gpu, &[windows, n, c], 14);
     let flops = 2.0 * 2.0 * (windows * n * n * c) as f64;
-    if std::env::var("LAB_SUM").is_ok() {
-        // A checksum of the fused forward's output and log-sum-exp (to compare variants).
-        let (out, _) = attention::window_attention_forward(
+    let fused_forward = || {
+        attention::window_attention_forward(
             &qkv,
             &table,
             heads,
@@ -60,7 +59,11 @@ fn main() {
             hw,
             AttentionKernel::Fused,
         )
-        .unwrap();
+        .unwrap()
+    };
+    if std::env::var("LAB_SUM").is_ok() {
+        // A checksum of the fused forward's output and log-sum-exp (to compare variants).
+        let (out, _) = fused_forward();
         let v = out.to_vec().unwrap();
         let (s, a) = v.iter().fold((0f64, 0f64), |(s, a), &x| {
             (s + x as f64, a + (x as f64).abs())
@@ -92,19 +95,7 @@ fn main() {
     }
     if std::env::var("LAB_PROFILE").is_ok() {
         // Per-kernel GPU time (timestamps around every dispatch; wall time of each dispatch).
-        let fwd = || {
-            attention::window_attention_forward(
-                &qkv,
-                &table,
-                heads,
-                win,
-                shift,
-                hw,
-                hw,
-                AttentionKernel::Fused,
-            )
-            .unwrap()
-        };
+        let fwd = fused_forward;
         let (_, saved) = fwd();
         let bwd = || {
             drop(
