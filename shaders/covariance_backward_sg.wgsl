@@ -25,13 +25,10 @@ struct Params { rows: u32, k: u32, len: u32, ms4: u32, kp4: u32, center: u32,
 @group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> mu: array<f32>;
 
-// X[n, k, qc] centred, zero for k past the end.
-fn xload(n: u32, k: u32, qc: u32, len4: u32) -> vec4<f32> {
+// X[n, k, qc] - c (c: mu[n, k] when centring, else 0), zero for k past the end.
+fn xload(n: u32, k: u32, qc: u32, len4: u32, c: f32) -> vec4<f32> {
     let kc = min(k, p.k - 1u);
-    var v = x[(n * p.k + kc) * len4 + qc - p.bx / 4u];
-    if (p.center != 0u) {
-        v -= vec4<f32>(mu[n * p.k + kc - p.bmu]);
-    }
+    let v = x[(n * p.k + kc) * len4 + qc - p.bx / 4u] - vec4<f32>(c);
     return select(vec4<f32>(0.0), v, k < p.k);
 }
 
@@ -118,14 +115,22 @@ fn covariance_backward_sg(@builtin(workgroup_id) wid: vec3<u32>,
     var a31_1 = a31;
     for (var t = 0u; t < p.kp4; t++) {
         let k = t * 4u;
-        let x0_0 = xload(n, k, qc0, len4);
-        let x1_0 = xload(n, k + 1u, qc0, len4);
-        let x2_0 = xload(n, k + 2u, qc0, len4);
-        let x3_0 = xload(n, k + 3u, qc0, len4);
-        let x0_1 = xload(n, k, qc1, len4);
-        let x1_1 = xload(n, k + 1u, qc1, len4);
-        let x2_1 = xload(n, k + 2u, qc1, len4);
-        let x3_1 = xload(n, k + 3u, qc1, len4);
+        var mul = 0.0;
+        if (p.center != 0u) {
+            mul = mu[n * p.k + min(k + (lane & 3u), p.k - 1u) - p.bmu];
+        }
+        let mu0 = subgroupBroadcast(mul, 0u);
+        let mu1 = subgroupBroadcast(mul, 1u);
+        let mu2 = subgroupBroadcast(mul, 2u);
+        let mu3 = subgroupBroadcast(mul, 3u);
+        let x0_0 = xload(n, k, qc0, len4, mu0);
+        let x1_0 = xload(n, k + 1u, qc0, len4, mu1);
+        let x2_0 = xload(n, k + 2u, qc0, len4, mu2);
+        let x3_0 = xload(n, k + 3u, qc0, len4, mu3);
+        let x0_1 = xload(n, k, qc1, len4, mu0);
+        let x1_1 = xload(n, k + 1u, qc1, len4, mu1);
+        let x2_1 = xload(n, k + 2u, qc1, len4, mu2);
+        let x3_1 = xload(n, k + 3u, qc1, len4, mu3);
         let m0 = m[mb + t];
         let m1 = m[mb + 8u * p.kp4 + t];
         let m2 = m[mb + 16u * p.kp4 + t];

@@ -36,10 +36,11 @@ def header_common(pos):
 """
 
 
-def body(init, store, xload, pos=1):
+def body(init, store, xload, pos=1, kpre=()):
     """The product's loop: `pos` vec4s of positions per lane (q and q + 8, ...: the lanes of
     one load stay contiguous), 32 rows. init(j) is row j's start value, xload(e, qc) loads
-    k + e at position vec4 qc, store(j, q, acc) stores one accumulator."""
+    k + e at position vec4 qc, store(j, q, acc) stores one accumulator; kpre are lines run at
+    the start of every k step."""
     acc = lambda j, v: f"a{j}" if v == 0 else f"a{j}_{v}"
     out = []
     out.append("    let len4 = p.len / 4u;")
@@ -54,6 +55,7 @@ def body(init, store, xload, pos=1):
             out.append(f"    var {acc(j, v)} = a{j};")
     out.append("    for (var t = 0u; t < p.kp4; t++) {")
     out.append("        let k = t * 4u;")
+    out.extend(kpre)
     for v in range(pos):
         for e in range(4):
             out.append(f"        let x{e}_{v} = {xload(e, f'qc{v}')};")
@@ -94,13 +96,10 @@ struct Params { rows: u32, k: u32, len: u32, ms4: u32, kp4: u32, center: u32,
 @group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> mu: array<f32>;
 
-// X[n, k, qc] centred, zero for k past the end.
-fn xload(n: u32, k: u32, qc: u32, len4: u32) -> vec4<f32> {
+// X[n, k, qc] - c (c: mu[n, k] when centring, else 0), zero for k past the end.
+fn xload(n: u32, k: u32, qc: u32, len4: u32, c: f32) -> vec4<f32> {
     let kc = min(k, p.k - 1u);
-    var v = x[(n * p.k + kc) * len4 + qc - p.bx / 4u];
-    if (p.center != 0u) {
-        v -= vec4<f32>(mu[n * p.k + kc - p.bmu]);
-    }
+    let v = x[(n * p.k + kc) * len4 + qc - p.bx / 4u] - vec4<f32>(c);
     return select(vec4<f32>(0.0), v, k < p.k);
 }
 
@@ -117,11 +116,22 @@ fn covariance_backward_sg(@builtin(workgroup_id) wid: vec3<u32>,
     let n = wid.z + p.u0;
     let mb = n * p.ms4 + (wid.y * 32u + lane) * p.kp4 - p.bm / 4u;
 """
+    # The 4 means of a k step: lanes 0-3 load one each (lanes 4-7 repeat them), subgroupBroadcast hands them
+    # to every lane. Loading mu[n, k] inside xload was a loop over the lanes per x load (a
+    # storage load, uniform address or not); this is one per k step.
+    kpre = (
+        "        var mul = 0.0;",
+        "        if (p.center != 0u) {",
+        "            mul = mu[n * p.k + min(k + (lane & 3u), p.k - 1u) - p.bmu];",
+        "        }",
+    ) + tuple(f"        let mu{e} = subgroupBroadcast(mul, {e}u);" for e in range(4))
     code = body(
         lambda j: "vec4<f32>(0.0)",
         lambda j, q, a: f"store(n, r0 + {j}u, {q}, len4, {a});",
-        lambda e, qc: f"xload(n, k + {e}u, {qc}, len4)" if e else f"xload(n, k, {qc}, len4)",
+        lambda e, qc: (f"xload(n, k + {e}u, {qc}, len4, mu{e})" if e
+                       else f"xload(n, k, {qc}, len4, mu0)"),
         POS_COV,
+        kpre,
     )
     return head + code + "\n}\n"
 
