@@ -22,6 +22,11 @@ struct Params {
     // upsampler's shuffle costing no pass of its own; cout % 4 == 0 (conv2d_multi.rs).
     shuffle: u32,
 }
+// Output channels per workgroup: 8, or 4 where a conv has at most 4 (an image-producing
+// last conv: 3 of 8 would leave 5 computed for nothing). With CO = 4 the blocks of channels
+// 4..7 below are removed when the pipeline is created (CO is a pipeline constant), and
+// p.cout8 counts groups of 4.
+override CO: u32 = 8u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var xt: texture_2d_array<f32>;
@@ -78,7 +83,7 @@ fn conv2d_forward_tex3(
     let ox = (wid.x * 8u + lid.x) * 3u;
     let oy = wid.y * 4u;
     let n = wid.z / p.cout8;
-    let co0 = (wid.z % p.cout8) * 8u;
+    let co0 = (wid.z % p.cout8) * CO;
     var a0_0 = vec4<f32>(0.0); var a0_1 = vec4<f32>(0.0); var a0_2 = vec4<f32>(0.0); var a0_3 = vec4<f32>(0.0); var a0_4 = vec4<f32>(0.0); var a0_5 = vec4<f32>(0.0); var a0_6 = vec4<f32>(0.0); var a0_7 = vec4<f32>(0.0);
     var a1_0 = vec4<f32>(0.0); var a1_1 = vec4<f32>(0.0); var a1_2 = vec4<f32>(0.0); var a1_3 = vec4<f32>(0.0); var a1_4 = vec4<f32>(0.0); var a1_5 = vec4<f32>(0.0); var a1_6 = vec4<f32>(0.0); var a1_7 = vec4<f32>(0.0);
     var a2_0 = vec4<f32>(0.0); var a2_1 = vec4<f32>(0.0); var a2_2 = vec4<f32>(0.0); var a2_3 = vec4<f32>(0.0); var a2_4 = vec4<f32>(0.0); var a2_5 = vec4<f32>(0.0); var a2_6 = vec4<f32>(0.0); var a2_7 = vec4<f32>(0.0);
@@ -99,10 +104,12 @@ fn conv2d_forward_tex3(
                 { let s = subgroupBroadcast(wl, 1u); a0_1 = mac(a0_1, s, t0); a1_1 = mac(a1_1, s, t1); a2_1 = mac(a2_1, s, t2); }
                 { let s = subgroupBroadcast(wl, 2u); a0_2 = mac(a0_2, s, t0); a1_2 = mac(a1_2, s, t1); a2_2 = mac(a2_2, s, t2); }
                 { let s = subgroupBroadcast(wl, 3u); a0_3 = mac(a0_3, s, t0); a1_3 = mac(a1_3, s, t1); a2_3 = mac(a2_3, s, t2); }
-                { let s = subgroupBroadcast(wl, 4u); a0_4 = mac(a0_4, s, t0); a1_4 = mac(a1_4, s, t1); a2_4 = mac(a2_4, s, t2); }
-                { let s = subgroupBroadcast(wl, 5u); a0_5 = mac(a0_5, s, t0); a1_5 = mac(a1_5, s, t1); a2_5 = mac(a2_5, s, t2); }
-                { let s = subgroupBroadcast(wl, 6u); a0_6 = mac(a0_6, s, t0); a1_6 = mac(a1_6, s, t1); a2_6 = mac(a2_6, s, t2); }
-                { let s = subgroupBroadcast(wl, 7u); a0_7 = mac(a0_7, s, t0); a1_7 = mac(a1_7, s, t1); a2_7 = mac(a2_7, s, t2); }
+                if (CO == 8u) {
+                    { let s = subgroupBroadcast(wl, 4u); a0_4 = mac(a0_4, s, t0); a1_4 = mac(a1_4, s, t1); a2_4 = mac(a2_4, s, t2); }
+                    { let s = subgroupBroadcast(wl, 5u); a0_5 = mac(a0_5, s, t0); a1_5 = mac(a1_5, s, t1); a2_5 = mac(a2_5, s, t2); }
+                    { let s = subgroupBroadcast(wl, 6u); a0_6 = mac(a0_6, s, t0); a1_6 = mac(a1_6, s, t1); a2_6 = mac(a2_6, s, t2); }
+                    { let s = subgroupBroadcast(wl, 7u); a0_7 = mac(a0_7, s, t0); a1_7 = mac(a1_7, s, t1); a2_7 = mac(a2_7, s, t2); }
+                }
             }
             {
                 let wl = textureLoad(wt, vec2<u32>(co0 + lane, q * 9u + 3u + kx), 0);
@@ -113,10 +120,12 @@ fn conv2d_forward_tex3(
                 { let s = subgroupBroadcast(wl, 1u); a0_1 = mac(a0_1, s, t0); a1_1 = mac(a1_1, s, t1); a2_1 = mac(a2_1, s, t2); }
                 { let s = subgroupBroadcast(wl, 2u); a0_2 = mac(a0_2, s, t0); a1_2 = mac(a1_2, s, t1); a2_2 = mac(a2_2, s, t2); }
                 { let s = subgroupBroadcast(wl, 3u); a0_3 = mac(a0_3, s, t0); a1_3 = mac(a1_3, s, t1); a2_3 = mac(a2_3, s, t2); }
-                { let s = subgroupBroadcast(wl, 4u); a0_4 = mac(a0_4, s, t0); a1_4 = mac(a1_4, s, t1); a2_4 = mac(a2_4, s, t2); }
-                { let s = subgroupBroadcast(wl, 5u); a0_5 = mac(a0_5, s, t0); a1_5 = mac(a1_5, s, t1); a2_5 = mac(a2_5, s, t2); }
-                { let s = subgroupBroadcast(wl, 6u); a0_6 = mac(a0_6, s, t0); a1_6 = mac(a1_6, s, t1); a2_6 = mac(a2_6, s, t2); }
-                { let s = subgroupBroadcast(wl, 7u); a0_7 = mac(a0_7, s, t0); a1_7 = mac(a1_7, s, t1); a2_7 = mac(a2_7, s, t2); }
+                if (CO == 8u) {
+                    { let s = subgroupBroadcast(wl, 4u); a0_4 = mac(a0_4, s, t0); a1_4 = mac(a1_4, s, t1); a2_4 = mac(a2_4, s, t2); }
+                    { let s = subgroupBroadcast(wl, 5u); a0_5 = mac(a0_5, s, t0); a1_5 = mac(a1_5, s, t1); a2_5 = mac(a2_5, s, t2); }
+                    { let s = subgroupBroadcast(wl, 6u); a0_6 = mac(a0_6, s, t0); a1_6 = mac(a1_6, s, t1); a2_6 = mac(a2_6, s, t2); }
+                    { let s = subgroupBroadcast(wl, 7u); a0_7 = mac(a0_7, s, t0); a1_7 = mac(a1_7, s, t1); a2_7 = mac(a2_7, s, t2); }
+                }
             }
             {
                 let wl = textureLoad(wt, vec2<u32>(co0 + lane, q * 9u + 6u + kx), 0);
@@ -127,10 +136,12 @@ fn conv2d_forward_tex3(
                 { let s = subgroupBroadcast(wl, 1u); a0_1 = mac(a0_1, s, t0); a1_1 = mac(a1_1, s, t1); a2_1 = mac(a2_1, s, t2); }
                 { let s = subgroupBroadcast(wl, 2u); a0_2 = mac(a0_2, s, t0); a1_2 = mac(a1_2, s, t1); a2_2 = mac(a2_2, s, t2); }
                 { let s = subgroupBroadcast(wl, 3u); a0_3 = mac(a0_3, s, t0); a1_3 = mac(a1_3, s, t1); a2_3 = mac(a2_3, s, t2); }
-                { let s = subgroupBroadcast(wl, 4u); a0_4 = mac(a0_4, s, t0); a1_4 = mac(a1_4, s, t1); a2_4 = mac(a2_4, s, t2); }
-                { let s = subgroupBroadcast(wl, 5u); a0_5 = mac(a0_5, s, t0); a1_5 = mac(a1_5, s, t1); a2_5 = mac(a2_5, s, t2); }
-                { let s = subgroupBroadcast(wl, 6u); a0_6 = mac(a0_6, s, t0); a1_6 = mac(a1_6, s, t1); a2_6 = mac(a2_6, s, t2); }
-                { let s = subgroupBroadcast(wl, 7u); a0_7 = mac(a0_7, s, t0); a1_7 = mac(a1_7, s, t1); a2_7 = mac(a2_7, s, t2); }
+                if (CO == 8u) {
+                    { let s = subgroupBroadcast(wl, 4u); a0_4 = mac(a0_4, s, t0); a1_4 = mac(a1_4, s, t1); a2_4 = mac(a2_4, s, t2); }
+                    { let s = subgroupBroadcast(wl, 5u); a0_5 = mac(a0_5, s, t0); a1_5 = mac(a1_5, s, t1); a2_5 = mac(a2_5, s, t2); }
+                    { let s = subgroupBroadcast(wl, 6u); a0_6 = mac(a0_6, s, t0); a1_6 = mac(a1_6, s, t1); a2_6 = mac(a2_6, s, t2); }
+                    { let s = subgroupBroadcast(wl, 7u); a0_7 = mac(a0_7, s, t0); a1_7 = mac(a1_7, s, t1); a2_7 = mac(a2_7, s, t2); }
+                }
             }
             c0 = c1;
             c1 = c2;
@@ -141,29 +152,35 @@ fn conv2d_forward_tex3(
         store(n, co0 + 1u, oy, ox + 0u, a0_1);
         store(n, co0 + 2u, oy, ox + 0u, a0_2);
         store(n, co0 + 3u, oy, ox + 0u, a0_3);
-        store(n, co0 + 4u, oy, ox + 0u, a0_4);
-        store(n, co0 + 5u, oy, ox + 0u, a0_5);
-        store(n, co0 + 6u, oy, ox + 0u, a0_6);
-        store(n, co0 + 7u, oy, ox + 0u, a0_7);
+        if (CO == 8u) {
+            store(n, co0 + 4u, oy, ox + 0u, a0_4);
+            store(n, co0 + 5u, oy, ox + 0u, a0_5);
+            store(n, co0 + 6u, oy, ox + 0u, a0_6);
+            store(n, co0 + 7u, oy, ox + 0u, a0_7);
+        }
     }
     if (ox + 1u < p.w) {
         store(n, co0 + 0u, oy, ox + 1u, a1_0);
         store(n, co0 + 1u, oy, ox + 1u, a1_1);
         store(n, co0 + 2u, oy, ox + 1u, a1_2);
         store(n, co0 + 3u, oy, ox + 1u, a1_3);
-        store(n, co0 + 4u, oy, ox + 1u, a1_4);
-        store(n, co0 + 5u, oy, ox + 1u, a1_5);
-        store(n, co0 + 6u, oy, ox + 1u, a1_6);
-        store(n, co0 + 7u, oy, ox + 1u, a1_7);
+        if (CO == 8u) {
+            store(n, co0 + 4u, oy, ox + 1u, a1_4);
+            store(n, co0 + 5u, oy, ox + 1u, a1_5);
+            store(n, co0 + 6u, oy, ox + 1u, a1_6);
+            store(n, co0 + 7u, oy, ox + 1u, a1_7);
+        }
     }
     if (ox + 2u < p.w) {
         store(n, co0 + 0u, oy, ox + 2u, a2_0);
         store(n, co0 + 1u, oy, ox + 2u, a2_1);
         store(n, co0 + 2u, oy, ox + 2u, a2_2);
         store(n, co0 + 3u, oy, ox + 2u, a2_3);
-        store(n, co0 + 4u, oy, ox + 2u, a2_4);
-        store(n, co0 + 5u, oy, ox + 2u, a2_5);
-        store(n, co0 + 6u, oy, ox + 2u, a2_6);
-        store(n, co0 + 7u, oy, ox + 2u, a2_7);
+        if (CO == 8u) {
+            store(n, co0 + 4u, oy, ox + 2u, a2_4);
+            store(n, co0 + 5u, oy, ox + 2u, a2_5);
+            store(n, co0 + 6u, oy, ox + 2u, a2_6);
+            store(n, co0 + 7u, oy, ox + 2u, a2_7);
+        }
     }
 }

@@ -61,6 +61,15 @@ fn conv3x3_without_bias_more_channels() {
     check_conv([1, 8, 9, 11], 6, 3, false);
 }
 
+/// 3x3 convs with at most 4 output channels (an image's last conv), which the 3x3 texture
+/// kernel computes 4 channels per workgroup instead of 8 (`conv2d::tex3_channels`); 3 leaves
+/// one of the 4 unstored, 4 fills them; widths not a multiple of the 24-column workgroup.
+#[test]
+fn conv3x3_at_most_four_outputs() {
+    check_conv([2, 6, 7, 10], 3, 3, true);
+    check_conv([1, 9, 5, 13], 4, 3, false);
+}
+
 /// The small-channel weight gradient (conv2d_backward_weight_small.wgsl) where both halves of
 /// its lanes hold output channels (Cout > 8; 19: a partial second group of 16) and the bias
 /// gradient is summed in the same pass; 13 input channels leave the last lane's texel partly

@@ -475,7 +475,10 @@ pub(crate) fn launch_tex_act(
 ) -> Result<()> {
     let per = cout * d.hw();
     let (ob, off) = span(out, n0 * per, nb * per);
-    let cout8 = cout.div_ceil(8);
+    // The 3x3 kernel's output channels per workgroup (its override CO): 4 for convs with at
+    // most 4 (the image-producing last convs), else 8; `cout8` counts those groups.
+    let co = tex3_channels(d.k, cout);
+    let cout8 = cout.div_ceil(co);
     // conv2d_forward_tex.wgsl and its 3x3 form share one struct.
     let params = Conv2dForwardTexParams {
         w: u(d.w),
@@ -492,17 +495,25 @@ pub(crate) fn launch_tex_act(
         scale: scale.unwrap_or(1.0),
         shuffle: shuffle as u32,
     };
-    let (shader, entry) = if d.k == 3 {
-        (&shaders::CONV2D_FORWARD_TEX3, entry::CONV2D_FORWARD_TEX3)
-    } else {
-        (&shaders::CONV2D_FORWARD_TEX, entry::CONV2D_FORWARD_TEX)
+    let (shader, entry, overrides): (_, _, &[(&str, f64)]) = match (d.k, co) {
+        (3, 4) => (
+            &shaders::CONV2D_FORWARD_TEX3,
+            entry::CONV2D_FORWARD_TEX3,
+            &[("CO", 4.0)],
+        ),
+        (3, _) => (
+            &shaders::CONV2D_FORWARD_TEX3,
+            entry::CONV2D_FORWARD_TEX3,
+            &[],
+        ),
+        _ => (&shaders::CONV2D_FORWARD_TEX, entry::CONV2D_FORWARD_TEX, &[]),
     };
     out.gpu().launch(Launch {
         op,
         shapes: &[out.shape()],
         shader,
         entry,
-        overrides: &[],
+        overrides,
         params: params.words(),
         binds: &[
             ob,
@@ -512,6 +523,17 @@ pub(crate) fn launch_tex_act(
         ],
         workgroups: [u(d.w.div_ceil(d.cols())), u(d.h.div_ceil(4)), u(nb * cout8)],
     })
+}
+
+/// Output channels per workgroup of the texture kernel (`conv2d_forward_tex3.wgsl`'s CO; the
+/// general-k kernel always computes 8): 4 for a 3x3 conv with at most 4 output channels,
+/// where 8 would compute 5 of 8 for nothing (`profile_conv 16 16 3 192`: see the commit).
+pub(crate) fn tex3_channels(k: usize, cout: usize) -> usize {
+    if k == 3 && cout <= 4 {
+        4
+    } else {
+        8
+    }
 }
 
 /// out[n0..n0+nb] = buffer conv of x (channels `cin`) with wb [cout, cin, k, k].
