@@ -21,6 +21,11 @@ struct Params {
     e: u32, wpad: u32, q4: u32, has_bias: u32,
     split: u32,
 }
+// Output channels per lane: 8, or 4 where the conv has at most 4 (with split = 1: an image's
+// last conv, 3 channels, would leave 5 of 8 computed for nothing). With CO = 4 the
+// multiply-adds of channels 4..7 are removed when the pipeline is created (CO is a pipeline
+// constant); their accumulators stay zero and are never stored (co >= cout).
+override CO: u32 = 8u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> partial: array<f32>;
 @group(0) @binding(2) var<storage, read_write> bpartial: array<f32>;
@@ -88,26 +93,32 @@ fn conv2d_backward_weight_small(
                 a0_1 = fma(vec4<f32>(d0.y), c0, a0_1);
                 a0_2 = fma(vec4<f32>(d0.z), c0, a0_2);
                 a0_3 = fma(vec4<f32>(d0.w), c0, a0_3);
-                a0_4 = fma(vec4<f32>(d1.x), c0, a0_4);
-                a0_5 = fma(vec4<f32>(d1.y), c0, a0_5);
-                a0_6 = fma(vec4<f32>(d1.z), c0, a0_6);
-                a0_7 = fma(vec4<f32>(d1.w), c0, a0_7);
+                if (CO == 8u) {
+                    a0_4 = fma(vec4<f32>(d1.x), c0, a0_4);
+                    a0_5 = fma(vec4<f32>(d1.y), c0, a0_5);
+                    a0_6 = fma(vec4<f32>(d1.z), c0, a0_6);
+                    a0_7 = fma(vec4<f32>(d1.w), c0, a0_7);
+                }
                 a1_0 = fma(vec4<f32>(d0.x), c1, a1_0);
                 a1_1 = fma(vec4<f32>(d0.y), c1, a1_1);
                 a1_2 = fma(vec4<f32>(d0.z), c1, a1_2);
                 a1_3 = fma(vec4<f32>(d0.w), c1, a1_3);
-                a1_4 = fma(vec4<f32>(d1.x), c1, a1_4);
-                a1_5 = fma(vec4<f32>(d1.y), c1, a1_5);
-                a1_6 = fma(vec4<f32>(d1.z), c1, a1_6);
-                a1_7 = fma(vec4<f32>(d1.w), c1, a1_7);
+                if (CO == 8u) {
+                    a1_4 = fma(vec4<f32>(d1.x), c1, a1_4);
+                    a1_5 = fma(vec4<f32>(d1.y), c1, a1_5);
+                    a1_6 = fma(vec4<f32>(d1.z), c1, a1_6);
+                    a1_7 = fma(vec4<f32>(d1.w), c1, a1_7);
+                }
                 a2_0 = fma(vec4<f32>(d0.x), c2, a2_0);
                 a2_1 = fma(vec4<f32>(d0.y), c2, a2_1);
                 a2_2 = fma(vec4<f32>(d0.z), c2, a2_2);
                 a2_3 = fma(vec4<f32>(d0.w), c2, a2_3);
-                a2_4 = fma(vec4<f32>(d1.x), c2, a2_4);
-                a2_5 = fma(vec4<f32>(d1.y), c2, a2_5);
-                a2_6 = fma(vec4<f32>(d1.z), c2, a2_6);
-                a2_7 = fma(vec4<f32>(d1.w), c2, a2_7);
+                if (CO == 8u) {
+                    a2_4 = fma(vec4<f32>(d1.x), c2, a2_4);
+                    a2_5 = fma(vec4<f32>(d1.y), c2, a2_5);
+                    a2_6 = fma(vec4<f32>(d1.z), c2, a2_6);
+                    a2_7 = fma(vec4<f32>(d1.w), c2, a2_7);
+                }
             }
             {
                 // Pixel x + 1: channels 0..3 of the lane's half from lane 2, 4..7 from lane 3.
@@ -117,26 +128,32 @@ fn conv2d_backward_weight_small(
                 a0_1 = fma(vec4<f32>(d0.y), c1, a0_1);
                 a0_2 = fma(vec4<f32>(d0.z), c1, a0_2);
                 a0_3 = fma(vec4<f32>(d0.w), c1, a0_3);
-                a0_4 = fma(vec4<f32>(d1.x), c1, a0_4);
-                a0_5 = fma(vec4<f32>(d1.y), c1, a0_5);
-                a0_6 = fma(vec4<f32>(d1.z), c1, a0_6);
-                a0_7 = fma(vec4<f32>(d1.w), c1, a0_7);
+                if (CO == 8u) {
+                    a0_4 = fma(vec4<f32>(d1.x), c1, a0_4);
+                    a0_5 = fma(vec4<f32>(d1.y), c1, a0_5);
+                    a0_6 = fma(vec4<f32>(d1.z), c1, a0_6);
+                    a0_7 = fma(vec4<f32>(d1.w), c1, a0_7);
+                }
                 a1_0 = fma(vec4<f32>(d0.x), c2, a1_0);
                 a1_1 = fma(vec4<f32>(d0.y), c2, a1_1);
                 a1_2 = fma(vec4<f32>(d0.z), c2, a1_2);
                 a1_3 = fma(vec4<f32>(d0.w), c2, a1_3);
-                a1_4 = fma(vec4<f32>(d1.x), c2, a1_4);
-                a1_5 = fma(vec4<f32>(d1.y), c2, a1_5);
-                a1_6 = fma(vec4<f32>(d1.z), c2, a1_6);
-                a1_7 = fma(vec4<f32>(d1.w), c2, a1_7);
+                if (CO == 8u) {
+                    a1_4 = fma(vec4<f32>(d1.x), c2, a1_4);
+                    a1_5 = fma(vec4<f32>(d1.y), c2, a1_5);
+                    a1_6 = fma(vec4<f32>(d1.z), c2, a1_6);
+                    a1_7 = fma(vec4<f32>(d1.w), c2, a1_7);
+                }
                 a2_0 = fma(vec4<f32>(d0.x), c3, a2_0);
                 a2_1 = fma(vec4<f32>(d0.y), c3, a2_1);
                 a2_2 = fma(vec4<f32>(d0.z), c3, a2_2);
                 a2_3 = fma(vec4<f32>(d0.w), c3, a2_3);
-                a2_4 = fma(vec4<f32>(d1.x), c3, a2_4);
-                a2_5 = fma(vec4<f32>(d1.y), c3, a2_5);
-                a2_6 = fma(vec4<f32>(d1.z), c3, a2_6);
-                a2_7 = fma(vec4<f32>(d1.w), c3, a2_7);
+                if (CO == 8u) {
+                    a2_4 = fma(vec4<f32>(d1.x), c3, a2_4);
+                    a2_5 = fma(vec4<f32>(d1.y), c3, a2_5);
+                    a2_6 = fma(vec4<f32>(d1.z), c3, a2_6);
+                    a2_7 = fma(vec4<f32>(d1.w), c3, a2_7);
+                }
             }
             {
                 // Pixel x + 2: channels 0..3 of the lane's half from lane 4, 4..7 from lane 5.
@@ -146,26 +163,32 @@ fn conv2d_backward_weight_small(
                 a0_1 = fma(vec4<f32>(d0.y), c2, a0_1);
                 a0_2 = fma(vec4<f32>(d0.z), c2, a0_2);
                 a0_3 = fma(vec4<f32>(d0.w), c2, a0_3);
-                a0_4 = fma(vec4<f32>(d1.x), c2, a0_4);
-                a0_5 = fma(vec4<f32>(d1.y), c2, a0_5);
-                a0_6 = fma(vec4<f32>(d1.z), c2, a0_6);
-                a0_7 = fma(vec4<f32>(d1.w), c2, a0_7);
+                if (CO == 8u) {
+                    a0_4 = fma(vec4<f32>(d1.x), c2, a0_4);
+                    a0_5 = fma(vec4<f32>(d1.y), c2, a0_5);
+                    a0_6 = fma(vec4<f32>(d1.z), c2, a0_6);
+                    a0_7 = fma(vec4<f32>(d1.w), c2, a0_7);
+                }
                 a1_0 = fma(vec4<f32>(d0.x), c3, a1_0);
                 a1_1 = fma(vec4<f32>(d0.y), c3, a1_1);
                 a1_2 = fma(vec4<f32>(d0.z), c3, a1_2);
                 a1_3 = fma(vec4<f32>(d0.w), c3, a1_3);
-                a1_4 = fma(vec4<f32>(d1.x), c3, a1_4);
-                a1_5 = fma(vec4<f32>(d1.y), c3, a1_5);
-                a1_6 = fma(vec4<f32>(d1.z), c3, a1_6);
-                a1_7 = fma(vec4<f32>(d1.w), c3, a1_7);
+                if (CO == 8u) {
+                    a1_4 = fma(vec4<f32>(d1.x), c3, a1_4);
+                    a1_5 = fma(vec4<f32>(d1.y), c3, a1_5);
+                    a1_6 = fma(vec4<f32>(d1.z), c3, a1_6);
+                    a1_7 = fma(vec4<f32>(d1.w), c3, a1_7);
+                }
                 a2_0 = fma(vec4<f32>(d0.x), c4, a2_0);
                 a2_1 = fma(vec4<f32>(d0.y), c4, a2_1);
                 a2_2 = fma(vec4<f32>(d0.z), c4, a2_2);
                 a2_3 = fma(vec4<f32>(d0.w), c4, a2_3);
-                a2_4 = fma(vec4<f32>(d1.x), c4, a2_4);
-                a2_5 = fma(vec4<f32>(d1.y), c4, a2_5);
-                a2_6 = fma(vec4<f32>(d1.z), c4, a2_6);
-                a2_7 = fma(vec4<f32>(d1.w), c4, a2_7);
+                if (CO == 8u) {
+                    a2_4 = fma(vec4<f32>(d1.x), c4, a2_4);
+                    a2_5 = fma(vec4<f32>(d1.y), c4, a2_5);
+                    a2_6 = fma(vec4<f32>(d1.z), c4, a2_6);
+                    a2_7 = fma(vec4<f32>(d1.w), c4, a2_7);
+                }
             }
             {
                 // Pixel x + 3: channels 0..3 of the lane's half from lane 6, 4..7 from lane 7.
@@ -175,26 +198,32 @@ fn conv2d_backward_weight_small(
                 a0_1 = fma(vec4<f32>(d0.y), c3, a0_1);
                 a0_2 = fma(vec4<f32>(d0.z), c3, a0_2);
                 a0_3 = fma(vec4<f32>(d0.w), c3, a0_3);
-                a0_4 = fma(vec4<f32>(d1.x), c3, a0_4);
-                a0_5 = fma(vec4<f32>(d1.y), c3, a0_5);
-                a0_6 = fma(vec4<f32>(d1.z), c3, a0_6);
-                a0_7 = fma(vec4<f32>(d1.w), c3, a0_7);
+                if (CO == 8u) {
+                    a0_4 = fma(vec4<f32>(d1.x), c3, a0_4);
+                    a0_5 = fma(vec4<f32>(d1.y), c3, a0_5);
+                    a0_6 = fma(vec4<f32>(d1.z), c3, a0_6);
+                    a0_7 = fma(vec4<f32>(d1.w), c3, a0_7);
+                }
                 a1_0 = fma(vec4<f32>(d0.x), c4, a1_0);
                 a1_1 = fma(vec4<f32>(d0.y), c4, a1_1);
                 a1_2 = fma(vec4<f32>(d0.z), c4, a1_2);
                 a1_3 = fma(vec4<f32>(d0.w), c4, a1_3);
-                a1_4 = fma(vec4<f32>(d1.x), c4, a1_4);
-                a1_5 = fma(vec4<f32>(d1.y), c4, a1_5);
-                a1_6 = fma(vec4<f32>(d1.z), c4, a1_6);
-                a1_7 = fma(vec4<f32>(d1.w), c4, a1_7);
+                if (CO == 8u) {
+                    a1_4 = fma(vec4<f32>(d1.x), c4, a1_4);
+                    a1_5 = fma(vec4<f32>(d1.y), c4, a1_5);
+                    a1_6 = fma(vec4<f32>(d1.z), c4, a1_6);
+                    a1_7 = fma(vec4<f32>(d1.w), c4, a1_7);
+                }
                 a2_0 = fma(vec4<f32>(d0.x), c5, a2_0);
                 a2_1 = fma(vec4<f32>(d0.y), c5, a2_1);
                 a2_2 = fma(vec4<f32>(d0.z), c5, a2_2);
                 a2_3 = fma(vec4<f32>(d0.w), c5, a2_3);
-                a2_4 = fma(vec4<f32>(d1.x), c5, a2_4);
-                a2_5 = fma(vec4<f32>(d1.y), c5, a2_5);
-                a2_6 = fma(vec4<f32>(d1.z), c5, a2_6);
-                a2_7 = fma(vec4<f32>(d1.w), c5, a2_7);
+                if (CO == 8u) {
+                    a2_4 = fma(vec4<f32>(d1.x), c5, a2_4);
+                    a2_5 = fma(vec4<f32>(d1.y), c5, a2_5);
+                    a2_6 = fma(vec4<f32>(d1.z), c5, a2_6);
+                    a2_7 = fma(vec4<f32>(d1.w), c5, a2_7);
+                }
             }
             nx0 = c4;
             nx1 = c5;

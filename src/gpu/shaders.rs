@@ -292,6 +292,8 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     // conv2d.rs `tex3_channels`: output channels per workgroup of the 3x3 texture kernel (8 is
     // its default, launched with no override).
     ("conv2d_forward_tex3.wgsl", "CO", &[4.0, 8.0]),
+    // conv2d.rs: output channels per lane of the small-channel weight gradient (4 where Cout <= 4).
+    ("conv2d_backward_weight_small.wgsl", "CO", &[4.0, 8.0]),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),
     // attention.rs fused_hi: whether the texel after a head slice's DT texels is fetched.

@@ -1189,7 +1189,8 @@ pub(crate) fn backward_packed(
                         shapes: &[&xs, dout.shape()],
                         shader: &shaders::CONV2D_BACKWARD_WEIGHT_SMALL,
                         entry: entry::CONV2D_BACKWARD_WEIGHT_SMALL,
-                        overrides: &[],
+                        // 4 output channels per lane where there are at most 4 (its CO).
+                        overrides: if d.cout <= 4 { &[("CO", 4.0)] } else { &[] },
                         params: params.words(),
                         binds: &[pb, bp, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
                         workgroups: [u(slabs), u(q4 * d.k), u(cout16)],
