@@ -62,7 +62,7 @@ fn conv3x3_without_bias_more_channels() {
 }
 
 /// 3x3 convs with at most 4 output channels (an image's last conv), which the 3x3 texture
-/// kernel computes 4 channels per workgroup instead of 8 (`conv2d::tex3_channels`); 3 leaves
+/// kernel computes 4 channels per workgroup instead of 8 (`conv2d::four_outputs`); 3 leaves
 /// one of the 4 unstored, 4 fills them; widths not a multiple of the 24-column workgroup.
 #[test]
 fn conv3x3_at_most_four_outputs() {

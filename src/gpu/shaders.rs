@@ -289,10 +289,9 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
             0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 9.0, 12.0, 24.0, 25.0, 28.0,
         ],
     ),
-    // conv2d.rs `tex3_channels`: output channels per workgroup of the 3x3 texture kernel (8 is
-    // its default, launched with no override).
+    // conv2d.rs `four_outputs`: output channels per workgroup of the 3x3 texture kernel and per
+    // lane of the small-channel weight gradient (8 is their default, launched with no override).
     ("conv2d_forward_tex3.wgsl", "CO", &[4.0, 8.0]),
-    // conv2d.rs: output channels per lane of the small-channel weight gradient (4 where Cout <= 4).
     ("conv2d_backward_weight_small.wgsl", "CO", &[4.0, 8.0]),
     // attention.rs fused kernels: texels of head_dim (head_dim <= 32).
     ("attention_fused_forward.wgsl", "DT", DT_VALUES),

@@ -475,10 +475,9 @@ pub(crate) fn launch_tex_act(
 ) -> Result<()> {
     let per = cout * d.hw();
     let (ob, off) = span(out, n0 * per, nb * per);
-    // The 3x3 kernel's output channels per workgroup (its override CO): 4 for convs with at
-    // most 4 (the image-producing last convs), else 8; `cout8` counts those groups.
-    let co = tex3_channels(d.k, cout);
-    let cout8 = cout.div_ceil(co);
+    // Output channels per workgroup (the 3x3 kernel's CO; `cout8` counts such groups).
+    let four = four_outputs(d.k, cout);
+    let cout8 = cout.div_ceil(if four { 4 } else { 8 });
     // conv2d_forward_tex.wgsl and its 3x3 form share one struct.
     let params = Conv2dForwardTexParams {
         w: u(d.w),
@@ -495,19 +494,12 @@ pub(crate) fn launch_tex_act(
         scale: scale.unwrap_or(1.0),
         shuffle: shuffle as u32,
     };
-    let (shader, entry, overrides): (_, _, &[(&str, f64)]) = match (d.k, co) {
-        (3, 4) => (
-            &shaders::CONV2D_FORWARD_TEX3,
-            entry::CONV2D_FORWARD_TEX3,
-            &[("CO", 4.0)],
-        ),
-        (3, _) => (
-            &shaders::CONV2D_FORWARD_TEX3,
-            entry::CONV2D_FORWARD_TEX3,
-            &[],
-        ),
-        _ => (&shaders::CONV2D_FORWARD_TEX, entry::CONV2D_FORWARD_TEX, &[]),
+    let (shader, entry) = if d.k == 3 {
+        (&shaders::CONV2D_FORWARD_TEX3, entry::CONV2D_FORWARD_TEX3)
+    } else {
+        (&shaders::CONV2D_FORWARD_TEX, entry::CONV2D_FORWARD_TEX)
     };
+    let overrides: &[(&str, f64)] = if four { &[("CO", 4.0)] } else { &[] };
     out.gpu().launch(Launch {
         op,
         shapes: &[out.shape()],
@@ -525,15 +517,13 @@ pub(crate) fn launch_tex_act(
     })
 }
 
-/// Output channels per workgroup of the texture kernel (`conv2d_forward_tex3.wgsl`'s CO; the
-/// general-k kernel always computes 8): 4 for a 3x3 conv with at most 4 output channels,
-/// where 8 would compute 5 of 8 for nothing (`profile_conv 16 16 3 192`: see the commit).
-pub(crate) fn tex3_channels(k: usize, cout: usize) -> usize {
-    if k == 3 && cout <= 4 {
-        4
-    } else {
-        8
-    }
+/// Whether a 3x3 conv has at most 4 output channels (an image's last conv), where the 3x3
+/// texture kernel computes 4 per workgroup and the small-channel weight gradient 4 per lane
+/// (their pipeline constant CO) instead of 8, 5 of which would be computed for nothing
+/// (`profile_conv 16 16 3 192`: forward 32 -> 20.6 ms, weight gradient 32 -> 26 ms). The
+/// general-k kernel always computes 8.
+pub(crate) fn four_outputs(k: usize, cout: usize) -> bool {
+    k == 3 && cout <= 4
 }
 
 /// out[n0..n0+nb] = buffer conv of x (channels `cin`) with wb [cout, cin, k, k].
@@ -1189,8 +1179,11 @@ pub(crate) fn backward_packed(
                         shapes: &[&xs, dout.shape()],
                         shader: &shaders::CONV2D_BACKWARD_WEIGHT_SMALL,
                         entry: entry::CONV2D_BACKWARD_WEIGHT_SMALL,
-                        // 4 output channels per lane where there are at most 4 (its CO).
-                        overrides: if d.cout <= 4 { &[("CO", 4.0)] } else { &[] },
+                        overrides: if four_outputs(d.k, d.cout) {
+                            &[("CO", 4.0)]
+                        } else {
+                            &[]
+                        },
                         params: params.words(),
                         binds: &[pb, bp, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
                         workgroups: [u(slabs), u(q4 * d.k), u(cout16)],
