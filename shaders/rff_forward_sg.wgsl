@@ -13,8 +13,8 @@
 // Needs len % 4 == 0 and subgroups of at least 8 lanes.
 //   z[n, d, q] = sum_c W(d, c) x[n, c, q] + b[d]; out = s cos z, nsin = -s sin z (s = sqrt(2/D)),
 // W padded: w[d * kp4 + t] holds W(d, 4t .. 4t + 3).
-// Two position vec4s per lane (rff_lab at 8 x 64 x 128 x 128, D = 128: CPU time 15% below
-// one; 8 k values per step instead of 4 was slower).
+// Two position vec4s per lane (rff_lab at 8 x 64 x 128 x 128, D = 128: CPU time 15-21%
+// below one; 8 k values per step instead of 4 was slower).
 // Grid: x = position vec4s / 16, y = feature blocks of 32, z = samples.
 // Split launches (tensors larger than one storage binding): samples u0 + z, out and nsin bound
 // from element bo, x from bx (multiples of 4).

@@ -136,7 +136,29 @@ fn covariance_backward_sg(@builtin(workgroup_id) wid: vec3<u32>,
     return head + code + "\n}\n"
 
 
-RFF_SINCOS_STORE = """\
+def rff():
+    head = header_common(POS_RFF) + """\
+//   z[n, d, q] = sum_c W(d, c) x[n, c, q] + b[d]; out = s cos z, nsin = -s sin z (s = sqrt(2/D)),
+// W padded: w[d * kp4 + t] holds W(d, 4t .. 4t + 3).
+// Two position vec4s per lane (rff_lab at 8 x 64 x 128 x 128, D = 128: CPU time 15-21%
+// below one; 8 k values per step instead of 4 was slower).
+// Grid: x = position vec4s / 16, y = feature blocks of 32, z = samples.
+// Split launches (tensors larger than one storage binding): samples u0 + z, out and nsin bound
+// from element bo, x from bx (multiples of 4).
+struct Params { d: u32, c: u32, len: u32, s: f32, u0: u32, bo: u32, bx: u32, kp4: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> nsin: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> m: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> b: array<f32>;
+
+// x[n, c, qc], zero for c past the end.
+fn xload(n: u32, c: u32, qc: u32, len4: u32) -> vec4<f32> {
+    let v = x[(n * p.c + min(c, p.c - 1u)) * len4 + qc - p.bx / 4u];
+    return select(vec4<f32>(0.0), v, c < p.c);
+}
+
 struct SinCos { s: vec4<f32>, c: vec4<f32> }
 
 // sin z and cos z with one range reduction (the builtins reduce twice and cost about half of
@@ -175,42 +197,13 @@ fn store(n: u32, d: u32, q: u32, len4: u32, z: vec4<f32>) {
     }
 }
 
-"""
-
-RFF_ENTRY = """\
 @compute @workgroup_size(8)
-fn {name}(@builtin(workgroup_id) wid: vec3<u32>,
+fn rff_forward_sg(@builtin(workgroup_id) wid: vec3<u32>,
                   @builtin(local_invocation_id) lid: vec3<u32>,
-                  @builtin(subgroup_invocation_id) lane: u32) {{
+                  @builtin(subgroup_invocation_id) lane: u32) {
     let n = wid.z + p.u0;
     let mb = (wid.y * 32u + lane) * p.kp4;
 """
-
-
-def rff():
-    head = header_common(POS_RFF) + """\
-//   z[n, d, q] = sum_c W(d, c) x[n, c, q] + b[d]; out = s cos z, nsin = -s sin z (s = sqrt(2/D)),
-// W padded: w[d * kp4 + t] holds W(d, 4t .. 4t + 3).
-// Two position vec4s per lane (rff_lab at 8 x 64 x 128 x 128, D = 128: CPU time 15% below
-// one; 8 k values per step instead of 4 was slower).
-// Grid: x = position vec4s / 16, y = feature blocks of 32, z = samples.
-// Split launches (tensors larger than one storage binding): samples u0 + z, out and nsin bound
-// from element bo, x from bx (multiples of 4).
-struct Params { d: u32, c: u32, len: u32, s: f32, u0: u32, bo: u32, bx: u32, kp4: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> nsin: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> m: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read> b: array<f32>;
-
-// x[n, c, qc], zero for c past the end.
-fn xload(n: u32, c: u32, qc: u32, len4: u32) -> vec4<f32> {
-    let v = x[(n * p.c + min(c, p.c - 1u)) * len4 + qc - p.bx / 4u];
-    return select(vec4<f32>(0.0), v, c < p.c);
-}
-
-""" + RFF_SINCOS_STORE + RFF_ENTRY.format(name="rff_forward_sg")
     code = body(
         lambda j: f"vec4<f32>(b[min(r0 + {j}u, p.d - 1u)])",
         lambda j, q, a: f"store(n, r0 + {j}u, {q}, len4, {a});",

@@ -196,6 +196,21 @@ fn nb_or_err(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize, cout: usize) -> Resu
     }
 }
 
+/// An empty U texture for `outs` outputs from `ins` inputs, with its rows (outputs padded to
+/// the GEMM tile) and texels of inputs per row.
+fn u_texture(
+    gpu: &Gpu,
+    op: &str,
+    outs: usize,
+    ins: usize,
+) -> Result<(PooledTexture, usize, usize)> {
+    let rows = outs.next_multiple_of(GEMM_TILE);
+    let c4 = ins.div_ceil(4);
+    let width = padded_width(gpu, c4);
+    let tex = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
+    Ok((tex, rows, c4))
+}
+
 /// U = G g G^T of w (or of w transposed and rotated when `flip`) as the GEMM's B^T operand:
 /// 16 layers of [outputs padded to the GEMM tile] rows x [inputs / 4] texels.
 pub(super) fn weight_texture(
@@ -210,10 +225,7 @@ pub(super) fn weight_texture(
     } else {
         (d.cout, d.cin)
     };
-    let rows = outs.next_multiple_of(GEMM_TILE);
-    let c4 = ins.div_ceil(4);
-    let width = padded_width(gpu, c4);
-    let tex = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
+    let (tex, rows, c4) = u_texture(gpu, op, outs, ins)?;
     gpu.launch(Launch {
         op,
         shapes: &[w.shape()],
@@ -241,14 +253,8 @@ pub(super) fn weight_textures_both(
     d: &ConvDims,
 ) -> Result<(PooledTexture, PooledTexture)> {
     let gpu = w.gpu();
-    let (rows, frows) = (
-        d.cout.next_multiple_of(GEMM_TILE),
-        d.cin.next_multiple_of(GEMM_TILE),
-    );
-    let (c4, fc4) = (d.cin.div_ceil(4), d.cout.div_ceil(4));
-    let (width, fwidth) = (padded_width(gpu, c4), padded_width(gpu, fc4));
-    let ut = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
-    let uft = gpu.alloc_texture_view(op, u(fwidth), u(frows), u(POSITIONS), TEX, true)?;
+    let (ut, rows, c4) = u_texture(gpu, op, d.cout, d.cin)?;
+    let (uft, frows, fc4) = u_texture(gpu, op, d.cin, d.cout)?;
     gpu.launch(Launch {
         op,
         shapes: &[w.shape()],
