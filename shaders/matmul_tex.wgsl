@@ -39,11 +39,19 @@
 // (one exact fma by 1.0 each); they go to `bias` (then bound read_write from row `boff`,
 // has_bias = 0) instead of C, raw (alpha = 1), continued across k chunks like C. This is the
 // linear layer's bias gradient db = colsum(dy) summed in dW = dy^T x's launches.
+// Split along k (bit 32, with column-linear operands, one layer): instead of one launch per
+// k chunk, each continuing the sums in C, one launch whose workgroup layer z sums k part z
+// (texel steps [z kstep4, (z + 1) kstep4)) and stores the raw sums of its whole padded tile
+// into part z of c (bound to a scratch [parts, padded m, padded n]); matmul_parts.wgsl then
+// adds the parts in part order and applies alpha, the bias and the row sums. Workgroups run
+// in order with x fastest, so both threads of a CPU adapter work on the same k part (whose
+// operand rows stay in cache) as the launches along k did.
 struct Params { m: u32, n: u32, kt: u32, has_bias: u32, l0: u32, lh: u32, off: u32, co: u32,
                 ci: u32, cm: u32, alpha: f32, boff: u32, accumulate: u32, finalize: u32,
                 abase: u32, ars: u32, als: u32, amax: u32, bbase: u32, brs: u32, bls: u32,
-                bmax: u32, kc: u32 }
+                bmax: u32, kc: u32, kstep4: u32 }
 override LINEAR: u32 = 0u;
+override SPLIT: bool = (LINEAR & 32u) != 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 @group(0) @binding(2) var ta: texture_2d_array<f32>;
@@ -119,6 +127,15 @@ fn store_col(base: u32, m0: u32, lane: u32, nn: u32, acc: vec4<f32>) {
     }
 }
 
+// Split along k (bit 32): the raw sums of part z, every row and column of the padded tile
+// (the spare row-sums column included), to part z of c: [parts, padded m, padded n]
+// (co = its part stride, cm = its row stride); `matmul_sum_parts` adds the parts.
+fn store_part(base: u32, m0: u32, lane: u32, nn: u32, acc: vec4<f32>) {
+    for (var r = 0u; r < 4u; r++) {
+        c[base + lane_row(m0, lane, r) * p.cm + nn] = acc[r];
+    }
+}
+
 // The raw sums of an earlier k chunk (zero outside C and the row sums' column).
 fn load_col(base: u32, m0: u32, lane: u32, nn: u32) -> vec4<f32> {
     var v = vec4<f32>(0.0);
@@ -141,7 +158,14 @@ fn load_col(base: u32, m0: u32, lane: u32, nn: u32) -> vec4<f32> {
 fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let n0 = wid.x * 32u;
     let m0 = wid.y * 32u;
-    let layer = wid.z;
+    // Split along k (LINEAR bit 32): workgroup layer z computes k part z of the one layer.
+    let layer = select(wid.z, 0u, SPLIT);
+    var t0 = 0u;
+    var t1 = p.kt;
+    if (SPLIT) {
+        t0 = wid.z * p.kstep4;
+        t1 = min(t0 + p.kstep4, p.kt);
+    }
     var a0_0 = vec4<f32>(0.0);
     var a0_1 = vec4<f32>(0.0);
     var a0_2 = vec4<f32>(0.0);
@@ -175,7 +199,8 @@ fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
     var a0_30 = vec4<f32>(0.0);
     var a0_31 = vec4<f32>(0.0);
     let l = p.l0 + layer;
-    let base = p.off + (l / p.lh) * p.co + (l % p.lh) * p.ci;
+    var base = p.off + (l / p.lh) * p.co + (l % p.lh) * p.ci;
+    if (SPLIT) { base = wid.z * p.co; }
     if (p.accumulate != 0u) {
         a0_0 = load_col(base, m0, lane, n0 + 0u);
         a0_1 = load_col(base, m0, lane, n0 + 1u);
@@ -210,7 +235,7 @@ fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
         a0_30 = load_col(base, m0, lane, n0 + 30u);
         a0_31 = load_col(base, m0, lane, n0 + 31u);
     }
-    for (var t = 0u; t < p.kt; t++) {
+    for (var t = t0; t < t1; t++) {
         var x0: mat4x4<f32>;
         if ((LINEAR & 4u) != 0u) {
             let q = wid.y * 8u + lane;
@@ -335,6 +360,41 @@ fn matmul_tex(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
             let b31 = subgroupBroadcast(bt3, 7u);
             a0_31 = mac(a0_31, b31, x0);
         }
+    }
+    if (SPLIT) {
+        store_part(base, m0, lane, n0 + 0u, a0_0);
+        store_part(base, m0, lane, n0 + 1u, a0_1);
+        store_part(base, m0, lane, n0 + 2u, a0_2);
+        store_part(base, m0, lane, n0 + 3u, a0_3);
+        store_part(base, m0, lane, n0 + 4u, a0_4);
+        store_part(base, m0, lane, n0 + 5u, a0_5);
+        store_part(base, m0, lane, n0 + 6u, a0_6);
+        store_part(base, m0, lane, n0 + 7u, a0_7);
+        store_part(base, m0, lane, n0 + 8u, a0_8);
+        store_part(base, m0, lane, n0 + 9u, a0_9);
+        store_part(base, m0, lane, n0 + 10u, a0_10);
+        store_part(base, m0, lane, n0 + 11u, a0_11);
+        store_part(base, m0, lane, n0 + 12u, a0_12);
+        store_part(base, m0, lane, n0 + 13u, a0_13);
+        store_part(base, m0, lane, n0 + 14u, a0_14);
+        store_part(base, m0, lane, n0 + 15u, a0_15);
+        store_part(base, m0, lane, n0 + 16u, a0_16);
+        store_part(base, m0, lane, n0 + 17u, a0_17);
+        store_part(base, m0, lane, n0 + 18u, a0_18);
+        store_part(base, m0, lane, n0 + 19u, a0_19);
+        store_part(base, m0, lane, n0 + 20u, a0_20);
+        store_part(base, m0, lane, n0 + 21u, a0_21);
+        store_part(base, m0, lane, n0 + 22u, a0_22);
+        store_part(base, m0, lane, n0 + 23u, a0_23);
+        store_part(base, m0, lane, n0 + 24u, a0_24);
+        store_part(base, m0, lane, n0 + 25u, a0_25);
+        store_part(base, m0, lane, n0 + 26u, a0_26);
+        store_part(base, m0, lane, n0 + 27u, a0_27);
+        store_part(base, m0, lane, n0 + 28u, a0_28);
+        store_part(base, m0, lane, n0 + 29u, a0_29);
+        store_part(base, m0, lane, n0 + 30u, a0_30);
+        store_part(base, m0, lane, n0 + 31u, a0_31);
+        return;
     }
     store_col(base, m0, lane, n0 + 0u, a0_0);
     store_col(base, m0, lane, n0 + 1u, a0_1);

@@ -194,8 +194,8 @@ fn kernels_agree(gpu: &sralign::Gpu, m: usize, k: usize, n: usize) {
     }
 }
 
-/// dW = dy^T x over a long k (M = 6150 rows: two launches along k, the second 6 rows, not a
-/// whole texel) on both kernels against the f64 reference, deterministic, after products of
+/// dW = dy^T x over a long k (M = 6150 rows: two k parts of one launch, summed after it, the
+/// second 6 rows, not a whole texel) on both kernels against the f64 reference, deterministic, after products of
 /// the same sizes on NaN inputs left their pooled textures full of NaN.
 #[test]
 fn weight_gradient_over_long_k_matches_reference() {
@@ -374,7 +374,7 @@ fn auto_picks_tiled_buffer_kernel_on_gpus() {
 
 /// `linear_backward` (as `linear`'s backward runs it: dy copied once for dx and dW, db summed
 /// in dW's launches where n leaves a spare tile column) against the f64 reference: n = 28 and
-/// 40 (db in dW's kernel; M = 6150 also splits it along k), n = 32 and 64 (no spare column:
+/// 40 (db in dW's kernel; M = 6150 also splits it into two k parts, the row sums with them), n = 32 and 64 (no spare column:
 /// `column_sums`), after the same sizes ran on NaN inputs; deterministic; dx and dW
 /// bit-identical to `linear_backward_input` / `linear_backward_weight`.
 #[test]

@@ -1178,6 +1178,32 @@ impl KernelParams for MatmulPackParams {
 /// `matmul_pack4.wgsl`: the same fields as `MatmulPackParams`.
 pub type MatmulPack4Params = MatmulPackParams;
 
+/// `matmul_parts.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct MatmulPartsParams {
+    pub m: u32,
+    pub n: u32,
+    pub nq: u32,
+    pub n4: u32,
+    pub parts: u32,
+    pub pstride4: u32,
+    pub off: u32,
+    pub cm: u32,
+    pub alpha: f32,
+    pub has_bias: u32,
+    pub boff: u32,
+    pub row_sums: u32,
+}
+
+impl KernelParams for MatmulPartsParams {
+    const FIELDS: &'static [&'static str] = &[
+        "m", "n", "nq", "n4", "parts", "pstride4", "off", "cm", "alpha", "has_bias", "boff",
+        "row_sums",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
+}
+
 /// `matmul_tex.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -1205,6 +1231,7 @@ pub struct MatmulTexParams {
     pub bls: u32,
     pub bmax: u32,
     pub kc: u32,
+    pub kstep4: u32,
 }
 
 impl KernelParams for MatmulTexParams {
@@ -1232,9 +1259,10 @@ impl KernelParams for MatmulTexParams {
         "bls",
         "bmax",
         "kc",
+        "kstep4",
     ];
     const OFFSETS: &'static [usize] = &[
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88,
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88, 92,
     ];
 }
 
@@ -2013,6 +2041,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<MatmulPack4Params>(),
     ),
     (
+        "matmul_parts.wgsl",
+        MatmulPartsParams::FIELDS,
+        MatmulPartsParams::OFFSETS,
+        std::mem::size_of::<MatmulPartsParams>(),
+    ),
+    (
         "matmul_tex.wgsl",
         MatmulTexParams::FIELDS,
         MatmulTexParams::OFFSETS,
@@ -2316,6 +2350,8 @@ pub mod entry {
     pub const PACK4_COLS: &str = "pack4_cols";
     /// `matmul_pack4.wgsl`.
     pub const PACK4_SHIFT: &str = "pack4_shift";
+    /// `matmul_parts.wgsl`.
+    pub const MATMUL_SUM_PARTS: &str = "matmul_sum_parts";
     /// `matmul_tex.wgsl`.
     pub const MATMUL_TEX: &str = "matmul_tex";
     /// `max_pool_backward.wgsl`.
@@ -2498,6 +2534,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("matmul_pack4.wgsl", "pack4_rows"),
     ("matmul_pack4.wgsl", "pack4_cols"),
     ("matmul_pack4.wgsl", "pack4_shift"),
+    ("matmul_parts.wgsl", "matmul_sum_parts"),
     ("matmul_tex.wgsl", "matmul_tex"),
     ("max_pool_backward.wgsl", "max_pool_backward"),
     ("max_pool_forward.wgsl", "max_pool_forward"),

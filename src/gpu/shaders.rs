@@ -100,6 +100,7 @@ shader!(MATMUL_PACK, "matmul_pack.wgsl");
 shader!(MATMUL_PACK4, "matmul_pack4.wgsl");
 shader!(MATMUL_TEX, "matmul_tex.wgsl");
 shader!(MATMUL_BUF, "matmul_buf.wgsl");
+shader!(MATMUL_PARTS, "matmul_parts.wgsl");
 shader!(MATMUL_COLSUM, "matmul_colsum.wgsl");
 shader!(WINDOW, "window.wgsl");
 shader!(WINDOW4, "window4.wgsl");
@@ -225,6 +226,7 @@ pub static ALL: &[&Shader] = &[
     &MATMUL_PACK4,
     &MATMUL_TEX,
     &MATMUL_BUF,
+    &MATMUL_PARTS,
     &MATMUL_COLSUM,
     &WINDOW,
     &WINDOW4,
@@ -281,12 +283,14 @@ pub static OVERRIDES: &[(&str, &str, &[f64])] = &[
     ("conv2d_igemm_weight.wgsl", "WG", &[8.0, 16.0]),
     // matmul.rs `linear_operand`: which operands are read from linear textures instead of
     // packed ones, and how (A: 0 packed, 1 by rows, 4 by columns; B: 0, 2, 8), + 16 where a
-    // B read by columns also sums A's rows (db in dW's launches).
+    // B read by columns also sums A's rows (db in dW's launches), + 32 for a product split
+    // along k in one launch (`gemm_texture_parts`: both linear, one read by columns).
     (
         "matmul_tex.wgsl",
         "LINEAR",
         &[
-            0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 9.0, 12.0, 24.0, 25.0, 28.0,
+            0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 9.0, 12.0, 24.0, 25.0, 28.0, 38.0, 41.0, 44.0, 57.0,
+            60.0,
         ],
     ),
     // conv2d.rs `four_outputs`: output channels per workgroup of the 3x3 texture kernel and per

@@ -328,6 +328,7 @@ fn gemm16(
             bls: 0,
             bmax: 0,
             kc: 0,
+            kstep4: 0,
         }
         .words(),
         binds: &[

@@ -9,8 +9,10 @@
 //!   then a subgroup-broadcast kernel computes 32 x 32 tiles (4 x 32 per lane). Fast on
 //!   lavapipe (textureLoad is vectorised, broadcasts are shuffles). Operands that need no
 //!   pack are copied into linear textures instead: k contiguous (read by rows), or, for
-//!   products with a small output such as dW = dy^T x, rows contiguous (read by columns, in
-//!   launches split along k so that their rows stay in cache).
+//!   products with a small output such as dW = dy^T x, rows contiguous (read by columns, split
+//!   along k into parts whose rows stay in cache: the parts of one launch, summed in part
+//!   order by shaders/matmul_parts.wgsl, or launches that continue the sums in C where the
+//!   product needs several bindings).
 //! - `Buffer` (shaders/matmul_buf.wgsl): 64 x 64 workgroup tiles straight from storage
 //!   buffers, for GPUs and for adapters without subgroups (see `auto_kernel`).
 //!
@@ -21,7 +23,8 @@
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, unsupported, Error, Result};
 use crate::gpu::params::{
-    entry, KernelParams, MatmulBufParams, MatmulColsumParams, MatmulPackParams, MatmulTexParams,
+    entry, KernelParams, MatmulBufParams, MatmulColsumParams, MatmulPackParams, MatmulPartsParams,
+    MatmulTexParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
@@ -383,6 +386,20 @@ fn gemm_run(g: &Gemm, copies: &mut LinearCopies) -> Result<bool> {
             && plan.iter().all(|ch| ch.c0 == 0 && ch.nc == g.n)
     });
     let bias = sums.map_or(bias, |t| t.bind());
+    // One chunk of one layer with both operands in linear textures: its k parts run in one
+    // launch and are summed after it.
+    if let (true, [ch], [Some(_), Some(_)]) = (cols, plan.as_slice(), &linear) {
+        let step = cols_k_step(ch);
+        if ch.layers == 1 && ch.kc > step {
+            let b = bounds(g, ch, align);
+            let split = Split {
+                step,
+                sums: sums.is_some(),
+            };
+            gemm_texture_parts(gpu, g, ch, &b, shapes, &bias, &linear, split)?;
+            return Ok(sums.is_some());
+        }
+    }
     let plan = if cols { split_k_for_cache(plan) } else { plan };
     for ch in plan {
         let b = bounds(g, &ch, align);
@@ -405,14 +422,22 @@ fn gemm_run(g: &Gemm, copies: &mut LinearCopies) -> Result<bool> {
 /// at dx = dy W (C 9216 x 180, W read by columns) the k-split launches took 2-3x as long.
 const COLS_CHUNK_BYTES: usize = 3 << 19;
 
+/// The k values of a column-linear chunk whose operand rows fill `COLS_CHUNK_BYTES` (whole
+/// texels).
+fn cols_k_step(ch: &Chunk) -> usize {
+    let per_k = (ch.mr + ch.nc) * 4;
+    (COLS_CHUNK_BYTES / per_k / K_STEP * K_STEP).max(K_STEP)
+}
+
 /// The plan's chunks split along k into launches of at most `COLS_CHUNK_BYTES` of operand
 /// rows (whole texels of k; launches after a chunk's first continue from the raw sums in C,
-/// so the result is bit-identical to one launch).
+/// so the result is bit-identical to one launch). Used where a product needs several chunks
+/// (bindings over the storage limit); a product of one chunk runs its k parts in one launch
+/// instead (`gemm_texture_parts`).
 fn split_k_for_cache(plan: Vec<Chunk>) -> Vec<Chunk> {
     let mut out = Vec::new();
     for ch in plan {
-        let per_k = (ch.mr + ch.nc) * 4;
-        let step = (COLS_CHUNK_BYTES / per_k / K_STEP * K_STEP).max(K_STEP);
+        let step = cols_k_step(&ch);
         for k0 in (ch.k0..ch.k0 + ch.kc).step_by(step) {
             out.push(Chunk {
                 k0,
@@ -697,6 +722,7 @@ fn gemm_texture(
             bls: lb[2],
             bmax: lb[3],
             kc: ch.kc as u32,
+            kstep4: 0,
         }
         .words(),
         binds: &[c.bind(), Bind::Texture(va), Bind::Texture(vb), *bias],
@@ -705,6 +731,120 @@ fn gemm_texture(
             (mp / TEX_TILE_M) as u32,
             ch.layers as u32,
         ],
+    })
+}
+
+/// How `gemm_texture_parts` splits a chunk: k values per part, and whether the spare column
+/// holds A's row sums.
+struct Split {
+    step: usize,
+    sums: bool,
+}
+
+/// A column-linear chunk (one layer, the whole product) split along k into parts of
+/// `split.step` k values that run as the workgroup layers of one launch, each storing its raw
+/// sums into a scratch [parts, padded m, padded n], then added in part order by
+/// `matmul_sum_parts`, which applies alpha and the bias and routes the row sums (the spare
+/// column) to the bias binding. The launches along k that this replaces (`split_k_for_cache`,
+/// each continuing the sums in C) cost a dispatch per ~1.5 MB of operand rows: 17 per
+/// SwinIR weight gradient, 1,872 dispatches per step. Parts round differently from one
+/// chain of sums (each part sums its k values in order, then the parts are added), so a
+/// split product matches one launch to rounding, and itself bit for bit on every run.
+#[allow(clippy::too_many_arguments)]
+fn gemm_texture_parts(
+    gpu: &Gpu,
+    g: &Gemm,
+    ch: &Chunk,
+    b: &[Bound; 3],
+    shapes: &[&[usize]],
+    bias: &Bind,
+    linear: &[Option<Linear>; 2],
+    split: Split,
+) -> Result<()> {
+    let mp = ch.mr.next_multiple_of(TEX_TILE_M);
+    let np = ch.nc.next_multiple_of(TEX_TILE_N);
+    let n_parts = ch.kc.div_ceil(split.step);
+    let (Some(la), Some(lb)) = (&linear[0], &linear[1]) else {
+        unreachable!("split along k needs both operands in linear textures")
+    };
+    let parts = Tensor::empty(gpu, g.op, &[n_parts * mp * np])?;
+    let bits = |l: &Linear, rows: u32| match l.layout {
+        Layout::Rows => rows,
+        Layout::Cols => rows * 4,
+    };
+    let mode = bits(la, 1) | bits(lb, 2) | if split.sums { 16 } else { 0 } | 32;
+    let sa = linear_strides(&g.a, true, ch, la.layout);
+    let sb = linear_strides(&g.b, false, ch, lb.layout);
+    gpu.launch(Launch {
+        op: g.op,
+        shapes,
+        shader: &shaders::MATMUL_TEX,
+        entry: entry::MATMUL_TEX,
+        overrides: &[("LINEAR", mode as f64)],
+        params: MatmulTexParams {
+            m: ch.mr as u32,
+            n: ch.nc as u32,
+            kt: ch.kc.div_ceil(4) as u32,
+            has_bias: 0,
+            l0: 0,
+            lh: 1,
+            off: 0,
+            co: (mp * np) as u32,
+            ci: 0,
+            cm: np as u32,
+            alpha: 1.0,
+            boff: 0,
+            accumulate: 0,
+            finalize: 0,
+            abase: sa[0],
+            ars: sa[1],
+            als: sa[2],
+            amax: sa[3],
+            bbase: sb[0],
+            brs: sb[1],
+            bls: sb[2],
+            bmax: sb[3],
+            kc: ch.kc as u32,
+            kstep4: (split.step / 4) as u32,
+        }
+        .words(),
+        binds: &[
+            parts.bind(),
+            Bind::Texture(la.tex.view()),
+            Bind::Texture(lb.tex.view()),
+            *bias,
+        ],
+        workgroups: [
+            (np / TEX_TILE_N) as u32,
+            (mp / TEX_TILE_M) as u32,
+            n_parts as u32,
+        ],
+    })?;
+    let nq = (ch.nc + split.sums as usize).div_ceil(4);
+    let c = &b[2];
+    gpu.launch(Launch {
+        op: g.op,
+        shapes,
+        shader: &shaders::MATMUL_PARTS,
+        entry: entry::MATMUL_SUM_PARTS,
+        overrides: &[],
+        params: MatmulPartsParams {
+            m: ch.mr as u32,
+            n: ch.nc as u32,
+            nq: nq as u32,
+            n4: (np / 4) as u32,
+            parts: n_parts as u32,
+            pstride4: (mp * np / 4) as u32,
+            off: c.v.off as u32,
+            cm: c.v.rs as u32,
+            alpha: g.alpha,
+            has_bias: (g.bias.is_some() && !split.sums) as u32,
+            boff: if split.sums { ch.r0 } else { ch.c0 } as u32,
+            row_sums: split.sums as u32,
+        }
+        .words(),
+        binds: &[c.bind(), parts.bind(), *bias],
+        workgroups: [nq.div_ceil(8) as u32, ch.mr.div_ceil(8) as u32, 1],
     })
 }
 
