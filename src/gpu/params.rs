@@ -240,6 +240,22 @@ impl KernelParams for Conv2dBackwardBiasParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
+/// `conv2d_backward_bias4.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dBackwardBias4Params {
+    pub c: u32,
+    pub hw4: u32,
+    pub nb: u32,
+    pub off4: u32,
+    pub accumulate: u32,
+}
+
+impl KernelParams for Conv2dBackwardBias4Params {
+    const FIELDS: &'static [&'static str] = &["c", "hw4", "nb", "off4", "accumulate"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
+}
+
 /// `conv2d_backward_weight_buf.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -1741,6 +1757,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<Conv2dBackwardBiasParams>(),
     ),
     (
+        "conv2d_backward_bias4.wgsl",
+        Conv2dBackwardBias4Params::FIELDS,
+        Conv2dBackwardBias4Params::OFFSETS,
+        std::mem::size_of::<Conv2dBackwardBias4Params>(),
+    ),
+    (
         "conv2d_backward_weight_buf.wgsl",
         Conv2dBackwardWeightBufParams::FIELDS,
         Conv2dBackwardWeightBufParams::OFFSETS,
@@ -2240,6 +2262,8 @@ pub mod entry {
     pub const CONCAT_EXTRACT: &str = "concat_extract";
     /// `conv2d_backward_bias.wgsl`.
     pub const CONV2D_BACKWARD_BIAS: &str = "conv2d_backward_bias";
+    /// `conv2d_backward_bias4.wgsl`.
+    pub const CONV2D_BACKWARD_BIAS4: &str = "conv2d_backward_bias4";
     /// `conv2d_backward_weight_buf.wgsl`.
     pub const CONV2D_BACKWARD_WEIGHT_BUF: &str = "conv2d_backward_weight_buf";
     /// `conv2d_backward_weight_small.wgsl`.
@@ -2449,6 +2473,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("concat.wgsl", "concat_insert"),
     ("concat.wgsl", "concat_extract"),
     ("conv2d_backward_bias.wgsl", "conv2d_backward_bias"),
+    ("conv2d_backward_bias4.wgsl", "conv2d_backward_bias4"),
     (
         "conv2d_backward_weight_buf.wgsl",
         "conv2d_backward_weight_buf",

@@ -81,6 +81,7 @@ shader!(CONV2D_REDUCE, "conv2d_reduce.wgsl");
 shader!(CONV2D_REDUCE2, "conv2d_reduce2.wgsl");
 shader!(CONV2D_REDUCE_BIAS, "conv2d_reduce_bias.wgsl");
 shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
+shader!(CONV2D_BACKWARD_BIAS4, "conv2d_backward_bias4.wgsl");
 shader!(CONV2D_IGEMM, "conv2d_igemm.wgsl");
 shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
 
@@ -215,6 +216,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_REDUCE2,
     &CONV2D_REDUCE_BIAS,
     &CONV2D_BACKWARD_BIAS,
+    &CONV2D_BACKWARD_BIAS4,
     &CONV2D_IGEMM,
     &CONV2D_IGEMM_WEIGHT,
     &CONV_WINOGRAD_INPUT,

@@ -28,7 +28,7 @@
 use crate::autograd;
 use crate::error::{fmt_shapes, shape_err, Error, Result};
 use crate::gpu::params::{
-    entry, Conv2dBackwardBiasParams, Conv2dBackwardWeightBufParams,
+    entry, Conv2dBackwardBias4Params, Conv2dBackwardBiasParams, Conv2dBackwardWeightBufParams,
     Conv2dBackwardWeightSmallParams, Conv2dBackwardWeightTexParams, Conv2dFlipWeightParams,
     Conv2dForwardBufParams, Conv2dForwardTexParams, Conv2dIgemmParams, Conv2dIgemmWeightParams,
     Conv2dPackInput4Params, Conv2dPackInputParams, Conv2dPackWeightParams, Conv2dReduce2Params,
@@ -1259,23 +1259,45 @@ pub(crate) fn backward_packed(
         }
         if let (Some(db), None, None) = (&db, fused_db, &small_db) {
             let (b, off) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
-            gpu.launch(Launch {
-                op,
-                shapes: &[dout.shape()],
-                shader: &shaders::CONV2D_BACKWARD_BIAS,
-                entry: entry::CONV2D_BACKWARD_BIAS,
-                overrides: &[],
-                params: Conv2dBackwardBiasParams {
-                    c: u(d.cout),
-                    hw: u(d.hw()),
-                    nb: u(nbi),
-                    off,
-                    accumulate: (i > 0) as u32,
-                }
-                .words(),
-                binds: &[db.bind(), b],
-                workgroups: [u(d.cout), 1, 1],
-            })?;
+            // vec4 loads where the planes and the offset are whole texels (measured in the
+            // commit that added it).
+            if d.hw().is_multiple_of(4) && off.is_multiple_of(4) {
+                gpu.launch(Launch {
+                    op,
+                    shapes: &[dout.shape()],
+                    shader: &shaders::CONV2D_BACKWARD_BIAS4,
+                    entry: entry::CONV2D_BACKWARD_BIAS4,
+                    overrides: &[],
+                    params: Conv2dBackwardBias4Params {
+                        c: u(d.cout),
+                        hw4: u(d.hw() / 4),
+                        nb: u(nbi),
+                        off4: off / 4,
+                        accumulate: (i > 0) as u32,
+                    }
+                    .words(),
+                    binds: &[db.bind(), b],
+                    workgroups: [u(d.cout), 1, 1],
+                })?;
+            } else {
+                gpu.launch(Launch {
+                    op,
+                    shapes: &[dout.shape()],
+                    shader: &shaders::CONV2D_BACKWARD_BIAS,
+                    entry: entry::CONV2D_BACKWARD_BIAS,
+                    overrides: &[],
+                    params: Conv2dBackwardBiasParams {
+                        c: u(d.cout),
+                        hw: u(d.hw()),
+                        nb: u(nbi),
+                        off,
+                        accumulate: (i > 0) as u32,
+                    }
+                    .words(),
+                    binds: &[db.bind(), b],
+                    workgroups: [u(d.cout), 1, 1],
+                })?;
+            }
         }
     }
     Ok((dx, dw, db))
