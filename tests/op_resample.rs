@@ -9,7 +9,14 @@ const SHAPES: [[usize; 4]; 2] = [[2, 3, 7, 5], [2, 5, 9, 6]];
 
 #[test]
 fn pixel_shuffle_matches_reference_and_gradients() {
-    for (s, r) in [([2, 12, 7, 5], 2), ([2, 9, 4, 3], 3), ([1, 20, 9, 6], 2)] {
+    // Widths 8 and 4 take the vec4 kernels (r = 2, width a multiple of 4).
+    for (s, r) in [
+        ([2, 12, 7, 5], 2),
+        ([2, 9, 4, 3], 3),
+        ([1, 20, 9, 6], 2),
+        ([2, 8, 5, 8], 2),
+        ([1, 12, 3, 4], 2),
+    ] {
         check_op(
             "pixel_shuffle",
             &[input(&s)],
@@ -48,7 +55,7 @@ fn bilinear4x_matches_reference_and_gradients() {
 
 #[test]
 fn pixel_unshuffle_matches_reference_and_gradients() {
-    for (s, r) in [([2, 3, 8, 6], 2), ([1, 2, 9, 6], 3)] {
+    for (s, r) in [([2, 3, 8, 6], 2), ([1, 2, 9, 6], 3), ([2, 3, 6, 16], 2)] {
         check_op(
             "pixel_unshuffle",
             &[input(&s)],
@@ -321,6 +328,10 @@ fn resampling_splits_tensors_larger_than_a_binding() {
     // Limits down to a few rows: pieces split samples and channels at unaligned offsets.
     for limit in [4096, 1024] {
         same_bits_split("pixel_shuffle split", &[&[3, 12, 7, 9]], limit, |t| {
+            pixel_shuffle::pixel_shuffle(&t[0], 2)
+        });
+        // Width 8: the vec4 kernels, bound from vec4-aligned bases.
+        same_bits_split("pixel_shuffle vec4 split", &[&[3, 12, 7, 8]], limit, |t| {
             pixel_shuffle::pixel_shuffle(&t[0], 2)
         });
         // One small-grid row reads r*r channels: 8 * 35 + 7 floats at r = 3.

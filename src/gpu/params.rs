@@ -1448,6 +1448,9 @@ impl KernelParams for PixelShuffleParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
+/// `pixel_shuffle2.wgsl`: the same fields as `PixelShuffleParams`.
+pub type PixelShuffle2Params = PixelShuffleParams;
+
 /// `pooled_align_backward.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -2123,6 +2126,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<PixelShuffleParams>(),
     ),
     (
+        "pixel_shuffle2.wgsl",
+        PixelShuffle2Params::FIELDS,
+        PixelShuffle2Params::OFFSETS,
+        std::mem::size_of::<PixelShuffle2Params>(),
+    ),
+    (
         "pooled_align_backward.wgsl",
         PooledAlignBackwardParams::FIELDS,
         PooledAlignBackwardParams::OFFSETS,
@@ -2402,6 +2411,10 @@ pub mod entry {
     pub const PIXEL_SHUFFLE_FORWARD: &str = "pixel_shuffle_forward";
     /// `pixel_shuffle.wgsl`.
     pub const PIXEL_SHUFFLE_BACKWARD: &str = "pixel_shuffle_backward";
+    /// `pixel_shuffle2.wgsl`.
+    pub const PIXEL_SHUFFLE2_FORWARD: &str = "pixel_shuffle2_forward";
+    /// `pixel_shuffle2.wgsl`.
+    pub const PIXEL_SHUFFLE2_BACKWARD: &str = "pixel_shuffle2_backward";
     /// `pooled_align_backward.wgsl`.
     pub const POOLED_ALIGN_BACKWARD: &str = "pooled_align_backward";
     /// `pooled_align_forward.wgsl`.
@@ -2573,6 +2586,8 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("pad.wgsl", "crop_backward"),
     ("pixel_shuffle.wgsl", "pixel_shuffle_forward"),
     ("pixel_shuffle.wgsl", "pixel_shuffle_backward"),
+    ("pixel_shuffle2.wgsl", "pixel_shuffle2_forward"),
+    ("pixel_shuffle2.wgsl", "pixel_shuffle2_backward"),
     ("pooled_align_backward.wgsl", "pooled_align_backward"),
     ("pooled_align_forward.wgsl", "pooled_align_forward"),
     ("prelu_backward.wgsl", "prelu_backward_input"),

@@ -147,6 +147,7 @@ shader!(RFF_FORWARD, "rff_forward.wgsl");
 shader!(RFF_FORWARD_SG, "rff_forward_sg.wgsl");
 shader!(DROPOUT, "dropout.wgsl");
 shader!(PIXEL_SHUFFLE, "pixel_shuffle.wgsl");
+shader!(PIXEL_SHUFFLE2, "pixel_shuffle2.wgsl");
 shader!(UPSAMPLE_NEAREST, "upsample_nearest.wgsl");
 shader!(UPSAMPLE_BILINEAR, "upsample_bilinear.wgsl");
 shader!(CONCAT, "concat.wgsl");
@@ -257,6 +258,7 @@ pub static ALL: &[&Shader] = &[
     &RFF_FORWARD_SG,
     &DROPOUT,
     &PIXEL_SHUFFLE,
+    &PIXEL_SHUFFLE2,
     &UPSAMPLE_NEAREST,
     &UPSAMPLE_BILINEAR,
     &CONCAT,

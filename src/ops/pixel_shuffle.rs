@@ -4,10 +4,24 @@
 
 use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
-use crate::gpu::params::{KernelParams, PixelShuffleParams};
+use crate::gpu::params::{entry, KernelParams, PixelShuffleParams};
 use crate::gpu::shaders;
+use crate::gpu::Gpu;
 use crate::ops::launch::{launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
+
+/// Grid of pixel_shuffle2.wgsl (workgroups of 8 quads x 32 rows): x = `quads` / 8, y (folded
+/// into z past the per-dimension limit) = `rows` / 32.
+fn quad_grid(gpu: &Gpu, rows: usize, quads: usize) -> [u32; 3] {
+    let max = gpu.limits().max_compute_workgroups_per_dimension.max(1) as usize;
+    let blocks = rows.div_ceil(32);
+    let y = blocks.clamp(1, max);
+    [
+        quads.div_ceil(8) as u32,
+        y as u32,
+        blocks.div_ceil(y) as u32,
+    ]
+}
 
 /// One lane per small-grid position; launched in pieces of whole rows (n, c, y) of the small
 /// grid when a tensor exceeds one storage binding.
@@ -23,11 +37,19 @@ fn launch(
     let forward = entry == "pixel_shuffle_forward";
     let (small, big) = if forward { (1, 0) } else { (0, 1) };
     let wo = w * r;
+    // r = 2 over whole texels of width: the vec4 kernels (pixel_shuffle2.wgsl, measured in
+    // the commit that added them).
+    let quads = r == 2 && w.is_multiple_of(4);
+    let (shader, entry) = match (quads, forward) {
+        (false, _) => (&shaders::PIXEL_SHUFFLE, entry),
+        (true, true) => (&shaders::PIXEL_SHUFFLE2, entry::PIXEL_SHUFFLE2_FORWARD),
+        (true, false) => (&shaders::PIXEL_SHUFFLE2, entry::PIXEL_SHUFFLE2_BACKWARD),
+    };
     launch_split(
         Split {
             op,
             shapes: &[src.shape()],
-            shader: &shaders::PIXEL_SHUFFLE,
+            shader,
             entry,
             overrides: &[],
             ts: &[&out, src],
@@ -51,7 +73,12 @@ fn launch(
                 bo: u(p.base[0]),
                 bs: u(p.base[1]),
             };
-            (params.words().to_vec(), row_grid(gpu, p.u1 - p.u0, w))
+            let grid = if quads {
+                quad_grid(gpu, p.u1 - p.u0, w / 4)
+            } else {
+                row_grid(gpu, p.u1 - p.u0, w)
+            };
+            (params.words().to_vec(), grid)
         },
     )?;
     Ok(out)
