@@ -642,6 +642,29 @@ fn modes(g: &Gemm, ch: &Chunk) -> (u32, u32, u32) {
     )
 }
 
+/// matmul_tex.wgsl's `LINEAR` bits for a chunk (1 / 4 for A read from its linear texture by
+/// rows / columns, 2 / 8 for B, 16 for A's row sums into the bias binding) and each linear
+/// operand's strides (`linear_strides`; zeros for a packed one).
+fn linear_mode(
+    g: &Gemm,
+    ch: &Chunk,
+    linear: &[Option<Linear>; 2],
+    row_sums: bool,
+) -> (u32, [u32; 4], [u32; 4]) {
+    let strides = |l: &Option<Linear>, a_side: bool| {
+        let v = if a_side { &g.a } else { &g.b };
+        l.as_ref()
+            .map_or([0; 4], |l| linear_strides(v, a_side, ch, l.layout))
+    };
+    let bits = |l: &Option<Linear>, rows: u32| match l.as_ref().map(|l| l.layout) {
+        None => 0,
+        Some(Layout::Rows) => rows,
+        Some(Layout::Cols) => rows * 4,
+    };
+    let mode = bits(&linear[0], 1) | bits(&linear[1], 2) | if row_sums { 16 } else { 0 };
+    (mode, strides(&linear[0], true), strides(&linear[1], false))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn gemm_texture(
     gpu: &Gpu,
@@ -676,20 +699,7 @@ fn gemm_texture(
             packed_b.view()
         }
     };
-    let strides = |l: &Option<Linear>, a_side: bool| {
-        let v = if a_side { &g.a } else { &g.b };
-        l.as_ref()
-            .map_or([0; 4], |l| linear_strides(v, a_side, ch, l.layout))
-    };
-    let (la, lb) = (strides(&linear[0], true), strides(&linear[1], false));
-    // LINEAR bits (matmul_tex.wgsl): 1 / 4 for A read by rows / columns, 2 / 8 for B, 16 for
-    // A's row sums into the bias binding.
-    let bits = |l: &Option<Linear>, rows: u32| match l.as_ref().map(|l| l.layout) {
-        None => 0,
-        Some(Layout::Rows) => rows,
-        Some(Layout::Cols) => rows * 4,
-    };
-    let mode = bits(&linear[0], 1) | bits(&linear[1], 2) | if row_sums { 16 } else { 0 };
+    let (mode, la, lb) = linear_mode(g, ch, linear, row_sums);
     let (acc, fin, has_bias) = modes(g, ch);
     let c = &b[2];
     gpu.launch(Launch {
@@ -768,13 +778,9 @@ fn gemm_texture_parts(
         unreachable!("split along k needs both operands in linear textures")
     };
     let parts = Tensor::empty(gpu, g.op, &[n_parts * mp * np])?;
-    let bits = |l: &Linear, rows: u32| match l.layout {
-        Layout::Rows => rows,
-        Layout::Cols => rows * 4,
-    };
-    let mode = bits(la, 1) | bits(lb, 2) | if split.sums { 16 } else { 0 } | 32;
-    let sa = linear_strides(&g.a, true, ch, la.layout);
-    let sb = linear_strides(&g.b, false, ch, lb.layout);
+    // Bit 32: the k parts as workgroup layers.
+    let (mode, sa, sb) = linear_mode(g, ch, linear, split.sums);
+    let mode = mode | 32;
     gpu.launch(Launch {
         op: g.op,
         shapes,
