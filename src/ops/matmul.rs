@@ -389,7 +389,7 @@ fn gemm_run(g: &Gemm, copies: &mut LinearCopies) -> Result<bool> {
     // One chunk of one layer with both operands in linear textures: its k parts run in one
     // launch and are summed after it.
     if let (true, [ch], [Some(_), Some(_)]) = (cols, plan.as_slice(), &linear) {
-        let step = cols_k_step(ch);
+        let step = parts_k_step(gpu.limits().max_storage_buffer_binding_size as usize, ch);
         if ch.layers == 1 && ch.kc > step {
             let b = bounds(g, ch, align);
             let split = Split {
@@ -427,6 +427,19 @@ const COLS_CHUNK_BYTES: usize = 3 << 19;
 fn cols_k_step(ch: &Chunk) -> usize {
     let per_k = (ch.mr + ch.nc) * 4;
     (COLS_CHUNK_BYTES / per_k / K_STEP * K_STEP).max(K_STEP)
+}
+
+/// Most bytes of a split product's scratch of partial sums (`gemm_texture_parts`).
+const PARTS_BYTES: usize = 32 << 20;
+
+/// The k values per part of a product split in one launch: `cols_k_step`, or more where the
+/// parts' scratch would exceed `PARTS_BYTES` or one storage binding (a long k: SwinIR at
+/// batch 32 and 64 x 64 patches sums 131,072 tokens; fewer, longer parts read less of their
+/// rows from cache, but stay one launch).
+fn parts_k_step(budget: usize, ch: &Chunk) -> usize {
+    let tile = ch.mr.next_multiple_of(TEX_TILE_M) * ch.nc.next_multiple_of(TEX_TILE_N) * 4;
+    let max_parts = (budget.min(PARTS_BYTES) / tile).max(1);
+    cols_k_step(ch).max(ch.kc.div_ceil(max_parts).next_multiple_of(K_STEP))
 }
 
 /// The plan's chunks split along k into launches of at most `COLS_CHUNK_BYTES` of operand
@@ -1420,5 +1433,47 @@ pub mod reference {
             }
         }
         y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(mr: usize, nc: usize, kc: usize) -> Chunk {
+        Chunk {
+            l0: 0,
+            layers: 1,
+            r0: 0,
+            mr,
+            c0: 0,
+            nc,
+            k0: 0,
+            kc,
+        }
+    }
+
+    /// Parts of ~1.5 MB of operand rows while their scratch fits; longer parts (whole texels)
+    /// once it would not, so that the scratch stays within the budget and one binding.
+    #[test]
+    fn k_parts_keep_their_scratch_within_the_budget() {
+        // SwinIR's qkv weight gradient: 544 k values per part, 17 parts of 544 x 192 floats.
+        let qkv = chunk(540, 180, 9216);
+        assert_eq!(parts_k_step(usize::MAX, &qkv), 544);
+        assert_eq!(parts_k_step(usize::MAX, &qkv), cols_k_step(&qkv));
+        let tile = 544 * 192 * 4;
+        for (budget, kc) in [(usize::MAX, 1 << 22), (10 * tile + 5, 9216), (tile, 9216)] {
+            let ch = chunk(540, 180, kc);
+            let step = parts_k_step(budget, &ch);
+            let parts = kc.div_ceil(step);
+            assert_eq!(step % K_STEP, 0, "{budget} {kc}");
+            assert!(step >= cols_k_step(&ch));
+            assert!(
+                parts * tile <= budget.min(PARTS_BYTES),
+                "{budget} {kc}: {parts}"
+            );
+        }
+        // A budget below one part's scratch leaves one part: no split.
+        assert_eq!(parts_k_step(tile - 1, &qkv), 9216);
     }
 }
