@@ -499,13 +499,12 @@ pub(crate) fn launch_tex_act(
     } else {
         (&shaders::CONV2D_FORWARD_TEX, entry::CONV2D_FORWARD_TEX)
     };
-    let overrides: &[(&str, f64)] = if four { &[("CO", 4.0)] } else { &[] };
     out.gpu().launch(Launch {
         op,
         shapes: &[out.shape()],
         shader,
         entry,
-        overrides,
+        overrides: co_overrides(d.k, cout),
         params: params.words(),
         binds: &[
             ob,
@@ -524,6 +523,16 @@ pub(crate) fn launch_tex_act(
 /// general-k kernel always computes 8.
 pub(crate) fn four_outputs(k: usize, cout: usize) -> bool {
     k == 3 && cout <= 4
+}
+
+/// The pipeline constants of those two kernels for a conv (`four_outputs`: CO = 4; else none,
+/// the default 8).
+fn co_overrides(k: usize, cout: usize) -> &'static [(&'static str, f64)] {
+    if four_outputs(k, cout) {
+        &[("CO", 4.0)]
+    } else {
+        &[]
+    }
 }
 
 /// out[n0..n0+nb] = buffer conv of x (channels `cin`) with wb [cout, cin, k, k].
@@ -1179,11 +1188,7 @@ pub(crate) fn backward_packed(
                         shapes: &[&xs, dout.shape()],
                         shader: &shaders::CONV2D_BACKWARD_WEIGHT_SMALL,
                         entry: entry::CONV2D_BACKWARD_WEIGHT_SMALL,
-                        overrides: if four_outputs(d.k, d.cout) {
-                            &[("CO", 4.0)]
-                        } else {
-                            &[]
-                        },
+                        overrides: co_overrides(d.k, d.cout),
                         params: params.words(),
                         binds: &[pb, bp, Bind::Texture(xt.view()), Bind::Texture(dt.view())],
                         workgroups: [u(slabs), u(q4 * d.k), u(cout16)],
@@ -1261,43 +1266,38 @@ pub(crate) fn backward_packed(
             let (b, off) = span(dout, n0 * d.cout * d.hw(), nbi * d.cout * d.hw());
             // vec4 loads where the planes and the offset are whole texels (measured in the
             // commit that added it).
-            if d.hw().is_multiple_of(4) && off.is_multiple_of(4) {
-                gpu.launch(Launch {
-                    op,
-                    shapes: &[dout.shape()],
-                    shader: &shaders::CONV2D_BACKWARD_BIAS4,
-                    entry: entry::CONV2D_BACKWARD_BIAS4,
-                    overrides: &[],
-                    params: Conv2dBackwardBias4Params {
-                        c: u(d.cout),
-                        hw4: u(d.hw() / 4),
-                        nb: u(nbi),
-                        off4: off / 4,
-                        accumulate: (i > 0) as u32,
-                    }
-                    .words(),
-                    binds: &[db.bind(), b],
-                    workgroups: [u(d.cout), 1, 1],
-                })?;
+            let (c, nb, acc) = (u(d.cout), u(nbi), (i > 0) as u32);
+            let (shader, entry, params) = if d.hw().is_multiple_of(4) && off.is_multiple_of(4) {
+                let p = Conv2dBackwardBias4Params {
+                    c,
+                    hw4: u(d.hw() / 4),
+                    nb,
+                    off4: off / 4,
+                    accumulate: acc,
+                };
+                let e = entry::CONV2D_BACKWARD_BIAS4;
+                (&shaders::CONV2D_BACKWARD_BIAS4, e, p.words().to_vec())
             } else {
-                gpu.launch(Launch {
-                    op,
-                    shapes: &[dout.shape()],
-                    shader: &shaders::CONV2D_BACKWARD_BIAS,
-                    entry: entry::CONV2D_BACKWARD_BIAS,
-                    overrides: &[],
-                    params: Conv2dBackwardBiasParams {
-                        c: u(d.cout),
-                        hw: u(d.hw()),
-                        nb: u(nbi),
-                        off,
-                        accumulate: (i > 0) as u32,
-                    }
-                    .words(),
-                    binds: &[db.bind(), b],
-                    workgroups: [u(d.cout), 1, 1],
-                })?;
-            }
+                let p = Conv2dBackwardBiasParams {
+                    c,
+                    hw: u(d.hw()),
+                    nb,
+                    off,
+                    accumulate: acc,
+                };
+                let e = entry::CONV2D_BACKWARD_BIAS;
+                (&shaders::CONV2D_BACKWARD_BIAS, e, p.words().to_vec())
+            };
+            gpu.launch(Launch {
+                op,
+                shapes: &[dout.shape()],
+                shader,
+                entry,
+                overrides: &[],
+                params: &params,
+                binds: &[db.bind(), b],
+                workgroups: [c, 1, 1],
+            })?;
         }
     }
     Ok((dx, dw, db))

@@ -258,11 +258,17 @@ pub(crate) fn launch_split(
 /// `(wid.y + wid.z * nwg.y) * 4 + lid.y`. A lane then needs no integer division (CPU adapters
 /// scalarise it per lane), and narrow images still fill the workgroups.
 pub fn row_grid(gpu: &Gpu, rows: usize, cols: usize) -> [u32; 3] {
+    block_grid(gpu, rows, 4, cols, 64)
+}
+
+/// `row_grid` for workgroups of `wg_cols` columns x `wg_rows` rows: x = `cols` / `wg_cols`,
+/// y (folded into z past the per-dimension limit) = `rows` / `wg_rows`.
+pub fn block_grid(gpu: &Gpu, rows: usize, wg_rows: usize, cols: usize, wg_cols: usize) -> [u32; 3] {
     let max = gpu.limits().max_compute_workgroups_per_dimension.max(1) as usize;
-    let blocks = rows.div_ceil(4);
+    let blocks = rows.div_ceil(wg_rows);
     let y = blocks.clamp(1, max);
     [
-        cols.div_ceil(64).min(u32::MAX as usize) as u32,
+        cols.div_ceil(wg_cols).min(u32::MAX as usize) as u32,
         y as u32,
         blocks.div_ceil(y).min(u32::MAX as usize) as u32,
     ]

@@ -6,22 +6,8 @@ use crate::autograd;
 use crate::error::{shape_err, unsupported, Result};
 use crate::gpu::params::{entry, KernelParams, PixelShuffleParams};
 use crate::gpu::shaders;
-use crate::gpu::Gpu;
-use crate::ops::launch::{launch_split, row_grid, widen, Split};
+use crate::ops::launch::{block_grid, launch_split, row_grid, widen, Split};
 use crate::tensor::Tensor;
-
-/// Grid of pixel_shuffle2.wgsl (workgroups of 8 quads x 32 rows): x = `quads` / 8, y (folded
-/// into z past the per-dimension limit) = `rows` / 32.
-fn quad_grid(gpu: &Gpu, rows: usize, quads: usize) -> [u32; 3] {
-    let max = gpu.limits().max_compute_workgroups_per_dimension.max(1) as usize;
-    let blocks = rows.div_ceil(32);
-    let y = blocks.clamp(1, max);
-    [
-        quads.div_ceil(8) as u32,
-        y as u32,
-        blocks.div_ceil(y) as u32,
-    ]
-}
 
 /// One lane per small-grid position; launched in pieces of whole rows (n, c, y) of the small
 /// grid when a tensor exceeds one storage binding.
@@ -73,8 +59,9 @@ fn launch(
                 bo: u(p.base[0]),
                 bs: u(p.base[1]),
             };
+            // pixel_shuffle2.wgsl: workgroups of 8 quads x 32 rows.
             let grid = if quads {
-                quad_grid(gpu, p.u1 - p.u0, w / 4)
+                block_grid(gpu, p.u1 - p.u0, 32, w / 4, 8)
             } else {
                 row_grid(gpu, p.u1 - p.u0, w)
             };
