@@ -386,6 +386,90 @@ fn auto_takes_fused_winograd_at_64_channels_on_a_cpu_adapter() {
     assert_eq!(ya, yw);
 }
 
+/// `Auto` on a CPU adapter gives a dense block's multi-part convs with 96-192 input channels
+/// and 32-64 outputs Winograd's input gradient (their forward stays the texture kernel's), the
+/// GEMM storing each part's channels onto the gradient the tape holds for it where 10 storage
+/// buffers may be bound (else dx, then the pass that splits it): z = 0.5 conv(x ++ y) (96 ->
+/// 32), out = 0.2 conv(x ++ y ++ z) (128 -> 64), so x's and y's gradients from the second conv
+/// are held when the first conv's backward adds onto them. Odd height: half-empty tiles.
+#[test]
+fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
+    let gpu = gpu();
+    let what = "conv2d_multi Auto dense block";
+    if !gpu.is_cpu() {
+        note(&format!("SKIPPED {what}: not a CPU adapter"));
+        return;
+    }
+    if !texture_kernels_or_skip(&gpu, what) {
+        return;
+    }
+    let (n, h, w) = (1, 3, 4);
+    let w1s = [32, 96, 3, 3];
+    let w2s = [64, 128, 3, 3];
+    let inputs = vec![
+        input(&[n, 64, h, w]),
+        input(&[n, 32, h, w]),
+        input(&w1s),
+        input(&[32]),
+        input(&w2s),
+        input(&[64]),
+    ];
+    let run = |t: &[sralign::Tensor]| {
+        let auto = ConvImpl::Auto;
+        let z = conv2d_multi_fused(&[&t[0], &t[1]], &t[2], Some(&t[3]), Epilogue::scaled(0.5), auto)?;
+        let parts = [&t[0], &t[1], &z];
+        conv2d_multi_fused(&parts, &t[4], Some(&t[5]), Epilogue::scaled(0.2), auto)
+    };
+    check_op(what, &inputs, F32_KERNEL, run, |v| {
+        let hw = h * w;
+        let xy = cat(&[&v[0], &v[1]], &[64, 32], n, hw);
+        let z: Vec<f64> = reference::forward(&xy, [n, 96, h, w], &v[2], w1s, Some(&v[3]))
+            .iter()
+            .map(|v| 0.5 * v)
+            .collect();
+        let xyz = cat(&[&v[0], &v[1], &z], &[64, 32, 32], n, hw);
+        reference::forward(&xyz, [n, 128, h, w], &v[4], w2s, Some(&v[5]))
+            .iter()
+            .map(|v| 0.2 * v)
+            .collect()
+    });
+    // Which kernels ran, from a profiled forward and backward (skipped without timestamps).
+    if gpu.set_profiling(true).is_err() {
+        note(&format!("SKIPPED {what}'s kernel names: no timestamp queries"));
+        return;
+    }
+    let ts: Vec<sralign::Tensor> = inputs
+        .iter()
+        .map(|i| {
+            let t = sralign::Tensor::full(&gpu, &i.shape, 0.1).unwrap();
+            t.set_requires_grad(true);
+            t
+        })
+        .collect();
+    let out = run(&ts).unwrap();
+    sralign::autograd::backward(&sralign::ops::reduce::sum(&out).unwrap()).unwrap();
+    let rows = gpu.take_profile().unwrap();
+    gpu.set_profiling(false).unwrap();
+    let count = |kernel: &str| -> u64 {
+        rows.iter()
+            .filter(|r| r.0.contains(&format!("[{kernel}]")))
+            .map(|r| r.2)
+            .sum()
+    };
+    // With fewer storage buffers (WebGPU's default 8) dx is written, then split per part.
+    let parts = gpu.limits().max_storage_buffers_per_shader_stage >= 10;
+    let (by_parts, whole) = if parts { (2, 0) } else { (0, 2) };
+    assert_eq!(
+        (count("wino_dx_parts"), count("wino_forward")),
+        (by_parts, whole),
+        "{rows:?}"
+    );
+    if parts {
+        assert_eq!(count("conv2d_grad_slices") + count("conv2d_grad_slice"), 0, "{rows:?}");
+    }
+    assert_eq!(count("conv2d_forward_tex3"), 2, "{rows:?}");
+}
+
 /// The texture path again at 4-lane subgroups (falls back to buffers), on GL, and under
 /// WebGPU's default limits.
 #[test]

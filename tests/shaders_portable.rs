@@ -34,6 +34,9 @@ const ABOVE_DEFAULT_STORAGE_BUFFERS: &[(&str, u32)] = &[
     ("optim_adam_multi.wgsl", 44),
     // ops::conv2d_multi `part_grads`: every part at once, else conv2d_grad_slice.wgsl per part.
     ("conv2d_grad_slices.wgsl", 11),
+    // ops::conv_winograd `conv_parts` (`parts_fit`): every part's input gradient stored by the
+    // GEMM, else conv_winograd_forward.wgsl writes dx and part_grads splits it.
+    ("conv_winograd_dx_parts.wgsl", 10),
 ];
 
 /// Shaders that need subgroup operations.
@@ -45,6 +48,7 @@ const SUBGROUP_SHADERS: &[&str] = &[
     "conv2d_backward_weight_tex3.wgsl",
     // ops::conv_winograd: `blocker` refuses adapters without subgroups of >= 8 lanes.
     "conv_winograd_forward.wgsl",
+    "conv_winograd_dx_parts.wgsl",
     "matmul_tex.wgsl",
     "covariance_partial_sg.wgsl",
     "covariance_backward_sg.wgsl",

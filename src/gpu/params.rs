@@ -691,6 +691,45 @@ impl KernelParams for Conv2dReduceBiasParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
 }
 
+/// `conv2d_reduce_bias4.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Conv2dReduceBias4Params {
+    pub e: u32,
+    pub r: u32,
+    pub ew: u32,
+    pub c: u32,
+    pub hw4: u32,
+    pub n: u32,
+}
+
+impl KernelParams for Conv2dReduceBias4Params {
+    const FIELDS: &'static [&'static str] = &["e", "r", "ew", "c", "hw4", "n"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
+}
+
+/// `conv_winograd_dx_parts.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradDxPartsParams {
+    pub w: u32,
+    pub h: u32,
+    pub cout: u32,
+    pub kt: u32,
+    pub tw: u32,
+    pub tpi: u32,
+    pub tiles: u32,
+    pub has_prev: u32,
+    pub start: [[u32; 4]; 2],
+}
+
+impl KernelParams for ConvWinogradDxPartsParams {
+    const FIELDS: &'static [&'static str] = &[
+        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "has_prev", "start",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
+}
+
 /// `conv_winograd_forward.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -777,6 +816,22 @@ pub struct ConvWinogradWeightGradParams {
 impl KernelParams for ConvWinogradWeightGradParams {
     const FIELDS: &'static [&'static str] = &["cout", "cin"];
     const OFFSETS: &'static [usize] = &[0, 4];
+}
+
+/// `conv_winograd_weight_mixed.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradWeightMixedParams {
+    pub cout: u32,
+    pub cin: u32,
+    pub tw: u32,
+    pub th: u32,
+    pub frows: u32,
+}
+
+impl KernelParams for ConvWinogradWeightMixedParams {
+    const FIELDS: &'static [&'static str] = &["cout", "cin", "tw", "th", "frows"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16];
 }
 
 /// `covariance_backward.wgsl`.
@@ -1910,6 +1965,18 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<Conv2dReduceBiasParams>(),
     ),
     (
+        "conv2d_reduce_bias4.wgsl",
+        Conv2dReduceBias4Params::FIELDS,
+        Conv2dReduceBias4Params::OFFSETS,
+        std::mem::size_of::<Conv2dReduceBias4Params>(),
+    ),
+    (
+        "conv_winograd_dx_parts.wgsl",
+        ConvWinogradDxPartsParams::FIELDS,
+        ConvWinogradDxPartsParams::OFFSETS,
+        std::mem::size_of::<ConvWinogradDxPartsParams>(),
+    ),
+    (
         "conv_winograd_forward.wgsl",
         ConvWinogradForwardParams::FIELDS,
         ConvWinogradForwardParams::OFFSETS,
@@ -1938,6 +2005,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         ConvWinogradWeightGradParams::FIELDS,
         ConvWinogradWeightGradParams::OFFSETS,
         std::mem::size_of::<ConvWinogradWeightGradParams>(),
+    ),
+    (
+        "conv_winograd_weight_mixed.wgsl",
+        ConvWinogradWeightMixedParams::FIELDS,
+        ConvWinogradWeightMixedParams::OFFSETS,
+        std::mem::size_of::<ConvWinogradWeightMixedParams>(),
     ),
     (
         "covariance_backward.wgsl",
@@ -2321,6 +2394,10 @@ pub mod entry {
     pub const CONV2D_REDUCE2: &str = "conv2d_reduce2";
     /// `conv2d_reduce_bias.wgsl`.
     pub const CONV2D_REDUCE_BIAS: &str = "conv2d_reduce_bias";
+    /// `conv2d_reduce_bias4.wgsl`.
+    pub const CONV2D_REDUCE_BIAS4: &str = "conv2d_reduce_bias4";
+    /// `conv_winograd_dx_parts.wgsl`.
+    pub const WINO_DX_PARTS: &str = "wino_dx_parts";
     /// `conv_winograd_forward.wgsl`.
     pub const WINO_FORWARD: &str = "wino_forward";
     /// `conv_winograd_input.wgsl`.
@@ -2335,6 +2412,8 @@ pub mod entry {
     pub const WINO_WEIGHT2: &str = "wino_weight2";
     /// `conv_winograd_weight_grad.wgsl`.
     pub const WINO_WEIGHT_GRAD: &str = "wino_weight_grad";
+    /// `conv_winograd_weight_mixed.wgsl`.
+    pub const WINO_WEIGHT_MIXED: &str = "wino_weight_mixed";
     /// `covariance_backward.wgsl`.
     pub const COVARIANCE_BACKWARD: &str = "covariance_backward";
     /// `covariance_backward_sg.wgsl`.
@@ -2529,6 +2608,8 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("conv2d_reduce.wgsl", "conv2d_reduce"),
     ("conv2d_reduce2.wgsl", "conv2d_reduce2"),
     ("conv2d_reduce_bias.wgsl", "conv2d_reduce_bias"),
+    ("conv2d_reduce_bias4.wgsl", "conv2d_reduce_bias4"),
+    ("conv_winograd_dx_parts.wgsl", "wino_dx_parts"),
     ("conv_winograd_forward.wgsl", "wino_forward"),
     ("conv_winograd_input.wgsl", "wino_input_rows"),
     ("conv_winograd_input.wgsl", "wino_input_cols"),
@@ -2536,6 +2617,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("conv_winograd_weight.wgsl", "wino_weight"),
     ("conv_winograd_weight2.wgsl", "wino_weight2"),
     ("conv_winograd_weight_grad.wgsl", "wino_weight_grad"),
+    ("conv_winograd_weight_mixed.wgsl", "wino_weight_mixed"),
     ("covariance_backward.wgsl", "covariance_backward"),
     ("covariance_backward_sg.wgsl", "covariance_backward_sg"),
     ("covariance_pad_matrix.wgsl", "covariance_pad_matrix"),

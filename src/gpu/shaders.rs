@@ -80,6 +80,7 @@ shader!(
 shader!(CONV2D_REDUCE, "conv2d_reduce.wgsl");
 shader!(CONV2D_REDUCE2, "conv2d_reduce2.wgsl");
 shader!(CONV2D_REDUCE_BIAS, "conv2d_reduce_bias.wgsl");
+shader!(CONV2D_REDUCE_BIAS4, "conv2d_reduce_bias4.wgsl");
 shader!(CONV2D_BACKWARD_BIAS, "conv2d_backward_bias.wgsl");
 shader!(CONV2D_BACKWARD_BIAS4, "conv2d_backward_bias4.wgsl");
 shader!(CONV2D_IGEMM, "conv2d_igemm.wgsl");
@@ -91,7 +92,9 @@ shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
 shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT2, "conv_winograd_weight2.wgsl");
+shader!(CONV_WINOGRAD_WEIGHT_MIXED, "conv_winograd_weight_mixed.wgsl");
 shader!(CONV_WINOGRAD_FORWARD, "conv_winograd_forward.wgsl");
+shader!(CONV_WINOGRAD_DX_PARTS, "conv_winograd_dx_parts.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT_GRAD, "conv_winograd_weight_grad.wgsl");
 
 // (section boundary)
@@ -216,6 +219,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_REDUCE,
     &CONV2D_REDUCE2,
     &CONV2D_REDUCE_BIAS,
+    &CONV2D_REDUCE_BIAS4,
     &CONV2D_BACKWARD_BIAS,
     &CONV2D_BACKWARD_BIAS4,
     &CONV2D_IGEMM,
@@ -223,7 +227,9 @@ pub static ALL: &[&Shader] = &[
     &CONV_WINOGRAD_INPUT,
     &CONV_WINOGRAD_WEIGHT,
     &CONV_WINOGRAD_WEIGHT2,
+    &CONV_WINOGRAD_WEIGHT_MIXED,
     &CONV_WINOGRAD_FORWARD,
+    &CONV_WINOGRAD_DX_PARTS,
     &CONV_WINOGRAD_WEIGHT_GRAD,
     &MATMUL_PACK,
     &MATMUL_PACK4,

@@ -17,6 +17,11 @@
 //! (ops/conv_winograd.rs) for those two passes: the V transform reads the packed texture, the
 //! LeakyReLU and scaling are applied in the GEMM's store, and the input gradient transforms
 //! the packed g; the weight gradient stays the texture kernel on the same textures (`Path`).
+//! A multi-part conv with 96-192 input and 32-64 output channels (RRDBNet's dense convs but
+//! the first of each block) keeps the texture forward and takes Winograd's input gradient
+//! only (`Path::WinogradDx`). Winograd's input gradient stores each part's channels straight
+//! onto the gradient the tape holds for it (shaders/conv_winograd_dx_parts.wgsl) where 10
+//! storage buffers may be bound, so neither dx nor the pass that splits it is written.
 //!
 //! Where that path does not apply (the buffer variant, a part whose channels are not a
 //! multiple of 4, a width not a multiple of 4, more than 5 parts, a batch that needs chunks,
@@ -149,6 +154,8 @@ enum Path {
     /// kernels (the epilogue fused into the forward's store), the weight gradient on the
     /// texture kernels from the same packed textures.
     Winograd,
+    /// As `Texture`, but the input gradient on the Winograd kernels (from the packed dout).
+    WinogradDx,
 }
 
 /// The convolution and its epilogue; `texture_only` keeps the fused texture kernels where
@@ -187,19 +194,25 @@ fn multi_path(
     }
     gpu.count_flops(d.flops());
     let wino = path == Path::Winograd;
+    // Whether the input gradient runs on the Winograd kernels.
+    let wino_dx_path = wino || path == Path::WinogradDx;
     // The input gradient's weights are packed now, in the same dispatch, when it will be asked.
     let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
-    let (wt, wft) = match (wino, dx_wanted) {
-        (false, true) => {
-            let (a, b) = pack_weight_both(op, w, &d)?;
-            (a, Some(b))
-        }
-        (false, false) => (conv2d::pack_weight(op, w, &d, false)?, None),
-        (true, true) => {
+    let (wt, wft) = match (path, dx_wanted) {
+        (Path::Winograd, true) => {
             let (a, b) = conv_winograd::weight_textures_both(op, w, &d)?;
             (a, Some(b))
         }
-        (true, false) => (conv_winograd::weight_texture(op, w, &d, false)?, None),
+        (Path::Winograd, false) => (conv_winograd::weight_texture(op, w, &d, false)?, None),
+        (Path::WinogradDx, true) => {
+            let (a, b) = conv_winograd::weight_textures_mixed(op, w, &d)?;
+            (a, Some(b))
+        }
+        (_, true) => {
+            let (a, b) = pack_weight_both(op, w, &d)?;
+            (a, Some(b))
+        }
+        (_, false) => (conv2d::pack_weight(op, w, &d, false)?, None),
     };
     let xt = pack_inputs(op, xs, &d)?;
     let out_shape = if ep.shuffle {
@@ -240,7 +253,7 @@ fn multi_path(
     }
     let k = xs.len();
     let nin = inputs.len();
-    let bwd = match wino {
+    let bwd = match wino_dx_path {
         true => ConvImpl::Texture,
         false => backward_variant(gpu, &d, imp),
     };
@@ -254,7 +267,7 @@ fn multi_path(
         // With an epilogue: g = its backward applied to dout, packed in the same pass. The
         // Winograd input gradient reads the packed texture too, so it is packed without one.
         let (g, dt) = if ep == Epilogue::default() {
-            let dt = match wino && (want[0] || want[1]) {
+            let dt = match wino_dx_path && (want[0] || want[1]) {
                 true => Some(conv2d::pack_input(bop, dout, &d, d.cout, d.d4(), (0, d.n))?),
                 false => None,
             };
@@ -269,31 +282,48 @@ fn multi_path(
             let (g, dt) = pack_dout_act(dout, y, slope, scale, ep.shuffle, store_g, &d)?;
             (g.unwrap_or_else(|| dout.clone()), Some(dt))
         };
-        let wino_dx = match (wino && want[0], &dt, &wft) {
+        // The Winograd input gradient stores each part's channels onto its held gradient
+        // (conv_winograd::conv_parts) where the bindings allow; else it writes dx, which
+        // part_grads splits.
+        let by_parts = k > 1 || held[0].is_some();
+        let (wino_dx, wino_parts) = match (wino_dx_path && want[0], &dt, &wft) {
             (true, Some(dt), Some(wft)) => {
-                let dx = Tensor::empty(dout.gpu(), bop, &[d.n, d.cin, d.h, d.w])?;
+                let gpu = dout.gpu();
+                gpu.count_flops(d.flops());
                 let (cin, cout) = (d.cin, d.cout);
-                let one = (1.0, 1.0);
-                conv_winograd::conv_chunk(
-                    bop,
-                    &d,
-                    dt,
-                    cout,
-                    wft,
-                    None,
-                    &g,
-                    &dx,
-                    cin,
-                    (0, d.n),
-                    one,
-                )?;
-                dout.gpu().count_flops(d.flops());
-                Some(dx)
+                let shapes: Vec<[usize; 4]> = sizes.iter().map(|c| [d.n, *c, d.h, d.w]).collect();
+                let max = gpu.limits().max_storage_buffer_binding_size;
+                let fits = shapes.iter().all(|s| (s.iter().product::<usize>() * 4) as u64 <= max);
+                if by_parts && fits && conv_winograd::parts_fit(gpu) {
+                    // Parts not needed are written to scratch tensors (never returned).
+                    let outs: Vec<Tensor> = shapes
+                        .iter()
+                        .map(|s| Tensor::empty(gpu, bop, s))
+                        .collect::<Result<_>>()?;
+                    let prevs: Vec<Option<&Tensor>> = held[..k].iter().map(|h| h.as_ref()).collect();
+                    let mut starts = vec![0];
+                    for c in &sizes {
+                        starts.push(starts.last().unwrap() + c);
+                    }
+                    conv_winograd::conv_parts(bop, &d, dt, cout, wft, &outs, &prevs, &starts, cin, dout)?;
+                    let g: Vec<Option<Tensor>> = outs
+                        .into_iter()
+                        .zip(&needs[..k])
+                        .map(|(t, need)| need.then_some(t))
+                        .collect();
+                    (None, Some(g))
+                } else {
+                    let dx = Tensor::empty(gpu, bop, &[d.n, d.cin, d.h, d.w])?;
+                    let one = (1.0, 1.0);
+                    let c = (0, d.n);
+                    conv_winograd::conv_chunk(bop, &d, dt, cout, wft, None, &g, &dx, cin, c, one)?;
+                    (Some(dx), None)
+                }
             }
-            _ => None,
+            _ => (None, None),
         };
         // (Winograd without its flipped weights, never asked in practice: the texture kernel.)
-        let want_here = [want[0] && wino_dx.is_none(), want[1], want[2]];
+        let want_here = [want[0] && wino_dx.is_none() && wino_parts.is_none(), want[1], want[2]];
         let (dx, dw, db) = conv2d::backward_packed(
             bop,
             &d,
@@ -301,7 +331,7 @@ fn multi_path(
             None,
             Packed {
                 x: Some(&xt),
-                w_flipped: if wino { None } else { wft.as_ref() },
+                w_flipped: if wino_dx_path { None } else { wft.as_ref() },
                 dout: dt.as_ref(),
             },
             Some(&sw),
@@ -309,9 +339,10 @@ fn multi_path(
             bwd,
         )?;
         let dx = dx.or(wino_dx);
-        let mut g = match &dx {
-            Some(dx) => part_grads(dx, &sizes, &needs[..k], &held[..k])?,
-            None => vec![None; k],
+        let mut g = match (wino_parts, &dx) {
+            (Some(g), _) => g,
+            (None, Some(dx)) => part_grads(dx, &sizes, &needs[..k], &held[..k])?,
+            (None, None) => vec![None; k],
         };
         // Weights and bias: added to a held gradient the ordinary way (a shared weight).
         let own = [dw, db];
@@ -377,6 +408,17 @@ fn fused_path(
         && conv2d::texture_blocker(gpu, d).is_none()
         && conv_winograd::items_per_chunk(gpu, d, d.cin, d.cout) >= d.n
         && conv_winograd::items_per_chunk(gpu, d, d.cout, d.cin) >= d.n;
+    // A multi-part conv (RRDBNet's dense blocks) takes Winograd's input gradient only, where
+    // that pays (`conv_winograd::dx_pays_multi`); its forward stays the texture kernel.
+    let wino_dx = !wino
+        && imp == ConvImpl::Auto
+        && gpu.is_cpu()
+        && xs.len() > 1
+        && conv_winograd::dx_pays_multi(d)
+        && !ep.shuffle
+        && !texture_only
+        && conv_winograd::blocker(gpu, d).is_none()
+        && conv_winograd::items_per_chunk(gpu, d, d.cout, d.cin) >= d.n;
     let texture = wino
         || match imp {
             ConvImpl::Auto if gpu.is_cpu() && xs.len() == 1 => {
@@ -410,10 +452,11 @@ fn fused_path(
         &[d.c4(), d.d4()],
         &[d.c4(), d.d4(), d.cin.div_ceil(8), d.cout.div_ceil(8)],
     )?;
-    Ok(match (nb == d.n, wino) {
-        (false, _) => Path::Plain,
-        (true, true) => Path::Winograd,
-        (true, false) => Path::Texture,
+    Ok(match (nb == d.n, wino, wino_dx) {
+        (false, _, _) => Path::Plain,
+        (true, true, _) => Path::Winograd,
+        (true, false, true) => Path::WinogradDx,
+        (true, false, false) => Path::Texture,
     })
 }
 

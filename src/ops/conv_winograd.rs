@@ -64,8 +64,9 @@
 use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
 use crate::error::Result;
 use crate::gpu::params::{
-    entry, ConvWinogradForwardParams, ConvWinogradInputParams, ConvWinogradWeight2Params,
-    ConvWinogradWeightGradParams, ConvWinogradWeightParams, KernelParams, MatmulTexParams,
+    entry, ConvWinogradDxPartsParams, ConvWinogradForwardParams, ConvWinogradInputParams, ConvWinogradWeight2Params,
+    ConvWinogradWeightGradParams, ConvWinogradWeightMixedParams, ConvWinogradWeightParams,
+    KernelParams, MatmulTexParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::Tensor;
@@ -181,6 +182,17 @@ pub(super) fn dx_pays(d: &ConvDims) -> bool {
     (64..=192).contains(&d.cout) && d.cin >= 64
 }
 
+/// Whether a multi-part conv (conv2d_multi.rs) takes Winograd's input gradient with the
+/// direct texture forward. Measured on RRDBNet's dense convs (64 + 32 i -> 32 and 192 -> 64,
+/// batch 4 at 48x48, whole steps alternating in one process): the input gradient of those
+/// with 96-192 input channels on Winograd took the step from 25.5-26.0 s to 22.3-23.2 s. The
+/// input gradient transforms dout's 32 or 64 channels; the forward would transform 96-192:
+/// on 192 -> 64 alone Winograd's forward saved a further 0.3-1.1 s per step (noisy runs) for
+/// 69 dispatches more (its V transform), left out for RRDBNet's budget of 3,000.
+pub(super) fn dx_pays_multi(d: &ConvDims) -> bool {
+    (32..=64).contains(&d.cout) && (96..=192).contains(&d.cin)
+}
+
 fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..n).step_by(nb).map(move |n0| (n0, nb.min(n - n0)))
 }
@@ -282,6 +294,43 @@ pub(super) fn weight_textures_both(
     Ok((ut, uft))
 }
 
+/// The direct texture kernel's forward weights (conv2d's `pack_weight` layout) and the input
+/// gradient's U (`weight_texture` with `flip`), in one dispatch
+/// (shaders/conv_winograd_weight_mixed.wgsl): a conv whose forward stays direct and whose
+/// input gradient is Winograd's (conv2d_multi.rs).
+pub(super) fn weight_textures_mixed(
+    op: &str,
+    w: &Tensor,
+    d: &ConvDims,
+) -> Result<(PooledTexture, PooledTexture)> {
+    let gpu = w.gpu();
+    let (tw, th) = (d.cout.next_multiple_of(8), d.c4() * 9);
+    let t = gpu.alloc_texture_view(op, u(tw), u(th), 1, TEX, false)?;
+    let (uft, frows, fc4) = u_texture(gpu, op, d.cin, d.cout)?;
+    gpu.launch(Launch {
+        op,
+        shapes: &[w.shape()],
+        shader: &shaders::CONV_WINOGRAD_WEIGHT_MIXED,
+        entry: entry::WINO_WEIGHT_MIXED,
+        overrides: &[],
+        params: ConvWinogradWeightMixedParams {
+            cout: u(d.cout),
+            cin: u(d.cin),
+            tw: u(tw),
+            th: u(th),
+            frows: u(frows),
+        }
+        .words(),
+        binds: &[
+            w.bind(),
+            Bind::Texture(t.view()),
+            Bind::Texture(uft.view()),
+        ],
+        workgroups: [u(tw.max(frows).div_ceil(8)), u(th.max(fc4).div_ceil(8)), 2],
+    })?;
+    Ok((t, uft))
+}
+
 /// One launch of matmul_tex.wgsl: C(l) = A(l) B(l) for the 16 layers, A from `ta` ([m, k]
 /// rows of texels), B^T from `tb` ([n, k]), C at c[l * plane + row * cm + col];
 /// `accumulate` continues from the sums already in C. `any` (not C) fills the unused bias
@@ -345,6 +394,47 @@ fn gemm16(
     })
 }
 
+/// V = B^T d B of the packed input `xt` (`cin` channels) for `nb` batch items, as the GEMM's A
+/// operand (shaders/conv_winograd_input.wgsl `wino_input_rows`): the texture, its tiles (rows
+/// past them pad to the GEMM tile) and texels per row.
+fn v_rows(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    cin: usize,
+    nb: usize,
+    shapes: &[&[usize]],
+) -> Result<(PooledTexture, usize, usize, usize)> {
+    let (tw, tpi) = tiles(d);
+    let t = nb * tpi;
+    let rows = t.next_multiple_of(GEMM_TILE);
+    let c4 = cin.div_ceil(4);
+    let width = padded_width(gpu, c4);
+    let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
+    let p = ConvWinogradInputParams {
+        tw: u(tw),
+        tpi: u(tpi),
+        c4: u(c4),
+        tiles: u(t),
+        rows: u(rows),
+        groups: 0,
+        channels: u(cin),
+        pad: 1,
+    };
+    gpu.launch(Launch {
+        op,
+        shapes,
+        shader: &shaders::CONV_WINOGRAD_INPUT,
+        entry: entry::WINO_INPUT_ROWS,
+        overrides: &[],
+        params: p.words(),
+        binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
+        workgroups: [u(c4.div_ceil(8)), u(rows.div_ceil(8)), 1],
+    })?;
+    Ok((vt, t, rows, c4))
+}
+
 /// out[n0..n0+nb] (channels `cout`) = Winograd conv of the packed input `xt` (`cin` channels)
 /// with the transformed weights `ut` (+ bias), then LeakyReLU(`slope`) and times `scale` as
 /// it is stored (conv2d_multi.rs; 1 and 1 leave it exact).
@@ -364,32 +454,8 @@ pub(super) fn conv_chunk(
     (slope, scale): (f32, f32),
 ) -> Result<()> {
     let gpu = out.gpu();
+    let (vt, t, rows, c4) = v_rows(gpu, op, d, xt, cin, nb, &[out.shape()])?;
     let (tw, tpi) = tiles(d);
-    let t = nb * tpi;
-    let rows = t.next_multiple_of(GEMM_TILE);
-    let c4 = cin.div_ceil(4);
-    let width = padded_width(gpu, c4);
-    let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
-    let p = ConvWinogradInputParams {
-        tw: u(tw),
-        tpi: u(tpi),
-        c4: u(c4),
-        tiles: u(t),
-        rows: u(rows),
-        groups: 0,
-        channels: u(cin),
-        pad: 1,
-    };
-    gpu.launch(Launch {
-        op,
-        shapes: &[out.shape()],
-        shader: &shaders::CONV_WINOGRAD_INPUT,
-        entry: entry::WINO_INPUT_ROWS,
-        overrides: &[],
-        params: p.words(),
-        binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
-        workgroups: [u(c4.div_ceil(8)), u(rows.div_ceil(8)), 1],
-    })?;
     let per = cout * d.h * d.w;
     let (ob, off) = span(out, n0 * per, nb * per);
     gpu.launch(Launch {
@@ -418,6 +484,80 @@ pub(super) fn conv_chunk(
             Bind::Texture(ut.view()),
             bias.map_or(any.bind_range(0, 1), |b| b.bind()),
         ],
+        workgroups: [u(cout.div_ceil(GEMM_TILE)), u(rows / GEMM_TILE), 1],
+    })
+}
+
+/// Parts (storage buffers: 5 outputs and 5 held gradients) that `conv_parts` binds.
+pub(super) const PARTS: usize = 5;
+
+/// Whether `conv_parts` can run: its 2 x `PARTS` storage buffers within the adapter's limit.
+pub(super) fn parts_fit(gpu: &Gpu) -> bool {
+    gpu.limits().max_storage_buffers_per_shader_stage as usize >= 2 * PARTS
+}
+
+/// The Winograd conv of the packed `xt` (`cin` channels, the whole batch) with `ut`, its
+/// `cout` output channels stored part by part (shaders/conv_winograd_dx_parts.wgsl): part j
+/// (channels `starts[j]..starts[j + 1]`, `starts` ending at `cout`) into `outs[j]`
+/// [N, channels, H, W], onto `prevs[j]` where given (a held gradient may not be an output). The input gradient of conv2d_multi
+/// without the whole dx or a pass that splits it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn conv_parts(
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    cin: usize,
+    ut: &PooledTexture,
+    outs: &[Tensor],
+    prevs: &[Option<&Tensor>],
+    starts: &[usize],
+    cout: usize,
+    // Bound (read only) in place of absent held gradients: any tensor not in `outs`.
+    any: &Tensor,
+) -> Result<()> {
+    let gpu = outs[0].gpu();
+    let k = outs.len();
+    debug_assert!(k <= PARTS && prevs.len() == k && starts.len() == k + 1);
+    let shapes: Vec<&[usize]> = outs.iter().map(|t| t.shape()).collect();
+    let (vt, t, rows, c4) = v_rows(gpu, op, d, xt, cin, d.n, &shapes)?;
+    let (tw, tpi) = tiles(d);
+    let mut start = [u(cout); 8];
+    let mut has_prev = 0u32;
+    for j in 0..k {
+        start[j] = u(starts[j]);
+        if prevs[j].is_some() {
+            has_prev |= 1 << j;
+        }
+    }
+    let mut binds = vec![Bind::Texture(vt.view()), Bind::Texture(ut.view())];
+    // Unused slots repeat part 0 (never touched: no channel maps to them).
+    binds.extend((0..PARTS).map(|j| outs.get(j).unwrap_or(&outs[0]).bind()));
+    binds.extend((0..PARTS).map(|j| match prevs.get(j) {
+        Some(Some(p)) => p.bind(),
+        _ => any.bind_range(0, 1),
+    }));
+    gpu.launch(Launch {
+        op,
+        shapes: &shapes,
+        shader: &shaders::CONV_WINOGRAD_DX_PARTS,
+        entry: entry::WINO_DX_PARTS,
+        overrides: &[],
+        params: ConvWinogradDxPartsParams {
+            w: u(d.w),
+            h: u(d.h),
+            cout: u(cout),
+            kt: u(c4),
+            tw: u(tw),
+            tpi: u(tpi),
+            tiles: u(t),
+            has_prev,
+            start: [
+                [start[0], start[1], start[2], start[3]],
+                [start[4], start[5], start[6], start[7]],
+            ],
+        }
+        .words(),
+        binds: &binds,
         workgroups: [u(cout.div_ceil(GEMM_TILE)), u(rows / GEMM_TILE), 1],
     })
 }
