@@ -7,7 +7,8 @@
 // The few long bias workgroups come first so that the many short ones fill in behind them
 // (lavapipe hands workgroups to its threads in order). Bit-identical run to run.
 // 1-D grid folded into 2-D.
-struct Params { e: u32, r: u32, ew: u32, c: u32, hw4: u32, n: u32 }
+// hw: a plane's texels (h w / 4; the Params of conv2d_reduce_bias.wgsl, one launcher).
+struct Params { e: u32, r: u32, ew: u32, c: u32, hw: u32, n: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(2) var<storage, read> partial: array<f32>;
@@ -33,8 +34,8 @@ fn conv2d_reduce_bias4(@builtin(workgroup_id) wid: vec3<u32>,
     let ch = wg;
     var s = vec4<f32>(0.0);
     for (var n = 0u; n < p.n; n++) {
-        let base = (n * p.c + ch) * p.hw4;
-        for (var i = lid.x; i < p.hw4; i += 64u) {
+        let base = (n * p.c + ch) * p.hw;
+        for (var i = lid.x; i < p.hw; i += 64u) {
             s += dout[base + i];
         }
     }

@@ -691,22 +691,8 @@ impl KernelParams for Conv2dReduceBiasParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
 }
 
-/// `conv2d_reduce_bias4.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
-pub struct Conv2dReduceBias4Params {
-    pub e: u32,
-    pub r: u32,
-    pub ew: u32,
-    pub c: u32,
-    pub hw4: u32,
-    pub n: u32,
-}
-
-impl KernelParams for Conv2dReduceBias4Params {
-    const FIELDS: &'static [&'static str] = &["e", "r", "ew", "c", "hw4", "n"];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20];
-}
+/// `conv2d_reduce_bias4.wgsl`: the same fields as `Conv2dReduceBiasParams`.
+pub type Conv2dReduceBias4Params = Conv2dReduceBiasParams;
 
 /// `conv_winograd_dx_parts.wgsl`.
 #[repr(C)]

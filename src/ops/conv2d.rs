@@ -32,7 +32,7 @@ use crate::gpu::params::{
     Conv2dBackwardWeightSmallParams, Conv2dBackwardWeightTexParams, Conv2dFlipWeightParams,
     Conv2dForwardBufParams, Conv2dForwardTexParams, Conv2dIgemmParams, Conv2dIgemmWeightParams,
     Conv2dPackInput4Params, Conv2dPackInputParams, Conv2dPackWeightParams, Conv2dReduce2Params,
-    Conv2dReduceBias4Params, Conv2dReduceBiasParams, Conv2dReduceParams, KernelParams,
+    Conv2dReduceBiasParams, Conv2dReduceParams, KernelParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::{grid_for, Tensor};
@@ -809,38 +809,23 @@ fn launch_weight_grad(
     if let Some((db, dout)) = bias {
         let [n, c, h, w] = dout.dims4(op)?;
         let ew = e.div_ceil(64);
-        if (h * w).is_multiple_of(4) {
-            return dw.gpu().launch(Launch {
-                op,
-                shapes: &[dw.shape(), dout.shape()],
-                shader: &shaders::CONV2D_REDUCE_BIAS4,
-                entry: entry::CONV2D_REDUCE_BIAS4,
-                overrides: &[],
-                params: Conv2dReduceBias4Params {
-                    e: u(e),
-                    r: u(partial_rows),
-                    ew: u(ew),
-                    c: u(c),
-                    hw4: u(h * w / 4),
-                    n: u(n),
-                }
-                .words(),
-                binds: &[dw.bind(), partial.bind(), db.bind(), dout.bind()],
-                workgroups: dw.gpu().grid_1d(u(ew + c)),
-            });
-        }
+        // vec4 loads of dout where its planes are whole texels (conv2d_reduce_bias4.wgsl).
+        let (shader, entry, hw) = match (h * w).is_multiple_of(4) {
+            true => (&shaders::CONV2D_REDUCE_BIAS4, entry::CONV2D_REDUCE_BIAS4, h * w / 4),
+            false => (&shaders::CONV2D_REDUCE_BIAS, entry::CONV2D_REDUCE_BIAS, h * w),
+        };
         return dw.gpu().launch(Launch {
             op,
             shapes: &[dw.shape(), dout.shape()],
-            shader: &shaders::CONV2D_REDUCE_BIAS,
-            entry: entry::CONV2D_REDUCE_BIAS,
+            shader,
+            entry,
             overrides: &[],
             params: Conv2dReduceBiasParams {
                 e: u(e),
                 r: u(partial_rows),
                 ew: u(ew),
                 c: u(c),
-                hw: u(h * w),
+                hw: u(hw),
                 n: u(n),
             }
             .words(),
