@@ -416,7 +416,13 @@ fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
     ];
     let run = |t: &[sralign::Tensor]| {
         let auto = ConvImpl::Auto;
-        let z = conv2d_multi_fused(&[&t[0], &t[1]], &t[2], Some(&t[3]), Epilogue::scaled(0.5), auto)?;
+        let z = conv2d_multi_fused(
+            &[&t[0], &t[1]],
+            &t[2],
+            Some(&t[3]),
+            Epilogue::scaled(0.5),
+            auto,
+        )?;
         let parts = [&t[0], &t[1], &z];
         conv2d_multi_fused(&parts, &t[4], Some(&t[5]), Epilogue::scaled(0.2), auto)
     };
@@ -435,7 +441,9 @@ fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
     });
     // Which kernels ran, from a profiled forward and backward (skipped without timestamps).
     if gpu.set_profiling(true).is_err() {
-        note(&format!("SKIPPED {what}'s kernel names: no timestamp queries"));
+        note(&format!(
+            "SKIPPED {what}'s kernel names: no timestamp queries"
+        ));
         return;
     }
     let ts: Vec<sralign::Tensor> = inputs
@@ -465,7 +473,11 @@ fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
         "{rows:?}"
     );
     if parts {
-        assert_eq!(count("conv2d_grad_slices") + count("conv2d_grad_slice"), 0, "{rows:?}");
+        assert_eq!(
+            count("conv2d_grad_slices") + count("conv2d_grad_slice"),
+            0,
+            "{rows:?}"
+        );
     }
     assert_eq!(count("conv2d_forward_tex3"), 2, "{rows:?}");
 }

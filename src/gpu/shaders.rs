@@ -92,7 +92,10 @@ shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
 shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT2, "conv_winograd_weight2.wgsl");
-shader!(CONV_WINOGRAD_WEIGHT_MIXED, "conv_winograd_weight_mixed.wgsl");
+shader!(
+    CONV_WINOGRAD_WEIGHT_MIXED,
+    "conv_winograd_weight_mixed.wgsl"
+);
 shader!(CONV_WINOGRAD_FORWARD, "conv_winograd_forward.wgsl");
 shader!(CONV_WINOGRAD_DX_PARTS, "conv_winograd_dx_parts.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT_GRAD, "conv_winograd_weight_grad.wgsl");

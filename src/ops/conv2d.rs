@@ -811,8 +811,16 @@ fn launch_weight_grad(
         let ew = e.div_ceil(64);
         // vec4 loads of dout where its planes are whole texels (conv2d_reduce_bias4.wgsl).
         let (shader, entry, hw) = match (h * w).is_multiple_of(4) {
-            true => (&shaders::CONV2D_REDUCE_BIAS4, entry::CONV2D_REDUCE_BIAS4, h * w / 4),
-            false => (&shaders::CONV2D_REDUCE_BIAS, entry::CONV2D_REDUCE_BIAS, h * w),
+            true => (
+                &shaders::CONV2D_REDUCE_BIAS4,
+                entry::CONV2D_REDUCE_BIAS4,
+                h * w / 4,
+            ),
+            false => (
+                &shaders::CONV2D_REDUCE_BIAS,
+                entry::CONV2D_REDUCE_BIAS,
+                h * w,
+            ),
         };
         return dw.gpu().launch(Launch {
             op,

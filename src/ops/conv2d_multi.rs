@@ -282,48 +282,33 @@ fn multi_path(
             let (g, dt) = pack_dout_act(dout, y, slope, scale, ep.shuffle, store_g, &d)?;
             (g.unwrap_or_else(|| dout.clone()), Some(dt))
         };
-        // The Winograd input gradient stores each part's channels onto its held gradient
-        // (conv_winograd::conv_parts) where the bindings allow; else it writes dx, which
-        // part_grads splits.
-        let by_parts = k > 1 || held[0].is_some();
+        // The Winograd input gradient: each part's channels stored onto its held gradient
+        // where the bindings allow (`wino_part_grads`), else dx, which part_grads splits.
         let (wino_dx, wino_parts) = match (wino_dx_path && want[0], &dt, &wft) {
             (true, Some(dt), Some(wft)) => {
                 let gpu = dout.gpu();
                 gpu.count_flops(d.flops());
-                let (cin, cout) = (d.cin, d.cout);
-                let shapes: Vec<[usize; 4]> = sizes.iter().map(|c| [d.n, *c, d.h, d.w]).collect();
-                let max = gpu.limits().max_storage_buffer_binding_size;
-                let fits = shapes.iter().all(|s| (s.iter().product::<usize>() * 4) as u64 <= max);
-                if by_parts && fits && conv_winograd::parts_fit(gpu) {
-                    // Parts not needed are written to scratch tensors (never returned).
-                    let outs: Vec<Tensor> = shapes
-                        .iter()
-                        .map(|s| Tensor::empty(gpu, bop, s))
-                        .collect::<Result<_>>()?;
-                    let prevs: Vec<Option<&Tensor>> = held[..k].iter().map(|h| h.as_ref()).collect();
-                    let mut starts = vec![0];
-                    for c in &sizes {
-                        starts.push(starts.last().unwrap() + c);
+                let (held, needs) = (&held[..k], &needs[..k]);
+                match wino_part_grads(&d, dt, wft, &sizes, needs, held, dout)? {
+                    Some(g) => (None, Some(g)),
+                    None => {
+                        let dx = Tensor::empty(gpu, bop, &[d.n, d.cin, d.h, d.w])?;
+                        let (cin, cout, one, c) = (d.cin, d.cout, (1.0, 1.0), (0, d.n));
+                        conv_winograd::conv_chunk(
+                            bop, &d, dt, cout, wft, None, &g, &dx, cin, c, one,
+                        )?;
+                        (Some(dx), None)
                     }
-                    conv_winograd::conv_parts(bop, &d, dt, cout, wft, &outs, &prevs, &starts, cin, dout)?;
-                    let g: Vec<Option<Tensor>> = outs
-                        .into_iter()
-                        .zip(&needs[..k])
-                        .map(|(t, need)| need.then_some(t))
-                        .collect();
-                    (None, Some(g))
-                } else {
-                    let dx = Tensor::empty(gpu, bop, &[d.n, d.cin, d.h, d.w])?;
-                    let one = (1.0, 1.0);
-                    let c = (0, d.n);
-                    conv_winograd::conv_chunk(bop, &d, dt, cout, wft, None, &g, &dx, cin, c, one)?;
-                    (Some(dx), None)
                 }
             }
             _ => (None, None),
         };
         // (Winograd without its flipped weights, never asked in practice: the texture kernel.)
-        let want_here = [want[0] && wino_dx.is_none() && wino_parts.is_none(), want[1], want[2]];
+        let want_here = [
+            want[0] && wino_dx.is_none() && wino_parts.is_none(),
+            want[1],
+            want[2],
+        ];
         let (dx, dw, db) = conv2d::backward_packed(
             bop,
             &d,
@@ -591,6 +576,49 @@ fn pack_inputs(op: &str, xs: &[&Tensor], d: &ConvDims) -> Result<PooledTexture> 
         workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.c4())],
     })?;
     Ok(tex)
+}
+
+/// The parts' gradients from the Winograd input gradient of the packed g (`dt`, flipped U
+/// `wft`), each part's channels stored onto its held gradient by the GEMM
+/// (conv_winograd::conv_parts); `None` where that does not apply (one part and nothing held:
+/// dx is the gradient; fewer than 10 storage buffers, or a part over one binding: dx is
+/// written and split). `any` is bound in place of absent held gradients (not an output).
+fn wino_part_grads(
+    d: &ConvDims,
+    dt: &PooledTexture,
+    wft: &PooledTexture,
+    sizes: &[usize],
+    needs: &[bool],
+    held: &[Option<Tensor>],
+    any: &Tensor,
+) -> Result<Option<Vec<Option<Tensor>>>> {
+    let op = "conv2d_multi_backward";
+    let gpu = any.gpu();
+    let max = gpu.limits().max_storage_buffer_binding_size;
+    let shapes: Vec<[usize; 4]> = sizes.iter().map(|c| [d.n, *c, d.h, d.w]).collect();
+    let fits = shapes
+        .iter()
+        .all(|s| (s.iter().product::<usize>() * 4) as u64 <= max);
+    if (sizes.len() == 1 && held[0].is_none()) || !fits || !conv_winograd::parts_fit(gpu) {
+        return Ok(None);
+    }
+    // Parts not needed are written to scratch tensors (never returned).
+    let outs: Vec<Tensor> = shapes
+        .iter()
+        .map(|s| Tensor::empty(gpu, op, s))
+        .collect::<Result<_>>()?;
+    let prevs: Vec<Option<&Tensor>> = held.iter().map(|h| h.as_ref()).collect();
+    let mut starts = vec![0];
+    for c in sizes {
+        starts.push(starts.last().unwrap() + c);
+    }
+    conv_winograd::conv_parts(op, d, dt, d.cout, wft, &outs, &prevs, &starts, d.cin, any)?;
+    Ok(Some(
+        outs.into_iter()
+            .zip(needs)
+            .map(|(t, need)| need.then_some(t))
+            .collect(),
+    ))
 }
 
 /// Each needed part's slice of dx, summed onto its held gradient: one dispatch for all parts

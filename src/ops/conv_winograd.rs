@@ -64,9 +64,9 @@
 use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
 use crate::error::Result;
 use crate::gpu::params::{
-    entry, ConvWinogradDxPartsParams, ConvWinogradForwardParams, ConvWinogradInputParams, ConvWinogradWeight2Params,
-    ConvWinogradWeightGradParams, ConvWinogradWeightMixedParams, ConvWinogradWeightParams,
-    KernelParams, MatmulTexParams,
+    entry, ConvWinogradDxPartsParams, ConvWinogradForwardParams, ConvWinogradInputParams,
+    ConvWinogradWeight2Params, ConvWinogradWeightGradParams, ConvWinogradWeightMixedParams,
+    ConvWinogradWeightParams, KernelParams, MatmulTexParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::Tensor;
@@ -321,11 +321,7 @@ pub(super) fn weight_textures_mixed(
             frows: u(frows),
         }
         .words(),
-        binds: &[
-            w.bind(),
-            Bind::Texture(t.view()),
-            Bind::Texture(uft.view()),
-        ],
+        binds: &[w.bind(), Bind::Texture(t.view()), Bind::Texture(uft.view())],
         workgroups: [u(tw.max(frows).div_ceil(8)), u(th.max(fc4).div_ceil(8)), 2],
     })?;
     Ok((t, uft))
