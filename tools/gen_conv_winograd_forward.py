@@ -191,16 +191,16 @@ PARTS_STORE = ('''fn store(s: Tiles, o: u32, v00: vec4<f32>, v01: vec4<f32>, v10
 ''')
 
 
-def body(entry):
+def body(entry, parts):
     w(f'''
 @compute @workgroup_size(8)
 fn {entry}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{
     let o0 = wid.x * 32u;
     let m0 = wid.y * 32u + lane;''')
-    body_rest()
+    body_rest(parts)
 
 
-def body_rest():
+def body_rest(parts):
     for ab in ['00', '01', '10', '11']:
         for j in range(J):
             w(f'    var y{ab}_{j} = vec4<f32>(0.0);')
@@ -224,8 +224,20 @@ def body_rest():
         w(f'        y00_{j} = fma(k00, acc{j}, y00_{j}); y01_{j} = fma(k01, acc{j}, y01_{j}); y10_{j} = fma(k10, acc{j}, y10_{j}); y11_{j} = fma(k11, acc{j}, y11_{j});')
     w('''    }
     let s = tiles_of(m0);''')
-    for j in range(J):
-        w(f'    store(s, o0 + {j}u, y00_{j}, y01_{j}, y10_{j}, y11_{j});')
+    if parts:
+        # The parts' store (a part chosen per channel, a held gradient read) written out 32
+        # times made LLVM take ~3 minutes over this kernel; the sums are parked in a private
+        # array once instead and stored by a loop, which compiles one store.
+        w(f'    var ys: array<vec4<f32>, {4 * J}>;')
+        for k, ab in enumerate(['00', '01', '10', '11']):
+            for j in range(J):
+                w(f'    ys[{k * J + j}u] = y{ab}_{j};')
+        w(f'''    for (var j = 0u; j < {J}u; j++) {{
+        store(s, o0 + j, ys[j], ys[{J}u + j], ys[{2 * J}u + j], ys[{3 * J}u + j]);
+    }}''')
+    else:
+        for j in range(J):
+            w(f'    store(s, o0 + {j}u, y00_{j}, y01_{j}, y10_{j}, y11_{j});')
     w('}')
 
 
@@ -234,8 +246,8 @@ for path, parts in [('shaders/conv_winograd_forward.wgsl', False),
     L.clear()
     if parts:
         w((HEAD + PARTS_IO + COMMON + PARTS_TILES + PARTS_STORE).rstrip('\n'))
-        body('wino_dx_parts')
+        body('wino_dx_parts', True)
     else:
         w((HEAD + FORWARD_IO + COMMON + FORWARD_TILES + FORWARD_STORE).rstrip('\n'))
-        body('wino_forward')
+        body('wino_forward', False)
     open(path, 'w').write('\n'.join(L) + '\n')
