@@ -41,6 +41,9 @@ use crate::tensor::Tensor;
 
 /// Parts one packing dispatch reads (bindings x0..x4 of conv2d_pack_inputs4.wgsl).
 pub const MAX_PARTS: usize = 5;
+// The Winograd input gradient's part-by-part store (conv_winograd_dx_parts.wgsl) binds as
+// many parts as the packing does.
+const _: () = assert!(conv_winograd::PARTS == MAX_PARTS);
 
 /// Differentiable conv2d of the channel concatenation of `xs` (`ConvImpl::Auto`).
 pub fn conv2d_multi(xs: &[&Tensor], w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
@@ -366,9 +369,10 @@ fn fused_path(
     imp: ConvImpl,
     texture_only: bool,
 ) -> Result<Path> {
-    // Under Auto on a CPU adapter the texture kernels serve every multi-part (RRDBNet) conv
-    // here, even where plain conv2d would take Winograd for a pass (that only pays at 64-192
-    // channels on both sides, and the packed parts save the concatenation). Where plain
+    // Under Auto on a CPU adapter the texture kernels serve every multi-part (RRDBNet) conv's
+    // forward here, even where plain conv2d would take Winograd's (its V transform of 96-192
+    // channels costs most of what the GEMM saves; the packed parts save the concatenation);
+    // their input gradient is Winograd's where `dx_pays_multi` (`wino_dx` below). Where plain
     // conv2d picks Small (<= 16 input channels: every conv of the tiny SRResNet) the fused
     // path runs it too (`backward_variant`: the forward is the texture kernel either way, the
     // weight gradient Small's). A single part that plain conv2d would run on Winograd

@@ -51,6 +51,9 @@
 //! Grad-weight: V and dM transposed (4 tiles per texel: tiles are the GEMM's k) by
 //! `wino_input_cols` / `wino_dout_cols`, the 16 products dU with matmul_tex.wgsl (k = tiles:
 //! few stores), then `wino_weight_grad`. Everything is deterministic (no atomics).
+//! Grad-input of a multi-input conv (conv2d_multi.rs): the forward's kernel generated with a
+//! store that gives each input part its channels, added onto the gradient the tape holds
+//! for it (`wino_dx_parts`, `conv_parts`), so the whole dx is never written.
 //!
 //! ## Where the time goes (lavapipe, 16x64x48x48 -> 64, timestamp queries, one quiet moment)
 //!
@@ -62,7 +65,7 @@
 //! 4 tiles' output rows in the fused kernel.
 
 use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
-use crate::error::Result;
+use crate::error::{shape_err, Result};
 use crate::gpu::params::{
     entry, ConvWinogradDxPartsParams, ConvWinogradForwardParams, ConvWinogradInputParams,
     ConvWinogradWeight2Params, ConvWinogradWeightGradParams, ConvWinogradWeightMixedParams,
@@ -511,10 +514,13 @@ pub(super) fn conv_parts(
     // Bound (read only) in place of absent held gradients: any tensor not in `outs`.
     any: &Tensor,
 ) -> Result<()> {
-    let gpu = outs[0].gpu();
     let k = outs.len();
-    debug_assert!(k <= PARTS && prevs.len() == k && starts.len() == k + 1);
     let shapes: Vec<&[usize]> = outs.iter().map(|t| t.shape()).collect();
+    if k == 0 || k > PARTS || prevs.len() != k || starts.len() != k + 1 {
+        let why = format!("the part-by-part store takes 1 to {PARTS} parts, a held gradient or none and a first channel for each");
+        return Err(shape_err(op, &shapes, why));
+    }
+    let gpu = outs[0].gpu();
     let (vt, t, rows, c4) = v_rows(gpu, op, d, xt, cin, d.n, &shapes)?;
     let (tw, tpi) = tiles(d);
     let mut start = [u(cout); 8];
