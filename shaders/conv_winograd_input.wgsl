@@ -15,6 +15,9 @@
 struct Params {
     tw: u32, tpi: u32, c4: u32, tiles: u32,
     rows: u32, groups: u32, channels: u32, pad: u32,
+    // wino_input_rows: the first channel group transformed (groups q0..c4 are written; a
+    // dense block's shared V texture gets each feature's channels once, conv2d_multi.rs).
+    q0: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var xt: texture_2d_array<f32>;
@@ -48,7 +51,7 @@ fn store_row(q: u32, t: u32, r: u32, v: mat4x4<f32>) {
 // GEMM's time; the machine was shared, so that is about the size of the noise.
 @compute @workgroup_size(8, 8, 1)
 fn wino_input_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let q = gid.x;
+    let q = gid.x + p.q0;
     let t = gid.y;
     if (t >= p.rows || q >= p.c4) { return; }
     let o = origin(min(t, p.tiles - 1u), q);

@@ -9,7 +9,8 @@ use common::*;
 use sralign::ops::activation::reference as act_ref;
 use sralign::ops::conv2d::{reference, ConvImpl};
 use sralign::ops::conv2d_multi::{
-    conv2d_multi_fused, conv2d_multi_texture_only, conv2d_multi_with, Epilogue,
+    conv2d_multi_fused, conv2d_multi_texture_only, conv2d_multi_with, conv2d_stack, Epilogue,
+    FeatureStack,
 };
 use sralign::ops::pixel_shuffle::reference as shuffle_ref;
 
@@ -480,6 +481,117 @@ fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
         );
     }
     assert_eq!(count("conv2d_forward_tex3"), 2, "{rows:?}");
+}
+
+#[test]
+fn dense_block_stack_shares_winograd_input_transforms() {
+    // Three convs of a dense block through a FeatureStack (64 -> 32, 96 -> 32, 128 -> 64, as
+    // RRDBNet's first, second and last): Winograd's forward from one V texture that each
+    // feature is transformed into once (the second and third convs transform only their
+    // newest 32 channels), against the f64 reference of the convs on the concatenations,
+    // with finite differences through all three (scaled, not activated: a finite difference
+    // through a chain of LeakyReLUs crosses their kinks; the activation in the same store is
+    // checked by fused_winograd_matches_conv_then_epilogue).
+    let gpu = gpu();
+    let what = "conv2d_stack dense block";
+    if !gpu.is_cpu() {
+        note(&format!("SKIPPED {what}: not a CPU adapter"));
+        return;
+    }
+    if !texture_kernels_or_skip(&gpu, what) {
+        return;
+    }
+    let (n, h, w) = (1, 3, 4);
+    let ws = [[32, 64, 3, 3], [32, 96, 3, 3], [64, 128, 3, 3]];
+    let inputs = vec![
+        input(&[n, 64, h, w]),
+        input(&ws[0]),
+        input(&[32]),
+        input(&ws[1]),
+        input(&[32]),
+        input(&ws[2]),
+        input(&[64]),
+    ];
+    let run = |t: &[sralign::Tensor]| {
+        let mut st = FeatureStack::new(&t[0], 160);
+        let f1 = conv2d_stack(&mut st, &t[1], Some(&t[2]), Epilogue::scaled(0.5))?;
+        st.push(&f1);
+        let f2 = conv2d_stack(&mut st, &t[3], Some(&t[4]), Epilogue::scaled(0.5))?;
+        st.push(&f2);
+        conv2d_stack(&mut st, &t[5], Some(&t[6]), Epilogue::scaled(0.2))
+    };
+    let hw = h * w;
+    let reference = |v: &[Vec<f64>]| {
+        let conv = |x: &[f64], c: usize, i: usize| {
+            reference::forward(x, [n, c, h, w], &v[2 * i + 1], ws[i], Some(&v[2 * i + 2]))
+        };
+        let half = |y: Vec<f64>| y.iter().map(|y| 0.5 * y).collect::<Vec<f64>>();
+        let f1 = half(conv(&v[0], 64, 0));
+        let x1 = cat(&[&v[0], &f1], &[64, 32], n, hw);
+        let f2 = half(conv(&x1, 96, 1));
+        let x2 = cat(&[&v[0], &f1, &f2], &[64, 32, 32], n, hw);
+        conv(&x2, 128, 2)
+            .iter()
+            .map(|y| 0.2 * y)
+            .collect::<Vec<f64>>()
+    };
+    check_op(what, &inputs, F32_KERNEL, run, reference);
+    // Without the tape (inference) V is transformed in its own pass: the same values.
+    let ts: Vec<sralign::Tensor> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, inp)| {
+            let v: Vec<f32> = (0..inp.shape.iter().product::<usize>())
+                .map(|j| ((i * 31 + j * 7) % 19) as f32 / 19.0 - 0.5)
+                .collect();
+            sralign::Tensor::from_slice(&gpu, &inp.shape, &v).unwrap()
+        })
+        .collect();
+    let got = {
+        let _g = sralign::autograd::no_grad();
+        run(&ts).unwrap().to_vec().unwrap()
+    };
+    let v64: Vec<Vec<f64>> = ts
+        .iter()
+        .map(|t| t.to_vec().unwrap().iter().map(|x| *x as f64).collect())
+        .collect();
+    let want = reference(&v64);
+    let worst = want
+        .iter()
+        .zip(&got)
+        .map(|(a, b)| (a - *b as f64).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-4, "{what} without the tape: off by {worst}");
+    // Which kernels ran, from a profiled forward and backward (skipped without timestamps).
+    if gpu.set_profiling(true).is_err() {
+        note(&format!(
+            "SKIPPED {what}'s kernel names: no timestamp queries"
+        ));
+        return;
+    }
+    for t in &ts {
+        t.set_requires_grad(true);
+    }
+    let out = run(&ts).unwrap();
+    sralign::autograd::backward(&sralign::ops::reduce::sum(&out).unwrap()).unwrap();
+    let rows = gpu.take_profile().unwrap();
+    gpu.set_profiling(false).unwrap();
+    let count = |kernel: &str| -> u64 {
+        rows.iter()
+            .filter(|r| r.0.contains(&format!("[{kernel}]")))
+            .map(|r| r.2)
+            .sum()
+    };
+    // The forward's weights and V in one dispatch per conv, then the GEMM; no direct kernel.
+    assert_eq!(count("wino_weight2"), 3, "{rows:?}");
+    assert_eq!(count("conv2d_forward_tex3"), 0, "{rows:?}");
+    let parts = gpu.limits().max_storage_buffers_per_shader_stage >= 10;
+    let (by_parts, whole) = if parts { (3, 3) } else { (0, 6) };
+    assert_eq!(
+        (count("wino_dx_parts"), count("wino_forward")),
+        (by_parts, whole),
+        "{rows:?}"
+    );
 }
 
 /// The texture path again at 4-lane subgroups (falls back to buffers), on GL, and under

@@ -752,13 +752,14 @@ pub struct ConvWinogradInputParams {
     pub groups: u32,
     pub channels: u32,
     pub pad: u32,
+    pub q0: u32,
 }
 
 impl KernelParams for ConvWinogradInputParams {
     const FIELDS: &'static [&'static str] = &[
-        "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad",
+        "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad", "q0",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
 }
 
 /// `conv_winograd_weight.wgsl`.
@@ -784,11 +785,29 @@ pub struct ConvWinogradWeight2Params {
     pub cin: u32,
     pub rows: u32,
     pub frows: u32,
+    pub tw: u32,
+    pub tpi: u32,
+    pub c4: u32,
+    pub tiles: u32,
+    pub vrows: u32,
+    pub q0: u32,
+    pub wx0: u32,
+    pub nw0: u32,
+    pub wx1: u32,
+    pub nw1: u32,
+    pub vx: u32,
+    pub nv: u32,
+    pub nx: u32,
 }
 
 impl KernelParams for ConvWinogradWeight2Params {
-    const FIELDS: &'static [&'static str] = &["cout", "cin", "rows", "frows"];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
+    const FIELDS: &'static [&'static str] = &[
+        "cout", "cin", "rows", "frows", "tw", "tpi", "c4", "tiles", "vrows", "q0", "wx0", "nw0",
+        "wx1", "nw1", "vx", "nv", "nx",
+    ];
+    const OFFSETS: &'static [usize] = &[
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64,
+    ];
 }
 
 /// `conv_winograd_weight_grad.wgsl`.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{check_scale, hooked, FeatureHook, SrModel, SrOutput};
 use crate::error::{shape_err, Result};
 use crate::nn::{Builder, Conv2d, ConvInit, ParamStore};
-use crate::ops::conv2d_multi::Epilogue;
+use crate::ops::conv2d_multi::{Epilogue, FeatureStack};
 use crate::ops::{binary, pixel_shuffle, scale, upsample};
 use crate::tensor::Tensor;
 
@@ -65,20 +65,22 @@ impl Rdb {
     /// feeds the RRDB's residual 0.2 * out + h) the RRDB's output instead, with both sums in
     /// one pass: 0.04 * conv5(..) + 0.2 * x + h (the 0.04 applied by conv5 as it stores).
     fn forward(&self, x: &Tensor, outer: Option<&Tensor>) -> Result<Tensor> {
-        let mut feats = vec![x.clone()];
+        // The features as a stack: on the Winograd forward each is transformed once for all
+        // the convs that read it (ops::conv2d_multi::FeatureStack).
+        let cap = x.shape()[1] + 4 * self.convs[0].weight.shape()[0];
+        let mut feats = FeatureStack::new(x, cap);
         for (i, c) in self.convs.iter().enumerate() {
-            let parts: Vec<&Tensor> = feats.iter().collect();
             if i == 4 {
                 return match outer {
-                    None => binary::add(&c.forward_multi_fused(&parts, Epilogue::scaled(0.2))?, x),
+                    None => binary::add(&c.forward_stack(&mut feats, Epilogue::scaled(0.2))?, x),
                     Some(h) => {
-                        let y = c.forward_multi_fused(&parts, Epilogue::scaled(0.2 * 0.2))?;
+                        let y = c.forward_stack(&mut feats, Epilogue::scaled(0.2 * 0.2))?;
                         scale::add_scale_add(&y, 0.2, x, h)
                     }
                 };
             }
-            let f = c.forward_multi_lrelu(&parts, 0.2)?;
-            feats.push(f);
+            let f = c.forward_stack(&mut feats, Epilogue::lrelu(0.2))?;
+            feats.push(&f);
         }
         unreachable!("five convs")
     }

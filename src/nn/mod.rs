@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::ops;
 use crate::ops::conv2d::ConvImpl;
-use crate::ops::conv2d_multi::Epilogue;
+use crate::ops::conv2d_multi::{Epilogue, FeatureStack};
 use crate::tensor::Tensor;
 pub use init::Init;
 
@@ -161,6 +161,12 @@ impl Conv2d {
             2 => self.forward_multi_fused(xs, ep.shuffled()),
             _ => ops::pixel_shuffle::pixel_shuffle(&self.forward_multi_fused(xs, ep)?, r),
         }
+    }
+    /// `ep`(`forward_multi`) of a dense block's features, sharing their Winograd input
+    /// transforms with the block's other convs where that path runs
+    /// (ops::conv2d_multi::conv2d_stack).
+    pub fn forward_stack(&self, stack: &mut FeatureStack, ep: Epilogue) -> Result<Tensor> {
+        ops::conv2d_multi::conv2d_stack(stack, &self.weight, Some(&self.bias), ep)
     }
     /// `forward_multi_fused` on the fused texture kernels where the fused Winograd path would
     /// cost 2 more dispatches (RRDBNet's budget; ops::conv2d_multi::conv2d_multi_texture_only).

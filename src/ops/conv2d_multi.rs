@@ -17,11 +17,16 @@
 //! (ops/conv_winograd.rs) for those two passes: the V transform reads the packed texture, the
 //! LeakyReLU and scaling are applied in the GEMM's store, and the input gradient transforms
 //! the packed g; the weight gradient stays the texture kernel on the same textures (`Path`).
-//! A multi-part conv with 96-192 input and 32-64 output channels (RRDBNet's dense convs but
-//! the first of each block) keeps the texture forward and takes Winograd's input gradient
-//! only (`Path::WinogradDx`). Winograd's input gradient stores each part's channels straight
-//! onto the gradient the tape holds for it (shaders/conv_winograd_dx_parts.wgsl) where 10
-//! storage buffers may be bound, so neither dx nor the pass that splits it is written.
+//! A conv that will be differentiated transforms its weights (both U) and its input (V) in
+//! one dispatch. A dense block's convs given as a `FeatureStack` (`conv2d_stack`: RRDBNet's,
+//! 64-192 input and 32-64 output channels) run the same Winograd path with one V texture
+//! shared by the block: each conv transforms only its newest feature's channels, so V costs
+//! 192 channels per block, not 640. A multi-part conv without a stack, with 96-192 input
+//! and 32-64 output channels, keeps the texture forward and takes Winograd's input gradient
+//! only (`Path::WinogradDx`: there V of all its input channels would cost most of what the
+//! GEMM saves). Winograd's input gradient stores each part's channels straight onto the
+//! gradient the tape holds for it (shaders/conv_winograd_dx_parts.wgsl) where 10 storage
+//! buffers may be bound, so neither dx nor the pass that splits it is written.
 //!
 //! Where that path does not apply (the buffer variant, a part whose channels are not a
 //! multiple of 4, a width not a multiple of 4, more than 5 parts, a batch that needs chunks,
@@ -57,7 +62,7 @@ pub fn conv2d_multi_with(
     b: Option<&Tensor>,
     imp: ConvImpl,
 ) -> Result<Tensor> {
-    multi_path(xs, w, b, Epilogue::default(), imp, false)
+    multi_path(xs, w, b, Epilogue::default(), imp, false, None)
 }
 
 /// What the fused paths apply to the convolution's result as they store it: LeakyReLU(slope)
@@ -130,7 +135,7 @@ pub fn conv2d_multi_fused(
     imp: ConvImpl,
 ) -> Result<Tensor> {
     ep.check(w)?;
-    multi_path(xs, w, b, ep, imp, false)
+    multi_path(xs, w, b, ep, imp, false, None)
 }
 
 /// `conv2d_multi_fused` under `ConvImpl::Auto` that keeps the fused texture kernels where
@@ -143,7 +148,69 @@ pub fn conv2d_multi_texture_only(
     ep: Epilogue,
 ) -> Result<Tensor> {
     ep.check(w)?;
-    multi_path(xs, w, b, ep, ConvImpl::Auto, true)
+    multi_path(xs, w, b, ep, ConvImpl::Auto, true, None)
+}
+
+/// A dense block's features, for `conv2d_stack`: the block's input and each feature its convs
+/// add, every conv reading all of them (RRDBNet's residual dense blocks). Where the convs run
+/// Winograd's forward, each feature's input transform V is computed once, into a texture the
+/// block's convs share (channel groups in the order of the features), instead of every conv
+/// transforming all of its input channels: per RRDBNet block 64 + 32 + 32 + 32 + 32 = 192
+/// channels instead of 64 + 96 + 128 + 160 + 192 = 640.
+pub struct FeatureStack {
+    parts: Vec<Tensor>,
+    capacity: usize,
+    /// The shared V texture, and the channels already transformed into it.
+    v: Option<(PooledTexture, usize)>,
+}
+
+impl FeatureStack {
+    /// A stack holding `x`, whose features will come to at most `capacity` channels in all
+    /// (the shared texture's size).
+    pub fn new(x: &Tensor, capacity: usize) -> FeatureStack {
+        FeatureStack {
+            parts: vec![x.clone()],
+            capacity,
+            v: None,
+        }
+    }
+
+    /// Adds a feature after the others.
+    pub fn push(&mut self, t: &Tensor) {
+        self.parts.push(t.clone());
+    }
+
+    /// The features, in order.
+    pub fn parts(&self) -> Vec<&Tensor> {
+        self.parts.iter().collect()
+    }
+
+    /// The shared V texture (made at the first use) and the first channel group of a conv
+    /// of `d.cin` channels not yet transformed into it; `multi_path` puts it back.
+    fn take_v(&mut self, op: &str, d: &ConvDims) -> Result<(PooledTexture, usize)> {
+        let (vt, done) = match self.v.take() {
+            Some(v) => v,
+            None => (
+                conv_winograd::v_texture(self.parts[0].gpu(), op, d, self.capacity)?,
+                0,
+            ),
+        };
+        Ok((vt, done.min(d.cin) / 4))
+    }
+}
+
+/// `ep`(conv2d_multi(stack's features, w, b)) under `ConvImpl::Auto`, the features' Winograd
+/// input transforms shared with the stack's other convs where that path runs.
+pub fn conv2d_stack(
+    stack: &mut FeatureStack,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    ep: Epilogue,
+) -> Result<Tensor> {
+    ep.check(w)?;
+    let parts = stack.parts.clone();
+    let xs: Vec<&Tensor> = parts.iter().collect();
+    multi_path(&xs, w, b, ep, ConvImpl::Auto, false, Some(stack))
 }
 
 /// Which kernels run a conv2d_multi.
@@ -170,12 +237,20 @@ fn multi_path(
     ep: Epilogue,
     imp: ConvImpl,
     texture_only: bool,
+    stack: Option<&mut FeatureStack>,
 ) -> Result<Tensor> {
     let op = "conv2d_multi";
     let (_, shape) = concat::layout(op, xs)?;
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
-    let path = fused_path(gpu, op, &d, xs, ep, imp, texture_only)?;
+    // The stack's shared V texture serves convs of at most its capacity in channels.
+    let stack = stack.filter(|s| {
+        d.cin <= s.capacity
+            && s.capacity.div_ceil(4) <= gpu.limits().max_texture_dimension_2d as usize
+            && conv_winograd::items_per_chunk(gpu, &d, s.capacity, d.cout) >= d.n
+    });
+    let stacked = stack.is_some();
+    let path = fused_path(gpu, op, &d, xs, ep, imp, texture_only, stacked)?;
     if path == Path::Plain {
         let y = match xs {
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
@@ -199,25 +274,35 @@ fn multi_path(
     let wino = path == Path::Winograd;
     // Whether the input gradient runs on the Winograd kernels.
     let wino_dx_path = wino || path == Path::WinogradDx;
-    // The input gradient's weights are packed now, in the same dispatch, when it will be asked.
-    let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
-    let (wt, wft) = match (path, dx_wanted) {
-        (Path::Winograd, true) => {
-            let (a, b) = conv_winograd::weight_textures_both(op, w, &d)?;
-            (a, Some(b))
-        }
-        (Path::Winograd, false) => (conv_winograd::weight_texture(op, w, &d, false)?, None),
-        (Path::WinogradDx, true) => {
-            let (a, b) = conv_winograd::weight_textures_mixed(op, w, &d)?;
-            (a, Some(b))
-        }
-        (_, true) => {
-            let (a, b) = pack_weight_both(op, w, &d)?;
-            (a, Some(b))
-        }
-        (_, false) => (conv2d::pack_weight(op, w, &d, false)?, None),
-    };
     let xt = pack_inputs(op, xs, &d)?;
+    // Winograd's V texture and the first channel group to transform into it: the stack's
+    // shared texture (the groups of the features before this conv's newest already there), or
+    // a new one.
+    let mut stack = stack;
+    let wv = match (wino, stack.as_deref_mut()) {
+        (false, _) => None,
+        (true, Some(st)) => Some(st.take_v(op, &d)?),
+        (true, None) => Some((conv_winograd::v_texture(gpu, op, &d, d.cin)?, 0)),
+    };
+    // The input gradient's weights are transformed now, in the same dispatch, when it will be
+    // asked (with Winograd's V too).
+    let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
+    let (wt, wft, v_done) = match (path, dx_wanted, &wv) {
+        (Path::Winograd, true, Some((vt, q0))) => {
+            let (a, b, tr) = conv_winograd::weights_and_v(op, w, &d, &xt, vt, *q0)?;
+            (a, Some(b), Some(tr))
+        }
+        (Path::Winograd, _, _) => (conv_winograd::weight_texture(op, w, &d, false)?, None, None),
+        (Path::WinogradDx, true, _) => {
+            let (a, b) = conv_winograd::weight_textures_mixed(op, w, &d)?;
+            (a, Some(b), None)
+        }
+        (_, true, _) => {
+            let (a, b) = pack_weight_both(op, w, &d)?;
+            (a, Some(b), None)
+        }
+        (_, false, _) => (conv2d::pack_weight(op, w, &d, false)?, None, None),
+    };
     let out_shape = if ep.shuffle {
         [d.n, d.cout / 4, 2 * d.h, 2 * d.w]
     } else {
@@ -225,9 +310,15 @@ fn multi_path(
     };
     let out = Tensor::empty(gpu, op, &out_shape)?;
     let (o, c) = (&out, d.cout);
-    if wino {
+    if let Some((vt, q0)) = wv {
         let act = (ep.slope.unwrap_or(1.0), ep.scale.unwrap_or(1.0));
-        conv_winograd::conv_chunk(op, &d, &xt, d.cin, &wt, b, w, o, c, (0, d.n), act)?;
+        match v_done {
+            Some(tr) => conv_winograd::gemm_whole(op, &d, &vt, tr, &wt, b, w, o, act)?,
+            None => conv_winograd::conv_stacked(op, &d, &xt, &vt, q0, &wt, b, w, o, act)?,
+        }
+        if let Some(st) = stack {
+            st.v = Some((vt, d.cin));
+        }
     } else {
         conv2d::launch_tex_act(
             op,
@@ -368,11 +459,14 @@ fn fused_path(
     ep: Epilogue,
     imp: ConvImpl,
     texture_only: bool,
+    stacked: bool,
 ) -> Result<Path> {
-    // Under Auto on a CPU adapter the texture kernels serve every multi-part (RRDBNet) conv's
-    // forward here, even where plain conv2d would take Winograd's (its V transform of 96-192
-    // channels costs most of what the GEMM saves; the packed parts save the concatenation);
-    // their input gradient is Winograd's where `dx_pays_multi` (`wino_dx` below). Where plain
+    // Under Auto on a CPU adapter a dense block's conv given with its `FeatureStack` runs
+    // Winograd's forward and input gradient where `stack_pays` (V shared by the block). The
+    // texture kernels serve the forward of every other multi-part conv here, even where plain
+    // conv2d would take Winograd's (its V transform of 96-192 channels costs most of what the
+    // GEMM saves; the packed parts save the concatenation); their input gradient is
+    // Winograd's where `dx_pays_multi` (`wino_dx` below). Where plain
     // conv2d picks Small (<= 16 input channels: every conv of the tiny SRResNet) the fused
     // path runs it too (`backward_variant`: the forward is the texture kernel either way, the
     // weight gradient Small's). A single part that plain conv2d would run on Winograd
@@ -380,16 +474,25 @@ fn fused_path(
     // (64 -> 256 upsampling convs, where Winograd's forward measured 1.7-1.9x, and their
     // pixel shuffle is the texture kernel's store), else (64 -> 64) to the fused Winograd
     // path: Winograd's forward and input gradient from the packed textures, the epilogue in
-    // its store, the texture kernels' weight gradient (Winograd's is slower). That costs 2
-    // dispatches more per conv than the fused texture path (the two V transforms), which
-    // `texture_only` declines (RRDBNet, whose step has a budget of 3,000 dispatches).
+    // its store, the texture kernels' weight gradient (Winograd's is slower). That costs a
+    // dispatch more per conv than the fused texture path (the input gradient's V transform;
+    // the forward's is in the weights' dispatch), which `texture_only` declines (RRDBNet's
+    // 64 -> 64 convs: its step has a budget of 3,000 dispatches).
     let wino_auto = imp == ConvImpl::Auto
         && gpu.is_cpu()
         && xs.len() == 1
         && conv2d::chosen_variant(gpu, d) == ConvImpl::Winograd
         && d.cout <= d.cin;
+    // A dense block's conv whose features' input transforms are shared (`FeatureStack`).
+    let wino_stacked = imp == ConvImpl::Auto
+        && gpu.is_cpu()
+        && stacked
+        && conv_winograd::stack_pays(d)
+        && conv_winograd::blocker(gpu, d).is_none();
     let wino = match imp {
-        ConvImpl::Auto => wino_auto && conv_winograd::fwd_pays(d) && conv_winograd::dx_pays(d),
+        ConvImpl::Auto => {
+            wino_stacked || wino_auto && conv_winograd::fwd_pays(d) && conv_winograd::dx_pays(d)
+        }
         ConvImpl::Winograd => conv_winograd::blocker(gpu, d).is_none(),
         _ => false,
     } && !ep.shuffle

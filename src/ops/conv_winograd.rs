@@ -43,7 +43,9 @@
 //! ## Passes (shaders/conv_winograd_*.wgsl)
 //!
 //! Forward (and grad-input): x -> padded NHWC texture (conv2d's pack), -> V in a 16-layer
-//! texture (`wino_input_rows`), U in a 16-layer texture (`wino_weight`), then one kernel
+//! texture (`wino_input_rows`), U in a 16-layer texture (`wino_weight`; for a conv that will
+//! be differentiated both U and V in one dispatch, `weights_and_v`; a dense block's features
+//! share one V texture, each transformed once: `conv_stacked`), then one kernel
 //! (`wino_forward`) runs the 16 GEMMs per 32 tiles x 32 output channels in registers and
 //! applies A^T . A before storing: only Y leaves the workgroup. (A first version stored the
 //! 16 products M through matmul_tex.wgsl and transformed them in a separate pass: its stores
@@ -189,11 +191,21 @@ pub(super) fn dx_pays(d: &ConvDims) -> bool {
 /// direct texture forward. Measured on RRDBNet's dense convs (64 + 32 i -> 32 and 192 -> 64,
 /// batch 4 at 48x48, whole steps alternating in one process): the input gradient of those
 /// with 96-192 input channels on Winograd took the step from 25.5-26.0 s to 22.3-23.2 s. The
-/// input gradient transforms dout's 32 or 64 channels; the forward would transform 96-192:
-/// on 192 -> 64 alone Winograd's forward saved a further 0.3-1.1 s per step (noisy runs) for
-/// 69 dispatches more (its V transform), left out for RRDBNet's budget of 3,000.
+/// input gradient transforms dout's 32 or 64 channels; the forward would transform 96-192
+/// (RRDBNet's blocks now share their features' transforms: `stack_pays`).
 pub(super) fn dx_pays_multi(d: &ConvDims) -> bool {
     (32..=64).contains(&d.cout) && (96..=192).contains(&d.cin)
+}
+
+/// Whether a dense block's conv (conv2d_multi.rs `FeatureStack`) takes Winograd's forward
+/// and input gradient, its features' input transforms shared with the block's other convs.
+/// Measured on RRDBNet (batch 4 at 48x48, whole steps alternating in one process, profiled):
+/// the forward's GPU time 8.1 s (direct kernel + weights) -> 6.4 s (V and U 2.3 s, GEMMs
+/// 3.3-3.5 s, the trunk's direct convs 0.6 s); steps 22.3 / 23.4 / 28.7 s -> 22.1 / 22.6 /
+/// 22.9 s, the first conv's input gradient (32 -> 64) now Winograd's (~0.4 s slower than
+/// the direct kernel's).
+pub(super) fn stack_pays(d: &ConvDims) -> bool {
+    (32..=64).contains(&d.cout) && (64..=192).contains(&d.cin)
 }
 
 fn chunks(n: usize, nb: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -260,16 +272,37 @@ pub(super) fn weight_texture(
     Ok(tex)
 }
 
-/// `weight_texture` of w and of w flipped, in one dispatch (shaders/conv_winograd_weight2.wgsl):
-/// the forward's and the input gradient's U of a conv that will be differentiated.
-pub(super) fn weight_textures_both(
+/// `weight_texture` of w and of w flipped (the forward's and the input gradient's U of a conv
+/// that will be differentiated), and V of channel groups `q0..` of the packed input `xt` into
+/// `vt` (`v_rows_into`, whole batch), in one dispatch (shaders/conv_winograd_weight2.wgsl):
+/// U, flipped U, and V's tiles and rows.
+pub(super) fn weights_and_v(
     op: &str,
     w: &Tensor,
     d: &ConvDims,
-) -> Result<(PooledTexture, PooledTexture)> {
+    xt: &PooledTexture,
+    vt: &PooledTexture,
+    q0: usize,
+) -> Result<(PooledTexture, PooledTexture, (usize, usize))> {
     let gpu = w.gpu();
     let (ut, rows, c4) = u_texture(gpu, op, d.cout, d.cin)?;
     let (uft, frows, fc4) = u_texture(gpu, op, d.cin, d.cout)?;
+    let (tw, tpi) = tiles(d);
+    let t = d.n * tpi;
+    let (_, vrows) = v_size(gpu, d, d.cin, d.n);
+    // Workgroups of 8 x 8 numbered in rows of nx: U's, the flipped U's, V's.
+    let (wx0, wx1, vx) = (
+        rows.div_ceil(8),
+        frows.div_ceil(8),
+        (c4 - q0.min(c4)).div_ceil(8),
+    );
+    let (nw0, nw1, nv) = (
+        wx0 * c4.div_ceil(8),
+        wx1 * fc4.div_ceil(8),
+        vx * vrows.div_ceil(8),
+    );
+    let groups = nw0 + nw1 + nv;
+    let nx = groups.min(gpu.limits().max_compute_workgroups_per_dimension as usize);
     gpu.launch(Launch {
         op,
         shapes: &[w.shape()],
@@ -281,20 +314,31 @@ pub(super) fn weight_textures_both(
             cin: u(d.cin),
             rows: u(rows),
             frows: u(frows),
+            tw: u(tw),
+            tpi: u(tpi),
+            c4: u(c4),
+            tiles: u(t),
+            vrows: u(vrows),
+            q0: u(q0),
+            wx0: u(wx0),
+            nw0: u(nw0),
+            wx1: u(wx1),
+            nw1: u(nw1),
+            vx: u(vx),
+            nv: u(nv),
+            nx: u(nx),
         }
         .words(),
         binds: &[
             w.bind(),
             Bind::Texture(ut.view()),
             Bind::Texture(uft.view()),
+            Bind::Texture(xt.view()),
+            Bind::Texture(vt.view()),
         ],
-        workgroups: [
-            u(rows.max(frows).div_ceil(8)),
-            u(c4.max(fc4).div_ceil(8)),
-            2,
-        ],
+        workgroups: [u(nx), u(groups.div_ceil(nx)), 1],
     })?;
-    Ok((ut, uft))
+    Ok((ut, uft, (t, vrows)))
 }
 
 /// The direct texture kernel's forward weights (conv2d's `pack_weight` layout) and the input
@@ -393,24 +437,38 @@ fn gemm16(
     })
 }
 
-/// V = B^T d B of the packed input `xt` (`cin` channels) for `nb` batch items, as the GEMM's A
-/// operand (shaders/conv_winograd_input.wgsl `wino_input_rows`): the texture, its tiles (rows
-/// past them pad to the GEMM tile) and texels per row.
-fn v_rows(
+/// Rows and texels per row of a V texture of `cin` channels over `nb` batch items: the tiles
+/// padded to the GEMM tile, the channel groups padded as `padded_width`.
+fn v_size(gpu: &Gpu, d: &ConvDims, cin: usize, nb: usize) -> (usize, usize) {
+    let rows = (nb * tiles(d).1).next_multiple_of(GEMM_TILE);
+    (padded_width(gpu, cin.div_ceil(4)), rows)
+}
+
+/// An empty V texture for `cin` channels of the whole batch: a dense block's features share
+/// one, each transformed once into its channel groups (`conv_stacked`).
+pub(super) fn v_texture(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize) -> Result<PooledTexture> {
+    let (width, rows) = v_size(gpu, d, cin, d.n);
+    gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)
+}
+
+/// V = B^T d B of channel groups `q0..c4` of the packed input `xt` (`cin` channels) for `nb`
+/// batch items, into `vt` as the GEMM's A operand (shaders/conv_winograd_input.wgsl
+/// `wino_input_rows`): returns the tiles and the rows (tiles padded to the GEMM tile).
+#[allow(clippy::too_many_arguments)]
+fn v_rows_into(
     gpu: &Gpu,
     op: &str,
     d: &ConvDims,
     xt: &PooledTexture,
-    cin: usize,
+    vt: &PooledTexture,
+    (q0, cin): (usize, usize),
     nb: usize,
     shapes: &[&[usize]],
-) -> Result<(PooledTexture, usize, usize, usize)> {
+) -> Result<(usize, usize)> {
     let (tw, tpi) = tiles(d);
     let t = nb * tpi;
-    let rows = t.next_multiple_of(GEMM_TILE);
+    let (_, rows) = v_size(gpu, d, cin, nb);
     let c4 = cin.div_ceil(4);
-    let width = padded_width(gpu, c4);
-    let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
     let p = ConvWinogradInputParams {
         tw: u(tw),
         tpi: u(tpi),
@@ -420,6 +478,7 @@ fn v_rows(
         groups: 0,
         channels: u(cin),
         pad: 1,
+        q0: u(q0),
     };
     gpu.launch(Launch {
         op,
@@ -429,9 +488,26 @@ fn v_rows(
         overrides: &[],
         params: p.words(),
         binds: &[Bind::Texture(xt.view()), Bind::Texture(vt.view())],
-        workgroups: [u(c4.div_ceil(8)), u(rows.div_ceil(8)), 1],
+        workgroups: [u((c4 - q0).div_ceil(8)), u(rows.div_ceil(8)), 1],
     })?;
-    Ok((vt, t, rows, c4))
+    Ok((t, rows))
+}
+
+/// `v_rows_into` a new texture of all of `xt`'s channel groups: the texture, its tiles, rows
+/// and texels per row.
+fn v_rows(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    cin: usize,
+    nb: usize,
+    shapes: &[&[usize]],
+) -> Result<(PooledTexture, usize, usize, usize)> {
+    let (width, rows) = v_size(gpu, d, cin, nb);
+    let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
+    let (t, rows) = v_rows_into(gpu, op, d, xt, &vt, (0, cin), nb, shapes)?;
+    Ok((vt, t, rows, cin.div_ceil(4)))
 }
 
 /// out[n0..n0+nb] (channels `cout`) = Winograd conv of the packed input `xt` (`cin` channels)
@@ -450,14 +526,86 @@ pub(super) fn conv_chunk(
     out: &Tensor,
     cout: usize,
     (n0, nb): (usize, usize),
-    (slope, scale): (f32, f32),
+    act: (f32, f32),
 ) -> Result<()> {
     let gpu = out.gpu();
     let (vt, t, rows, c4) = v_rows(gpu, op, d, xt, cin, nb, &[out.shape()])?;
+    gemm_forward(
+        op,
+        d,
+        &vt,
+        (t, rows, c4),
+        ut,
+        bias,
+        any,
+        out,
+        cout,
+        (n0, nb),
+        act,
+    )
+}
+
+/// The whole batch's `conv_chunk` with V in `vt` (a dense block's, `v_texture` of at least
+/// `d.cin` channels), whose channel groups below `q0` already hold the transform of `xt`'s
+/// (the features before this conv's newest): only groups `q0..` are transformed.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn conv_stacked(
+    op: &str,
+    d: &ConvDims,
+    xt: &PooledTexture,
+    vt: &PooledTexture,
+    q0: usize,
+    ut: &PooledTexture,
+    bias: Option<&Tensor>,
+    any: &Tensor,
+    out: &Tensor,
+    act: (f32, f32),
+) -> Result<()> {
+    let gpu = out.gpu();
+    let (t, rows) = v_rows_into(gpu, op, d, xt, vt, (q0, d.cin), d.n, &[out.shape()])?;
+    let ch = (0, d.n);
+    let (kt, cout) = (d.c4(), d.cout);
+    gemm_forward(op, d, vt, (t, rows, kt), ut, bias, any, out, cout, ch, act)
+}
+
+/// The whole batch's Winograd forward from V already in `vt` (`weights_and_v`: `t` tiles,
+/// `rows` rows; the first `d.c4()` channel groups read).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn gemm_whole(
+    op: &str,
+    d: &ConvDims,
+    vt: &PooledTexture,
+    (t, rows): (usize, usize),
+    ut: &PooledTexture,
+    bias: Option<&Tensor>,
+    any: &Tensor,
+    out: &Tensor,
+    act: (f32, f32),
+) -> Result<()> {
+    let (kt, cout, ch) = (d.c4(), d.cout, (0, d.n));
+    gemm_forward(op, d, vt, (t, rows, kt), ut, bias, any, out, cout, ch, act)
+}
+
+/// The fused GEMMs and output transform (`wino_forward`) of V in `vt` (`t` tiles, `rows`
+/// rows, the first `kt` channel groups read).
+#[allow(clippy::too_many_arguments)]
+fn gemm_forward(
+    op: &str,
+    d: &ConvDims,
+    vt: &PooledTexture,
+    (t, rows, kt): (usize, usize, usize),
+    ut: &PooledTexture,
+    bias: Option<&Tensor>,
+    any: &Tensor,
+    out: &Tensor,
+    cout: usize,
+    (n0, nb): (usize, usize),
+    (slope, scale): (f32, f32),
+) -> Result<()> {
     let (tw, tpi) = tiles(d);
     let per = cout * d.h * d.w;
     let (ob, off) = span(out, n0 * per, nb * per);
-    gpu.launch(Launch {
+    out.gpu().launch(Launch {
         op,
         shapes: &[out.shape()],
         shader: &shaders::CONV_WINOGRAD_FORWARD,
@@ -467,7 +615,7 @@ pub(super) fn conv_chunk(
             w: u(d.w),
             h: u(d.h),
             cout: u(cout),
-            kt: u(c4),
+            kt: u(kt),
             tw: u(tw),
             tpi: u(tpi),
             tiles: u(t),
@@ -616,6 +764,7 @@ fn cols_texture(
         groups: u(groups),
         channels: u(c),
         pad: 1,
+        q0: 0,
     };
     gpu.launch(Launch {
         op,
