@@ -9,6 +9,9 @@ struct Params {
     h: u32, cout: u32, cin: u32, c4: u32,
     d4: u32, k: u32, pad: u32, rows: u32,
     slabs: u32, e: u32, wpad: u32, q8: u32,
+    // Layers per batch item of xt (c4, or more where xt is a dense block's shared texture:
+    // conv2d_multi.rs FeatureStack).
+    ls: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> partial: array<f32>;
@@ -50,7 +53,7 @@ fn conv2d_backward_weight_tex(
     for (var r = r0; r < r1; r++) {
         let n = r / p.h;
         let y = r % p.h;
-        let lx = n * p.c4 + ql;
+        let lx = n * p.ls + ql;
         // dout layers past the last one (cout not a multiple of 16) are clamped: their
         // products land in accumulators of channels >= cout, which are never written.
         let ld = n * p.d4 + min(4u * cg + (lane & 3u), p.d4 - 1u);

@@ -6,6 +6,10 @@
 struct Params {
     c: u32, h: u32, w: u32, c4: u32,
     pad: u32, tw: u32, th: u32, gw: u32,
+    // Channel groups q0..c4 are packed (layers n * ls + q): a dense block's features go once
+    // each into one texture of ls layers per item (conv2d_multi.rs FeatureStack); q0 = 0 and
+    // ls = c4 pack them all.
+    q0: u32, ls: u32,
     // First channel of part j at start[j / 4][j % 4]; start[k] = c for k parts.
     start: array<vec4<u32>, 2>,
 }
@@ -34,9 +38,11 @@ fn load(j: u32, i: u32) -> vec4<f32> {
 @compute @workgroup_size(8, 8, 1)
 fn conv2d_pack_inputs4(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (gid.x >= p.gw || gid.y >= p.th) { return; }
-    let layer = gid.z;
-    let n = layer / p.c4;
-    let c0 = (layer % p.c4) * 4u;
+    let nq = p.c4 - p.q0;
+    let n = gid.z / nq;
+    let q = p.q0 + gid.z % nq;
+    let layer = n * p.ls + q;
+    let c0 = 4u * q;
     var j = 0u;
     for (var q = 1u; q < 5u; q++) {
         if (c0 >= start(q)) { j = q; }

@@ -18,6 +18,9 @@ struct Params {
     // wino_input_rows: the first channel group transformed (groups q0..c4 are written; a
     // dense block's shared V texture gets each feature's channels once, conv2d_multi.rs).
     q0: u32,
+    // Layers per batch item of the packed input (c4, or more in a dense block's shared
+    // texture: conv2d_multi.rs FeatureStack).
+    ls: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var xt: texture_2d_array<f32>;
@@ -27,7 +30,7 @@ struct Params {
 fn origin(t: u32, q: u32) -> vec3<u32> {
     let n = t / p.tpi;
     let r = t % p.tpi;
-    return vec3<u32>(2u * (r % p.tw), 2u * (r / p.tw), n * p.c4 + q);
+    return vec3<u32>(2u * (r % p.tw), 2u * (r / p.tw), n * p.ls + q);
 }
 
 fn ld(o: vec3<u32>, dx: u32, dy: u32) -> vec4<f32> {

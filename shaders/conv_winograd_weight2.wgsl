@@ -18,6 +18,9 @@ struct Params {
     // per RRDBNet dense conv, against ~6.7 numbered, measured).
     wx0: u32, nw0: u32, wx1: u32, nw1: u32,
     vx: u32, nv: u32, nx: u32,
+    // Layers per batch item of the packed input (c4, or more in a dense block's shared
+    // texture: conv2d_multi.rs FeatureStack).
+    ls: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -89,7 +92,7 @@ fn weight(o: u32, q: u32, flip: bool) {
 fn origin(t: u32, q: u32) -> vec3<u32> {
     let n = t / p.tpi;
     let r = t % p.tpi;
-    return vec3<u32>(2u * (r % p.tw), 2u * (r / p.tw), n * p.c4 + q);
+    return vec3<u32>(2u * (r % p.tw), 2u * (r / p.tw), n * p.ls + q);
 }
 
 fn ld(o: vec3<u32>, dx: u32, dy: u32) -> vec4<f32> {

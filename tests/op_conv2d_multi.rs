@@ -501,7 +501,7 @@ fn dense_block_stack_shares_winograd_input_transforms() {
     if !texture_kernels_or_skip(&gpu, what) {
         return;
     }
-    let (n, h, w) = (1, 3, 4);
+    let (n, h, w) = (2, 3, 4);
     let ws = [[32, 64, 3, 3], [32, 96, 3, 3], [64, 128, 3, 3]];
     let inputs = vec![
         input(&[n, 64, h, w]),

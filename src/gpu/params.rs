@@ -324,13 +324,14 @@ pub struct Conv2dBackwardWeightTexParams {
     pub e: u32,
     pub wpad: u32,
     pub q8: u32,
+    pub ls: u32,
 }
 
 impl KernelParams for Conv2dBackwardWeightTexParams {
     const FIELDS: &'static [&'static str] = &[
-        "h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8",
+        "h", "cout", "cin", "c4", "d4", "k", "pad", "rows", "slabs", "e", "wpad", "q8", "ls",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
 }
 
 /// `conv2d_backward_weight_tex3.wgsl`: the same fields as `Conv2dBackwardWeightTexParams`.
@@ -600,13 +601,18 @@ pub struct Conv2dPackInputs4Params {
     pub tw: u32,
     pub th: u32,
     pub gw: u32,
+    pub q0: u32,
+    pub ls: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
     pub start: [[u32; 4]; 2],
 }
 
 impl KernelParams for Conv2dPackInputs4Params {
-    const FIELDS: &'static [&'static str] =
-        &["c", "h", "w", "c4", "pad", "tw", "th", "gw", "start"];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
+    const FIELDS: &'static [&'static str] = &[
+        "c", "h", "w", "c4", "pad", "tw", "th", "gw", "q0", "ls", "start",
+    ];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 48];
 }
 
 /// `conv2d_pack_weight.wgsl`.
@@ -753,13 +759,14 @@ pub struct ConvWinogradInputParams {
     pub channels: u32,
     pub pad: u32,
     pub q0: u32,
+    pub ls: u32,
 }
 
 impl KernelParams for ConvWinogradInputParams {
     const FIELDS: &'static [&'static str] = &[
-        "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad", "q0",
+        "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad", "q0", "ls",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
 }
 
 /// `conv_winograd_weight.wgsl`.
@@ -798,15 +805,16 @@ pub struct ConvWinogradWeight2Params {
     pub vx: u32,
     pub nv: u32,
     pub nx: u32,
+    pub ls: u32,
 }
 
 impl KernelParams for ConvWinogradWeight2Params {
     const FIELDS: &'static [&'static str] = &[
         "cout", "cin", "rows", "frows", "tw", "tpi", "c4", "tiles", "vrows", "q0", "wx0", "nw0",
-        "wx1", "nw1", "vx", "nv", "nx",
+        "wx1", "nw1", "vx", "nv", "nx", "ls",
     ];
     const OFFSETS: &'static [usize] = &[
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64,
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68,
     ];
 }
 

@@ -939,6 +939,10 @@ pub(crate) struct Packed<'a> {
     pub w_flipped: Option<&'a PooledTexture>,
     /// dout of all N items, as `pack_input` lays it out.
     pub dout: Option<&'a PooledTexture>,
+    /// Layers per batch item of `x` where it has more than the conv's channel groups (a dense
+    /// block's shared texture, conv2d_multi.rs `FeatureStack`: the texture weight gradient
+    /// reads its first groups); 0: the channel groups.
+    pub x_layers: usize,
 }
 
 /// `backward`, reading textures the forward already packed where given (conv2d_multi.rs).
@@ -969,6 +973,22 @@ pub(crate) fn backward_packed(
     // 3x3 weight gradient by conv2d_backward_weight_small.wgsl (lanes: 4 input-channel groups
     // x 2 halves of 16 output channels), which also sums db.
     let small = imp == ConvImpl::Small && d.k == 3;
+    // A packed x with more layers per item than channel groups serves only the texture
+    // kernels' weight gradient (Small's and the buffer variants read no such texture).
+    let x_layers = match packed.x_layers {
+        0 => d.c4(),
+        l => l,
+    };
+    if x_layers != d.c4() && (imp != ConvImpl::Texture || packed_x.is_none()) {
+        return Err(crate::error::shape_err(
+            op,
+            &[dout.shape()],
+            format!(
+                "a packed input of {x_layers} layers per item serves the texture kernels' \
+                 weight gradient only (here {imp:?})"
+            ),
+        ));
+    }
     let small_split = (d.cout <= 8) as usize;
     let tiled = imp == ConvImpl::Tiled;
     let tile = tiled_wg(gpu).unwrap_or(8) as usize * 4;
@@ -1175,6 +1195,7 @@ pub(crate) fn backward_packed(
                     e: u(e),
                     wpad: u(d.w.next_multiple_of(8)),
                     q8: u(q8),
+                    ls: u(x_layers),
                 };
                 if small {
                     let params = Conv2dBackwardWeightSmallParams {

@@ -32,6 +32,8 @@
 //! multiple of 4, a width not a multiple of 4, more than 5 parts, a batch that needs chunks,
 //! fewer than 5 storage buffers per stage) it is conv2d on `concat(xs)`: the same values.
 
+use std::rc::Rc;
+
 use crate::autograd;
 use crate::error::Result;
 use crate::gpu::params::{
@@ -153,15 +155,23 @@ pub fn conv2d_multi_texture_only(
 
 /// A dense block's features, for `conv2d_stack`: the block's input and each feature its convs
 /// add, every conv reading all of them (RRDBNet's residual dense blocks). Where the convs run
-/// Winograd's forward, each feature's input transform V is computed once, into a texture the
-/// block's convs share (channel groups in the order of the features), instead of every conv
-/// transforming all of its input channels: per RRDBNet block 64 + 32 + 32 + 32 + 32 = 192
-/// channels instead of 64 + 96 + 128 + 160 + 192 = 640.
+/// Winograd's forward, each feature is packed once into a padded NHWC texture the block's
+/// convs share (the weight gradients read its first channel groups) and transformed once
+/// into a shared V texture (channel groups in the order of the features), instead of every
+/// conv packing and transforming all of its input channels: per RRDBNet block 64 + 32 + 32
+/// + 32 + 32 = 192 channels instead of 64 + 96 + 128 + 160 + 192 = 640.
 pub struct FeatureStack {
     parts: Vec<Tensor>,
     capacity: usize,
-    /// The shared V texture, and the channels already transformed into it.
-    v: Option<(PooledTexture, usize)>,
+    shared: Option<Shared>,
+}
+
+/// A stack's shared textures: packed (`capacity / 4` layers per batch item, kept by the
+/// convs' backward for their weight gradients) and V, and the channels already in them.
+struct Shared {
+    xt: Rc<PooledTexture>,
+    vt: PooledTexture,
+    done: usize,
 }
 
 impl FeatureStack {
@@ -171,7 +181,7 @@ impl FeatureStack {
         FeatureStack {
             parts: vec![x.clone()],
             capacity,
-            v: None,
+            shared: None,
         }
     }
 
@@ -185,17 +195,41 @@ impl FeatureStack {
         self.parts.iter().collect()
     }
 
-    /// The shared V texture (made at the first use) and the first channel group of a conv
-    /// of `d.cin` channels not yet transformed into it; `multi_path` puts it back.
-    fn take_v(&mut self, op: &str, d: &ConvDims) -> Result<(PooledTexture, usize)> {
-        let (vt, done) = match self.v.take() {
-            Some(v) => v,
-            None => (
-                conv_winograd::v_texture(self.parts[0].gpu(), op, d, self.capacity)?,
-                0,
-            ),
+    /// Layers per batch item of the shared packed texture.
+    fn layers(&self) -> usize {
+        self.capacity.div_ceil(4)
+    }
+
+    /// Whether the shared textures of a conv `d` fit the adapter's limits.
+    fn fits(&self, gpu: &Gpu, d: &ConvDims) -> bool {
+        let l = gpu.limits();
+        d.cin <= self.capacity
+            && self.layers() <= l.max_texture_dimension_2d as usize
+            && d.n * self.layers() <= l.max_texture_array_layers as usize
+            && conv_winograd::items_per_chunk(gpu, d, self.capacity, d.cout) >= d.n
+    }
+
+    /// The shared textures (made at the first use) and the first channel group of a conv of
+    /// `d.cin` channels not yet packed and transformed into them; `multi_path` puts them back.
+    fn take_shared(
+        &mut self,
+        op: &str,
+        d: &ConvDims,
+    ) -> Result<(Rc<PooledTexture>, PooledTexture, usize)> {
+        let gpu = self.parts[0].gpu();
+        let s = match self.shared.take() {
+            Some(s) => s,
+            None => {
+                let (tw, th) = d.tex_size();
+                let layers = d.n * self.layers();
+                Shared {
+                    xt: Rc::new(gpu.alloc_texture_view(op, u(tw), u(th), u(layers), TEX, true)?),
+                    vt: conv_winograd::v_texture(gpu, op, d, self.capacity)?,
+                    done: 0,
+                }
+            }
         };
-        Ok((vt, done.min(d.cin) / 4))
+        Ok((s.xt, s.vt, s.done.min(d.cin) / 4))
     }
 }
 
@@ -244,11 +278,7 @@ fn multi_path(
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
     // The stack's shared V texture serves convs of at most its capacity in channels.
-    let stack = stack.filter(|s| {
-        d.cin <= s.capacity
-            && s.capacity.div_ceil(4) <= gpu.limits().max_texture_dimension_2d as usize
-            && conv_winograd::items_per_chunk(gpu, &d, s.capacity, d.cout) >= d.n
-    });
+    let stack = stack.filter(|s| s.fits(gpu, &d));
     let stacked = stack.is_some();
     let path = fused_path(gpu, op, &d, xs, ep, imp, texture_only, stacked)?;
     if path == Path::Plain {
@@ -274,22 +304,29 @@ fn multi_path(
     let wino = path == Path::Winograd;
     // Whether the input gradient runs on the Winograd kernels.
     let wino_dx_path = wino || path == Path::WinogradDx;
-    let xt = pack_inputs(op, xs, &d)?;
-    // Winograd's V texture and the first channel group to transform into it: the stack's
-    // shared texture (the groups of the features before this conv's newest already there), or
-    // a new one.
+    // The packed input (and its layers per batch item), and Winograd's V texture with the
+    // first channel group to transform into it: the stack's shared textures (the groups of
+    // the features before this conv's newest already packed and transformed), or new ones.
     let mut stack = stack;
-    let wv = match (wino, stack.as_deref_mut()) {
-        (false, _) => None,
-        (true, Some(st)) => Some(st.take_v(op, &d)?),
-        (true, None) => Some((conv_winograd::v_texture(gpu, op, &d, d.cin)?, 0)),
+    let (xt, ls, wv) = match (wino, stack.as_deref_mut()) {
+        (true, Some(st)) => {
+            let ls = st.layers();
+            let (xt, vt, q0) = st.take_shared(op, &d)?;
+            pack_inputs_into(op, xs, &d, &xt, (q0, ls))?;
+            (xt, ls, Some((vt, q0)))
+        }
+        (true, None) => {
+            let vt = conv_winograd::v_texture(gpu, op, &d, d.cin)?;
+            (Rc::new(pack_inputs(op, xs, &d)?), d.c4(), Some((vt, 0)))
+        }
+        (false, _) => (Rc::new(pack_inputs(op, xs, &d)?), d.c4(), None),
     };
     // The input gradient's weights are transformed now, in the same dispatch, when it will be
     // asked (with Winograd's V too).
     let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
     let (wt, wft, v_done) = match (path, dx_wanted, &wv) {
         (Path::Winograd, true, Some((vt, q0))) => {
-            let (a, b, tr) = conv_winograd::weights_and_v(op, w, &d, &xt, vt, *q0)?;
+            let (a, b, tr) = conv_winograd::weights_and_v(op, w, &d, &xt, vt, (*q0, ls))?;
             (a, Some(b), Some(tr))
         }
         (Path::Winograd, _, _) => (conv_winograd::weight_texture(op, w, &d, false)?, None, None),
@@ -314,10 +351,15 @@ fn multi_path(
         let act = (ep.slope.unwrap_or(1.0), ep.scale.unwrap_or(1.0));
         match v_done {
             Some(tr) => conv_winograd::gemm_whole(op, &d, &vt, tr, &wt, b, w, o, act)?,
-            None => conv_winograd::conv_stacked(op, &d, &xt, &vt, q0, &wt, b, w, o, act)?,
+            None => conv_winograd::conv_stacked(op, &d, &xt, &vt, (q0, ls), &wt, b, w, o, act)?,
         }
         if let Some(st) = stack {
-            st.v = Some((vt, d.cin));
+            let xt = xt.clone();
+            st.shared = Some(Shared {
+                xt,
+                vt,
+                done: d.cin,
+            });
         }
     } else {
         conv2d::launch_tex_act(
@@ -412,6 +454,7 @@ fn multi_path(
                 x: Some(&xt),
                 w_flipped: if wino_dx_path { None } else { wft.as_ref() },
                 dout: dt.as_ref(),
+                x_layers: ls,
             },
             Some(&sw),
             want_here,
@@ -645,9 +688,25 @@ fn pack_dout_act(
 
 /// Every part of the input, in order, as one padded NHWC texture (all N items).
 fn pack_inputs(op: &str, xs: &[&Tensor], d: &ConvDims) -> Result<PooledTexture> {
+    let (tw, th) = d.tex_size();
+    let tex = xs[0]
+        .gpu()
+        .alloc_texture_view(op, u(tw), u(th), u(d.n * d.c4()), TEX, true)?;
+    pack_inputs_into(op, xs, d, &tex, (0, d.c4()))?;
+    Ok(tex)
+}
+
+/// Channel groups `q0..` of the parts' concatenation into `tex` (`ls` layers per batch item:
+/// layer n ls + q holds group q of item n), as `pack_inputs` lays them out.
+fn pack_inputs_into(
+    op: &str,
+    xs: &[&Tensor],
+    d: &ConvDims,
+    tex: &PooledTexture,
+    (q0, ls): (usize, usize),
+) -> Result<()> {
     let gpu = xs[0].gpu();
     let (tw, th) = d.tex_size();
-    let tex = gpu.alloc_texture_view(op, u(tw), u(th), u(d.n * d.c4()), TEX, true)?;
     let gw = (tw - d.pad() + 4).div_ceil(4);
     let mut start = [u(d.cin); 8];
     let mut c = 0;
@@ -664,6 +723,10 @@ fn pack_inputs(op: &str, xs: &[&Tensor], d: &ConvDims) -> Result<PooledTexture> 
         tw: u(tw),
         th: u(th),
         gw: u(gw),
+        q0: u(q0),
+        ls: u(ls),
+        _pad0: 0,
+        _pad1: 0,
         start: [
             [start[0], start[1], start[2], start[3]],
             [start[4], start[5], start[6], start[7]],
@@ -680,9 +743,8 @@ fn pack_inputs(op: &str, xs: &[&Tensor], d: &ConvDims) -> Result<PooledTexture> 
         overrides: &[],
         params: params.words(),
         binds: &binds,
-        workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * d.c4())],
-    })?;
-    Ok(tex)
+        workgroups: [u(gw.div_ceil(8)), u(th.div_ceil(8)), u(d.n * (d.c4() - q0))],
+    })
 }
 
 /// The parts' gradients from the Winograd input gradient of the packed g (`dt`, flipped U

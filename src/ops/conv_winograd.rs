@@ -274,15 +274,15 @@ pub(super) fn weight_texture(
 
 /// `weight_texture` of w and of w flipped (the forward's and the input gradient's U of a conv
 /// that will be differentiated), and V of channel groups `q0..` of the packed input `xt` into
-/// `vt` (`v_rows_into`, whole batch), in one dispatch (shaders/conv_winograd_weight2.wgsl):
-/// U, flipped U, and V's tiles and rows.
+/// `vt` (`v_rows_into`, whole batch; `xt` has `ls` layers per batch item), in one dispatch
+/// (shaders/conv_winograd_weight2.wgsl): U, flipped U, and V's tiles and rows.
 pub(super) fn weights_and_v(
     op: &str,
     w: &Tensor,
     d: &ConvDims,
     xt: &PooledTexture,
     vt: &PooledTexture,
-    q0: usize,
+    (q0, ls): (usize, usize),
 ) -> Result<(PooledTexture, PooledTexture, (usize, usize))> {
     let gpu = w.gpu();
     let (ut, rows, c4) = u_texture(gpu, op, d.cout, d.cin)?;
@@ -327,6 +327,7 @@ pub(super) fn weights_and_v(
             vx: u(vx),
             nv: u(nv),
             nx: u(nx),
+            ls: u(ls),
         }
         .words(),
         binds: &[
@@ -451,8 +452,8 @@ pub(super) fn v_texture(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize) -> Result
     gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)
 }
 
-/// V = B^T d B of channel groups `q0..c4` of the packed input `xt` (`cin` channels) for `nb`
-/// batch items, into `vt` as the GEMM's A operand (shaders/conv_winograd_input.wgsl
+/// V = B^T d B of channel groups `q0..c4` of the packed input `xt` (`cin` channels, `ls`
+/// layers per batch item) for `nb` batch items, into `vt` as the GEMM's A operand (shaders/conv_winograd_input.wgsl
 /// `wino_input_rows`): returns the tiles and the rows (tiles padded to the GEMM tile).
 #[allow(clippy::too_many_arguments)]
 fn v_rows_into(
@@ -461,7 +462,7 @@ fn v_rows_into(
     d: &ConvDims,
     xt: &PooledTexture,
     vt: &PooledTexture,
-    (q0, cin): (usize, usize),
+    (q0, cin, ls): (usize, usize, usize),
     nb: usize,
     shapes: &[&[usize]],
 ) -> Result<(usize, usize)> {
@@ -479,6 +480,7 @@ fn v_rows_into(
         channels: u(cin),
         pad: 1,
         q0: u(q0),
+        ls: u(ls),
     };
     gpu.launch(Launch {
         op,
@@ -506,7 +508,8 @@ fn v_rows(
 ) -> Result<(PooledTexture, usize, usize, usize)> {
     let (width, rows) = v_size(gpu, d, cin, nb);
     let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
-    let (t, rows) = v_rows_into(gpu, op, d, xt, &vt, (0, cin), nb, shapes)?;
+    let c4 = cin.div_ceil(4);
+    let (t, rows) = v_rows_into(gpu, op, d, xt, &vt, (0, cin, c4), nb, shapes)?;
     Ok((vt, t, rows, cin.div_ceil(4)))
 }
 
@@ -547,14 +550,15 @@ pub(super) fn conv_chunk(
 
 /// The whole batch's `conv_chunk` with V in `vt` (a dense block's, `v_texture` of at least
 /// `d.cin` channels), whose channel groups below `q0` already hold the transform of `xt`'s
-/// (the features before this conv's newest): only groups `q0..` are transformed.
+/// (the features before this conv's newest): only groups `q0..` are transformed (`xt` has
+/// `ls` layers per batch item).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn conv_stacked(
     op: &str,
     d: &ConvDims,
     xt: &PooledTexture,
     vt: &PooledTexture,
-    q0: usize,
+    (q0, ls): (usize, usize),
     ut: &PooledTexture,
     bias: Option<&Tensor>,
     any: &Tensor,
@@ -562,7 +566,7 @@ pub(super) fn conv_stacked(
     act: (f32, f32),
 ) -> Result<()> {
     let gpu = out.gpu();
-    let (t, rows) = v_rows_into(gpu, op, d, xt, vt, (q0, d.cin), d.n, &[out.shape()])?;
+    let (t, rows) = v_rows_into(gpu, op, d, xt, vt, (q0, d.cin, ls), d.n, &[out.shape()])?;
     let ch = (0, d.n);
     let (kt, cout) = (d.c4(), d.cout);
     gemm_forward(op, d, vt, (t, rows, kt), ut, bias, any, out, cout, ch, act)
@@ -765,6 +769,7 @@ fn cols_texture(
         channels: u(c),
         pad: 1,
         q0: 0,
+        ls: u(c4),
     };
     gpu.launch(Launch {
         op,
