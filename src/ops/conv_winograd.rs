@@ -566,10 +566,8 @@ pub(super) fn conv_stacked(
     act: (f32, f32),
 ) -> Result<()> {
     let gpu = out.gpu();
-    let (t, rows) = v_rows_into(gpu, op, d, xt, vt, (q0, d.cin, ls), d.n, &[out.shape()])?;
-    let ch = (0, d.n);
-    let (kt, cout) = (d.c4(), d.cout);
-    gemm_forward(op, d, vt, (t, rows, kt), ut, bias, any, out, cout, ch, act)
+    let tr = v_rows_into(gpu, op, d, xt, vt, (q0, d.cin, ls), d.n, &[out.shape()])?;
+    gemm_whole(op, d, vt, tr, ut, bias, any, out, act)
 }
 
 /// The whole batch's Winograd forward from V already in `vt` (`weights_and_v`: `t` tiles,
