@@ -393,6 +393,35 @@ fn auto_takes_fused_winograd_at_64_channels_on_a_cpu_adapter() {
 /// buffers may be bound (else dx, then the pass that splits it): z = 0.5 conv(x ++ y) (96 ->
 /// 32), out = 0.2 conv(x ++ y ++ z) (128 -> 64), so x's and y's gradients from the second conv
 /// are held when the first conv's backward adds onto them. Odd height: half-empty tiles.
+/// Kernel rows (op [entry], ms, dispatches) of a profiled forward and backward of `run` on
+/// `ts`; None (noted) where the adapter has no timestamp queries.
+fn profile_run(
+    gpu: &sralign::Gpu,
+    what: &str,
+    ts: &[sralign::Tensor],
+    run: impl Fn(&[sralign::Tensor]) -> sralign::Result<sralign::Tensor>,
+) -> Option<Vec<(String, f64, u64)>> {
+    if gpu.set_profiling(true).is_err() {
+        note(&format!(
+            "SKIPPED {what}'s kernel names: no timestamp queries"
+        ));
+        return None;
+    }
+    let out = run(ts).unwrap();
+    sralign::autograd::backward(&sralign::ops::reduce::sum(&out).unwrap()).unwrap();
+    let rows = gpu.take_profile().unwrap();
+    gpu.set_profiling(false).unwrap();
+    Some(rows)
+}
+
+/// Dispatches of the shader entry `kernel` in profile rows.
+fn dispatches(rows: &[(String, f64, u64)], kernel: &str) -> u64 {
+    rows.iter()
+        .filter(|r| r.0.contains(&format!("[{kernel}]")))
+        .map(|r| r.2)
+        .sum()
+}
+
 #[test]
 fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
     let gpu = gpu();
@@ -441,12 +470,6 @@ fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
             .collect()
     });
     // Which kernels ran, from a profiled forward and backward (skipped without timestamps).
-    if gpu.set_profiling(true).is_err() {
-        note(&format!(
-            "SKIPPED {what}'s kernel names: no timestamp queries"
-        ));
-        return;
-    }
     let ts: Vec<sralign::Tensor> = inputs
         .iter()
         .map(|i| {
@@ -455,16 +478,10 @@ fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
             t
         })
         .collect();
-    let out = run(&ts).unwrap();
-    sralign::autograd::backward(&sralign::ops::reduce::sum(&out).unwrap()).unwrap();
-    let rows = gpu.take_profile().unwrap();
-    gpu.set_profiling(false).unwrap();
-    let count = |kernel: &str| -> u64 {
-        rows.iter()
-            .filter(|r| r.0.contains(&format!("[{kernel}]")))
-            .map(|r| r.2)
-            .sum()
+    let Some(rows) = profile_run(&gpu, what, &ts, run) else {
+        return;
     };
+    let count = |kernel: &str| dispatches(&rows, kernel);
     // With fewer storage buffers (WebGPU's default 8) dx is written, then split per part.
     let parts = gpu.limits().max_storage_buffers_per_shader_stage >= 10;
     let (by_parts, whole) = if parts { (2, 0) } else { (0, 2) };
@@ -563,25 +580,13 @@ fn dense_block_stack_shares_winograd_input_transforms() {
         .fold(0.0, f64::max);
     assert!(worst < 1e-4, "{what} without the tape: off by {worst}");
     // Which kernels ran, from a profiled forward and backward (skipped without timestamps).
-    if gpu.set_profiling(true).is_err() {
-        note(&format!(
-            "SKIPPED {what}'s kernel names: no timestamp queries"
-        ));
-        return;
-    }
     for t in &ts {
         t.set_requires_grad(true);
     }
-    let out = run(&ts).unwrap();
-    sralign::autograd::backward(&sralign::ops::reduce::sum(&out).unwrap()).unwrap();
-    let rows = gpu.take_profile().unwrap();
-    gpu.set_profiling(false).unwrap();
-    let count = |kernel: &str| -> u64 {
-        rows.iter()
-            .filter(|r| r.0.contains(&format!("[{kernel}]")))
-            .map(|r| r.2)
-            .sum()
+    let Some(rows) = profile_run(&gpu, what, &ts, run) else {
+        return;
     };
+    let count = |kernel: &str| dispatches(&rows, kernel);
     // The forward's weights and V in one dispatch per conv, then the GEMM; no direct kernel.
     assert_eq!(count("wino_weight2"), 3, "{rows:?}");
     assert_eq!(count("conv2d_forward_tex3"), 0, "{rows:?}");
