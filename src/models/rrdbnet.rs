@@ -172,8 +172,9 @@ impl SrModel for RrdbNet {
         };
         // Every conv through conv2d_multi (one part here): its backward reuses the packed
         // input, and the LeakyReLUs after conv_up1, conv_up2 and conv_hr are fused into it.
-        // The 64 -> 64 convs stay on its texture kernels: the fused Winograd path would add 8
-        // dispatches per step (2 each), over the budget of 3,000 (tests/dispatch.rs).
+        // The 64 -> 64 convs stay on its texture kernels: the fused Winograd path would add a
+        // dispatch each (the input gradient's V transform) to a step at 2,995 of its budget of
+        // 3,000 (tests/dispatch.rs); tried, two of them took it and steps stayed within noise.
         let feat = self.conv_first.forward_multi(&[&x])?;
         let mut h = feat.clone();
         for [rdb1, rdb2, rdb3] in &self.body {

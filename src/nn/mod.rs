@@ -169,7 +169,7 @@ impl Conv2d {
         ops::conv2d_multi::conv2d_stack(stack, &self.weight, Some(&self.bias), ep)
     }
     /// `forward_multi_fused` on the fused texture kernels where the fused Winograd path would
-    /// cost 2 more dispatches (RRDBNet's budget; ops::conv2d_multi::conv2d_multi_texture_only).
+    /// cost a dispatch more (RRDBNet's budget; ops::conv2d_multi::conv2d_multi_texture_only).
     pub fn forward_multi_texture_only(&self, xs: &[&Tensor], ep: Epilogue) -> Result<Tensor> {
         ops::conv2d_multi::conv2d_multi_texture_only(xs, &self.weight, Some(&self.bias), ep)
     }

@@ -141,8 +141,9 @@ pub fn conv2d_multi_fused(
 }
 
 /// `conv2d_multi_fused` under `ConvImpl::Auto` that keeps the fused texture kernels where
-/// `Auto` would take the fused Winograd path: 2 dispatches fewer per conv, for a model that
-/// counts them (RRDBNet's budget of 3,000 per step).
+/// `Auto` would take the fused Winograd path: a dispatch fewer per conv (Winograd's input
+/// gradient transforms dout in its own pass), for a model that counts them (RRDBNet's
+/// budget of 3,000 per step).
 pub fn conv2d_multi_texture_only(
     xs: &[&Tensor],
     w: &Tensor,
@@ -188,11 +189,6 @@ impl FeatureStack {
     /// Adds a feature after the others.
     pub fn push(&mut self, t: &Tensor) {
         self.parts.push(t.clone());
-    }
-
-    /// The features, in order.
-    pub fn parts(&self) -> Vec<&Tensor> {
-        self.parts.iter().collect()
     }
 
     /// Layers per batch item of the shared packed texture.
