@@ -25,6 +25,12 @@
 struct Params {
     w: u32, h: u32, cout: u32, kt: u32,
     tw: u32, tpi: u32, tiles: u32, has_prev: u32,
+    // The GEMM's k runs over texels 0..kt of segments s0..s1 (position xi of segment s is
+    // layer 16 s + xi of V and U^T), and output channel o reads U^T's row obase + o: a dense
+    // block's input gradients read their convs' transformed output gradients and weights,
+    // a segment of 32 channels after another, in shared textures (conv2d_multi.rs
+    // FeatureStack). Else one segment.
+    s0: u32, s1: u32, obase: u32,
     // First channel of part j at start[j / 4][j % 4]; start[k] = cout for k parts.
     start: array<vec4<u32>, 2>,
 }
@@ -288,12 +294,14 @@ fn wino_dx_parts(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invoca
         var acc29 = vec4<f32>(0.0);
         var acc30 = vec4<f32>(0.0);
         var acc31 = vec4<f32>(0.0);
+        for (var s = p.s0; s < p.s1; s++) {
+        let l = 16u * s + xi;
         for (var k = 0u; k < p.kt; k++) {
-            let bt0 = textureLoad(ut, vec2<u32>(k, o0 + 0u + lane), xi, 0);
-            let bt1 = textureLoad(ut, vec2<u32>(k, o0 + 8u + lane), xi, 0);
-            let bt2 = textureLoad(ut, vec2<u32>(k, o0 + 16u + lane), xi, 0);
-            let bt3 = textureLoad(ut, vec2<u32>(k, o0 + 24u + lane), xi, 0);
-            let x = transpose(mat4x4<f32>(textureLoad(vt, vec2<u32>(k, m0), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 8u), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 16u), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 24u), xi, 0)));
+            let bt0 = textureLoad(ut, vec2<u32>(k, p.obase + o0 + 0u + lane), l, 0);
+            let bt1 = textureLoad(ut, vec2<u32>(k, p.obase + o0 + 8u + lane), l, 0);
+            let bt2 = textureLoad(ut, vec2<u32>(k, p.obase + o0 + 16u + lane), l, 0);
+            let bt3 = textureLoad(ut, vec2<u32>(k, p.obase + o0 + 24u + lane), l, 0);
+            let x = transpose(mat4x4<f32>(textureLoad(vt, vec2<u32>(k, m0), l, 0), textureLoad(vt, vec2<u32>(k, m0 + 8u), l, 0), textureLoad(vt, vec2<u32>(k, m0 + 16u), l, 0), textureLoad(vt, vec2<u32>(k, m0 + 24u), l, 0)));
             acc0 = mac(acc0, subgroupBroadcast(bt0, 0u), x);
             acc1 = mac(acc1, subgroupBroadcast(bt0, 1u), x);
             acc2 = mac(acc2, subgroupBroadcast(bt0, 2u), x);
@@ -326,6 +334,7 @@ fn wino_dx_parts(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invoca
             acc29 = mac(acc29, subgroupBroadcast(bt3, 5u), x);
             acc30 = mac(acc30, subgroupBroadcast(bt3, 6u), x);
             acc31 = mac(acc31, subgroupBroadcast(bt3, 7u), x);
+        }
         }
         let r = xi / 4u;
         let c = xi % 4u;

@@ -21,6 +21,10 @@ struct Params {
     // Layers per batch item of the packed input (c4, or more in a dense block's shared
     // texture: conv2d_multi.rs FeatureStack).
     ls: u32,
+    // wino_input_rows: group q is written to texel column q % vsw of layers 16 (vs0 + q / vsw)
+    // + xi (a dense block's transformed output gradients, a segment of vsw groups after
+    // another, conv2d_multi.rs FeatureStack; else vs0 = 0 and vsw > every q).
+    vs0: u32, vsw: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var xt: texture_2d_array<f32>;
@@ -42,11 +46,12 @@ fn bt(a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) -> mat4x4<f32>
     return mat4x4<f32>(a0 - a2, a1 + a2, a2 - a1, a1 - a3);
 }
 
-fn store_row(q: u32, t: u32, r: u32, v: mat4x4<f32>) {
-    textureStore(vt, vec2<u32>(q, t), 4u * r, v[0]);
-    textureStore(vt, vec2<u32>(q, t), 4u * r + 1u, v[1]);
-    textureStore(vt, vec2<u32>(q, t), 4u * r + 2u, v[2]);
-    textureStore(vt, vec2<u32>(q, t), 4u * r + 3u, v[3]);
+// Row r of the transform into texel (x, t) of layers l0 + 4 r ..
+fn store_row(x: u32, t: u32, l0: u32, r: u32, v: mat4x4<f32>) {
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r, v[0]);
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r + 1u, v[1]);
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r + 2u, v[2]);
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r + 3u, v[3]);
 }
 
 // Lanes run along q: a subgroup's 16 stores each fill whole cache lines of V (lanes along t
@@ -65,10 +70,12 @@ fn wino_input_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     let e3 = bt(ld(o, 3u, 0u), ld(o, 3u, 1u), ld(o, 3u, 2u), ld(o, 3u, 3u));
     // Rows past the last tile are GEMM padding: any finite values serve (their products are
     // never stored), so they repeat the last tile.
-    store_row(q, t, 0u, bt(e0[0], e1[0], e2[0], e3[0]));
-    store_row(q, t, 1u, bt(e0[1], e1[1], e2[1], e3[1]));
-    store_row(q, t, 2u, bt(e0[2], e1[2], e2[2], e3[2]));
-    store_row(q, t, 3u, bt(e0[3], e1[3], e2[3], e3[3]));
+    let x = q % p.vsw;
+    let l0 = 16u * (p.vs0 + q / p.vsw);
+    store_row(x, t, l0, 0u, bt(e0[0], e1[0], e2[0], e3[0]));
+    store_row(x, t, l0, 1u, bt(e0[1], e1[1], e2[1], e3[1]));
+    store_row(x, t, l0, 2u, bt(e0[2], e1[2], e2[2], e3[2]));
+    store_row(x, t, l0, 3u, bt(e0[3], e1[3], e2[3], e3[3]));
 }
 
 // Row r of the 4x4 transform of tile t (channels of group q), zero past the last tile.

@@ -21,6 +21,10 @@ struct Params {
     // Layers per batch item of the packed input (c4, or more in a dense block's shared
     // texture: conv2d_multi.rs FeatureStack).
     ls: u32,
+    // The flipped U's channel group q is written to uft's texel column q % fsw of layers
+    // 16 (fs0 + q / fsw) + xi (a dense block's convs, a segment of fsw groups after another,
+    // in one texture, conv2d_multi.rs FeatureStack; else fs0 = 0 and fsw > every q).
+    fs0: u32, fsw: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -94,7 +98,8 @@ fn weight(o: u32, q: u32, flip: bool) {
         let e2 = gr(r, g2, g5, g8);
         for (var c = 0u; c < 4u; c++) {
             if (flip) {
-                textureStore(uft, vec2<u32>(q, o), 4u * r + c, gr(c, e0, e1, e2));
+                textureStore(uft, vec2<u32>(q % p.fsw, o), 16u * (p.fs0 + q / p.fsw) + 4u * r + c,
+                             gr(c, e0, e1, e2));
             } else {
                 textureStore(ut, vec2<u32>(q, o), 4u * r + c, gr(c, e0, e1, e2));
             }

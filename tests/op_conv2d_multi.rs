@@ -508,7 +508,9 @@ fn dense_block_stack_shares_winograd_input_transforms() {
     // newest 32 channels), against the f64 reference of the convs on the concatenations,
     // with finite differences through all three (scaled, not activated: a finite difference
     // through a chain of LeakyReLUs crosses their kinks; the activation in the same store is
-    // checked by fused_winograd_matches_conv_then_epilogue).
+    // checked by fused_winograd_matches_conv_then_epilogue). The block's residual adds x, as
+    // RRDBNet's does: x's gradient is held when the stack's shared input gradient passes it
+    // on (conv2d_multi.rs `Chain`).
     let gpu = gpu();
     let what = "conv2d_stack dense block";
     if !gpu.is_cpu() {
@@ -535,7 +537,8 @@ fn dense_block_stack_shares_winograd_input_transforms() {
         st.push(&f1);
         let f2 = conv2d_stack(&mut st, &t[3], Some(&t[4]), Epilogue::scaled(0.5))?;
         st.push(&f2);
-        conv2d_stack(&mut st, &t[5], Some(&t[6]), Epilogue::scaled(0.2))
+        let y = conv2d_stack(&mut st, &t[5], Some(&t[6]), Epilogue::scaled(0.2))?;
+        sralign::ops::binary::add(&y, &t[0])
     };
     let hw = h * w;
     let reference = |v: &[Vec<f64>]| {
@@ -549,7 +552,8 @@ fn dense_block_stack_shares_winograd_input_transforms() {
         let x2 = cat(&[&v[0], &f1, &f2], &[64, 32, 32], n, hw);
         conv(&x2, 128, 2)
             .iter()
-            .map(|y| 0.2 * y)
+            .zip(&v[0])
+            .map(|(y, x)| 0.2 * y + x)
             .collect::<Vec<f64>>()
     };
     check_op(what, &inputs, F32_KERNEL, run, reference);
@@ -596,6 +600,100 @@ fn dense_block_stack_shares_winograd_input_transforms() {
         (count("wino_dx_parts"), count("wino_forward")),
         (by_parts, whole),
         "{rows:?}"
+    );
+}
+
+#[test]
+fn dense_block_stack_input_gradients_when_a_later_conv_is_unused_or_the_chain_breaks() {
+    // The stack's convs share their input gradients' GEMM (conv2d_multi.rs `Chain`): a
+    // feature's whole gradient is computed by its first reader over every later reader's
+    // transformed output gradient. Two cases off the dense block's path, each against the
+    // f64 reference with finite differences:
+    // (a) the last conv's output is not used, so its backward never runs and the others must
+    //     sum over the convs that ran only (a full forward and backward runs first, so the
+    //     pooled texture of the output gradients holds that conv's stale values);
+    // (b) the first conv's output is dropped, not pushed, and a leaf z pushed instead: the
+    //     convs do not form a chain, the first conv's backward never runs, and the second
+    //     must give x its gradient itself.
+    // The dropped convs have constant weights (no gradient reaches them).
+    let gpu = gpu();
+    let what = "conv2d_stack unused conv, broken chain";
+    if !gpu.is_cpu() {
+        note(&format!("SKIPPED {what}: not a CPU adapter"));
+        return;
+    }
+    if !texture_kernels_or_skip(&gpu, what) {
+        return;
+    }
+    let (n, h, w) = (2, 3, 4);
+    let hw = h * w;
+    let ws = [[32, 64, 3, 3], [32, 96, 3, 3]];
+    let conv = |x: &[f64], c: usize, wt: &[f64], b: &[f64], i: usize| {
+        reference::forward(x, [n, c, h, w], wt, ws[i], Some(b))
+    };
+    let half = |y: Vec<f64>| y.iter().map(|y| 0.5 * y).collect::<Vec<f64>>();
+    let constant =
+        |t: &sralign::Tensor, shape: &[usize]| sralign::Tensor::full(t.gpu(), shape, 0.01);
+    // (a) x, w1, b1, w2, b2; a third conv (128 -> 64) runs, but the result is f2.
+    let inputs = vec![
+        input(&[n, 64, h, w]),
+        input(&ws[0]),
+        input(&[32]),
+        input(&ws[1]),
+        input(&[32]),
+    ];
+    let block = |t: &[sralign::Tensor]| {
+        let mut st = FeatureStack::new(&t[0], 160);
+        let f1 = conv2d_stack(&mut st, &t[1], Some(&t[2]), Epilogue::scaled(0.5))?;
+        st.push(&f1);
+        let f2 = conv2d_stack(&mut st, &t[3], Some(&t[4]), Epilogue::scaled(0.5))?;
+        st.push(&f2);
+        let w3 = constant(&t[0], &[64, 128, 3, 3])?;
+        let y = conv2d_stack(&mut st, &w3, None, Epilogue::scaled(0.2))?;
+        Ok((f2, y))
+    };
+    check_op(
+        "conv2d_stack last conv unused",
+        &inputs,
+        F32_KERNEL,
+        |t| {
+            let (_, y) = block(t)?;
+            sralign::autograd::backward(&sralign::ops::reduce::sum(&y)?)?;
+            Ok(block(t)?.0)
+        },
+        |v| {
+            let f1 = half(conv(&v[0], 64, &v[1], &v[2], 0));
+            let x1 = cat(&[&v[0], &f1], &[64, 32], n, hw);
+            half(conv(&x1, 96, &v[3], &v[4], 1))
+        },
+    );
+    // (b) x, w2, b2, z: y1 = conv1(x) dropped; the result is conv2([x, z]).
+    let inputs = vec![
+        input(&[n, 64, h, w]),
+        input(&ws[1]),
+        input(&[32]),
+        input(&[n, 32, h, w]),
+    ];
+    check_op(
+        "conv2d_stack broken chain",
+        &inputs,
+        F32_KERNEL,
+        |t| {
+            let mut st = FeatureStack::new(&t[0], 160);
+            let (w1, b1) = (constant(&t[0], &ws[0])?, constant(&t[0], &[32])?);
+            conv2d_stack(&mut st, &w1, Some(&b1), Epilogue::scaled(0.5))?;
+            st.push(&t[3]);
+            conv2d_stack(&mut st, &t[1], Some(&t[2]), Epilogue::scaled(0.5))
+        },
+        |v| {
+            half(conv(
+                &cat(&[&v[0], &v[3]], &[64, 32], n, hw),
+                96,
+                &v[1],
+                &v[2],
+                1,
+            ))
+        },
     );
 }
 

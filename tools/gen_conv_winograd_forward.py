@@ -99,6 +99,12 @@ PARTS_IO = ('''// This file (conv_winograd_dx_parts.wgsl): the input gradient dx
 struct Params {
     w: u32, h: u32, cout: u32, kt: u32,
     tw: u32, tpi: u32, tiles: u32, has_prev: u32,
+    // The GEMM's k runs over texels 0..kt of segments s0..s1 (position xi of segment s is
+    // layer 16 s + xi of V and U^T), and output channel o reads U^T's row obase + o: a dense
+    // block's input gradients read their convs' transformed output gradients and weights,
+    // a segment of 32 channels after another, in shared textures (conv2d_multi.rs
+    // FeatureStack). Else one segment.
+    s0: u32, s1: u32, obase: u32,
     // First channel of part j at start[j / 4][j % 4]; start[k] = cout for k parts.
     start: array<vec4<u32>, 2>,
 }
@@ -207,14 +213,22 @@ def body_rest(parts):
     w('    for (var xi = 0u; xi < 16u; xi++) {')
     for j in range(J):
         w(f'        var acc{j} = vec4<f32>(0.0);')
+    if parts:
+        w('''        for (var s = p.s0; s < p.s1; s++) {
+        let l = 16u * s + xi;''')
+        ob, l = 'p.obase + ', 'l'
+    else:
+        ob, l = '', 'xi'
     w('''        for (var k = 0u; k < p.kt; k++) {''')
     for i in range(J // 8):
-        w(f'            let bt{i} = textureLoad(ut, vec2<u32>(k, o0 + {8*i}u + lane), xi, 0);')
-    w('            let x = transpose(mat4x4<f32>(textureLoad(vt, vec2<u32>(k, m0), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 8u), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 16u), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 24u), xi, 0)));')
+        w(f'            let bt{i} = textureLoad(ut, vec2<u32>(k, {ob}o0 + {8*i}u + lane), {l}, 0);')
+    w(f'            let x = transpose(mat4x4<f32>(textureLoad(vt, vec2<u32>(k, m0), {l}, 0), textureLoad(vt, vec2<u32>(k, m0 + 8u), {l}, 0), textureLoad(vt, vec2<u32>(k, m0 + 16u), {l}, 0), textureLoad(vt, vec2<u32>(k, m0 + 24u), {l}, 0)));')
     for j in range(J):
         w(f'            acc{j} = mac(acc{j}, subgroupBroadcast(bt{j // 8}, {j % 8}u), x);')
-    w('''        }
-        let r = xi / 4u;
+    w('        }')
+    if parts:
+        w('        }')
+    w('''        let r = xi / 4u;
         let c = xi % 4u;
         let k00 = vec4<f32>(at0(r) * at0(c));
         let k01 = vec4<f32>(at0(r) * at1(c));

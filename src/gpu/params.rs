@@ -712,14 +712,18 @@ pub struct ConvWinogradDxPartsParams {
     pub tpi: u32,
     pub tiles: u32,
     pub has_prev: u32,
+    pub s0: u32,
+    pub s1: u32,
+    pub obase: u32,
+    pub _pad0: u32,
     pub start: [[u32; 4]; 2],
 }
 
 impl KernelParams for ConvWinogradDxPartsParams {
     const FIELDS: &'static [&'static str] = &[
-        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "has_prev", "start",
+        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "has_prev", "s0", "s1", "obase", "start",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 48];
 }
 
 /// `conv_winograd_forward.wgsl`.
@@ -760,13 +764,15 @@ pub struct ConvWinogradInputParams {
     pub pad: u32,
     pub q0: u32,
     pub ls: u32,
+    pub vs0: u32,
+    pub vsw: u32,
 }
 
 impl KernelParams for ConvWinogradInputParams {
     const FIELDS: &'static [&'static str] = &[
-        "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad", "q0", "ls",
+        "tw", "tpi", "c4", "tiles", "rows", "groups", "channels", "pad", "q0", "ls", "vs0", "vsw",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44];
 }
 
 /// `conv_winograd_weight.wgsl`.
@@ -806,15 +812,17 @@ pub struct ConvWinogradWeight2Params {
     pub nv: u32,
     pub nx: u32,
     pub ls: u32,
+    pub fs0: u32,
+    pub fsw: u32,
 }
 
 impl KernelParams for ConvWinogradWeight2Params {
     const FIELDS: &'static [&'static str] = &[
         "cout", "cin", "rows", "frows", "tw", "tpi", "c4", "tiles", "vrows", "q0", "wx0", "nw0",
-        "wx1", "nw1", "vx", "nv", "nx", "ls",
+        "wx1", "nw1", "vx", "nv", "nx", "ls", "fs0", "fsw",
     ];
     const OFFSETS: &'static [usize] = &[
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68,
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76,
     ];
 }
 

@@ -974,12 +974,13 @@ pub(crate) fn backward_packed(
     // x 2 halves of 16 output channels), which also sums db.
     let small = imp == ConvImpl::Small && d.k == 3;
     // A packed x with more layers per item than channel groups serves only the texture
-    // kernels' weight gradient (Small's and the buffer variants read no such texture).
+    // kernels' weight gradient (Small's and the buffer variants read no such texture; the
+    // other gradients do not read x: with frozen weights the check does not apply).
     let x_layers = match packed.x_layers {
         0 => d.c4(),
         l => l,
     };
-    if x_layers != d.c4() && (imp != ConvImpl::Texture || packed_x.is_none()) {
+    if need[1] && x_layers != d.c4() && (imp != ConvImpl::Texture || packed_x.is_none()) {
         return Err(crate::error::shape_err(
             op,
             &[dout.shape()],

@@ -32,10 +32,11 @@
 //! multiple of 4, a width not a multiple of 4, more than 5 parts, a batch that needs chunks,
 //! fewer than 5 storage buffers per stage) it is conv2d on `concat(xs)`: the same values.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::autograd;
-use crate::error::Result;
+use crate::error::{shape_err, Result};
 use crate::gpu::params::{
     entry, Conv2dGradSliceParams, Conv2dGradSlicesParams, Conv2dPackDout4ActParams,
     Conv2dPackInputs4Params, Conv2dPackWeight2Params, KernelParams,
@@ -161,10 +162,162 @@ pub fn conv2d_multi_texture_only(
 /// into a shared V texture (channel groups in the order of the features), instead of every
 /// conv packing and transforming all of its input channels: per RRDBNet block 64 + 32 + 32
 /// + 32 + 32 = 192 channels instead of 64 + 96 + 128 + 160 + 192 = 640.
+///
+/// Their input gradients are shared too (`Chain`): each conv's transformed output gradient
+/// and flipped weights go one after another into two textures of the stack, and a feature's
+/// whole input gradient (the sum over every later conv that reads it) is one GEMM over all
+/// of them, stored once by the conv that added the feature's reader first, instead of each
+/// reader's GEMM adding its share onto the gradient the tape holds (per RRDBNet block 192
+/// channels stored instead of 640 read and written). For that each conv's output channels
+/// must be a multiple of 32 and all of them, summed, fit in `capacity` (a residual dense
+/// block's do: its last conv gives back the input's channels); else the convs compute their
+/// input gradients alone.
 pub struct FeatureStack {
     parts: Vec<Tensor>,
     capacity: usize,
     shared: Option<Shared>,
+    chain: Rc<RefCell<Chain>>,
+    /// Parts read by the stack's previous conv: later ones are the next conv's new parts.
+    seen: usize,
+}
+
+/// The input gradients of a stack's convs (`FeatureStack`). Each linked conv's flipped U (its
+/// input gradient's weights) sits in `uft` at segments `seg..seg + segs` (32 of its output
+/// channels each; rows: the stack's channels; conv_winograd::segment_texture), and at its
+/// backward V of its output gradient goes to the same segments of `d`. When the convs form a
+/// chain (each conv's new parts are the previous conv's output, as in a dense block), the
+/// tape runs their backward last conv first, and conv i's new parts are read by convs i..
+/// only: so at conv i's backward every later conv's segments are filled, and the gradient
+/// of its new parts is the GEMM over segments `seg_i..` (of the convs whose backward ran),
+/// stored once. Its older parts are earlier convs' new parts, whose backward runs after its
+/// own and reads its segments: it passes their held gradients on untouched. Otherwise each
+/// conv computes the gradients of all its parts from its own segments.
+#[derive(Default)]
+struct Chain {
+    uft: Option<Rc<PooledTexture>>,
+    links: Vec<Link>,
+    /// Segments taken.
+    segs: usize,
+    /// False once a conv of the stack did not link.
+    whole: bool,
+    /// Whether the links form a chain (decided at the first backward).
+    chained: Option<bool>,
+    /// The output gradients' V (made at the first backward, dropped after the first conv's
+    /// when chained).
+    d: Option<PooledTexture>,
+}
+
+struct Link {
+    seg: usize,
+    segs: usize,
+    /// Index of the conv's first new part.
+    first: usize,
+    /// Ids of its new parts, and of its output.
+    new: Vec<u64>,
+    out: u64,
+    /// Whether its backward ran (its columns of `d` hold V of its output gradient).
+    ran: bool,
+}
+
+impl Chain {
+    fn chained(&mut self) -> bool {
+        if self.chained.is_none() {
+            let l = &self.links;
+            let ok = self.whole
+                && !l.is_empty()
+                && l[0].first == 0
+                && (1..l.len()).all(|i| l[i].new == [l[i - 1].out]);
+            self.chained = Some(ok);
+        }
+        self.chained == Some(true)
+    }
+}
+
+/// A conv's place in its stack's `Chain`.
+struct LinkRef {
+    chain: Rc<RefCell<Chain>>,
+    index: usize,
+    uft: Rc<PooledTexture>,
+    seg: usize,
+}
+
+impl LinkRef {
+    /// The conv's input gradients (`d`; its parts' channels `sizes`): V of the packed output
+    /// gradient `dt` into its columns of the chain's texture, then the GEMM of the parts it
+    /// gives (all of them, or when chained its new ones over its and every later conv's
+    /// columns), each stored onto its held gradient; the held gradients of the others passed
+    /// on.
+    fn grads(
+        &self,
+        d: &ConvDims,
+        dt: &PooledTexture,
+        sizes: &[usize],
+        needs: &[bool],
+        held: &[Option<Tensor>],
+        any: &Tensor,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let op = "conv2d_multi_backward";
+        let gpu = any.gpu();
+        let mut ch = self.chain.borrow_mut();
+        // The segments of every linked conv.
+        let rows = conv_winograd::v_size(gpu, d, d.cout, d.n).1;
+        let vt = match ch.d.take() {
+            Some(t) => t,
+            None => conv_winograd::segment_texture(gpu, op, rows, ch.segs)?,
+        };
+        let shapes = [any.shape()];
+        let seg = self.seg;
+        let src = (0, d.cout, d.d4(), Some(seg));
+        let tr = conv_winograd::v_rows_into(gpu, op, d, dt, &vt, src, d.n, &shapes)?;
+        ch.links[self.index].ran = true;
+        let chained = ch.chained();
+        let (first, end) = if chained {
+            let l = &ch.links;
+            let end = (self.index..l.len())
+                .take_while(|&i| l[i].ran)
+                .last()
+                .unwrap_or(self.index);
+            if l[end + 1..].iter().any(|l| l.ran) {
+                // A conv reading these parts ran without the one after it, which never happens
+                // on a chain (each conv's output is the next one's new part).
+                let why = "a dense block's convs ran their backward out of order";
+                return Err(shape_err(op, &shapes, why));
+            }
+            (l[self.index].first, l[end].seg + l[end].segs)
+        } else {
+            (0, seg + ch.links[self.index].segs)
+        };
+        let mut starts = vec![0];
+        for c in &sizes[first..] {
+            starts.push(starts.last().unwrap() + c);
+        }
+        // Parts not needed are written to scratch tensors (never returned).
+        let outs: Vec<Tensor> = sizes[first..]
+            .iter()
+            .map(|c| Tensor::empty(gpu, op, &[d.n, *c, d.h, d.w]))
+            .collect::<Result<_>>()?;
+        let prevs: Vec<Option<&Tensor>> = held[first..].iter().map(|h| h.as_ref()).collect();
+        let obase = sizes[..first].iter().sum();
+        let parts = conv_winograd::Parts {
+            outs: &outs,
+            prevs: &prevs,
+            starts: &starts,
+            cout: starts[starts.len() - 1],
+        };
+        let k = (seg, end, conv_winograd::SEGMENT);
+        conv_winograd::gemm_parts(op, d, &vt, tr, k, (&self.uft, obase), parts, any)?;
+        // The first conv's backward is the chain's last: its V goes back to the pool.
+        if !(chained && self.index == 0) {
+            ch.d = Some(vt);
+        }
+        let mut g: Vec<Option<Tensor>> = held[..first].to_vec();
+        g.extend(
+            outs.into_iter()
+                .zip(&needs[first..])
+                .map(|(t, n)| n.then_some(t)),
+        );
+        Ok(g)
+    }
 }
 
 /// A stack's shared textures: packed (`capacity / 4` layers per batch item, kept by the
@@ -183,7 +336,64 @@ impl FeatureStack {
             parts: vec![x.clone()],
             capacity,
             shared: None,
+            chain: Rc::new(RefCell::new(Chain {
+                whole: true,
+                ..Chain::default()
+            })),
+            seen: 0,
         }
+    }
+
+    /// Links the stack's next conv (`d`, reading `xs`, output `out`) into the chain of input
+    /// gradients where its columns fit and its parts can be stored by the part-by-part GEMM;
+    /// else marks the chain broken (None). Either way its new parts are seen.
+    fn link(&mut self, gpu: &Gpu, op: &str, d: &ConvDims, out: &Tensor) -> Result<Option<LinkRef>> {
+        let first = self.seen;
+        self.seen = self.parts.len();
+        let max = gpu.limits().max_storage_buffer_binding_size;
+        let bindable = self.parts.iter().all(|t| t.bytes() <= max);
+        let mut ch = self.chain.borrow_mut();
+        // Segments of 32 channels: the stack's capacity in channels, within the layers allowed.
+        let seg_channels = 4 * conv_winograd::SEGMENT;
+        let layers = gpu.limits().max_texture_array_layers as usize;
+        let cap = (self.capacity / seg_channels).min(layers / 16);
+        let segs = d.cout / seg_channels;
+        let fits = d.cout.is_multiple_of(seg_channels) && ch.segs + segs <= cap;
+        if !ch.whole || !bindable || !conv_winograd::parts_fit(gpu) || !fits {
+            ch.whole = false;
+            return Ok(None);
+        }
+        let uft = match &ch.uft {
+            Some(t) => t.clone(),
+            None => {
+                let t = conv_winograd::segment_texture(gpu, op, self.capacity, cap)?;
+                let t = Rc::new(t);
+                ch.uft = Some(t.clone());
+                t
+            }
+        };
+        let seg = ch.segs;
+        ch.segs += segs;
+        ch.links.push(Link {
+            seg,
+            segs,
+            first,
+            new: self.parts[first..].iter().map(|t| t.id()).collect(),
+            out: out.id(),
+            ran: false,
+        });
+        Ok(Some(LinkRef {
+            chain: self.chain.clone(),
+            index: ch.links.len() - 1,
+            uft,
+            seg,
+        }))
+    }
+
+    /// A conv of the stack that does not link (another path, or no input gradient).
+    fn unlink(&mut self) {
+        self.seen = self.parts.len();
+        self.chain.borrow_mut().whole = false;
     }
 
     /// Adds a feature after the others.
@@ -274,10 +484,18 @@ fn multi_path(
     let d = conv2d_dims(op, &shape, w.shape(), b.map(|b| b.shape()))?;
     let gpu = xs[0].gpu();
     // The stack's shared V texture serves convs of at most its capacity in channels.
-    let stack = stack.filter(|s| s.fits(gpu, &d));
+    let mut stack = stack;
+    if !stack.as_ref().is_some_and(|s| s.fits(gpu, &d)) {
+        if let Some(st) = stack.take() {
+            st.unlink();
+        }
+    }
     let stacked = stack.is_some();
     let path = fused_path(gpu, op, &d, xs, ep, imp, texture_only, stacked)?;
     if path == Path::Plain {
+        if let Some(st) = stack {
+            st.unlink();
+        }
         let y = match xs {
             [x] => conv2d::conv2d_with(x, w, b, imp)?,
             _ => conv2d::conv2d_with(&concat::concat(xs)?, w, b, imp)?,
@@ -303,7 +521,6 @@ fn multi_path(
     // The packed input (and its layers per batch item), and Winograd's V texture with the
     // first channel group to transform into it: the stack's shared textures (the groups of
     // the features before this conv's newest already packed and transformed), or new ones.
-    let mut stack = stack;
     let (xt, ls, wv) = match (wino, stack.as_deref_mut()) {
         (true, Some(st)) => {
             let ls = st.layers();
@@ -320,10 +537,26 @@ fn multi_path(
     // The input gradient's weights are transformed now, in the same dispatch, when it will be
     // asked (with Winograd's V too).
     let dx_wanted = autograd::is_recording() && xs.iter().any(|t| t.requires_grad());
+    let out_shape = if ep.shuffle {
+        [d.n, d.cout / 4, 2 * d.h, 2 * d.w]
+    } else {
+        [d.n, d.cout, d.h, d.w]
+    };
+    let out = Tensor::empty(gpu, op, &out_shape)?;
+    // A stack's conv whose input gradient is Winograd's joins its chain (`Chain`).
+    let link = match (path, dx_wanted, stack.as_deref_mut()) {
+        (Path::Winograd, true, Some(st)) => st.link(gpu, op, &d, &out)?,
+        (_, _, Some(st)) => {
+            st.unlink();
+            None
+        }
+        _ => None,
+    };
     let (wt, wft, v_done) = match (path, dx_wanted, &wv) {
         (Path::Winograd, true, Some((vt, q0))) => {
-            let (a, b, tr) = conv_winograd::weights_and_v(op, w, &d, &xt, vt, (*q0, ls))?;
-            (a, Some(b), Some(tr))
+            let shared = link.as_ref().map(|l| (&*l.uft, l.seg));
+            let (a, b, tr) = conv_winograd::weights_and_v(op, w, &d, &xt, vt, (*q0, ls), shared)?;
+            (a, b, Some(tr))
         }
         (Path::Winograd, _, _) => (conv_winograd::weight_texture(op, w, &d, false)?, None, None),
         (Path::WinogradDx, true, _) => {
@@ -336,12 +569,6 @@ fn multi_path(
         }
         (_, false, _) => (conv2d::pack_weight(op, w, &d, false)?, None, None),
     };
-    let out_shape = if ep.shuffle {
-        [d.n, d.cout / 4, 2 * d.h, 2 * d.w]
-    } else {
-        [d.n, d.cout, d.h, d.w]
-    };
-    let out = Tensor::empty(gpu, op, &out_shape)?;
     let (o, c) = (&out, d.cout);
     if let Some((vt, q0)) = wv {
         let act = (ep.slope.unwrap_or(1.0), ep.scale.unwrap_or(1.0));
@@ -416,8 +643,14 @@ fn multi_path(
         };
         // The Winograd input gradient: each part's channels stored onto its held gradient
         // where the bindings allow (`wino_part_grads`), else dx, which part_grads splits.
-        let (wino_dx, wino_parts) = match (wino_dx_path && want[0], &dt, &wft) {
-            (true, Some(dt), Some(wft)) => {
+        let (wino_dx, wino_parts) = match (wino_dx_path && want[0], &dt, &link, &wft) {
+            (true, Some(dt), Some(l), _) => {
+                let gpu = dout.gpu();
+                gpu.count_flops(d.flops());
+                let g = l.grads(&d, dt, &sizes, &needs[..k], &held[..k], dout)?;
+                (None, Some(g))
+            }
+            (true, Some(dt), None, Some(wft)) => {
                 let gpu = dout.gpu();
                 gpu.count_flops(d.flops());
                 let (held, needs) = (&held[..k], &needs[..k]);

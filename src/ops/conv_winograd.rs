@@ -275,7 +275,10 @@ pub(super) fn weight_texture(
 /// `weight_texture` of w and of w flipped (the forward's and the input gradient's U of a conv
 /// that will be differentiated), and V of channel groups `q0..` of the packed input `xt` into
 /// `vt` (`v_rows_into`, whole batch; `xt` has `ls` layers per batch item), in one dispatch
-/// (shaders/conv_winograd_weight2.wgsl): U, flipped U, and V's tiles and rows.
+/// (shaders/conv_winograd_weight2.wgsl): U, flipped U, and V's tiles and rows. With `shared`
+/// = (texture, segment) the flipped U goes to that texture's segments from `segment` on
+/// instead of a texture of its own (a dense block's convs one after another,
+/// `segment_texture`), and none is returned.
 pub(super) fn weights_and_v(
     op: &str,
     w: &Tensor,
@@ -283,10 +286,23 @@ pub(super) fn weights_and_v(
     xt: &PooledTexture,
     vt: &PooledTexture,
     (q0, ls): (usize, usize),
-) -> Result<(PooledTexture, PooledTexture, (usize, usize))> {
+    shared: Option<(&PooledTexture, usize)>,
+) -> Result<(PooledTexture, Option<PooledTexture>, (usize, usize))> {
     let gpu = w.gpu();
     let (ut, rows, c4) = u_texture(gpu, op, d.cout, d.cin)?;
-    let (uft, frows, fc4) = u_texture(gpu, op, d.cin, d.cout)?;
+    let fc4 = d.cout.div_ceil(4);
+    let (own, frows, fs0, fsw) = match shared {
+        Some((_, s)) => (None, d.cin.next_multiple_of(GEMM_TILE), s, SEGMENT),
+        None => {
+            let (t, frows, _) = u_texture(gpu, op, d.cin, d.cout)?;
+            (Some(t), frows, 0, fc4.max(1))
+        }
+    };
+    let uft = match (shared, &own) {
+        (Some((t, _)), _) => t,
+        (None, Some(t)) => t,
+        (None, None) => unreachable!("a texture of its own where none is shared"),
+    };
     let (tw, tpi) = tiles(d);
     let t = d.n * tpi;
     let (_, vrows) = v_size(gpu, d, d.cin, d.n);
@@ -328,6 +344,8 @@ pub(super) fn weights_and_v(
             nv: u(nv),
             nx: u(nx),
             ls: u(ls),
+            fs0: u(fs0),
+            fsw: u(fsw),
         }
         .words(),
         binds: &[
@@ -339,7 +357,35 @@ pub(super) fn weights_and_v(
         ],
         workgroups: [u(nx), u(groups.div_ceil(nx)), 1],
     })?;
-    Ok((ut, uft, (t, vrows)))
+    Ok((ut, own, (t, vrows)))
+}
+
+/// Texel columns (4 channels each) of a segment of `segment_texture`.
+pub(super) const SEGMENT: usize = 8;
+
+/// An empty texture of `segments` segments of `SEGMENT` texel columns, `rows` rows (padded to
+/// the GEMM tile): position xi of segment s is layer 16 s + xi. A dense block's convs put
+/// their input gradients' operands there one after another, 32 channels a segment
+/// (`weights_and_v` with `shared`: U flipped, rows = input channels; `v_rows_into` with a
+/// segment: V of the output gradient, rows = tiles, `v_size`), so that one GEMM reads the K
+/// of several convs (`gemm_parts`). Side by side in one row instead, each conv's V wrote 128
+/// bytes of every 832-byte row of a 30 MB texture, measured ~1.8x slower than into a texture
+/// of its own.
+pub(super) fn segment_texture(
+    gpu: &Gpu,
+    op: &str,
+    rows: usize,
+    segments: usize,
+) -> Result<PooledTexture> {
+    let (w, l) = (padded_width(gpu, SEGMENT), POSITIONS * segments);
+    gpu.alloc_texture_view(
+        op,
+        u(w),
+        u(rows.next_multiple_of(GEMM_TILE)),
+        u(l),
+        TEX,
+        true,
+    )
 }
 
 /// The direct texture kernel's forward weights (conv2d's `pack_weight` layout) and the input
@@ -440,7 +486,7 @@ fn gemm16(
 
 /// Rows and texels per row of a V texture of `cin` channels over `nb` batch items: the tiles
 /// padded to the GEMM tile, the channel groups padded as `padded_width`.
-fn v_size(gpu: &Gpu, d: &ConvDims, cin: usize, nb: usize) -> (usize, usize) {
+pub(super) fn v_size(gpu: &Gpu, d: &ConvDims, cin: usize, nb: usize) -> (usize, usize) {
     let rows = (nb * tiles(d).1).next_multiple_of(GEMM_TILE);
     (padded_width(gpu, cin.div_ceil(4)), rows)
 }
@@ -454,15 +500,16 @@ pub(super) fn v_texture(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize) -> Result
 
 /// V = B^T d B of channel groups `q0..c4` of the packed input `xt` (`cin` channels, `ls`
 /// layers per batch item) for `nb` batch items, into `vt` as the GEMM's A operand (shaders/conv_winograd_input.wgsl
-/// `wino_input_rows`): returns the tiles and the rows (tiles padded to the GEMM tile).
+/// `wino_input_rows`; with `seg`, group q into segment `seg` + q / `SEGMENT` of a
+/// `segment_texture`): returns the tiles and the rows (tiles padded to the GEMM tile).
 #[allow(clippy::too_many_arguments)]
-fn v_rows_into(
+pub(super) fn v_rows_into(
     gpu: &Gpu,
     op: &str,
     d: &ConvDims,
     xt: &PooledTexture,
     vt: &PooledTexture,
-    (q0, cin, ls): (usize, usize, usize),
+    (q0, cin, ls, seg): (usize, usize, usize, Option<usize>),
     nb: usize,
     shapes: &[&[usize]],
 ) -> Result<(usize, usize)> {
@@ -481,6 +528,8 @@ fn v_rows_into(
         pad: 1,
         q0: u(q0),
         ls: u(ls),
+        vs0: u(seg.unwrap_or(0)),
+        vsw: u(seg.map_or(c4.max(1), |_| SEGMENT)),
     };
     gpu.launch(Launch {
         op,
@@ -509,7 +558,7 @@ fn v_rows(
     let (width, rows) = v_size(gpu, d, cin, nb);
     let vt = gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)?;
     let c4 = cin.div_ceil(4);
-    let (t, rows) = v_rows_into(gpu, op, d, xt, &vt, (0, cin, c4), nb, shapes)?;
+    let (t, rows) = v_rows_into(gpu, op, d, xt, &vt, (0, cin, c4, None), nb, shapes)?;
     Ok((vt, t, rows, cin.div_ceil(4)))
 }
 
@@ -566,7 +615,16 @@ pub(super) fn conv_stacked(
     act: (f32, f32),
 ) -> Result<()> {
     let gpu = out.gpu();
-    let tr = v_rows_into(gpu, op, d, xt, vt, (q0, d.cin, ls), d.n, &[out.shape()])?;
+    let tr = v_rows_into(
+        gpu,
+        op,
+        d,
+        xt,
+        vt,
+        (q0, d.cin, ls, None),
+        d.n,
+        &[out.shape()],
+    )?;
     gemm_whole(op, d, vt, tr, ut, bias, any, out, act)
 }
 
@@ -664,14 +722,69 @@ pub(super) fn conv_parts(
     // Bound (read only) in place of absent held gradients: any tensor not in `outs`.
     any: &Tensor,
 ) -> Result<()> {
-    let k = outs.len();
     let shapes: Vec<&[usize]> = outs.iter().map(|t| t.shape()).collect();
+    check_parts(op, outs, prevs, starts)?;
+    let gpu = outs[0].gpu();
+    let (vt, t, rows, c4) = v_rows(gpu, op, d, xt, cin, d.n, &shapes)?;
+    let parts = Parts {
+        outs,
+        prevs,
+        starts,
+        cout,
+    };
+    gemm_parts(op, d, &vt, (t, rows), (0, 1, c4), (ut, 0), parts, any)
+}
+
+/// The outputs of `gemm_parts`: part j (channels `starts[j]..starts[j + 1]` of `cout`) into
+/// `outs[j]` [N, channels, H, W], onto `prevs[j]` where given.
+pub(super) struct Parts<'a> {
+    pub outs: &'a [Tensor],
+    pub prevs: &'a [Option<&'a Tensor>],
+    pub starts: &'a [usize],
+    pub cout: usize,
+}
+
+fn check_parts(
+    op: &str,
+    outs: &[Tensor],
+    prevs: &[Option<&Tensor>],
+    starts: &[usize],
+) -> Result<()> {
+    let k = outs.len();
     if k == 0 || k > PARTS || prevs.len() != k || starts.len() != k + 1 {
+        let shapes: Vec<&[usize]> = outs.iter().map(|t| t.shape()).collect();
         let why = format!("the part-by-part store takes 1 to {PARTS} parts, a held gradient or none and a first channel for each");
         return Err(shape_err(op, &shapes, why));
     }
+    Ok(())
+}
+
+/// `conv_parts`' GEMM and store from V already in `vt` (`t` tiles, `rows` rows): k over
+/// texels `0..kt` of segments `s0..s1` of `vt` and of `ut` (position xi of segment s is
+/// layer 16 s + xi), `ut`'s rows `obase..` the output channels (a dense block's input
+/// gradients read several convs' transformed output gradients and flipped weights,
+/// `segment_texture`: conv2d_multi.rs `FeatureStack`; else one segment).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn gemm_parts(
+    op: &str,
+    d: &ConvDims,
+    vt: &PooledTexture,
+    (t, rows): (usize, usize),
+    (s0, s1, kt): (usize, usize, usize),
+    (ut, obase): (&PooledTexture, usize),
+    parts: Parts,
+    any: &Tensor,
+) -> Result<()> {
+    let Parts {
+        outs,
+        prevs,
+        starts,
+        cout,
+    } = parts;
+    check_parts(op, outs, prevs, starts)?;
+    let k = outs.len();
+    let shapes: Vec<&[usize]> = outs.iter().map(|t| t.shape()).collect();
     let gpu = outs[0].gpu();
-    let (vt, t, rows, c4) = v_rows(gpu, op, d, xt, cin, d.n, &shapes)?;
     let (tw, tpi) = tiles(d);
     let mut start = [u(cout); 8];
     let mut has_prev = 0u32;
@@ -698,11 +811,15 @@ pub(super) fn conv_parts(
             w: u(d.w),
             h: u(d.h),
             cout: u(cout),
-            kt: u(c4),
+            kt: u(kt),
             tw: u(tw),
             tpi: u(tpi),
             tiles: u(t),
             has_prev,
+            s0: u(s0),
+            s1: u(s1),
+            obase: u(obase),
+            _pad0: 0,
             start: [
                 [start[0], start[1], start[2], start[3]],
                 [start[4], start[5], start[6], start[7]],
@@ -768,6 +885,8 @@ fn cols_texture(
         pad: 1,
         q0: 0,
         ls: u(c4),
+        vs0: 0,
+        vsw: u(c4.max(1)),
     };
     gpu.launch(Launch {
         op,
