@@ -25,12 +25,12 @@
 struct Params {
     w: u32, h: u32, cout: u32, kt: u32,
     tw: u32, tpi: u32, tiles: u32, has_prev: u32,
-    // The GEMM's k runs over texels 0..kt of segments s0..s1 (position xi of segment s is
-    // layer 16 s + xi of V and U^T), and output channel o reads U^T's row obase + o: a dense
-    // block's input gradients read their convs' transformed output gradients and weights,
-    // a segment of 32 channels after another, in shared textures (conv2d_multi.rs
-    // FeatureStack). Else one segment.
-    s0: u32, s1: u32, obase: u32,
+    // The GEMM's k runs over texels 0..kt of segments s0..s1, klast in the last (position xi
+    // of segment s is layer 16 s + xi of V and U^T), and output channel o reads U^T's row
+    // obase + o: a dense block's input gradients read their convs' transformed output
+    // gradients and weights, a segment of 32 channels after another, in shared textures
+    // (conv2d_multi.rs FeatureStack, conv_winograd.rs segment_texture). Else one segment.
+    s0: u32, s1: u32, obase: u32, klast: u32,
     // First channel of part j at start[j / 4][j % 4]; start[k] = cout for k parts.
     start: array<vec4<u32>, 2>,
 }
@@ -296,7 +296,8 @@ fn wino_dx_parts(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invoca
         var acc31 = vec4<f32>(0.0);
         for (var s = p.s0; s < p.s1; s++) {
         let l = 16u * s + xi;
-        for (var k = 0u; k < p.kt; k++) {
+        let kt = select(p.kt, p.klast, s + 1u == p.s1);
+        for (var k = 0u; k < kt; k++) {
             let bt0 = textureLoad(ut, vec2<u32>(k, p.obase + o0 + 0u + lane), l, 0);
             let bt1 = textureLoad(ut, vec2<u32>(k, p.obase + o0 + 8u + lane), l, 0);
             let bt2 = textureLoad(ut, vec2<u32>(k, p.obase + o0 + 16u + lane), l, 0);

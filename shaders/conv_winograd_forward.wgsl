@@ -19,6 +19,11 @@ struct Params {
     w: u32, h: u32, cout: u32, kt: u32,
     tw: u32, tpi: u32, tiles: u32, off: u32,
     has_bias: u32, slope: f32, scale: f32,
+    // The GEMM's k runs over texels 0..kt of segments 0..s1, klast in the last (position xi
+    // of segment s is layer 16 s + xi of V and U^T): a dense block's shared V, 32 channels a
+    // segment (conv2d_multi.rs FeatureStack, conv_winograd.rs segment_texture). Else one
+    // segment of kt = klast texels.
+    s1: u32, klast: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -240,12 +245,15 @@ fn wino_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocat
         var acc29 = vec4<f32>(0.0);
         var acc30 = vec4<f32>(0.0);
         var acc31 = vec4<f32>(0.0);
-        for (var k = 0u; k < p.kt; k++) {
-            let bt0 = textureLoad(ut, vec2<u32>(k, o0 + 0u + lane), xi, 0);
-            let bt1 = textureLoad(ut, vec2<u32>(k, o0 + 8u + lane), xi, 0);
-            let bt2 = textureLoad(ut, vec2<u32>(k, o0 + 16u + lane), xi, 0);
-            let bt3 = textureLoad(ut, vec2<u32>(k, o0 + 24u + lane), xi, 0);
-            let x = transpose(mat4x4<f32>(textureLoad(vt, vec2<u32>(k, m0), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 8u), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 16u), xi, 0), textureLoad(vt, vec2<u32>(k, m0 + 24u), xi, 0)));
+        for (var s = 0u; s < p.s1; s++) {
+        let l = 16u * s + xi;
+        let kt = select(p.kt, p.klast, s + 1u == p.s1);
+        for (var k = 0u; k < kt; k++) {
+            let bt0 = textureLoad(ut, vec2<u32>(k, o0 + 0u + lane), l, 0);
+            let bt1 = textureLoad(ut, vec2<u32>(k, o0 + 8u + lane), l, 0);
+            let bt2 = textureLoad(ut, vec2<u32>(k, o0 + 16u + lane), l, 0);
+            let bt3 = textureLoad(ut, vec2<u32>(k, o0 + 24u + lane), l, 0);
+            let x = transpose(mat4x4<f32>(textureLoad(vt, vec2<u32>(k, m0), l, 0), textureLoad(vt, vec2<u32>(k, m0 + 8u), l, 0), textureLoad(vt, vec2<u32>(k, m0 + 16u), l, 0), textureLoad(vt, vec2<u32>(k, m0 + 24u), l, 0)));
             acc0 = mac(acc0, subgroupBroadcast(bt0, 0u), x);
             acc1 = mac(acc1, subgroupBroadcast(bt0, 1u), x);
             acc2 = mac(acc2, subgroupBroadcast(bt0, 2u), x);
@@ -278,6 +286,7 @@ fn wino_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocat
             acc29 = mac(acc29, subgroupBroadcast(bt3, 5u), x);
             acc30 = mac(acc30, subgroupBroadcast(bt3, 6u), x);
             acc31 = mac(acc31, subgroupBroadcast(bt3, 7u), x);
+        }
         }
         let r = xi / 4u;
         let c = xi % 4u;

@@ -25,6 +25,10 @@ struct Params {
     // 16 (fs0 + q / fsw) + xi (a dense block's convs, a segment of fsw groups after another,
     // in one texture, conv2d_multi.rs FeatureStack; else fs0 = 0 and fsw > every q).
     fs0: u32, fsw: u32,
+    // U's and V's channel group q go to texel column q % sw of layers 16 (q / sw) + xi (a
+    // dense block's shared V and the U read with it, a segment of sw groups after another;
+    // else sw > every q).
+    sw: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -101,7 +105,8 @@ fn weight(o: u32, q: u32, flip: bool) {
                 textureStore(uft, vec2<u32>(q % p.fsw, o), 16u * (p.fs0 + q / p.fsw) + 4u * r + c,
                              gr(c, e0, e1, e2));
             } else {
-                textureStore(ut, vec2<u32>(q, o), 4u * r + c, gr(c, e0, e1, e2));
+                textureStore(ut, vec2<u32>(q % p.sw, o), 16u * (q / p.sw) + 4u * r + c,
+                             gr(c, e0, e1, e2));
             }
         }
     }
@@ -123,11 +128,12 @@ fn bt(a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) -> mat4x4<f32>
     return mat4x4<f32>(a0 - a2, a1 + a2, a2 - a1, a1 - a3);
 }
 
-fn store_row(q: u32, t: u32, r: u32, v: mat4x4<f32>) {
-    textureStore(vt, vec2<u32>(q, t), 4u * r, v[0]);
-    textureStore(vt, vec2<u32>(q, t), 4u * r + 1u, v[1]);
-    textureStore(vt, vec2<u32>(q, t), 4u * r + 2u, v[2]);
-    textureStore(vt, vec2<u32>(q, t), 4u * r + 3u, v[3]);
+// Row r of the transform into texel (x, t) of layers l0 + 4 r ..
+fn store_row(x: u32, t: u32, l0: u32, r: u32, v: mat4x4<f32>) {
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r, v[0]);
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r + 1u, v[1]);
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r + 2u, v[2]);
+    textureStore(vt, vec2<u32>(x, t), l0 + 4u * r + 3u, v[3]);
 }
 
 // conv_winograd_input.wgsl's wino_input_rows for tile t and channel group q.
@@ -138,8 +144,10 @@ fn input_rows(q: u32, t: u32) {
     let e1 = bt(ld(o, 1u, 0u), ld(o, 1u, 1u), ld(o, 1u, 2u), ld(o, 1u, 3u));
     let e2 = bt(ld(o, 2u, 0u), ld(o, 2u, 1u), ld(o, 2u, 2u), ld(o, 2u, 3u));
     let e3 = bt(ld(o, 3u, 0u), ld(o, 3u, 1u), ld(o, 3u, 2u), ld(o, 3u, 3u));
-    store_row(q, t, 0u, bt(e0[0], e1[0], e2[0], e3[0]));
-    store_row(q, t, 1u, bt(e0[1], e1[1], e2[1], e3[1]));
-    store_row(q, t, 2u, bt(e0[2], e1[2], e2[2], e3[2]));
-    store_row(q, t, 3u, bt(e0[3], e1[3], e2[3], e3[3]));
+    let x = q % p.sw;
+    let l0 = 16u * (q / p.sw);
+    store_row(x, t, l0, 0u, bt(e0[0], e1[0], e2[0], e3[0]));
+    store_row(x, t, l0, 1u, bt(e0[1], e1[1], e2[1], e3[1]));
+    store_row(x, t, l0, 2u, bt(e0[2], e1[2], e2[2], e3[2]));
+    store_row(x, t, l0, 3u, bt(e0[3], e1[3], e2[3], e3[3]));
 }

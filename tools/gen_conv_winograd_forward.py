@@ -29,6 +29,11 @@ FORWARD_IO = ('''struct Params {
     w: u32, h: u32, cout: u32, kt: u32,
     tw: u32, tpi: u32, tiles: u32, off: u32,
     has_bias: u32, slope: f32, scale: f32,
+    // The GEMM's k runs over texels 0..kt of segments 0..s1, klast in the last (position xi
+    // of segment s is layer 16 s + xi of V and U^T): a dense block's shared V, 32 channels a
+    // segment (conv2d_multi.rs FeatureStack, conv_winograd.rs segment_texture). Else one
+    // segment of kt = klast texels.
+    s1: u32, klast: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -99,12 +104,12 @@ PARTS_IO = ('''// This file (conv_winograd_dx_parts.wgsl): the input gradient dx
 struct Params {
     w: u32, h: u32, cout: u32, kt: u32,
     tw: u32, tpi: u32, tiles: u32, has_prev: u32,
-    // The GEMM's k runs over texels 0..kt of segments s0..s1 (position xi of segment s is
-    // layer 16 s + xi of V and U^T), and output channel o reads U^T's row obase + o: a dense
-    // block's input gradients read their convs' transformed output gradients and weights,
-    // a segment of 32 channels after another, in shared textures (conv2d_multi.rs
-    // FeatureStack). Else one segment.
-    s0: u32, s1: u32, obase: u32,
+    // The GEMM's k runs over texels 0..kt of segments s0..s1, klast in the last (position xi
+    // of segment s is layer 16 s + xi of V and U^T), and output channel o reads U^T's row
+    // obase + o: a dense block's input gradients read their convs' transformed output
+    // gradients and weights, a segment of 32 channels after another, in shared textures
+    // (conv2d_multi.rs FeatureStack, conv_winograd.rs segment_texture). Else one segment.
+    s0: u32, s1: u32, obase: u32, klast: u32,
     // First channel of part j at start[j / 4][j % 4]; start[k] = cout for k parts.
     start: array<vec4<u32>, 2>,
 }
@@ -213,21 +218,19 @@ def body_rest(parts):
     w('    for (var xi = 0u; xi < 16u; xi++) {')
     for j in range(J):
         w(f'        var acc{j} = vec4<f32>(0.0);')
-    if parts:
-        w('''        for (var s = p.s0; s < p.s1; s++) {
-        let l = 16u * s + xi;''')
-        ob, l = 'p.obase + ', 'l'
-    else:
-        ob, l = '', 'xi'
-    w('''        for (var k = 0u; k < p.kt; k++) {''')
+    s0, ob = ('p.s0', 'p.obase + ') if parts else ('0u', '')
+    l = 'l'
+    w(f'''        for (var s = {s0}; s < p.s1; s++) {{
+        let l = 16u * s + xi;
+        let kt = select(p.kt, p.klast, s + 1u == p.s1);''')
+    w('''        for (var k = 0u; k < kt; k++) {''')
     for i in range(J // 8):
         w(f'            let bt{i} = textureLoad(ut, vec2<u32>(k, {ob}o0 + {8*i}u + lane), {l}, 0);')
     w(f'            let x = transpose(mat4x4<f32>(textureLoad(vt, vec2<u32>(k, m0), {l}, 0), textureLoad(vt, vec2<u32>(k, m0 + 8u), {l}, 0), textureLoad(vt, vec2<u32>(k, m0 + 16u), {l}, 0), textureLoad(vt, vec2<u32>(k, m0 + 24u), {l}, 0)));')
     for j in range(J):
         w(f'            acc{j} = mac(acc{j}, subgroupBroadcast(bt{j // 8}, {j % 8}u), x);')
     w('        }')
-    if parts:
-        w('        }')
+    w('        }')
     w('''        let r = xi / 4u;
         let c = xi % 4u;
         let k00 = vec4<f32>(at0(r) * at0(c));

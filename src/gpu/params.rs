@@ -715,15 +715,16 @@ pub struct ConvWinogradDxPartsParams {
     pub s0: u32,
     pub s1: u32,
     pub obase: u32,
-    pub _pad0: u32,
+    pub klast: u32,
     pub start: [[u32; 4]; 2],
 }
 
 impl KernelParams for ConvWinogradDxPartsParams {
     const FIELDS: &'static [&'static str] = &[
-        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "has_prev", "s0", "s1", "obase", "start",
+        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "has_prev", "s0", "s1", "obase", "klast",
+        "start",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 48];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
 }
 
 /// `conv_winograd_forward.wgsl`.
@@ -741,13 +742,16 @@ pub struct ConvWinogradForwardParams {
     pub has_bias: u32,
     pub slope: f32,
     pub scale: f32,
+    pub s1: u32,
+    pub klast: u32,
 }
 
 impl KernelParams for ConvWinogradForwardParams {
     const FIELDS: &'static [&'static str] = &[
-        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "off", "has_bias", "slope", "scale",
+        "w", "h", "cout", "kt", "tw", "tpi", "tiles", "off", "has_bias", "slope", "scale", "s1",
+        "klast",
     ];
-    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
 }
 
 /// `conv_winograd_input.wgsl`.
@@ -814,15 +818,16 @@ pub struct ConvWinogradWeight2Params {
     pub ls: u32,
     pub fs0: u32,
     pub fsw: u32,
+    pub sw: u32,
 }
 
 impl KernelParams for ConvWinogradWeight2Params {
     const FIELDS: &'static [&'static str] = &[
         "cout", "cin", "rows", "frows", "tw", "tpi", "c4", "tiles", "vrows", "q0", "wx0", "nw0",
-        "wx1", "nw1", "vx", "nv", "nx", "ls", "fs0", "fsw",
+        "wx1", "nw1", "vx", "nv", "nx", "ls", "fs0", "fsw", "sw",
     ];
     const OFFSETS: &'static [usize] = &[
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76,
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80,
     ];
 }
 

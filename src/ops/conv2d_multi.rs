@@ -44,6 +44,7 @@ use crate::gpu::params::{
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::ops::concat::{self, launch_split, row_grid, widen, Split};
 use crate::ops::conv2d::{self, conv2d_dims, u, ConvDims, ConvImpl, Packed, TEX};
+use crate::ops::conv_winograd::Flip;
 use crate::ops::{activation, conv_winograd, pixel_shuffle, scale};
 use crate::tensor::Tensor;
 
@@ -304,7 +305,7 @@ impl LinkRef {
             starts: &starts,
             cout: starts[starts.len() - 1],
         };
-        let k = (seg, end, conv_winograd::SEGMENT);
+        let k = (seg, end, conv_winograd::SEGMENT, conv_winograd::SEGMENT);
         conv_winograd::gemm_parts(op, d, &vt, tr, k, (&self.uft, obase), parts, any)?;
         // The first conv's backward is the chain's last: its V goes back to the pool.
         if !(chained && self.index == 0) {
@@ -406,12 +407,18 @@ impl FeatureStack {
         self.capacity.div_ceil(4)
     }
 
+    /// Segments (32 channels each) of the shared V texture (conv_winograd::segment_texture).
+    fn segments(&self) -> usize {
+        self.layers().div_ceil(conv_winograd::SEGMENT)
+    }
+
     /// Whether the shared textures of a conv `d` fit the adapter's limits.
     fn fits(&self, gpu: &Gpu, d: &ConvDims) -> bool {
         let l = gpu.limits();
         d.cin <= self.capacity
             && self.layers() <= l.max_texture_dimension_2d as usize
             && d.n * self.layers() <= l.max_texture_array_layers as usize
+            && 16 * self.segments() <= l.max_texture_array_layers as usize
             && conv_winograd::items_per_chunk(gpu, d, self.capacity, d.cout) >= d.n
     }
 
@@ -430,7 +437,14 @@ impl FeatureStack {
                 let layers = d.n * self.layers();
                 Shared {
                     xt: Rc::new(gpu.alloc_texture_view(op, u(tw), u(th), u(layers), TEX, true)?),
-                    vt: conv_winograd::v_texture(gpu, op, d, self.capacity)?,
+                    // Segments, not one row of all the channels: each conv's V then fills
+                    // whole rows of its segments (measured in the input gradients' V:
+                    // 1.0-1.3 s per RRDBNet step against 2.0-2.1 s writing 128 bytes of each
+                    // 832-byte row; the forward's V likewise, `Chain`).
+                    vt: {
+                        let rows = conv_winograd::v_size(gpu, d, self.capacity, d.n).1;
+                        conv_winograd::segment_texture(gpu, op, rows, self.segments())?
+                    },
                     done: 0,
                 }
             }
@@ -553,12 +567,16 @@ fn multi_path(
         _ => None,
     };
     let (wt, wft, v_done) = match (path, dx_wanted, &wv) {
-        (Path::Winograd, true, Some((vt, q0))) => {
-            let shared = link.as_ref().map(|l| (&*l.uft, l.seg));
-            let (a, b, tr) = conv_winograd::weights_and_v(op, w, &d, &xt, vt, (*q0, ls), shared)?;
+        (Path::Winograd, _, Some((vt, q0))) => {
+            let flip = match (dx_wanted, &link) {
+                (false, _) => Flip::No,
+                (true, Some(l)) => Flip::Shared(&l.uft, l.seg),
+                (true, None) => Flip::Own,
+            };
+            let q = (*q0, ls);
+            let (a, b, tr) = conv_winograd::weights_and_v(op, w, &d, &xt, vt, q, stacked, flip)?;
             (a, b, Some(tr))
         }
-        (Path::Winograd, _, _) => (conv_winograd::weight_texture(op, w, &d, false)?, None, None),
         (Path::WinogradDx, true, _) => {
             let (a, b) = conv_winograd::weight_textures_mixed(op, w, &d)?;
             (a, Some(b), None)
@@ -570,12 +588,10 @@ fn multi_path(
         (_, false, _) => (conv2d::pack_weight(op, w, &d, false)?, None, None),
     };
     let (o, c) = (&out, d.cout);
-    if let Some((vt, q0)) = wv {
+    if let Some((vt, _)) = wv {
         let act = (ep.slope.unwrap_or(1.0), ep.scale.unwrap_or(1.0));
-        match v_done {
-            Some(tr) => conv_winograd::gemm_whole(op, &d, &vt, tr, &wt, b, w, o, act)?,
-            None => conv_winograd::conv_stacked(op, &d, &xt, &vt, (q0, ls), &wt, b, w, o, act)?,
-        }
+        let tr = v_done.expect("V transformed with the weights");
+        conv_winograd::gemm_whole(op, &d, &vt, tr, stacked, &wt, b, w, o, act)?;
         if let Some(st) = stack {
             let xt = xt.clone();
             st.shared = Some(Shared {

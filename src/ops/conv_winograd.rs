@@ -43,9 +43,10 @@
 //! ## Passes (shaders/conv_winograd_*.wgsl)
 //!
 //! Forward (and grad-input): x -> padded NHWC texture (conv2d's pack), -> V in a 16-layer
-//! texture (`wino_input_rows`), U in a 16-layer texture (`wino_weight`; for a conv that will
-//! be differentiated both U and V in one dispatch, `weights_and_v`; a dense block's features
-//! share one V texture, each transformed once: `conv_stacked`), then one kernel
+//! texture (`wino_input_rows`), U in a 16-layer texture (`wino_weight`; through conv2d_multi
+//! both U and V in one dispatch, `weights_and_v`, with the input gradient's U where it will
+//! be asked; a dense block's features share one V texture in segments of 32 channels, each
+//! transformed once: `segment_texture`), then one kernel
 //! (`wino_forward`) runs the 16 GEMMs per 32 tiles x 32 output channels in registers and
 //! applies A^T . A before storing: only Y leaves the workgroup. (A first version stored the
 //! 16 products M through matmul_tex.wgsl and transformed them in a separate pass: its stores
@@ -275,10 +276,12 @@ pub(super) fn weight_texture(
 /// `weight_texture` of w and of w flipped (the forward's and the input gradient's U of a conv
 /// that will be differentiated), and V of channel groups `q0..` of the packed input `xt` into
 /// `vt` (`v_rows_into`, whole batch; `xt` has `ls` layers per batch item), in one dispatch
-/// (shaders/conv_winograd_weight2.wgsl): U, flipped U, and V's tiles and rows. With `shared`
-/// = (texture, segment) the flipped U goes to that texture's segments from `segment` on
-/// instead of a texture of its own (a dense block's convs one after another,
-/// `segment_texture`), and none is returned.
+/// (shaders/conv_winograd_weight2.wgsl): U, flipped U (`flip`), and V's tiles and rows.
+/// With `seg`, `vt` is a `segment_texture` (a dense block's shared V) and U is laid out
+/// likewise. `Flip::Shared(texture, segment)` puts the flipped U into that texture's
+/// segments from `segment` on (a dense block's convs one after another); only
+/// `Flip::Own` returns a texture for it.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn weights_and_v(
     op: &str,
     w: &Tensor,
@@ -286,22 +289,30 @@ pub(super) fn weights_and_v(
     xt: &PooledTexture,
     vt: &PooledTexture,
     (q0, ls): (usize, usize),
-    shared: Option<(&PooledTexture, usize)>,
+    seg: bool,
+    flip: Flip,
 ) -> Result<(PooledTexture, Option<PooledTexture>, (usize, usize))> {
     let gpu = w.gpu();
-    let (ut, rows, c4) = u_texture(gpu, op, d.cout, d.cin)?;
-    let fc4 = d.cout.div_ceil(4);
-    let (own, frows, fs0, fsw) = match shared {
-        Some((_, s)) => (None, d.cin.next_multiple_of(GEMM_TILE), s, SEGMENT),
-        None => {
-            let (t, frows, _) = u_texture(gpu, op, d.cin, d.cout)?;
-            (Some(t), frows, 0, fc4.max(1))
-        }
+    let (ut, rows, c4, sw) = if seg {
+        let c4 = d.c4();
+        let t = segment_texture(gpu, op, d.cout, c4.div_ceil(SEGMENT))?;
+        (t, d.cout.next_multiple_of(GEMM_TILE), c4, SEGMENT)
+    } else {
+        let (t, rows, c4) = u_texture(gpu, op, d.cout, d.cin)?;
+        (t, rows, c4, c4.max(1))
     };
-    let uft = match (shared, &own) {
-        (Some((t, _)), _) => t,
-        (None, Some(t)) => t,
-        (None, None) => unreachable!("a texture of its own where none is shared"),
+    let fc4 = d.cout.div_ceil(4);
+    let frows = d.cin.next_multiple_of(GEMM_TILE);
+    let (own, fs0, fsw) = match flip {
+        Flip::Shared(_, s) => (None, s, SEGMENT),
+        Flip::Own => (Some(u_texture(gpu, op, d.cin, d.cout)?.0), 0, fc4.max(1)),
+        // Bound in its place, never written.
+        Flip::No => (Some(gpu.alloc_texture_view(op, 1, 1, 1, TEX, true)?), 0, 1),
+    };
+    let uft = match (flip, &own) {
+        (Flip::Shared(t, _), _) => t,
+        (_, Some(t)) => t,
+        (_, None) => unreachable!("a texture of its own where none is shared"),
     };
     let (tw, tpi) = tiles(d);
     let t = d.n * tpi;
@@ -314,7 +325,11 @@ pub(super) fn weights_and_v(
     );
     let (nw0, nw1, nv) = (
         wx0 * c4.div_ceil(8),
-        wx1 * fc4.div_ceil(8),
+        if flip == Flip::No {
+            0
+        } else {
+            wx1 * fc4.div_ceil(8)
+        },
         vx * vrows.div_ceil(8),
     );
     let groups = nw0 + nw1 + nv;
@@ -346,6 +361,7 @@ pub(super) fn weights_and_v(
             ls: u(ls),
             fs0: u(fs0),
             fsw: u(fsw),
+            sw: u(sw),
         }
         .words(),
         binds: &[
@@ -357,7 +373,37 @@ pub(super) fn weights_and_v(
         ],
         workgroups: [u(nx), u(groups.div_ceil(nx)), 1],
     })?;
+    let own = if flip == Flip::Own { own } else { None };
     Ok((ut, own, (t, vrows)))
+}
+
+/// Where `weights_and_v` puts the flipped U (the input gradient's weights).
+#[derive(Clone, Copy)]
+pub(super) enum Flip<'a> {
+    /// Not made (no input gradient will be asked).
+    No,
+    /// A texture of its own.
+    Own,
+    /// Segments from the given one on of a `segment_texture`.
+    Shared(&'a PooledTexture, usize),
+}
+
+impl PartialEq for Flip<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        matches!((self, o), (Flip::No, Flip::No) | (Flip::Own, Flip::Own))
+            || matches!((self, o), (Flip::Shared(a, s), Flip::Shared(b, t)) if std::ptr::eq(*a, *b) && s == t)
+    }
+}
+
+/// Segments, texels per segment and texels of the last segment of a GEMM's k over `k`
+/// texels: `SEGMENT`s of a `segment_texture` where `seg`, else one segment.
+fn k_segments(k: usize, seg: bool) -> (usize, usize, usize) {
+    if seg {
+        let s1 = k.div_ceil(SEGMENT).max(1);
+        (s1, SEGMENT, k - SEGMENT * (s1 - 1))
+    } else {
+        (1, k, k)
+    }
 }
 
 /// Texel columns (4 channels each) of a segment of `segment_texture`.
@@ -491,8 +537,7 @@ pub(super) fn v_size(gpu: &Gpu, d: &ConvDims, cin: usize, nb: usize) -> (usize, 
     (padded_width(gpu, cin.div_ceil(4)), rows)
 }
 
-/// An empty V texture for `cin` channels of the whole batch: a dense block's features share
-/// one, each transformed once into its channel groups (`conv_stacked`).
+/// An empty V texture for `cin` channels of the whole batch (`weights_and_v` without `seg`).
 pub(super) fn v_texture(gpu: &Gpu, op: &str, d: &ConvDims, cin: usize) -> Result<PooledTexture> {
     let (width, rows) = v_size(gpu, d, cin, d.n);
     gpu.alloc_texture_view(op, u(width), u(rows), u(POSITIONS), TEX, true)
@@ -586,7 +631,8 @@ pub(super) fn conv_chunk(
         op,
         d,
         &vt,
-        (t, rows, c4),
+        (t, rows),
+        k_segments(c4, false),
         ut,
         bias,
         any,
@@ -597,63 +643,35 @@ pub(super) fn conv_chunk(
     )
 }
 
-/// The whole batch's `conv_chunk` with V in `vt` (a dense block's, `v_texture` of at least
-/// `d.cin` channels), whose channel groups below `q0` already hold the transform of `xt`'s
-/// (the features before this conv's newest): only groups `q0..` are transformed (`xt` has
-/// `ls` layers per batch item).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn conv_stacked(
-    op: &str,
-    d: &ConvDims,
-    xt: &PooledTexture,
-    vt: &PooledTexture,
-    (q0, ls): (usize, usize),
-    ut: &PooledTexture,
-    bias: Option<&Tensor>,
-    any: &Tensor,
-    out: &Tensor,
-    act: (f32, f32),
-) -> Result<()> {
-    let gpu = out.gpu();
-    let tr = v_rows_into(
-        gpu,
-        op,
-        d,
-        xt,
-        vt,
-        (q0, d.cin, ls, None),
-        d.n,
-        &[out.shape()],
-    )?;
-    gemm_whole(op, d, vt, tr, ut, bias, any, out, act)
-}
-
 /// The whole batch's Winograd forward from V already in `vt` (`weights_and_v`: `t` tiles,
-/// `rows` rows; the first `d.c4()` channel groups read).
+/// `rows` rows; the first `d.c4()` channel groups read; with `seg` V and U are laid out in
+/// segments, `segment_texture`).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn gemm_whole(
     op: &str,
     d: &ConvDims,
     vt: &PooledTexture,
-    (t, rows): (usize, usize),
+    tr: (usize, usize),
+    seg: bool,
     ut: &PooledTexture,
     bias: Option<&Tensor>,
     any: &Tensor,
     out: &Tensor,
     act: (f32, f32),
 ) -> Result<()> {
-    let (kt, cout, ch) = (d.c4(), d.cout, (0, d.n));
-    gemm_forward(op, d, vt, (t, rows, kt), ut, bias, any, out, cout, ch, act)
+    let (ks, cout, ch) = (k_segments(d.c4(), seg), d.cout, (0, d.n));
+    gemm_forward(op, d, vt, tr, ks, ut, bias, any, out, cout, ch, act)
 }
 
 /// The fused GEMMs and output transform (`wino_forward`) of V in `vt` (`t` tiles, `rows`
-/// rows, the first `kt` channel groups read).
+/// rows; k over segments 0..`s1` of `kt` texels, `klast` in the last).
 #[allow(clippy::too_many_arguments)]
 fn gemm_forward(
     op: &str,
     d: &ConvDims,
     vt: &PooledTexture,
-    (t, rows, kt): (usize, usize, usize),
+    (t, rows): (usize, usize),
+    (s1, kt, klast): (usize, usize, usize),
     ut: &PooledTexture,
     bias: Option<&Tensor>,
     any: &Tensor,
@@ -683,6 +701,8 @@ fn gemm_forward(
             has_bias: bias.is_some() as u32,
             slope,
             scale,
+            s1: u(s1),
+            klast: u(klast),
         }
         .words(),
         binds: &[
@@ -732,7 +752,7 @@ pub(super) fn conv_parts(
         starts,
         cout,
     };
-    gemm_parts(op, d, &vt, (t, rows), (0, 1, c4), (ut, 0), parts, any)
+    gemm_parts(op, d, &vt, (t, rows), (0, 1, c4, c4), (ut, 0), parts, any)
 }
 
 /// The outputs of `gemm_parts`: part j (channels `starts[j]..starts[j + 1]` of `cout`) into
@@ -760,8 +780,8 @@ fn check_parts(
 }
 
 /// `conv_parts`' GEMM and store from V already in `vt` (`t` tiles, `rows` rows): k over
-/// texels `0..kt` of segments `s0..s1` of `vt` and of `ut` (position xi of segment s is
-/// layer 16 s + xi), `ut`'s rows `obase..` the output channels (a dense block's input
+/// texels `0..kt` of segments `s0..s1` (`klast` in the last) of `vt` and of `ut` (position
+/// xi of segment s is layer 16 s + xi), `ut`'s rows `obase..` the output channels (a dense block's input
 /// gradients read several convs' transformed output gradients and flipped weights,
 /// `segment_texture`: conv2d_multi.rs `FeatureStack`; else one segment).
 #[allow(clippy::too_many_arguments)]
@@ -770,7 +790,7 @@ pub(super) fn gemm_parts(
     d: &ConvDims,
     vt: &PooledTexture,
     (t, rows): (usize, usize),
-    (s0, s1, kt): (usize, usize, usize),
+    (s0, s1, kt, klast): (usize, usize, usize, usize),
     (ut, obase): (&PooledTexture, usize),
     parts: Parts,
     any: &Tensor,
@@ -819,7 +839,7 @@ pub(super) fn gemm_parts(
             s0: u(s0),
             s1: u(s1),
             obase: u(obase),
-            _pad0: 0,
+            klast: u(klast),
             start: [
                 [start[0], start[1], start[2], start[3]],
                 [start[4], start[5], start[6], start[7]],
