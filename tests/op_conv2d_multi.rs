@@ -595,6 +595,15 @@ fn dense_block_stack_shares_winograd_input_transforms() {
     // The forward's weights and V in one dispatch per conv, then the GEMM; no direct kernel.
     assert_eq!(count("wino_weight2"), 3, "{rows:?}");
     assert_eq!(count("conv2d_forward_tex3"), 0, "{rows:?}");
+    // Where the part-by-part store runs (the convs link into the chain): each conv's
+    // gradient transforms in one dispatch (the features' at the first), then the weight
+    // gradient's 16 GEMMs and G^T . G with the bias gradient; no texture weight gradient.
+    if gpu.limits().max_storage_buffers_per_shader_stage >= 10 {
+        assert_eq!(count("wino_grad_transforms"), 3, "{rows:?}");
+        assert_eq!(count("matmul_tex"), 3, "{rows:?}");
+        assert_eq!(count("wino_weight_grad"), 3, "{rows:?}");
+        assert_eq!(count("conv2d_backward_weight_tex3"), 0, "{rows:?}");
+    }
     let parts = gpu.limits().max_storage_buffers_per_shader_stage >= 10;
     let (by_parts, whole) = if parts { (3, 3) } else { (0, 6) };
     assert_eq!(

@@ -754,6 +754,40 @@ impl KernelParams for ConvWinogradForwardParams {
     const OFFSETS: &'static [usize] = &[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
 }
 
+/// `conv_winograd_grads.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ConvWinogradGradsParams {
+    pub tw: u32,
+    pub tpi: u32,
+    pub tiles: u32,
+    pub groups: u32,
+    pub c4: u32,
+    pub vrows: u32,
+    pub vs0: u32,
+    pub vsw: u32,
+    pub xch: u32,
+    pub x4: u32,
+    pub xls: u32,
+    pub dch: u32,
+    pub vx: u32,
+    pub nv: u32,
+    pub nm: u32,
+    pub nx: u32,
+    pub mx: u32,
+    pub rowx: u32,
+}
+
+impl KernelParams for ConvWinogradGradsParams {
+    const FIELDS: &'static [&'static str] = &[
+        "tw", "tpi", "tiles", "groups", "c4", "vrows", "vs0", "vsw", "xch", "x4", "xls", "dch",
+        "vx", "nv", "nm", "nx", "mx", "rowx",
+    ];
+    const OFFSETS: &'static [usize] = &[
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68,
+    ];
+}
+
 /// `conv_winograd_input.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -837,11 +871,13 @@ impl KernelParams for ConvWinogradWeight2Params {
 pub struct ConvWinogradWeightGradParams {
     pub cout: u32,
     pub cin: u32,
+    pub has_bias: u32,
+    pub groups: u32,
 }
 
 impl KernelParams for ConvWinogradWeightGradParams {
-    const FIELDS: &'static [&'static str] = &["cout", "cin"];
-    const OFFSETS: &'static [usize] = &[0, 4];
+    const FIELDS: &'static [&'static str] = &["cout", "cin", "has_bias", "groups"];
+    const OFFSETS: &'static [usize] = &[0, 4, 8, 12];
 }
 
 /// `conv_winograd_weight_mixed.wgsl`.
@@ -2009,6 +2045,12 @@ pub static ALL: &[(&str, &[&str], &[usize], usize)] = &[
         std::mem::size_of::<ConvWinogradForwardParams>(),
     ),
     (
+        "conv_winograd_grads.wgsl",
+        ConvWinogradGradsParams::FIELDS,
+        ConvWinogradGradsParams::OFFSETS,
+        std::mem::size_of::<ConvWinogradGradsParams>(),
+    ),
+    (
         "conv_winograd_input.wgsl",
         ConvWinogradInputParams::FIELDS,
         ConvWinogradInputParams::OFFSETS,
@@ -2426,6 +2468,8 @@ pub mod entry {
     pub const WINO_DX_PARTS: &str = "wino_dx_parts";
     /// `conv_winograd_forward.wgsl`.
     pub const WINO_FORWARD: &str = "wino_forward";
+    /// `conv_winograd_grads.wgsl`.
+    pub const WINO_GRAD_TRANSFORMS: &str = "wino_grad_transforms";
     /// `conv_winograd_input.wgsl`.
     pub const WINO_INPUT_ROWS: &str = "wino_input_rows";
     /// `conv_winograd_input.wgsl`.
@@ -2637,6 +2681,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("conv2d_reduce_bias4.wgsl", "conv2d_reduce_bias4"),
     ("conv_winograd_dx_parts.wgsl", "wino_dx_parts"),
     ("conv_winograd_forward.wgsl", "wino_forward"),
+    ("conv_winograd_grads.wgsl", "wino_grad_transforms"),
     ("conv_winograd_input.wgsl", "wino_input_rows"),
     ("conv_winograd_input.wgsl", "wino_input_cols"),
     ("conv_winograd_input.wgsl", "wino_dout_cols"),

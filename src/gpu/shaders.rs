@@ -90,6 +90,7 @@ shader!(CONV2D_IGEMM_WEIGHT, "conv2d_igemm_weight.wgsl");
 
 // -- conv2d, Winograd F(2x2, 3x3) --
 shader!(CONV_WINOGRAD_INPUT, "conv_winograd_input.wgsl");
+shader!(CONV_WINOGRAD_GRADS, "conv_winograd_grads.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT, "conv_winograd_weight.wgsl");
 shader!(CONV_WINOGRAD_WEIGHT2, "conv_winograd_weight2.wgsl");
 shader!(
@@ -228,6 +229,7 @@ pub static ALL: &[&Shader] = &[
     &CONV2D_IGEMM,
     &CONV2D_IGEMM_WEIGHT,
     &CONV_WINOGRAD_INPUT,
+    &CONV_WINOGRAD_GRADS,
     &CONV_WINOGRAD_WEIGHT,
     &CONV_WINOGRAD_WEIGHT2,
     &CONV_WINOGRAD_WEIGHT_MIXED,

@@ -206,6 +206,9 @@ struct Chain {
     /// The output gradients' V (made at the first backward, dropped after the first conv's
     /// when chained).
     d: Option<PooledTexture>,
+    /// The block's features transformed for the weight gradients (`WeightCols`) and their
+    /// channels (made at the first backward, dropped after the first conv's when chained).
+    xc: Option<(PooledTexture, usize)>,
 }
 
 struct Link {
@@ -242,36 +245,88 @@ struct LinkRef {
     seg: usize,
 }
 
+/// What a linked conv's backward gives: each part's gradient (or its held one passed on),
+/// dw and db.
+type LinkGrads = (Vec<Option<Tensor>>, Option<Tensor>, Option<Tensor>);
+
 impl LinkRef {
-    /// The conv's input gradients (`d`; its parts' channels `sizes`): V of the packed output
-    /// gradient `dt` into its columns of the chain's texture, then the GEMM of the parts it
-    /// gives (all of them, or when chained its new ones over its and every later conv's
-    /// columns), each stored onto its held gradient; the held gradients of the others passed
-    /// on.
-    fn grads(
+    /// The conv's gradients (`d`; its parts' channels `sizes`; `want` = [parts, w, b]) from
+    /// its packed output gradient `dt`, on Winograd's kernels:
+    /// - one dispatch of transforms (conv_winograd::grad_transforms): V of `dt` into its
+    ///   segments of the chain's texture; dM of `dt` for its weight gradient; at the block's
+    ///   first backward V of the block's packed features `xt` (`ls` layers per item) for every
+    ///   conv's weight gradient, kept in the chain;
+    /// - the input gradients' GEMM of the parts it gives (all of them, or when chained its new
+    ///   ones over its and every later conv's segments), each stored onto its held gradient;
+    ///   the held gradients of the others passed on;
+    /// - dw and db from the weight gradient's operands (its 16 GEMMs, then G^T . G) where the
+    ///   weights need a gradient (db alone is left to the caller).
+    #[allow(clippy::too_many_arguments)]
+    fn backward(
         &self,
         d: &ConvDims,
         dt: &PooledTexture,
+        (xt, ls): (&PooledTexture, usize),
         sizes: &[usize],
+        want: [bool; 3],
         needs: &[bool],
         held: &[Option<Tensor>],
         any: &Tensor,
-    ) -> Result<Vec<Option<Tensor>>> {
+    ) -> Result<LinkGrads> {
         let op = "conv2d_multi_backward";
         let gpu = any.gpu();
-        let mut ch = self.chain.borrow_mut();
-        // The segments of every linked conv.
-        let rows = conv_winograd::v_size(gpu, d, d.cout, d.n).1;
-        let vt = match ch.d.take() {
-            Some(t) => t,
-            None => conv_winograd::segment_texture(gpu, op, rows, ch.segs)?,
-        };
         let shapes = [any.shape()];
-        let seg = self.seg;
-        let src = (0, d.cout, d.d4(), Some(seg));
-        let tr = conv_winograd::v_rows_into(gpu, op, d, dt, &vt, src, d.n, &shapes)?;
-        ch.links[self.index].ran = true;
+        let mut ch = self.chain.borrow_mut();
+        let (wdx, wdw) = (want[0], want[1]);
+        // The segments of every linked conv.
+        let vt = match (wdx, ch.d.take()) {
+            (false, t) => t,
+            (true, Some(t)) => Some(t),
+            (true, None) => {
+                let rows = conv_winograd::v_size(gpu, d, d.cout, d.n).1;
+                Some(conv_winograd::segment_texture(gpu, op, rows, ch.segs)?)
+            }
+        };
+        // The block's features, transformed at its first backward for every conv's weight
+        // gradient (the convs' backward runs last first, so the first has the most channels).
+        let xc_new = match (wdw, &ch.xc) {
+            (true, None) => Some(conv_winograd::cols_for(gpu, op, d, d.cin)?),
+            _ => None,
+        };
+        if let (true, Some((_, c))) = (wdw, &ch.xc) {
+            if *c < d.cin {
+                let why = "a dense block's convs ran their backward out of order";
+                return Err(shape_err(op, &shapes, why));
+            }
+        }
+        let dm = match wdw {
+            true => Some(conv_winograd::cols_for(gpu, op, d, d.cout)?),
+            false => None,
+        };
+        let dv = vt.as_ref().map(|t| (t, self.seg));
+        let x = xc_new.as_ref().map(|xc| (xt, ls, d.cin, xc));
+        let tr = conv_winograd::grad_transforms(gpu, op, d, dt, dv, dm.as_ref(), x, &shapes)?;
+        if let Some(xc) = xc_new {
+            ch.xc = Some((xc, d.cin));
+        }
+        let (dw, db) = match &dm {
+            Some(dm) => {
+                let xc = &ch.xc.as_ref().expect("made above").0;
+                let cols = conv_winograd::WeightCols { dm, xc };
+                let (dw, db) = conv_winograd::weight_grad_from_cols(op, d, cols, want[2], any)?;
+                (Some(dw), db)
+            }
+            None => (None, None),
+        };
         let chained = ch.chained();
+        let Some(vt) = vt else {
+            if chained && self.index == 0 {
+                ch.xc = None;
+            }
+            return Ok((held.to_vec(), dw, db));
+        };
+        ch.links[self.index].ran = true;
+        let seg = self.seg;
         let (first, end) = if chained {
             let l = &ch.links;
             let end = (self.index..l.len())
@@ -307,8 +362,10 @@ impl LinkRef {
         };
         let k = (seg, end, conv_winograd::SEGMENT, conv_winograd::SEGMENT);
         conv_winograd::gemm_parts(op, d, &vt, tr, k, (&self.uft, obase), parts, any)?;
-        // The first conv's backward is the chain's last: its V goes back to the pool.
-        if !(chained && self.index == 0) {
+        // The first conv's backward is the chain's last: its textures go back to the pool.
+        if chained && self.index == 0 {
+            ch.xc = None;
+        } else {
             ch.d = Some(vt);
         }
         let mut g: Vec<Option<Tensor>> = held[..first].to_vec();
@@ -317,7 +374,7 @@ impl LinkRef {
                 .zip(&needs[first..])
                 .map(|(t, n)| n.then_some(t)),
         );
-        Ok(g)
+        Ok((g, dw, db))
     }
 }
 
@@ -659,12 +716,17 @@ fn multi_path(
         };
         // The Winograd input gradient: each part's channels stored onto its held gradient
         // where the bindings allow (`wino_part_grads`), else dx, which part_grads splits.
+        // A linked conv: its input gradients, dw and db on Winograd's kernels (`LinkRef`).
+        let mut linked = (None, None);
         let (wino_dx, wino_parts) = match (wino_dx_path && want[0], &dt, &link, &wft) {
-            (true, Some(dt), Some(l), _) => {
+            (_, Some(dt), Some(l), _) if want[0] || want[1] => {
                 let gpu = dout.gpu();
-                gpu.count_flops(d.flops());
-                let g = l.grads(&d, dt, &sizes, &needs[..k], &held[..k], dout)?;
-                (None, Some(g))
+                gpu.count_flops(d.flops() * (want[0] as u8 + want[1] as u8) as f64);
+                let x = (&*xt, ls);
+                let (needs, held) = (&needs[..k], &held[..k]);
+                let (g, dw, db) = l.backward(&d, dt, x, &sizes, want, needs, held, dout)?;
+                linked = (dw, db);
+                (None, want[0].then_some(g))
             }
             (true, Some(dt), None, Some(wft)) => {
                 let gpu = dout.gpu();
@@ -687,24 +749,28 @@ fn multi_path(
         // (Winograd without its flipped weights, never asked in practice: the texture kernel.)
         let want_here = [
             want[0] && wino_dx.is_none() && wino_parts.is_none(),
-            want[1],
-            want[2],
+            want[1] && linked.0.is_none(),
+            want[2] && linked.1.is_none(),
         ];
-        let (dx, dw, db) = conv2d::backward_packed(
-            bop,
-            &d,
-            &g,
-            None,
-            Packed {
-                x: Some(&xt),
-                w_flipped: if wino_dx_path { None } else { wft.as_ref() },
-                dout: dt.as_ref(),
-                x_layers: ls,
-            },
-            Some(&sw),
-            want_here,
-            bwd,
-        )?;
+        let (dx, dw, db) = match want_here.iter().any(|w| *w) {
+            true => conv2d::backward_packed(
+                bop,
+                &d,
+                &g,
+                None,
+                Packed {
+                    x: Some(&xt),
+                    w_flipped: if wino_dx_path { None } else { wft.as_ref() },
+                    dout: dt.as_ref(),
+                    x_layers: ls,
+                },
+                Some(&sw),
+                want_here,
+                bwd,
+            )?,
+            false => (None, None, None),
+        };
+        let (dw, db) = (dw.or(linked.0), db.or(linked.1));
         let dx = dx.or(wino_dx);
         let mut g = match (wino_parts, &dx) {
             (Some(g), _) => g,

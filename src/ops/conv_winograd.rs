@@ -70,9 +70,9 @@
 use super::conv2d::{self, limit_err, pack_input, span, ConvDims, ConvImpl};
 use crate::error::{shape_err, Result};
 use crate::gpu::params::{
-    entry, ConvWinogradDxPartsParams, ConvWinogradForwardParams, ConvWinogradInputParams,
-    ConvWinogradWeight2Params, ConvWinogradWeightGradParams, ConvWinogradWeightMixedParams,
-    ConvWinogradWeightParams, KernelParams, MatmulTexParams,
+    entry, ConvWinogradDxPartsParams, ConvWinogradForwardParams, ConvWinogradGradsParams,
+    ConvWinogradInputParams, ConvWinogradWeight2Params, ConvWinogradWeightGradParams,
+    ConvWinogradWeightMixedParams, ConvWinogradWeightParams, KernelParams, MatmulTexParams,
 };
 use crate::gpu::{shaders, Bind, Gpu, Launch, PooledTexture};
 use crate::tensor::Tensor;
@@ -886,14 +886,7 @@ fn cols_texture(
     let t = nb * tpi;
     let groups = t.div_ceil(4);
     let c4 = c.div_ceil(4);
-    let tex = gpu.alloc_texture_view(
-        op,
-        u(padded_width(gpu, groups)),
-        u(c.next_multiple_of(GEMM_TILE)),
-        u(POSITIONS),
-        TEX,
-        true,
-    )?;
+    let tex = empty_cols(gpu, op, d, c, nb)?;
     let p = ConvWinogradInputParams {
         tw: u(tw),
         tpi: u(tpi),
@@ -919,6 +912,200 @@ fn cols_texture(
         workgroups: [u(groups.div_ceil(64)), u(c4), 4],
     })?;
     Ok(tex)
+}
+
+/// An empty texture of `cols_texture`'s shape (`nb` batch items).
+fn empty_cols(gpu: &Gpu, op: &str, d: &ConvDims, c: usize, nb: usize) -> Result<PooledTexture> {
+    let groups = (nb * tiles(d).1).div_ceil(4);
+    let (w, h) = (padded_width(gpu, groups), c.next_multiple_of(GEMM_TILE));
+    gpu.alloc_texture_view(op, u(w), u(h), u(POSITIONS), TEX, true)
+}
+
+/// The weight gradient's operands of a dense block's conv (`d`, the whole batch), made by
+/// `grad_transforms`: dM of its output gradient, and V of the block's features (made at the
+/// block's first backward, shared by its convs; at least `d.cin` channels).
+pub(super) struct WeightCols<'a> {
+    pub dm: &'a PooledTexture,
+    pub xc: &'a PooledTexture,
+}
+
+/// An empty texture for the transposed transforms (`WeightCols`) of `c` channels of the
+/// whole batch.
+pub(super) fn cols_for(gpu: &Gpu, op: &str, d: &ConvDims, c: usize) -> Result<PooledTexture> {
+    empty_cols(gpu, op, d, c, d.n)
+}
+
+/// The transforms a dense block's conv `d` needs for its gradients, in one dispatch
+/// (shaders/conv_winograd_grads.wgsl), from its packed output gradient `dt` (whole batch):
+/// V of `dt` into segments `seg`.. of `dv` (the input gradient's, `gemm_parts`) where given;
+/// dM of `dt` into `dm` where given; V of the `xch` channels of the block's packed features
+/// `xt` (`xls` layers per item) into `xc` where given. Returns V's tiles and rows.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn grad_transforms(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    dt: &PooledTexture,
+    dv: Option<(&PooledTexture, usize)>,
+    dm: Option<&PooledTexture>,
+    x: Option<(&PooledTexture, usize, usize, &PooledTexture)>,
+    shapes: &[&[usize]],
+) -> Result<(usize, usize)> {
+    let (tw, tpi) = tiles(d);
+    let t = d.n * tpi;
+    let groups = t.div_ceil(4);
+    let (_, vrows) = v_size(gpu, d, d.cout, d.n);
+    let c4 = d.d4();
+    let (xch, xls) = x.map_or((0, 0), |(_, ls, c, _)| (c, ls));
+    let x4 = xch.div_ceil(4);
+    let mx = groups.div_ceil(64);
+    let vx = c4.div_ceil(8);
+    let nv = if dv.is_some() {
+        vx * vrows.div_ceil(8)
+    } else {
+        0
+    };
+    let nm = if dm.is_some() { mx * c4 * 4 } else { 0 };
+    let nx = mx * x4 * 4;
+    let total = nv + nm + nx;
+    let rowx = total.clamp(
+        1,
+        gpu.limits().max_compute_workgroups_per_dimension as usize,
+    );
+    // Outputs not asked are small textures of their own (bound, never written).
+    let spare = |o: Option<&PooledTexture>| -> Result<Option<PooledTexture>> {
+        match o {
+            Some(_) => Ok(None),
+            None => Ok(Some(gpu.alloc_texture_view(op, 1, 1, 1, TEX, true)?)),
+        }
+    };
+    let (s_dv, s_dm, s_xc) = (spare(dv.map(|v| v.0))?, spare(dm)?, spare(x.map(|x| x.3))?);
+    fn pick<'a>(o: Option<&'a PooledTexture>, s: &'a Option<PooledTexture>) -> &'a PooledTexture {
+        o.or(s.as_ref()).expect("one or the other")
+    }
+    let (v_dv, v_dm, v_xc) = (
+        pick(dv.map(|v| v.0), &s_dv),
+        pick(dm, &s_dm),
+        pick(x.map(|x| x.3), &s_xc),
+    );
+    let xt = x.map_or(dt, |x| x.0);
+    gpu.launch(Launch {
+        op,
+        shapes,
+        shader: &shaders::CONV_WINOGRAD_GRADS,
+        entry: entry::WINO_GRAD_TRANSFORMS,
+        overrides: &[],
+        params: ConvWinogradGradsParams {
+            tw: u(tw),
+            tpi: u(tpi),
+            tiles: u(t),
+            groups: u(groups),
+            c4: u(c4),
+            vrows: u(vrows),
+            vs0: u(dv.map_or(0, |v| v.1)),
+            vsw: u(SEGMENT),
+            xch: u(xch),
+            x4: u(x4),
+            xls: u(xls),
+            dch: u(d.cout),
+            vx: u(vx),
+            nv: u(nv),
+            nm: u(nm),
+            nx: u(nx),
+            mx: u(mx),
+            rowx: u(rowx),
+        }
+        .words(),
+        binds: &[
+            Bind::Texture(dt.view()),
+            Bind::Texture(v_dv.view()),
+            Bind::Texture(v_dm.view()),
+            Bind::Texture(xt.view()),
+            Bind::Texture(v_xc.view()),
+        ],
+        workgroups: [u(rowx), u(total.div_ceil(rowx)), 1],
+    })?;
+    Ok((t, vrows))
+}
+
+/// dw (and db where `bias`) of a dense block's conv `d` from its `WeightCols`: the 16 GEMMs
+/// dU = V^T dM over the whole batch's tiles (matmul_tex.wgsl), then dw = G^T dU G and db
+/// from dM (shaders/conv_winograd_weight_grad.wgsl).
+pub(super) fn weight_grad_from_cols(
+    op: &str,
+    d: &ConvDims,
+    cols: WeightCols,
+    bias: bool,
+    any: &Tensor,
+) -> Result<(Tensor, Option<Tensor>)> {
+    let gpu = any.gpu();
+    let groups = (d.n * tiles(d).1).div_ceil(4);
+    let du = Tensor::empty(gpu, op, &[POSITIONS * d.cin * d.cout])?;
+    let dims = (d.cin, d.cout, groups);
+    gemm16(
+        op,
+        &du,
+        any,
+        cols.xc,
+        cols.dm,
+        dims,
+        d.cin * d.cout,
+        d.cout,
+        false,
+    )?;
+    let dw = Tensor::empty(gpu, op, &[d.cout, d.cin, 3, 3])?;
+    let db = match bias {
+        true => Some(Tensor::empty(gpu, op, &[d.cout])?),
+        false => None,
+    };
+    launch_weight_grad(op, d, &dw, &du, Some((cols.dm, groups)), db.as_ref())?;
+    Ok((dw, db))
+}
+
+/// conv_winograd_weight_grad.wgsl: dw from dU, and db from dM (`mt`, `groups` texel
+/// columns) where `db` is given.
+fn launch_weight_grad(
+    op: &str,
+    d: &ConvDims,
+    dw: &Tensor,
+    du: &Tensor,
+    mt: Option<(&PooledTexture, usize)>,
+    db: Option<&Tensor>,
+) -> Result<()> {
+    let gpu = dw.gpu();
+    // Without db a small texture and buffer are bound in their places (never read or written).
+    let spare_t;
+    let (mt, groups) = match mt {
+        Some(m) => m,
+        None => {
+            spare_t = gpu.alloc_texture_view(op, 1, 1, 1, TEX, true)?;
+            (&spare_t, 0)
+        }
+    };
+    let spare_b;
+    let dbt = match db {
+        Some(b) => b,
+        None => {
+            spare_b = Tensor::empty(gpu, op, &[4])?;
+            &spare_b
+        }
+    };
+    gpu.launch(Launch {
+        op,
+        shapes: &[dw.shape()],
+        shader: &shaders::CONV_WINOGRAD_WEIGHT_GRAD,
+        entry: entry::WINO_WEIGHT_GRAD,
+        overrides: &[],
+        params: ConvWinogradWeightGradParams {
+            cout: u(d.cout),
+            cin: u(d.cin),
+            has_bias: db.is_some() as u32,
+            groups: u(groups),
+        }
+        .words(),
+        binds: &[dw.bind(), du.bind(), Bind::Texture(mt.view()), dbt.bind()],
+        workgroups: [u(d.cin.div_ceil(8)), u(d.cout.div_ceil(8)), 1],
+    })
 }
 
 pub(super) type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
@@ -1019,20 +1206,7 @@ pub(super) fn backward(
         }
     }
     if let (Some(dw), Some(du)) = (&dw, &du) {
-        gpu.launch(Launch {
-            op,
-            shapes,
-            shader: &shaders::CONV_WINOGRAD_WEIGHT_GRAD,
-            entry: entry::WINO_WEIGHT_GRAD,
-            overrides: &[],
-            params: ConvWinogradWeightGradParams {
-                cout: u(d.cout),
-                cin: u(d.cin),
-            }
-            .words(),
-            binds: &[dw.bind(), du.bind()],
-            workgroups: [u(d.cin.div_ceil(8)), u(d.cout.div_ceil(8)), 1],
-        })?;
+        launch_weight_grad(op, d, dw, du, None, None)?;
     }
     let db = if need[2] {
         Some(conv2d::conv2d_backward_bias(dout)?)
