@@ -2468,6 +2468,8 @@ pub mod entry {
     pub const WINO_DX_PARTS: &str = "wino_dx_parts";
     /// `conv_winograd_forward.wgsl`.
     pub const WINO_FORWARD: &str = "wino_forward";
+    /// `conv_winograd_forward.wgsl`.
+    pub const WINO_FORWARD_SEG: &str = "wino_forward_seg";
     /// `conv_winograd_grads.wgsl`.
     pub const WINO_GRAD_TRANSFORMS: &str = "wino_grad_transforms";
     /// `conv_winograd_input.wgsl`.
@@ -2681,6 +2683,7 @@ pub static ENTRIES: &[(&str, &str)] = &[
     ("conv2d_reduce_bias4.wgsl", "conv2d_reduce_bias4"),
     ("conv_winograd_dx_parts.wgsl", "wino_dx_parts"),
     ("conv_winograd_forward.wgsl", "wino_forward"),
+    ("conv_winograd_forward.wgsl", "wino_forward_seg"),
     ("conv_winograd_grads.wgsl", "wino_grad_transforms"),
     ("conv_winograd_input.wgsl", "wino_input_rows"),
     ("conv_winograd_input.wgsl", "wino_input_cols"),

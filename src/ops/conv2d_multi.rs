@@ -167,7 +167,7 @@ pub fn conv2d_multi_texture_only(
 /// Their input gradients are shared too (`Chain`): each conv's transformed output gradient
 /// and flipped weights go one after another into two textures of the stack, and a feature's
 /// whole input gradient (the sum over every later conv that reads it) is one GEMM over all
-/// of them, stored once by the conv that added the feature's reader first, instead of each
+/// of them, stored once by the feature's first reader, instead of each
 /// reader's GEMM adding its share onto the gradient the tape holds (per RRDBNet block 192
 /// channels stored instead of 640 read and written). For that each conv's output channels
 /// must be a multiple of 32 and all of them, summed, fit in `capacity` (a residual dense
@@ -219,7 +219,7 @@ struct Link {
     /// Ids of its new parts, and of its output.
     new: Vec<u64>,
     out: u64,
-    /// Whether its backward ran (its columns of `d` hold V of its output gradient).
+    /// Whether its backward ran (its segments of `d` hold V of its output gradient).
     ran: bool,
 }
 
@@ -280,7 +280,10 @@ impl LinkRef {
         let (wdx, wdw) = (want[0], want[1]);
         // The segments of every linked conv.
         let vt = match (wdx, ch.d.take()) {
-            (false, t) => t,
+            (false, t) => {
+                ch.d = t;
+                None
+            }
             (true, Some(t)) => Some(t),
             (true, None) => {
                 let rows = conv_winograd::v_size(gpu, d, d.cout, d.n).1;

@@ -683,11 +683,16 @@ fn gemm_forward(
     let (tw, tpi) = tiles(d);
     let per = cout * d.h * d.w;
     let (ob, off) = span(out, n0 * per, nb * per);
+    // One segment: the kernel without the segment loop (~5% faster on SRResNet's steps).
+    let (entry, kt) = match s1 {
+        1 => (entry::WINO_FORWARD, klast),
+        _ => (entry::WINO_FORWARD_SEG, kt),
+    };
     out.gpu().launch(Launch {
         op,
         shapes: &[out.shape()],
         shader: &shaders::CONV_WINOGRAD_FORWARD,
-        entry: entry::WINO_FORWARD,
+        entry,
         overrides: &[],
         params: ConvWinogradForwardParams {
             w: u(d.w),
