@@ -388,12 +388,16 @@ fn auto_takes_fused_winograd_at_64_channels_on_a_cpu_adapter() {
     assert_eq!(ya, yw);
 }
 
-/// `Auto` on a CPU adapter gives a dense block's multi-part convs with 96-192 input channels
-/// and 32-64 outputs Winograd's input gradient (their forward stays the texture kernel's), the
-/// GEMM storing each part's channels onto the gradient the tape holds for it where 10 storage
-/// buffers may be bound (else dx, then the pass that splits it): z = 0.5 conv(x ++ y) (96 ->
-/// 32), out = 0.2 conv(x ++ y ++ z) (128 -> 64), so x's and y's gradients from the second conv
-/// are held when the first conv's backward adds onto them. Odd height: half-empty tiles.
+/// Whether the Winograd paths under test run here: a CPU adapter (where `Auto` picks them)
+/// with the texture kernels; else noted as skipped.
+fn cpu_with_texture_kernels_or_skip(gpu: &sralign::Gpu, what: &str) -> bool {
+    if !gpu.is_cpu() {
+        note(&format!("SKIPPED {what}: not a CPU adapter"));
+        return false;
+    }
+    texture_kernels_or_skip(gpu, what)
+}
+
 /// Kernel rows (op [entry], ms, dispatches) of a profiled forward and backward of `run` on
 /// `ts`; None (noted) where the adapter has no timestamp queries.
 fn profile_run(
@@ -423,15 +427,17 @@ fn dispatches(rows: &[(String, f64, u64)], kernel: &str) -> u64 {
         .sum()
 }
 
+/// `Auto` on a CPU adapter gives a dense block's multi-part convs with 96-192 input channels
+/// and 32-64 outputs Winograd's input gradient (their forward stays the texture kernel's), the
+/// GEMM storing each part's channels onto the gradient the tape holds for it where 10 storage
+/// buffers may be bound (else dx, then the pass that splits it): z = 0.5 conv(x ++ y) (96 ->
+/// 32), out = 0.2 conv(x ++ y ++ z) (128 -> 64), so x's and y's gradients from the second conv
+/// are held when the first conv's backward adds onto them. Odd height: half-empty tiles.
 #[test]
 fn auto_takes_winograd_input_gradient_for_dense_block_convs() {
     let gpu = gpu();
     let what = "conv2d_multi Auto dense block";
-    if !gpu.is_cpu() {
-        note(&format!("SKIPPED {what}: not a CPU adapter"));
-        return;
-    }
-    if !texture_kernels_or_skip(&gpu, what) {
+    if !cpu_with_texture_kernels_or_skip(&gpu, what) {
         return;
     }
     let (n, h, w) = (1, 3, 4);
@@ -514,11 +520,7 @@ fn dense_block_stack_shares_winograd_input_transforms() {
     // on (conv2d_multi.rs `Chain`).
     let gpu = gpu();
     let what = "conv2d_stack dense block";
-    if !gpu.is_cpu() {
-        note(&format!("SKIPPED {what}: not a CPU adapter"));
-        return;
-    }
-    if !texture_kernels_or_skip(&gpu, what) {
+    if !cpu_with_texture_kernels_or_skip(&gpu, what) {
         return;
     }
     let (n, h, w) = (2, 3, 4);
@@ -620,7 +622,7 @@ fn dense_block_stack_shares_winograd_input_transforms() {
 fn dense_block_stack_input_gradients_when_a_later_conv_is_unused_or_the_chain_breaks() {
     // The stack's convs share their input gradients' GEMM (conv2d_multi.rs `Chain`): a
     // feature's whole gradient is computed by its first reader over every later reader's
-    // transformed output gradient. Two cases off the dense block's path, each against the
+    // transformed output gradient. Three cases off the dense block's path, each against the
     // f64 reference with finite differences:
     // (a) the last conv's output is not used, so its backward never runs and the others must
     //     sum over the convs that ran only (a full forward and backward runs first, so the
@@ -632,11 +634,7 @@ fn dense_block_stack_input_gradients_when_a_later_conv_is_unused_or_the_chain_br
     // The dropped convs have constant weights (no gradient reaches them).
     let gpu = gpu();
     let what = "conv2d_stack unused conv, broken chain";
-    if !gpu.is_cpu() {
-        note(&format!("SKIPPED {what}: not a CPU adapter"));
-        return;
-    }
-    if !texture_kernels_or_skip(&gpu, what) {
+    if !cpu_with_texture_kernels_or_skip(&gpu, what) {
         return;
     }
     let (n, h, w) = (2, 3, 4);
