@@ -21,7 +21,8 @@
 //! one dispatch. A dense block's convs given as a `FeatureStack` (`conv2d_stack`: RRDBNet's,
 //! 64-192 input and 32-64 output channels) run the same Winograd path with one V texture
 //! shared by the block: each conv transforms only its newest feature's channels, so V costs
-//! 192 channels per block, not 640. A multi-part conv without a stack, with 96-192 input
+//! 192 channels per block, not 640; in the backward its convs share their input gradients'
+//! GEMMs and take Winograd's weight gradient too (`Chain`). A multi-part conv without a stack, with 96-192 input
 //! and 32-64 output channels, keeps the texture forward and takes Winograd's input gradient
 //! only (`Path::WinogradDx`: there V of all its input channels would cost most of what the
 //! GEMM saves). Winograd's input gradient stores each part's channels straight onto the
@@ -195,7 +196,7 @@ pub struct FeatureStack {
 /// conv computes the gradients of all its parts from its own segments.
 #[derive(Default)]
 struct Chain {
-    uft: Option<Rc<PooledTexture>>,
+    uft: Option<PooledTexture>,
     links: Vec<Link>,
     /// Segments taken.
     segs: usize,
@@ -226,11 +227,9 @@ struct Link {
 impl Chain {
     fn chained(&mut self) -> bool {
         if self.chained.is_none() {
+            // (The first link is the stack's first conv whenever `whole`: its new parts are all.)
             let l = &self.links;
-            let ok = self.whole
-                && !l.is_empty()
-                && l[0].first == 0
-                && (1..l.len()).all(|i| l[i].new == [l[i - 1].out]);
+            let ok = self.whole && (1..l.len()).all(|i| l[i].new == [l[i - 1].out]);
             self.chained = Some(ok);
         }
         self.chained == Some(true)
@@ -241,8 +240,6 @@ impl Chain {
 struct LinkRef {
     chain: Rc<RefCell<Chain>>,
     index: usize,
-    uft: Rc<PooledTexture>,
-    seg: usize,
 }
 
 /// What a linked conv's backward gives: each part's gradient (or its held one passed on),
@@ -293,7 +290,7 @@ impl LinkRef {
         // The block's features, transformed at its first backward for every conv's weight
         // gradient (the convs' backward runs last first, so the first has the most channels).
         let xc_new = match (wdw, &ch.xc) {
-            (true, None) => Some(conv_winograd::cols_for(gpu, op, d, d.cin)?),
+            (true, None) => Some(conv_winograd::empty_cols(gpu, op, d, d.cin, d.n)?),
             _ => None,
         };
         if let (true, Some((_, c))) = (wdw, &ch.xc) {
@@ -303,10 +300,11 @@ impl LinkRef {
             }
         }
         let dm = match wdw {
-            true => Some(conv_winograd::cols_for(gpu, op, d, d.cout)?),
+            true => Some(conv_winograd::empty_cols(gpu, op, d, d.cout, d.n)?),
             false => None,
         };
-        let dv = vt.as_ref().map(|t| (t, self.seg));
+        let seg = ch.links[self.index].seg;
+        let dv = vt.as_ref().map(|t| (t, seg));
         let x = xc_new.as_ref().map(|xc| (xt, ls, d.cin, xc));
         let tr = conv_winograd::grad_transforms(gpu, op, d, dt, dv, dm.as_ref(), x, &shapes)?;
         if let Some(xc) = xc_new {
@@ -329,7 +327,6 @@ impl LinkRef {
             return Ok((held.to_vec(), dw, db));
         };
         ch.links[self.index].ran = true;
-        let seg = self.seg;
         let (first, end) = if chained {
             let l = &ch.links;
             let end = (self.index..l.len())
@@ -364,7 +361,8 @@ impl LinkRef {
             cout: starts[starts.len() - 1],
         };
         let k = (seg, end, conv_winograd::SEGMENT, conv_winograd::SEGMENT);
-        conv_winograd::gemm_parts(op, d, &vt, tr, k, (&self.uft, obase), parts, any)?;
+        let uft = ch.uft.as_ref().expect("made by the first link");
+        conv_winograd::gemm_parts(op, d, &vt, tr, k, (uft, obase), parts, any)?;
         // The first conv's backward is the chain's last: its textures go back to the pool.
         if chained && self.index == 0 {
             ch.xc = None;
@@ -424,15 +422,9 @@ impl FeatureStack {
             ch.whole = false;
             return Ok(None);
         }
-        let uft = match &ch.uft {
-            Some(t) => t.clone(),
-            None => {
-                let t = conv_winograd::segment_texture(gpu, op, self.capacity, cap)?;
-                let t = Rc::new(t);
-                ch.uft = Some(t.clone());
-                t
-            }
-        };
+        if ch.uft.is_none() {
+            ch.uft = Some(conv_winograd::segment_texture(gpu, op, self.capacity, cap)?);
+        }
         let seg = ch.segs;
         ch.segs += segs;
         ch.links.push(Link {
@@ -446,8 +438,6 @@ impl FeatureStack {
         Ok(Some(LinkRef {
             chain: self.chain.clone(),
             index: ch.links.len() - 1,
-            uft,
-            seg,
         }))
     }
 
@@ -536,7 +526,8 @@ enum Path {
     Texture,
     /// The parts packed as for `Texture`; the forward and the input gradient on the Winograd
     /// kernels (the epilogue fused into the forward's store), the weight gradient on the
-    /// texture kernels from the same packed textures.
+    /// texture kernels from the same packed textures (a stack's linked convs: on Winograd's
+    /// too, `LinkRef::backward`).
     Winograd,
     /// As `Texture`, but the input gradient on the Winograd kernels (from the packed dout).
     WinogradDx,
@@ -626,11 +617,15 @@ fn multi_path(
         }
         _ => None,
     };
+    let chain = link.as_ref().map(|l| (l.chain.borrow(), l.index));
     let (wt, wft, v_done) = match (path, dx_wanted, &wv) {
         (Path::Winograd, _, Some((vt, q0))) => {
-            let flip = match (dx_wanted, &link) {
+            let flip = match (dx_wanted, &chain) {
                 (false, _) => Flip::No,
-                (true, Some(l)) => Flip::Shared(&l.uft, l.seg),
+                (true, Some((ch, i))) => {
+                    let uft = ch.uft.as_ref().expect("made by the link");
+                    Flip::Shared(uft, ch.links[*i].seg)
+                }
                 (true, None) => Flip::Own,
             };
             let q = (*q0, ls);
@@ -647,6 +642,7 @@ fn multi_path(
         }
         (_, false, _) => (conv2d::pack_weight(op, w, &d, false)?, None, None),
     };
+    drop(chain);
     let (o, c) = (&out, d.cout);
     if let Some((vt, _)) = wv {
         let act = (ep.slope.unwrap_or(1.0), ep.scale.unwrap_or(1.0));
@@ -710,9 +706,14 @@ fn multi_path(
         } else {
             // Without the activation the mask is slope 1 (y not read: dout bound in its place).
             let (slope, y) = (ep.slope.unwrap_or(1.0), y.as_ref().unwrap_or(dout));
-            // Small's weight gradient sums db from the texture: then nothing reads g, and dout
-            // stands in for it below only as a binding that is never read.
-            let store_g = !(bwd == ConvImpl::Small && want[1]);
+            // Small's weight gradient sums db from the texture, and a linked conv's backward
+            // reads only the texture (db from its transform, with dw): then nothing reads g,
+            // and dout stands in for it below only as a binding that is never read. (A linked
+            // conv asked db alone leaves it to the texture kernels, which read g.)
+            let store_g = match link {
+                Some(_) => !want[1] && want[2],
+                None => !(bwd == ConvImpl::Small && want[1]),
+            };
             let scale = ep.scale.unwrap_or(1.0);
             let (g, dt) = pack_dout_act(dout, y, slope, scale, ep.shuffle, store_g, &d)?;
             (g.unwrap_or_else(|| dout.clone()), Some(dt))

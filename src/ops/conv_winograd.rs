@@ -303,16 +303,20 @@ pub(super) fn weights_and_v(
     };
     let fc4 = d.cout.div_ceil(4);
     let frows = d.cin.next_multiple_of(GEMM_TILE);
-    let (own, fs0, fsw) = match flip {
-        Flip::Shared(_, s) => (None, s, SEGMENT),
-        Flip::Own => (Some(u_texture(gpu, op, d.cin, d.cout)?.0), 0, fc4.max(1)),
-        // Bound in its place, never written.
-        Flip::No => (Some(gpu.alloc_texture_view(op, 1, 1, 1, TEX, true)?), 0, 1),
+    // The flipped U's texture (with Flip::No a small one bound in its place, never written),
+    // its first segment and texel columns per segment.
+    let own = match flip {
+        Flip::Own => Some(u_texture(gpu, op, d.cin, d.cout)?.0),
+        _ => None,
     };
-    let uft = match (flip, &own) {
-        (Flip::Shared(t, _), _) => t,
-        (_, Some(t)) => t,
-        (_, None) => unreachable!("a texture of its own where none is shared"),
+    let spare;
+    let (uft, fs0, fsw) = match (flip, &own) {
+        (Flip::Shared(t, s), _) => (t, s, SEGMENT),
+        (_, Some(t)) => (t, 0, fc4.max(1)),
+        _ => {
+            spare = gpu.alloc_texture_view(op, 1, 1, 1, TEX, true)?;
+            (&spare, 0, 1)
+        }
     };
     let (tw, tpi) = tiles(d);
     let t = d.n * tpi;
@@ -325,7 +329,7 @@ pub(super) fn weights_and_v(
     );
     let (nw0, nw1, nv) = (
         wx0 * c4.div_ceil(8),
-        if flip == Flip::No {
+        if matches!(flip, Flip::No) {
             0
         } else {
             wx1 * fc4.div_ceil(8)
@@ -373,7 +377,6 @@ pub(super) fn weights_and_v(
         ],
         workgroups: [u(nx), u(groups.div_ceil(nx)), 1],
     })?;
-    let own = if flip == Flip::Own { own } else { None };
     Ok((ut, own, (t, vrows)))
 }
 
@@ -386,13 +389,6 @@ pub(super) enum Flip<'a> {
     Own,
     /// Segments from the given one on of a `segment_texture`.
     Shared(&'a PooledTexture, usize),
-}
-
-impl PartialEq for Flip<'_> {
-    fn eq(&self, o: &Self) -> bool {
-        matches!((self, o), (Flip::No, Flip::No) | (Flip::Own, Flip::Own))
-            || matches!((self, o), (Flip::Shared(a, s), Flip::Shared(b, t)) if std::ptr::eq(*a, *b) && s == t)
-    }
 }
 
 /// Segments, texels per segment and texels of the last segment of a GEMM's k over `k`
@@ -748,9 +744,7 @@ pub(super) fn conv_parts(
     any: &Tensor,
 ) -> Result<()> {
     let shapes: Vec<&[usize]> = outs.iter().map(|t| t.shape()).collect();
-    check_parts(op, outs, prevs, starts)?;
-    let gpu = outs[0].gpu();
-    let (vt, t, rows, c4) = v_rows(gpu, op, d, xt, cin, d.n, &shapes)?;
+    let (vt, t, rows, c4) = v_rows(any.gpu(), op, d, xt, cin, d.n, &shapes)?;
     let parts = Parts {
         outs,
         prevs,
@@ -919,8 +913,15 @@ fn cols_texture(
     Ok(tex)
 }
 
-/// An empty texture of `cols_texture`'s shape (`nb` batch items).
-fn empty_cols(gpu: &Gpu, op: &str, d: &ConvDims, c: usize, nb: usize) -> Result<PooledTexture> {
+/// An empty texture of `cols_texture`'s shape (`c` channels, `nb` batch items): the weight
+/// gradient's operands (`WeightCols`).
+pub(super) fn empty_cols(
+    gpu: &Gpu,
+    op: &str,
+    d: &ConvDims,
+    c: usize,
+    nb: usize,
+) -> Result<PooledTexture> {
     let groups = (nb * tiles(d).1).div_ceil(4);
     let (w, h) = (padded_width(gpu, groups), c.next_multiple_of(GEMM_TILE));
     gpu.alloc_texture_view(op, u(w), u(h), u(POSITIONS), TEX, true)
@@ -932,12 +933,6 @@ fn empty_cols(gpu: &Gpu, op: &str, d: &ConvDims, c: usize, nb: usize) -> Result<
 pub(super) struct WeightCols<'a> {
     pub dm: &'a PooledTexture,
     pub xc: &'a PooledTexture,
-}
-
-/// An empty texture for the transposed transforms (`WeightCols`) of `c` channels of the
-/// whole batch.
-pub(super) fn cols_for(gpu: &Gpu, op: &str, d: &ConvDims, c: usize) -> Result<PooledTexture> {
-    empty_cols(gpu, op, d, c, d.n)
 }
 
 /// The transforms a dense block's conv `d` needs for its gradients, in one dispatch
